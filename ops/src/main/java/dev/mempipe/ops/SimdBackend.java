@@ -1,0 +1,58 @@
+package dev.mempipe.ops;
+
+import dev.mempipe.spi.ApplyOps;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.RelevancyOps;
+import dev.mempipe.spi.RetrievalOps;
+
+/**
+ * The CPU reference backend: every op of the contract on the Vector API over off-heap memory, for every
+ * element type. It is the golden reference device backends are checked against and the fallback that
+ * always runs. Stateless and safe for concurrent use; large scans split over a shared fork-join pool.
+ */
+public final class SimdBackend implements Backend {
+    public static final String NAME = "cpu-simd";
+
+    private final Capabilities capabilities = Capabilities.all();
+    private final SimdPrepareOps prepare = new SimdPrepareOps(capabilities);
+    private final SimdRelevancyOps relevancy = new SimdRelevancyOps(capabilities);
+    private final SimdRetrievalOps retrieval = new SimdRetrievalOps(capabilities);
+    private final SimdApplyOps apply = new SimdApplyOps(capabilities);
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return NAME + "(" + SimdRows.vectorDescription() + ", " + Parallel.THREADS + " threads)";
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public PrepareOps prepare() {
+        return prepare;
+    }
+
+    @Override
+    public RelevancyOps relevancy() {
+        return relevancy;
+    }
+
+    @Override
+    public RetrievalOps retrieval() {
+        return retrieval;
+    }
+
+    @Override
+    public ApplyOps apply() {
+        return apply;
+    }
+}

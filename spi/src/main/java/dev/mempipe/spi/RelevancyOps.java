@@ -1,0 +1,74 @@
+package dev.mempipe.spi;
+
+/**
+ * Stage 2, Compute Relevancy: score the memory against the current query. Larger scores mean more relevant.
+ * The common rules of {@link PrepareOps} apply.
+ *
+ * <p>Accuracy: f32-accumulated dot-like results are within
+ * {@code 2 * d * 2^-24 * sum_i |a_i * b_i| + 1e-30} of the exact value. When both operands are integer
+ * (I8/I16) the dot product is accumulated exactly in {@code long} and scaled once:
+ * {@code (sum qa*qb) * scale_a * scale_b}.
+ */
+public interface RelevancyOps {
+
+    /**
+     * {@code S[j, i] = <Q_j, M_i>}.
+     *
+     * @param q Q {@code [m, d]}
+     * @param m M {@code [n, d]}
+     * @param s S {@code [m, n]}
+     */
+    void dot(Tensor q, Tensor m, Tensor s);
+
+    /** As {@link #dot} divided by both norms; 0 when either norm is 0. */
+    void cosine(Tensor q, Tensor m, Tensor s);
+
+    /**
+     * Quest's upper bound of a page's attention logits: {@code s_p = sum_i max(q_i * min_pi, q_i * max_pi)},
+     * which is {@code >= <q, k>} for every key k summarized by page p.
+     *
+     * @param q   {@code [1, d]}
+     * @param min {@code [p, d]}
+     * @param max {@code [p, d]}
+     * @param s   {@code [1, p]}
+     */
+    void questBound(Tensor q, Tensor min, Tensor max, Tensor s);
+
+    /**
+     * Max over consecutive groups of g scores (page score from token scores); the last group may be partial.
+     *
+     * @param s {@code [1, n]}
+     * @param y {@code [1, ceil(n/g)]}
+     */
+    void groupMax(Tensor s, int groupSize, Tensor y);
+
+    /**
+     * DeepSeek's lightning indexer: {@code s_t = sum_h w_h * ReLU(kScale_t * <q_h, K_t>)}.
+     *
+     * @param q      {@code [H, dI]}
+     * @param w      {@code [1, H]}
+     * @param keys   K {@code [n, dI]}
+     * @param kScale {@code [1, n]}, or null for all ones
+     * @param s      {@code [1, n]}
+     */
+    void indexerScore(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s);
+
+    /**
+     * Stable softmax of {@code scale * s}: the max is subtracted first, so large scores do not overflow;
+     * the result sums to 1 (within rounding). {@code s} and {@code p} may be the same tensor.
+     *
+     * @param s {@code [1, n]}, n {@code >= 1}
+     * @param p {@code [1, n]}
+     */
+    void softmax(Tensor s, float scale, Tensor p);
+
+    /**
+     * BM25 score of every document: {@code sum over distinct query terms t in doc:
+     * idf(t) * tf*(k1+1) / (tf + k1*(1 - b + b*len/avglen))}. A repeated query term counts once; a term
+     * the index has never seen contributes 0. Computed in double, stored rounded.
+     *
+     * @param query term ids {@code [q]}
+     * @param s     {@code [1, N]}
+     */
+    void bm25Score(Indices query, Bm25Index index, Bm25Params params, Tensor s);
+}
