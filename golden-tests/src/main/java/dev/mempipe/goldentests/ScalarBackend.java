@@ -12,15 +12,17 @@ import dev.mempipe.spi.RetrievalOps;
  * accumulating in double, so that it is obviously correct rather than fast. The conformance kit compares
  * every other backend to it; the engine never runs it.
  *
- * <p>Stateless and safe for concurrent use.
+ * <p>Safe for concurrent use. Holds nothing; {@link #close()} only makes later op calls fail with
+ * {@link IllegalStateException}, as the {@link Backend} contract asks.
  */
 public final class ScalarBackend implements Backend {
     private static final Capabilities CAPABILITIES = Capabilities.all();
 
-    private final ScalarPrepareOps prepare = new ScalarPrepareOps(CAPABILITIES);
-    private final ScalarRelevancyOps relevancy = new ScalarRelevancyOps(CAPABILITIES);
-    private final ScalarRetrievalOps retrieval = new ScalarRetrievalOps(CAPABILITIES);
-    private final ScalarApplyOps apply = new ScalarApplyOps(CAPABILITIES);
+    private final ScalarState state = new ScalarState();
+    private final ScalarPrepareOps prepare = new ScalarPrepareOps(CAPABILITIES, state);
+    private final ScalarRelevancyOps relevancy = new ScalarRelevancyOps(CAPABILITIES, state);
+    private final ScalarRetrievalOps retrieval = new ScalarRetrievalOps(CAPABILITIES, state);
+    private final ScalarApplyOps apply = new ScalarApplyOps(CAPABILITIES, state);
 
     public ScalarBackend() {
     }
@@ -53,5 +55,10 @@ public final class ScalarBackend implements Backend {
     @Override
     public ApplyOps apply() {
         return apply;
+    }
+
+    @Override
+    public void close() {
+        state.close();
     }
 }

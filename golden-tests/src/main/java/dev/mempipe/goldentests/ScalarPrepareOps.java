@@ -13,19 +13,23 @@ import java.util.Arrays;
 /** Stage 1 of the scalar oracle. */
 final class ScalarPrepareOps implements PrepareOps {
     private final Capabilities caps;
+    private final ScalarState state;
 
-    ScalarPrepareOps(Capabilities caps) {
+    ScalarPrepareOps(Capabilities caps, ScalarState state) {
         this.caps = caps;
+        this.state = state;
     }
 
     @Override
     public void pageMinMax(Tensor keys, int pageSize, Tensor min, Tensor max) {
+        state.ensureOpen("pageMinMax");
         OpArgs.pageMinMax(caps, keys, pageSize, min, max);
         updatePages(keys, 0, pageSize, min, max);
     }
 
     @Override
     public void pageMinMaxAppend(Tensor keys, long fromRow, int pageSize, Tensor min, Tensor max) {
+        state.ensureOpen("pageMinMax");
         OpArgs.pageMinMaxAppend(caps, keys, fromRow, pageSize, min, max);
         updatePages(keys, fromRow, pageSize, min, max);
     }
@@ -58,6 +62,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
+        state.ensureOpen("pagePool");
         OpArgs.pagePool(caps, keys, pageSize, mode, out);
         long length = keys.rows();
         for (long p = 0; p * pageSize < length; p++) {
@@ -85,6 +90,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void project(Tensor x, Tensor w, Tensor y) {
+        state.ensureOpen("project");
         OpArgs.project(caps, x, w, y);
         for (long j = 0; j < x.rows(); j++) {
             for (int o = 0; o < w.rows(); o++) {
@@ -95,6 +101,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void quantize(Tensor x, Tensor q) {
+        state.ensureOpen("quantize");
         OpArgs.quantize(caps, x, q);
         quantizeRows(x, q);
     }
@@ -120,12 +127,14 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void dequantize(Tensor q, Tensor y) {
+        state.ensureOpen("dequantize");
         OpArgs.dequantize(caps, q, y);
         copyDecoded(q, y);
     }
 
     @Override
     public void convert(Tensor x, Tensor y) {
+        state.ensureOpen("convert");
         OpArgs.convert(caps, x, y);
         if (y.type().isQuantized()) {
             quantizeRows(x, y);
@@ -145,6 +154,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void l2Normalize(Tensor x, Tensor y) {
+        state.ensureOpen("l2Normalize");
         OpArgs.l2Normalize(caps, x, y);
         for (long r = 0; r < x.rows(); r++) {
             double[] row = ScalarMath.row(x, r);
@@ -161,6 +171,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public void rope(Tensor x, Indices positions, float theta, Tensor y) {
+        state.ensureOpen("rope");
         OpArgs.rope(caps, x, positions, theta, y);
         int d = x.cols();
         for (long r = 0; r < x.rows(); r++) {
@@ -180,6 +191,7 @@ final class ScalarPrepareOps implements PrepareOps {
 
     @Override
     public Bm25Index bm25Index(Indices offsets, Indices tokens) {
+        state.ensureOpen("bm25Index");
         OpArgs.bm25Index(caps, offsets, tokens);
         int numDocs = offsets.length() - 1;
         int[] docLengths = new int[numDocs];

@@ -1,5 +1,6 @@
 package dev.mempipe.ops;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
@@ -27,6 +28,9 @@ final class Parallel {
         return t;
     }, null, false);
 
+    /** Never started: a confined segment is accessible only by its owner, and this thread owns none. */
+    private static final Thread NOT_AN_OWNER = Thread.ofPlatform().unstarted(() -> { });
+
     private Parallel() {
     }
 
@@ -51,6 +55,29 @@ final class Parallel {
 
     static void forRange(long n, long minGrain, RangeBody body) {
         forRange(n, minGrain, 1, body);
+    }
+
+    /**
+     * {@link #forRange(long, long, RangeBody)} for a body that reads or writes {@code touched}: it runs on the
+     * calling thread when any of them is confined to it (an {@code Arena.ofConfined()} segment throws
+     * {@code WrongThreadException} on a pool thread). Null entries are ignored.
+     */
+    static void forRange(long n, long minGrain, RangeBody body, MemorySegment... touched) {
+        if (shareable(touched)) {
+            forRange(n, minGrain, 1, body);
+        } else if (n > 0) {
+            body.run(0, n);
+        }
+    }
+
+    /** Whether every segment can be accessed from other threads (global, auto, shared or heap memory). */
+    static boolean shareable(MemorySegment... segments) {
+        for (MemorySegment s : segments) {
+            if (s != null && !s.isAccessibleBy(NOT_AN_OWNER)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Nested calls from a worker run sequentially: the outer split already uses every core. */

@@ -3,12 +3,43 @@ package dev.mempipe.ops;
 import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Stage 2 on the Vector API. */
+/**
+ * Stage 2 on the Vector API. The scans ({@code dot}, {@code cosine}, {@code indexerScore},
+ * {@code questBound}) read the memory once, in blocks of {@link #BLOCK} rows, with the type-specialized
+ * kernels of {@link SimdDotKernels}; scans bigger than about {@link #MIN_WORK} multiply-adds split over the
+ * cores. Stateless and safe for concurrent use.
+ */
 final class SimdRelevancyOps implements RelevancyOps {
+    /** Rows scored per block: the block's scores for every query of a group stay in L1/L2. */
+    private static final int BLOCK = 256;
+    /** Queries scored per pass over the memory; bounds the per-task score buffer to 64 KB. */
+    private static final int QUERY_GROUP = 64;
+    /** Multiply-adds below which a scan stays on the calling thread (16K rows of d=128 for one query). */
+    private static final long MIN_WORK = 1L << 21;
+    /** Elements read per step by the vector ops (softmax, groupMax). */
+    private static final int READ_BLOCK = 4096;
+    /** Below this many widths, cosine is computed in double: the f32 norm's roundings would not fit 2 d u. */
+    private static final int COSINE_F32_MIN_WIDTH = 32;
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
     private final Capabilities caps;
 
     SimdRelevancyOps(Capabilities caps) {
@@ -17,36 +48,416 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void dot(Tensor q, Tensor m, Tensor s) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.dot(caps, q, m, s);
+        scores(q, m, s, false);
     }
 
     @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.cosine(caps, q, m, s);
+        scores(q, m, s, true);
     }
 
     @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.questBound(caps, q, min, max, s);
+        int d = q.cols();
+        float[] query = new float[d];
+        SimdRows.decode(q, 0, query);
+        boolean f32 = min.type() == ElementType.F32 && max.type() == ElementType.F32;
+        Parallel.forRange(min.rows(), grain(2L * d), (from, to) -> {
+            float[] out = new float[BLOCK];
+            float[] lo = f32 ? null : new float[d];
+            float[] hi = f32 ? null : new float[d];
+            for (long p0 = from; p0 < to; p0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - p0);
+                if (f32) {
+                    SimdDotKernels.questBoundF32(query, d, min.data(), p0 * min.rowStride(), min.rowStride(),
+                            max.data(), p0 * max.rowStride(), max.rowStride(), count, out);
+                } else {
+                    for (int k = 0; k < count; k++) {
+                        SimdRows.decode(min, p0 + k, lo);
+                        SimdRows.decode(max, p0 + k, hi);
+                        out[k] = SimdDotKernels.questBound(query, lo, hi, d);
+                    }
+                }
+                storeRow(s, 0, p0, out, 0, count);
+            }
+        });
     }
 
     @Override
     public void groupMax(Tensor s, int groupSize, Tensor y) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.groupMax(caps, s, groupSize, y);
+        int n = s.cols();
+        long groups = OpArgs.ceilDiv(n, groupSize);
+        Parallel.forRange(groups, Math.max(1, 16 * READ_BLOCK / groupSize), (gFrom, gTo) -> {
+            long from = gFrom * groupSize;
+            long to = Math.min(gTo * groupSize, n);
+            float[] buf = new float[(int) Math.min(READ_BLOCK, to - from)];
+            long group = gFrom;
+            float best = Float.NEGATIVE_INFINITY;
+            for (long b = from; b < to; b += buf.length) {
+                int len = (int) Math.min(buf.length, to - b);
+                readRow0(s, b, buf, len);
+                int i = 0;
+                while (i < len) {
+                    long groupEnd = Math.min((group + 1) * groupSize, n);
+                    int stop = (int) Math.min(len, groupEnd - b);
+                    best = Math.max(best, SimdDotKernels.max(buf, i, stop));
+                    i = stop;
+                    if (b + i == groupEnd) {
+                        SimdRows.store(y, 0, (int) group, best);
+                        group++;
+                        best = Float.NEGATIVE_INFINITY;
+                    }
+                }
+            }
+        });
     }
 
     @Override
     public void indexerScore(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.indexerScore(caps, q, w, keys, kScale, s);
+        int heads = (int) q.rows();
+        int d = q.cols();
+        float[][] qs = queries(q, 0, heads, keys.type(), false);
+        float[] weights = new float[heads];
+        SimdRows.decode(w, 0, weights);
+        // All H heads are scored per key row while it is in L1 (four per load), then combined per row.
+        Parallel.forRange(keys.rows(), grain((long) Math.max(1, heads) * d), (from, to) -> {
+            float[] dots = new float[Math.max(1, heads) * BLOCK];
+            float[] rowScale = new float[BLOCK];
+            float[] out = new float[BLOCK];
+            if (kScale == null) {
+                Arrays.fill(rowScale, 1f);
+            }
+            for (long r0 = from; r0 < to; r0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - r0);
+                SimdDotKernels.scan(keys.type(), qs, d, keys.data(), r0 * keys.rowStride(), keys.rowStride(),
+                        keys.scales(), r0, count, dots, BLOCK, null);
+                if (kScale != null) {
+                    readRow0(kScale, r0, rowScale, count);
+                }
+                for (int r = 0; r < count; r++) {
+                    double sum = 0;
+                    for (int h = 0; h < heads; h++) {
+                        sum += weights[h] * Math.max(0.0, (double) rowScale[r] * dots[h * BLOCK + r]);
+                    }
+                    out[r] = (float) sum;
+                }
+                storeRow(s, 0, r0, out, 0, count);
+            }
+        });
     }
 
     @Override
     public void softmax(Tensor s, float scale, Tensor p) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.softmax(caps, s, scale, p);
+        int n = s.cols();
+        // Pass 1: the largest scale*s_i is scale*max(s) or scale*min(s) by scale's sign. Products of two f32
+        // are exact in double, so scale*s_i - shift cannot overflow, even for scores like 1e30 * 1e10.
+        float[] buf = new float[Math.min(n, READ_BLOCK)];
+        float hi = Float.NEGATIVE_INFINITY;
+        float lo = Float.POSITIVE_INFINITY;
+        for (int b = 0; b < n; b += buf.length) {
+            int len = Math.min(buf.length, n - b);
+            readRow0(s, b, buf, len);
+            hi = Math.max(hi, SimdDotKernels.max(buf, 0, len));
+            lo = Math.min(lo, SimdDotKernels.min(buf, 0, len));
+        }
+        double factor = scale;
+        double shift = factor * (scale >= 0 ? hi : lo);
+        // Pass 2: per-block sums of exp(scale*s_i - shift), added in block order: the total does not depend
+        // on how the blocks were split over threads.
+        double[] partial = new double[(n + READ_BLOCK - 1) / READ_BLOCK];
+        Parallel.forRange(n, 16 * READ_BLOCK, READ_BLOCK, (from, to) -> {
+            float[] in = new float[READ_BLOCK];
+            double[] e = new double[READ_BLOCK];
+            for (long b = from; b < to; b += READ_BLOCK) {
+                int len = (int) Math.min(READ_BLOCK, to - b);
+                readRow0(s, b, in, len);
+                partial[(int) (b / READ_BLOCK)] = expShifted(in, len, factor, shift, e);
+            }
+        });
+        double total = 0;
+        for (double x : partial) {
+            total += x;
+        }
+        double inverse = 1 / total;
+        // Pass 3: recompute the exponentials (cheaper than keeping n doubles) and normalize; p may be s.
+        Parallel.forRange(n, 16 * READ_BLOCK, READ_BLOCK, (from, to) -> {
+            float[] in = new float[READ_BLOCK];
+            double[] e = new double[READ_BLOCK];
+            for (long b = from; b < to; b += READ_BLOCK) {
+                int len = (int) Math.min(READ_BLOCK, to - b);
+                readRow0(s, b, in, len);
+                expShifted(in, len, factor, shift, e);
+                for (int i = 0; i < len; i++) {
+                    in[i] = (float) (e[i] * inverse);
+                }
+                storeRow(p, 0, b, in, 0, len);
+            }
+        });
     }
 
     @Override
     public void bm25Score(Indices query, Bm25Index index, Bm25Params params, Tensor s) {
-        throw new UnsupportedOperationException("TODO");
+        OpArgs.bm25Score(caps, query, index, params, s);
+        double[] scores = SimdBm25Scorer.score(query, index, params);
+        float[] out = new float[scores.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) scores[i];
+        }
+        storeRow(s, 0, 0, out, 0, out.length);
+    }
+
+    // ---- dot and cosine ----
+
+    private static void scores(Tensor q, Tensor m, Tensor s, boolean cosine) {
+        boolean exact = q.type().isQuantized() && m.type().isQuantized();
+        for (long j0 = 0; j0 < q.rows(); j0 += QUERY_GROUP) {
+            int count = (int) Math.min(QUERY_GROUP, q.rows() - j0);
+            if (exact) {
+                exactScores(q, j0, count, m, s, cosine);
+            } else {
+                floatScores(q, j0, count, m, s, cosine);
+            }
+        }
+    }
+
+    /**
+     * Decodes queries {@code [j0, j0+count)} and lays them out for {@code keyType}'s kernels; for cosine
+     * each is divided by its norm first (in double), so the kernels' products stay near the keys' magnitude.
+     */
+    private static float[][] queries(Tensor q, long j0, int count, ElementType keyType, boolean unit) {
+        int d = q.cols();
+        float[][] qs = new float[count][];
+        float[] row = new float[d];
+        for (int j = 0; j < count; j++) {
+            SimdRows.decode(q, j0 + j, row);
+            if (unit) {
+                double norm = Math.sqrt(squaredNorm(row, d));
+                for (int i = 0; i < d; i++) {
+                    row[i] = norm == 0 ? 0f : (float) (row[i] / norm);
+                }
+            }
+            qs[j] = SimdDotKernels.layout(row, d, keyType);
+        }
+        return qs;
+    }
+
+    private static void floatScores(Tensor q, long j0, int mq, Tensor m, Tensor s, boolean cosine) {
+        int d = q.cols();
+        ElementType keyType = m.type();
+        float[][] qs = queries(q, j0, mq, keyType, cosine);
+        float[][] unit = cosine ? queries(q, j0, mq, ElementType.F32, true) : null;
+        boolean[] zeroQuery = new boolean[mq];
+        for (int j = 0; cosine && j < mq; j++) {
+            zeroQuery[j] = SimdDotKernels.max(unit[j], 0, d) == 0 && SimdDotKernels.min(unit[j], 0, d) == 0;
+        }
+        boolean doubleCosine = cosine && d < COSINE_F32_MIN_WIDTH;
+        Parallel.forRange(m.rows(), grain((long) mq * d), (from, to) -> {
+            float[] out = new float[mq * BLOCK];
+            float[] norms = cosine ? new float[BLOCK] : null;
+            float[] row = cosine ? new float[d] : null;
+            for (long r0 = from; r0 < to; r0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - r0);
+                if (!doubleCosine) {
+                    SimdDotKernels.scan(keyType, qs, d, m.data(), r0 * m.rowStride(), m.rowStride(), m.scales(),
+                            r0, count, out, BLOCK, norms);
+                }
+                if (cosine) {
+                    for (int r = 0; r < count; r++) {
+                        float n2 = doubleCosine ? 0f : norms[r];
+                        if (n2 >= Float.MIN_NORMAL && n2 < Float.POSITIVE_INFINITY) {
+                            double norm = Math.sqrt(n2);
+                            for (int j = 0; j < mq; j++) {
+                                out[j * BLOCK + r] = (float) (out[j * BLOCK + r] / norm);
+                            }
+                        } else {
+                            // zero, tiny or huge rows, and narrow ones: all in double from the decoded row
+                            cosineInDouble(unit, m, r0 + r, row, out, BLOCK, r);
+                        }
+                        for (int j = 0; j < mq; j++) {
+                            if (zeroQuery[j]) {
+                                out[j * BLOCK + r] = 0f; // 0 when the query's norm is 0, whatever the row holds
+                            }
+                        }
+                    }
+                }
+                for (int j = 0; j < mq; j++) {
+                    storeRow(s, j0 + j, r0, out, j * BLOCK, count);
+                }
+            }
+        });
+    }
+
+    private static void cosineInDouble(float[][] unit, Tensor m, long r, float[] row, float[] out, int os, int o) {
+        int d = m.cols();
+        SimdRows.decode(m, r, row);
+        double norm = Math.sqrt(squaredNorm(row, d));
+        for (int j = 0; j < unit.length; j++) {
+            double dot = 0;
+            for (int i = 0; i < d; i++) {
+                dot += (double) unit[j][i] * row[i];
+            }
+            out[j * os + o] = norm == 0 ? 0f : (float) (dot / norm);
+        }
+    }
+
+    private static double squaredNorm(float[] x, int d) {
+        double sum = 0;
+        for (int i = 0; i < d; i++) {
+            sum += (double) x[i] * x[i];
+        }
+        return sum;
+    }
+
+    /**
+     * Integer-by-integer: exact long sums of code products, scaled once, {@code sum * scale_q * scale_m} in
+     * double (as the reference), then rounded to the output. Cosine divides by the exact code norms, so the
+     * scales cancel to their sign.
+     */
+    private static void exactScores(Tensor q, long j0, int mq, Tensor m, Tensor s, boolean cosine) {
+        int d = q.cols();
+        ElementType keyType = m.type();
+        boolean bytePair = q.type() == ElementType.I8 && keyType == ElementType.I8;
+        float[][] codesF = new float[mq][d];
+        int[][] codes = new int[mq][d];
+        double[] qScale = new double[mq];
+        double[] qNorm = new double[mq];
+        for (int j = 0; j < mq; j++) {
+            long sq = 0;
+            for (int i = 0; i < d; i++) {
+                int c = q.code(j0 + j, i);
+                codes[j][i] = c;
+                codesF[j][i] = c;
+                sq += (long) c * c;
+            }
+            qScale[j] = q.scale(j0 + j);
+            qNorm[j] = Math.sqrt(sq);
+        }
+        MemorySegment seg = m.data();
+        long stride = m.rowStride();
+        Parallel.forRange(m.rows(), grain((long) mq * d), (from, to) -> {
+            long[] sums = new long[mq * BLOCK];
+            float[] out = new float[mq * BLOCK];
+            for (long r0 = from; r0 < to; r0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - r0);
+                long off = r0 * stride;
+                for (int j = 0; j < mq; j++) {
+                    int r = 0;
+                    if (bytePair) {
+                        for (; r + 4 <= count; r += 4) {
+                            SimdDotKernels.exactI8Rows4(codesF[j], d, seg, off + r * stride, stride, sums,
+                                    j * BLOCK + r);
+                        }
+                        for (; r < count; r++) {
+                            sums[j * BLOCK + r] = SimdDotKernels.exactI8Row(codesF[j], d, seg, off + r * stride);
+                        }
+                    } else {
+                        for (; r < count; r++) {
+                            sums[j * BLOCK + r] = SimdDotKernels.exactIntRow(codes[j], d, keyType, seg,
+                                    off + r * stride);
+                        }
+                    }
+                }
+                for (int r = 0; r < count; r++) {
+                    double mScale = m.scale(r0 + r);
+                    double mNorm = cosine ? Math.sqrt(SimdDotKernels.codeNormSquared(keyType, seg,
+                            off + r * stride, d)) : 0;
+                    for (int j = 0; j < mq; j++) {
+                        double dot = sums[j * BLOCK + r] * qScale[j] * mScale;
+                        double denominator = qNorm[j] * Math.abs(qScale[j]) * mNorm * Math.abs(mScale);
+                        out[j * BLOCK + r] = !cosine ? (float) dot
+                                : denominator == 0 ? 0f : (float) (dot / denominator);
+                    }
+                }
+                for (int j = 0; j < mq; j++) {
+                    storeRow(s, j0 + j, r0, out, j * BLOCK, count);
+                }
+            }
+        });
+    }
+
+    /** Rows per parallel chunk at least: {@link #MIN_WORK} multiply-adds, and one block. */
+    private static long grain(long workPerRow) {
+        return Math.max(BLOCK, MIN_WORK / Math.max(1, workPerRow));
+    }
+
+    // ---- softmax ----
+
+    /** {@code e[i] = exp(factor * s[i] - shift)} for {@code i < len}; returns their sum. */
+    private static double expShifted(float[] s, int len, double factor, double shift, double[] e) {
+        for (int i = 0; i < len; i++) {
+            e[i] = factor * s[i] - shift;
+        }
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (int bound = len - D.length(); i <= bound; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, e, i).lanewise(VectorOperators.EXP);
+            v.intoArray(e, i);
+            acc = acc.add(v);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            e[i] = Math.exp(e[i]);
+            sum += e[i];
+        }
+        return sum;
+    }
+
+    // ---- reading and writing vectors ----
+
+    /** Decodes elements {@code [col, col+len)} of row 0 of {@code t} into {@code dst}. */
+    private static void readRow0(Tensor t, long col, float[] dst, int len) {
+        MemorySegment seg = t.data();
+        long at = col * t.type().byteSize();
+        switch (t.type()) {
+            case F32 -> MemorySegment.copy(seg, F32, at, dst, 0, len);
+            case F16 -> {
+                for (int i = 0; i < len; i++) {
+                    dst[i] = Float.float16ToFloat(seg.get(I16, at + 2L * i));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < len; i++) {
+                    dst[i] = FloatFormats.bf16ToFloat(seg.get(I16, at + 2L * i));
+                }
+            }
+            case I8 -> {
+                float scale = t.scale(0);
+                for (int i = 0; i < len; i++) {
+                    dst[i] = seg.get(ValueLayout.JAVA_BYTE, at + i) * scale;
+                }
+            }
+            case I16 -> {
+                float scale = t.scale(0);
+                for (int i = 0; i < len; i++) {
+                    dst[i] = seg.get(I16, at + 2L * i) * scale;
+                }
+            }
+        }
+    }
+
+    /** Stores {@code src[from, from+len)} into row {@code row} of a float output from column {@code col}. */
+    private static void storeRow(Tensor t, long row, long col, float[] src, int from, int len) {
+        MemorySegment seg = t.data();
+        long at = row * t.rowStride() + col * t.type().byteSize();
+        switch (t.type()) {
+            case F32 -> MemorySegment.copy(src, from, seg, F32, at, len);
+            case F16 -> {
+                for (int i = 0; i < len; i++) {
+                    seg.set(I16, at + 2L * i, Float.floatToFloat16(src[from + i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < len; i++) {
+                    seg.set(I16, at + 2L * i, FloatFormats.floatToBf16(src[from + i]));
+                }
+            }
+            default -> throw new IllegalStateException("outputs are float types, got " + t.type());
+        }
     }
 }

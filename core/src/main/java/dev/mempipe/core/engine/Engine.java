@@ -1,0 +1,284 @@
+package dev.mempipe.core.engine;
+
+import dev.mempipe.core.placement.Device;
+import dev.mempipe.core.placement.DeviceModel;
+import dev.mempipe.core.placement.Plan;
+import dev.mempipe.core.profile.EnergyMeter;
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.ProfileRecorder;
+import dev.mempipe.core.profile.ProfileReport;
+import dev.mempipe.core.profile.StepEvent;
+import dev.mempipe.core.profile.StepRecord;
+import dev.mempipe.ops.SimdBackend;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.BackendException;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Step;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Runs the ops of the pipeline steps where the current {@link Plan} places them, measures each run, and
+ * falls back to the CPU when a device fails.
+ *
+ * <p>Every {@code run} call:
+ * <ol>
+ *   <li>picks the backend the plan names for the step (the CPU when the plan does not place it);</li>
+ *   <li>times the body with {@link System#nanoTime()} and reads the energy counter before and after, where
+ *       the machine has one;</li>
+ *   <li>when the body fails on a device backend with a device fault ({@link BackendException},
+ *       {@link UnsupportedOperationException}, or any other {@link RuntimeException} except
+ *       {@link IllegalArgumentException} and {@link IllegalStateException}, which mean bad input or a closed
+ *       arena and would fail on the CPU too), reruns the body on the CPU backend, so the result is still
+ *       correct; the record names the failed device and the reason;</li>
+ *   <li>adds a {@link StepRecord} to the profile and commits a JDK Flight Recorder event of the step's type.</li>
+ * </ol>
+ * A body may therefore run twice: it must write its outputs completely (every op of the contract does) and
+ * must not depend on state a failed first attempt may have changed.
+ *
+ * <p>Thread-safe: any number of threads may run steps at once (backends are thread-safe by contract, the
+ * plan is replaced atomically and the profile is a synchronized recorder). Energy is a machine-wide counter,
+ * so concurrent steps each see the energy of all of them. The engine does not own the backends: their
+ * creator closes them.
+ */
+public final class Engine {
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+
+    private final Device cpu;
+    private final Map<String, Device> devices;
+    private final EnergyMeter energy;
+    private final ProfileRecorder recorder;
+    private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
+    private volatile Plan plan;
+
+    private Engine(Builder b, Device cpu) {
+        this.cpu = cpu;
+        Map<String, Device> byName = new LinkedHashMap<>();
+        byName.put(cpu.name(), cpu);
+        for (Device d : b.devices) {
+            if (byName.putIfAbsent(d.name(), d) != null) {
+                throw new IllegalArgumentException("two devices are named '" + d.name() + "'");
+            }
+        }
+        this.devices = java.util.Collections.unmodifiableMap(byName);
+        this.energy = b.energy != null ? b.energy : EnergyMeter.rapl();
+        this.recorder = new ProfileRecorder(b.maxRecords);
+        this.plan = Plan.allOn(cpu.name());
+        if (b.plan != null) {
+            usePlan(b.plan);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The CPU device, which runs every unplaced step and every fallback. */
+    public Device cpu() {
+        return cpu;
+    }
+
+    /** The CPU first, then the other devices in the order they were added. */
+    public List<Device> devices() {
+        List<Device> all = new ArrayList<>();
+        all.add(cpu);
+        devices.values().stream().filter(d -> d != cpu).forEach(all::add);
+        return all;
+    }
+
+    /** The devices other than the CPU that the planner can place steps on. */
+    public List<Device> deviceBackends() {
+        return devices().subList(1, devices.size());
+    }
+
+    public Plan plan() {
+        return plan;
+    }
+
+    /**
+     * Places steps as {@code plan} says from now on.
+     *
+     * @throws IllegalArgumentException when the plan names a device this engine does not have
+     */
+    public void usePlan(Plan plan) {
+        Objects.requireNonNull(plan, "plan");
+        for (Step step : Step.values()) {
+            String name = plan.deviceFor(step);
+            if (!devices.containsKey(name)) {
+                throw new IllegalArgumentException("plan places " + step + " on unknown device '" + name
+                        + "'; devices: " + devices().stream().map(Device::name).toList());
+            }
+        }
+        this.plan = plan;
+    }
+
+    /** The backend the current plan runs {@code step} on. */
+    public Backend backendFor(Step step) {
+        return devices.get(plan.deviceFor(step)).backend();
+    }
+
+    /**
+     * Runs {@code body} for {@code step} on the planned backend, records it, and returns its result.
+     *
+     * @param step  the pipeline step the op belongs to (chooses the device and the JFR event type)
+     * @param op    a label for the op, e.g. {@code "dot"} (a contract name where there is one)
+     * @param cost  the op's analytic work ({@link dev.mempipe.core.profile.OpCosts})
+     * @param body  the op, given the backend to use; it may run twice (see the class comment)
+     */
+    public <T> T run(Step step, String op, OpCost cost, Function<Backend, T> body) {
+        return execute(step, op, null, cost, body);
+    }
+
+    /** {@link #run(Step, String, OpCost, Function)} for a contract op: its step and name label the run. */
+    public <T> T run(Op op, OpCost cost, Function<Backend, T> body) {
+        return execute(op.step(), op.contractName(), op, cost, body);
+    }
+
+    /** {@link #run(Step, String, OpCost, Function)} for a body without a result. */
+    public void runVoid(Step step, String op, OpCost cost, Consumer<Backend> body) {
+        execute(step, op, null, cost, asFunction(body));
+    }
+
+    /** {@link #run(Op, OpCost, Function)} for a body without a result. */
+    public void runVoid(Op op, OpCost cost, Consumer<Backend> body) {
+        execute(op.step(), op.contractName(), op, cost, asFunction(body));
+    }
+
+    /** A snapshot of everything recorded since the engine was built or last {@link #resetProfile() reset}. */
+    public ProfileReport report() {
+        return recorder.report(energy.available(), energy.description());
+    }
+
+    /** Forgets the records collected so far. */
+    public void resetProfile() {
+        recorder.clear();
+    }
+
+    private static <T> Function<Backend, T> asFunction(Consumer<Backend> body) {
+        Objects.requireNonNull(body, "body");
+        return b -> {
+            body.accept(b);
+            return null;
+        };
+    }
+
+    private <T> T execute(Step step, String op, Op contractOp, OpCost cost, Function<Backend, T> body) {
+        Objects.requireNonNull(step, "step");
+        Objects.requireNonNull(op, "op");
+        Objects.requireNonNull(cost, "cost");
+        Objects.requireNonNull(body, "body");
+        Device planned = devices.get(plan.deviceFor(step));
+        StepEvent event = StepEvent.forStep(step);
+        event.begin();
+        EnergyMeter.Sample energyBefore = energy.sample();
+        long start = System.nanoTime();
+        Device ran = planned;
+        StepRecord.Fallback fallback = null;
+        T result;
+        try {
+            result = body.apply(planned.backend());
+        } catch (RuntimeException failure) {
+            if (planned == cpu || !isDeviceFault(failure)) {
+                throw failure;
+            }
+            fallback = new StepRecord.Fallback(planned.name(), failure.getClass().getName() + ": " + failure.getMessage());
+            logFallback(step, op, planned, failure);
+            ran = cpu;
+            try {
+                result = body.apply(cpu.backend());
+            } catch (RuntimeException cpuFailure) {
+                cpuFailure.addSuppressed(failure);
+                throw cpuFailure;
+            }
+        }
+        long wallNanos = System.nanoTime() - start;
+        OptionalDouble joules = energy.joulesSince(energyBefore);
+        DeviceModel model = ran.model();
+        StepRecord record = new StepRecord(step, op, ran.name(), wallNanos, cost, model.ridgePoint(),
+                model.predictSeconds(contractOp, cost), joules, fallback);
+        recorder.add(record);
+        if (event.shouldCommit()) {
+            event.fill(record);
+            event.commit();
+        }
+        return result;
+    }
+
+    /** A fault of the device rather than of the input: what the CPU can be expected to get right. */
+    static boolean isDeviceFault(RuntimeException e) {
+        if (e instanceof BackendException || e instanceof UnsupportedOperationException) {
+            return true;
+        }
+        return !(e instanceof IllegalArgumentException) && !(e instanceof IllegalStateException);
+    }
+
+    private void logFallback(Step step, String op, Device device, RuntimeException failure) {
+        // One warning per device and op; later ones only at debug level, so a broken device cannot flood the log.
+        boolean first = reportedFailures.add(device.name() + "/" + op);
+        LOG.log(first ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                () -> step + " " + op + " failed on " + device.name() + ", rerunning on " + cpu.name() + ": " + failure,
+                first ? failure : null);
+    }
+
+    /** Configures an {@link Engine}. */
+    public static final class Builder {
+        private Device cpu;
+        private final List<Device> devices = new ArrayList<>();
+        private Plan plan;
+        private EnergyMeter energy;
+        private int maxRecords = 100_000;
+
+        private Builder() {
+        }
+
+        /**
+         * The CPU device. Default: a new {@link SimdBackend} with a model from
+         * {@link DeviceModel#calibrate} (measured when {@link #build()} runs, well under a second).
+         */
+        public Builder cpu(Device cpu) {
+            this.cpu = Objects.requireNonNull(cpu, "cpu");
+            return this;
+        }
+
+        /** Adds a device backend the plan may place steps on. */
+        public Builder device(Device device) {
+            devices.add(Objects.requireNonNull(device, "device"));
+            return this;
+        }
+
+        /** The initial plan. Default: every step on the CPU. */
+        public Builder plan(Plan plan) {
+            this.plan = Objects.requireNonNull(plan, "plan");
+            return this;
+        }
+
+        /** The energy counter. Default: {@link EnergyMeter#rapl()}; {@link EnergyMeter#unavailable} turns it off. */
+        public Builder energyMeter(EnergyMeter energy) {
+            this.energy = Objects.requireNonNull(energy, "energy");
+            return this;
+        }
+
+        /** How many individual records the profile keeps (totals count all). Default 100 000. */
+        public Builder maxRecords(int maxRecords) {
+            if (maxRecords < 0) {
+                throw new IllegalArgumentException("maxRecords must be >= 0, got " + maxRecords);
+            }
+            this.maxRecords = maxRecords;
+            return this;
+        }
+
+        public Engine build() {
+            Device host = cpu != null ? cpu : Device.calibrated(new SimdBackend());
+            return new Engine(this, host);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Objects;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * HMT's compressed memory: a bounded list of segment summary embeddings {@code [n, d]}, n at most the
+ * capacity N. When full, each append evicts the oldest summary (first in, first out). Every summary gets a
+ * sequence number, 0 for the first ever appended; the ones held are {@code [appended - n, appended)}.
+ *
+ * <p>Reads (relevancy and apply in one call):
+ * <ul>
+ *   <li>{@link #softRead}: {@code w = softmax(scale * <q, S_i>)} over every held summary, then
+ *       {@code o = sum_i w_i S_i} ({@code dot}, {@code softmax}, {@code softRetrieve}): HMT's memory recall.</li>
+ *   <li>{@link #topK}: the k summaries of largest {@code <q, S_i>}, and {@link #topKRead}, the soft read
+ *       restricted to them.</li>
+ * </ul>
+ * Summaries are kept oldest first, so reads see the same rows in the same order as a memory given only the
+ * held summaries: the buffer is a ring of N rows written twice, at slot {@code s mod N} and
+ * {@code s mod N + N}, which makes the held rows one contiguous window {@code [start, start + n)} (twice
+ * the memory of N summaries, for views with no copy and no wrap).
+ *
+ * <p>Thread-safety: eviction overwrites rows, so this memory gives out no views; reads run inside it under
+ * a read lock (concurrent with each other) and appends take the write lock.
+ */
+public final class CompressedMemory {
+    private final Backend backend;
+    private final int dimension;
+    private final int capacity;
+    private final Tensor ring; // [2N, d] F32
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private long appended;
+
+    /**
+     * @param dimension d {@code >= 1}
+     * @param capacity  N, summaries held at most, {@code >= 1}
+     */
+    public CompressedMemory(Arena arena, Backend backend, int dimension, int capacity) {
+        MemoryArgs.arena(arena);
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.dimension = MemoryArgs.positive("dimension", dimension);
+        this.capacity = MemoryArgs.positive("capacity", capacity);
+        this.ring = Tensor.allocate(arena, ElementType.F32, 2L * capacity, dimension);
+    }
+
+    /**
+     * Appends m summaries, oldest first, evicting the oldest held ones beyond the capacity.
+     *
+     * @param summaries {@code [m, d]}, any element type
+     * @throws IllegalArgumentException when the shape is wrong
+     */
+    public void append(Tensor summaries) {
+        MemoryArgs.rowsOf("summaries", summaries, dimension, "d");
+        lock.writeLock().lock();
+        try {
+            long m = summaries.rows();
+            // rows that would be evicted within this same call are never written
+            for (long i = Math.max(0, m - capacity); i < m; i++) {
+                int slot = (int) ((appended + i) % capacity);
+                Tensor row = summaries.rowSlice(i, i + 1);
+                backend.prepare().convert(row, ring.rowSlice(slot, slot + 1));
+                backend.prepare().convert(row, ring.rowSlice(slot + capacity, slot + capacity + 1));
+            }
+            appended += m;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * HMT's soft read: {@code w = softmax(scale * <query, S_i>)}, {@code out = sum_i w_i S_i}.
+     *
+     * @param query {@code [1, d]}
+     * @param scale the softmax temperature factor (HMT uses {@code 1/sqrt(d)})
+     * @param out   o {@code [1, d]}, F32, F16 or BF16
+     * @return the weights, oldest summary first
+     * @throws IllegalStateException when the memory is empty
+     */
+    public float[] softRead(Tensor query, float scale, Tensor out) {
+        MemoryArgs.vectorOf("query", query, dimension);
+        MemoryArgs.vectorOf("out", out, dimension);
+        lock.readLock().lock();
+        try (Arena scratch = Arena.ofConfined()) {
+            Tensor held = nonEmptyWindow();
+            Tensor weights = scores(query, held, scratch);
+            backend.relevancy().softmax(weights, scale, weights);
+            backend.apply().softRetrieve(weights, held, out);
+            return weights.toFloatArray();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The k held summaries of largest {@code <query, S_i>}; ids are sequence numbers, ties go to the older.
+     */
+    public Hits topK(Tensor query, int k) {
+        MemoryArgs.vectorOf("query", query, dimension);
+        MemoryArgs.k(k);
+        lock.readLock().lock();
+        try (Arena scratch = Arena.ofConfined()) {
+            Tensor held = window();
+            return TopHits.of(backend, scores(query, held, scratch), k, firstSequence(held), scratch);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The soft read over the top k summaries only: {@code w = softmax(scale * <query, S_i>)} over the
+     * summaries {@link #topK} picks, {@code out = sum w_i S_i}.
+     *
+     * @return the summaries read (sequence numbers and dot scores, best first)
+     * @throws IllegalStateException when the memory is empty
+     */
+    public Hits topKRead(Tensor query, int k, float scale, Tensor out) {
+        MemoryArgs.vectorOf("query", query, dimension);
+        MemoryArgs.vectorOf("out", out, dimension);
+        MemoryArgs.k(k);
+        lock.readLock().lock();
+        try (Arena scratch = Arena.ofConfined()) {
+            Tensor held = nonEmptyWindow();
+            int first = firstSequence(held);
+            Hits hits = TopHits.of(backend, scores(query, held, scratch), k, first, scratch);
+            int[] positions = hits.ids();
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] -= first;
+            }
+            Tensor chosen = Tensor.allocate(scratch, ElementType.F32, positions.length, dimension);
+            backend.retrieval().gather(held, Indices.of(scratch, positions), chosen);
+            Tensor weights = Tensor.of(scratch, hits.scores(), 1, hits.size());
+            backend.relevancy().softmax(weights, scale, weights);
+            backend.apply().softRetrieve(weights, chosen, out);
+            return hits;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The held summary with sequence number {@code sequence}, decoded. */
+    public float[] summary(long sequence) {
+        lock.readLock().lock();
+        try {
+            long oldest = appended - held();
+            if (sequence < oldest || sequence >= appended) {
+                throw new IllegalArgumentException("sequence " + sequence + " is not held; held are [" + oldest
+                        + ", " + appended + ")");
+            }
+            int slot = (int) (sequence % capacity);
+            return ring.rowSlice(slot, slot + 1).toFloatArray();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** A copy of the held summaries {@code [n, d]}, oldest first, as f32 row-major. */
+    public float[] summaries() {
+        lock.readLock().lock();
+        try {
+            return window().toFloatArray();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Summaries held, n. */
+    public int size() {
+        lock.readLock().lock();
+        try {
+            return held();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Summaries appended over the memory's life, evicted ones included. */
+    public long appended() {
+        lock.readLock().lock();
+        try {
+            return appended;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    private int held() {
+        return (int) Math.min(appended, capacity);
+    }
+
+    /** The held rows, oldest first: one contiguous band of the doubled ring. Call under a lock. */
+    private Tensor window() {
+        int n = held();
+        int start = (int) ((appended - n) % capacity);
+        return ring.rowSlice(start, start + n);
+    }
+
+    private Tensor nonEmptyWindow() {
+        if (appended == 0) {
+            throw new IllegalStateException("CompressedMemory is empty: append a summary before reading");
+        }
+        return window();
+    }
+
+    /** Sequence number of the window's first row; ids fit an int while fewer than 2^31 summaries were appended. */
+    private int firstSequence(Tensor held) {
+        long first = appended - held.rows();
+        if (appended > Integer.MAX_VALUE) {
+            throw new IllegalStateException("sequence numbers past " + Integer.MAX_VALUE + " do not fit Hits ids");
+        }
+        return (int) first;
+    }
+
+    private Tensor scores(Tensor query, Tensor held, Arena scratch) {
+        Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, (int) held.rows());
+        backend.relevancy().dot(query, held, s);
+        return s;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Objects;
+
+/**
+ * DeepSeek DSA's lightning-indexer keys: one low-dimensional key per token, {@code [capacity, dI]}, stored
+ * compactly (F16, or I8 with one f32 scale per row; any {@link ElementType} is accepted). Keys are appended
+ * in f32 (or any type) and converted on the way in with the contract's {@code convert}: F16/BF16 round to
+ * nearest even, I8/I16 quantize each row symmetrically ({@code scale = maxabs / 127}). The view
+ * {@link #keys()} carries the row scales, so {@code indexerScore} reads it as is, with {@code kScale = null}.
+ *
+ * <p>Thread-safety: single writer, many readers. {@link #append} converts rows, then publishes the new
+ * length with a volatile store; {@link #keys()} returns a view of the published prefix, which later appends
+ * never write. Appends are {@code synchronized}.
+ */
+public final class IndexerKeyMemory {
+    private final PrepareOps prepare;
+    private final int indexDim;
+    private final long capacity;
+    private final Tensor keys; // [capacity, dI], with row scales for I8/I16
+    private volatile long length;
+
+    /**
+     * @param indexDim dI {@code >= 1}
+     * @param capacity tokens, {@code >= 1}
+     * @param storage  the element type of the stored keys (F16 and I8 are what DSA uses)
+     */
+    public IndexerKeyMemory(Arena arena, Backend backend, int indexDim, long capacity, ElementType storage) {
+        MemoryArgs.arena(arena);
+        this.prepare = Objects.requireNonNull(backend, "backend").prepare();
+        this.indexDim = MemoryArgs.positive("indexDim", indexDim);
+        this.capacity = MemoryArgs.positive("capacity", capacity);
+        this.keys = Tensor.allocate(arena, Objects.requireNonNull(storage, "storage"), capacity, indexDim);
+    }
+
+    /**
+     * Converts and appends the indexer keys of n tokens.
+     *
+     * @param newKeys {@code [n, dI]}, f32 or any element type
+     * @throws IllegalArgumentException when the shape is wrong
+     * @throws IllegalStateException    when n more keys do not fit the capacity
+     */
+    public synchronized void append(Tensor newKeys) {
+        MemoryArgs.rowsOf("keys", newKeys, indexDim, "dI");
+        long from = length;
+        MemoryArgs.room("IndexerKeyMemory", capacity, from, newKeys.rows(), "tokens");
+        long to = from + newKeys.rows();
+        if (to == from) {
+            return;
+        }
+        prepare.convert(newKeys, keys.rowSlice(from, to));
+        length = to; // publish
+    }
+
+    /** K {@code [length, dI]} in the storage type (with its row scales for integer types). */
+    public Tensor keys() {
+        return keys.rowSlice(0, length);
+    }
+
+    public long length() {
+        return length;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public int indexDim() {
+        return indexDim;
+    }
+
+    public ElementType storage() {
+        return keys.type();
+    }
+}

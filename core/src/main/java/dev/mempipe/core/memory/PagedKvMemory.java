@@ -1,0 +1,179 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.OpArgs;
+import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Objects;
+
+/**
+ * One layer's KV cache for Quest / LServe page selection: keys and values {@code [capacity, Hkv*d]} (row i
+ * holds the Hkv heads of token i, as {@code attention} reads them) and per-page element-wise min and max of
+ * the keys {@code [pages, Hkv*d]}, pages of P tokens. Every append brings the summaries up to date through
+ * {@code pageMinMaxAppend}, which touches only the pages holding new rows, so after any sequence of appends
+ * the summaries equal a batch {@code pageMinMax} over all rows.
+ *
+ * <p>Storage is F32, F16 or BF16 (keys, values and summaries alike: the min or max of stored values is
+ * itself representable, so the summaries are exact). Appended rows of any element type are converted on the
+ * way in (rounded to nearest even).
+ *
+ * <p>Thread-safety: single writer, many readers. {@link #append} writes rows and summaries, then publishes
+ * the new length with a volatile store; {@link #snapshot} reads it once and returns views of that prefix.
+ * Rows and the summaries of full pages never change afterwards. The one exception is the snapshot's last
+ * page when it is partial: later appends merge their rows into it in place, so its min can only decrease
+ * and its max only increase. It therefore stays a valid Quest bound for the snapshot's rows (what a reader
+ * needs: {@code questBound >= <q, k>} for every key k of the page), but it is exact only until the next
+ * append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
+ * Appends are {@code synchronized}.
+ */
+public final class PagedKvMemory {
+    /** Quest's page size. */
+    public static final int DEFAULT_PAGE_SIZE = 16;
+
+    private final PrepareOps prepare;
+    private final int kvHeads;
+    private final int headDim;
+    private final int rowWidth;
+    private final int pageSize;
+    private final long capacity;
+    private final Tensor keys;     // [capacity, Hkv*d]
+    private final Tensor values;   // [capacity, Hkv*d]
+    private final Tensor pageMin;  // [ceil(capacity/P), Hkv*d]
+    private final Tensor pageMax;  // [ceil(capacity/P), Hkv*d]
+    private volatile long length;
+
+    /** F32 storage, pages of {@value #DEFAULT_PAGE_SIZE} tokens. */
+    public PagedKvMemory(Arena arena, Backend backend, int kvHeads, int headDim, long capacity) {
+        this(arena, backend, kvHeads, headDim, capacity, ElementType.F32, DEFAULT_PAGE_SIZE);
+    }
+
+    /**
+     * @param kvHeads  Hkv {@code >= 1}
+     * @param headDim  d {@code >= 1}
+     * @param capacity tokens the memory can hold, {@code >= 1}
+     * @param storage  F32, F16 or BF16
+     * @param pageSize P {@code >= 1}
+     */
+    public PagedKvMemory(Arena arena, Backend backend, int kvHeads, int headDim, long capacity,
+                         ElementType storage, int pageSize) {
+        MemoryArgs.arena(arena);
+        this.prepare = Objects.requireNonNull(backend, "backend").prepare();
+        this.kvHeads = MemoryArgs.positive("kvHeads", kvHeads);
+        this.headDim = MemoryArgs.positive("headDim", headDim);
+        this.rowWidth = Math.multiplyExact(kvHeads, headDim);
+        this.capacity = MemoryArgs.positive("capacity", capacity);
+        this.pageSize = MemoryArgs.positive("pageSize", pageSize);
+        Objects.requireNonNull(storage, "storage");
+        if (!storage.isFloat()) {
+            throw new IllegalArgumentException("storage must be F32, F16 or BF16, got " + storage);
+        }
+        long pages = OpArgs.ceilDiv(capacity, pageSize);
+        this.keys = Tensor.allocate(arena, storage, capacity, rowWidth);
+        this.values = Tensor.allocate(arena, storage, capacity, rowWidth);
+        this.pageMin = Tensor.allocate(arena, storage, pages, rowWidth);
+        this.pageMax = Tensor.allocate(arena, storage, pages, rowWidth);
+    }
+
+    /**
+     * Appends the keys and values of n tokens and updates the page summaries.
+     *
+     * @param newKeys   {@code [n, Hkv*d]}, any element type
+     * @param newValues {@code [n, Hkv*d]}, any element type
+     * @throws IllegalArgumentException when a shape is wrong
+     * @throws IllegalStateException    when n more tokens do not fit the capacity
+     */
+    public synchronized void append(Tensor newKeys, Tensor newValues) {
+        String width = "Hkv*d = " + kvHeads + "*" + headDim;
+        MemoryArgs.rowsOf("keys", newKeys, rowWidth, width);
+        MemoryArgs.rowsOf("values", newValues, rowWidth, width);
+        if (newKeys.rows() != newValues.rows()) {
+            throw new IllegalArgumentException("keys and values must have the same number of rows, got keys "
+                    + newKeys.shapeString() + " and values " + newValues.shapeString());
+        }
+        long from = length;
+        long to = from + newKeys.rows();
+        MemoryArgs.room("PagedKvMemory", capacity, from, newKeys.rows(), "tokens");
+        if (to == from) {
+            return;
+        }
+        prepare.convert(newKeys, keys.rowSlice(from, to));
+        prepare.convert(newValues, values.rowSlice(from, to));
+        long pages = OpArgs.ceilDiv(to, pageSize);
+        prepare.pageMinMaxAppend(keys.rowSlice(0, to), from, pageSize, pageMin.rowSlice(0, pages),
+                pageMax.rowSlice(0, pages));
+        length = to; // publish: a reader that sees `to` also sees the rows and summaries written above
+    }
+
+    /** Views of keys, values and summaries for one published length (see the class comment). */
+    public Snapshot snapshot() {
+        long n = length;
+        long pages = OpArgs.ceilDiv(n, pageSize);
+        return new Snapshot(n, pageSize, keys.rowSlice(0, n), values.rowSlice(0, n), pageMin.rowSlice(0, pages),
+                pageMax.rowSlice(0, pages));
+    }
+
+    /** Tokens held (the published length). */
+    public long length() {
+        return length;
+    }
+
+    /** K {@code [length, Hkv*d]}; take a {@link #snapshot} for several views of the same length. */
+    public Tensor keys() {
+        return snapshot().keys();
+    }
+
+    /** V {@code [length, Hkv*d]}. */
+    public Tensor values() {
+        return snapshot().values();
+    }
+
+    /** min {@code [ceil(length/P), Hkv*d]}. */
+    public Tensor pageMin() {
+        return snapshot().pageMin();
+    }
+
+    /** max {@code [ceil(length/P), Hkv*d]}. */
+    public Tensor pageMax() {
+        return snapshot().pageMax();
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public ElementType storage() {
+        return keys.type();
+    }
+
+    /**
+     * The memory at one published length: keys and values {@code [length, Hkv*d]}, page summaries
+     * {@code [ceil(length/P), Hkv*d]}. Rows and full pages are immutable; a partial last page may widen
+     * (see {@link PagedKvMemory}).
+     */
+    public record Snapshot(long length, int pageSize, Tensor keys, Tensor values, Tensor pageMin, Tensor pageMax) {
+        /** Pages summarized, {@code ceil(length / P)}. */
+        public long pages() {
+            return pageMin.rows();
+        }
+
+        /** Whether the last page is partial (and may still widen as the memory grows). */
+        public boolean lastPagePartial() {
+            return length % pageSize != 0;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.spi.Tensor;
+
+/** Views that {@link Tensor} itself does not offer: a band of columns, such as one KV head of a token row. */
+final class TensorViews {
+    private TensorViews() {
+    }
+
+    /**
+     * Columns {@code [fromCol, fromCol + cols)} of every row, sharing {@code t}'s memory (and its row scales,
+     * which apply to the whole row).
+     */
+    static Tensor columns(Tensor t, int fromCol, int cols) {
+        if (fromCol < 0 || cols < 0 || fromCol + cols > t.cols()) {
+            throw new IndexOutOfBoundsException("columns [" + fromCol + ", " + (fromCol + cols) + ") of "
+                    + t.shapeString());
+        }
+        // an empty view may sit on an empty segment, where even the column offset is out of bounds
+        long start = t.rows() == 0 ? 0 : (long) fromCol * t.type().byteSize();
+        return Tensor.wrap(t.data().asSlice(start), t.type(), t.rows(), cols, t.rowStride(), t.scales());
+    }
+}

@@ -1,0 +1,298 @@
+package dev.mempipe.core.engine;
+
+import dev.mempipe.core.placement.Device;
+import dev.mempipe.core.placement.DeviceModel;
+import dev.mempipe.core.placement.FakeBackend;
+import dev.mempipe.core.placement.Links;
+import dev.mempipe.core.placement.Plan;
+import dev.mempipe.core.placement.Planner;
+import dev.mempipe.core.placement.StepShape;
+import dev.mempipe.core.placement.TransferModel;
+import dev.mempipe.core.placement.WorkloadShape;
+import dev.mempipe.core.profile.Bound;
+import dev.mempipe.core.profile.EnergyMeter;
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.OpCosts;
+import dev.mempipe.core.profile.ProfileReport;
+import dev.mempipe.core.profile.StepRecord;
+import dev.mempipe.goldentests.ScalarBackend;
+import dev.mempipe.spi.BackendException;
+import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Step;
+import dev.mempipe.spi.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static dev.mempipe.spi.ElementType.F32;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EngineTest {
+    static final long SEED = 20260611L;
+
+    final ScalarBackend oracle = new ScalarBackend();
+    /** The CPU is the scalar oracle behind a counting wrapper, so that tests see whether it ran. */
+    final FakeBackend cpuBackend = FakeBackend.working("cpu", oracle, Capabilities.all());
+    final Device cpu = new Device(cpuBackend, DeviceModel.declared("cpu", 1e9, 1e9, 0));
+
+    static Device device(FakeBackend backend) {
+        return new Device(backend, DeviceModel.declared(backend.name(), 1e12, 1e11, 1e-5));
+    }
+
+    /** The given steps on {@code device}, every other step on the CPU. */
+    static Plan planOn(Device cpu, Device device, Step... steps) {
+        WorkloadShape shape = new WorkloadShape(java.util.Arrays.stream(Step.values())
+                .map(s -> StepShape.of(s, 0, 0)).toList());
+        Links links = Links.builder().link(cpu.name(), device.name(), TransferModel.of(1e-6, 1e10)).build();
+        Map<Step, String> assignment = new java.util.EnumMap<>(Step.class);
+        for (Step s : steps) {
+            assignment.put(s, device.name());
+        }
+        return new Planner(cpu, List.of(device), links).evaluate(shape, assignment);
+    }
+
+    Engine engine(Device device, Step... onDevice) {
+        return Engine.builder().cpu(cpu).device(device).plan(planOn(cpu, device, onDevice))
+                .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
+    }
+
+    static float[] random(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = rnd.nextFloat() * 2 - 1;
+        }
+        return v;
+    }
+
+    @Test
+    void should_run_a_step_on_its_planned_device_and_record_it() {
+        FakeBackend gpu = FakeBackend.working("fake-gpu", oracle, Capabilities.all());
+        Engine engine = engine(device(gpu), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(SEED);
+            Tensor q = Tensor.of(arena, random(rnd, 3 * 17), 3, 17);
+            Tensor m = Tensor.of(arena, random(rnd, 33 * 17), 33, 17);
+            Tensor s = Tensor.allocate(arena, F32, 3, 33);
+            OpCost cost = OpCosts.dot(3, 33, 17, F32, F32);
+
+            engine.runVoid(Op.DOT, cost, b -> b.relevancy().dot(q, m, s));
+
+            assertEquals(1, gpu.calls());
+            assertEquals(0, cpuBackend.calls());
+            StepRecord r = engine.report().records().getFirst();
+            assertEquals(Step.RELEVANCY, r.step());
+            assertEquals("dot", r.op());
+            assertEquals("fake-gpu", r.device());
+            assertEquals(cost, r.cost());
+            assertEquals(cost.bytesRead(), r.bytesRead());
+            assertEquals(cost.bytesWritten(), r.bytesWritten());
+            assertEquals(cost.flops(), r.flops());
+            assertEquals(10, r.ridgePoint(), 1e-12);
+            assertEquals(Bound.MEMORY, r.bound(), "intensity " + r.intensity() + " is below the ridge point 10");
+            assertEquals(device(gpu).model().predictSeconds(Op.DOT, cost), r.modelSeconds());
+            assertTrue(r.wallNanos() > 0);
+            assertTrue(r.energyJoules().isEmpty());
+            assertFalse(r.fellBack());
+            assertNull(r.fallback());
+        }
+    }
+
+    @Test
+    void should_rerun_on_the_cpu_when_the_device_throws_and_return_the_cpu_result() {
+        FakeBackend broken = FakeBackend.broken("broken-gpu", oracle);
+        Engine engine = engine(device(broken), Step.RELEVANCY, Step.RETRIEVAL);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(SEED);
+            float[] qv = random(rnd, 5 * 31);
+            float[] mv = random(rnd, 97 * 31);
+            Tensor q = Tensor.of(arena, qv, 5, 31);
+            Tensor m = Tensor.of(arena, mv, 97, 31);
+            Tensor s = Tensor.allocate(arena, F32, 5, 97);
+            Tensor expected = Tensor.allocate(arena, F32, 5, 97);
+            oracle.relevancy().dot(q, m, expected);
+
+            engine.runVoid(Op.DOT, OpCosts.dot(5, 97, 31, F32, F32), b -> b.relevancy().dot(q, m, s));
+
+            assertArrayEquals(expected.toFloatArray(), s.toFloatArray());
+            Tensor row = s.rowSlice(0, 1);
+            Indices idx = Indices.allocate(arena, 7);
+            Indices expectedIdx = Indices.allocate(arena, 7);
+            int expectedCount = oracle.retrieval().topK(row, 7, expectedIdx, null);
+            int count = engine.run(Op.TOP_K, OpCosts.topK(97, 7, F32, false), b -> b.retrieval().topK(row, 7, idx, null));
+            assertEquals(expectedCount, count);
+            assertArrayEquals(expectedIdx.toArray(), idx.toArray());
+
+            ProfileReport report = engine.report();
+            assertEquals(2, broken.calls());
+            for (StepRecord r : report.records()) {
+                assertTrue(r.fellBack(), r.toString());
+                assertEquals("cpu", r.device(), "the CPU produced the result");
+                assertEquals("broken-gpu", r.fallback().fromDevice());
+                assertTrue(r.fallback().reason().contains(BackendException.class.getName()), r.fallback().reason());
+                assertTrue(r.fallback().reason().contains("simulated device fault"), r.fallback().reason());
+            }
+            assertEquals(2, report.total().fallbacks());
+        }
+    }
+
+    @Test
+    void should_fall_back_when_the_device_does_not_run_the_op() {
+        FakeBackend dotOnly = FakeBackend.working("dot-only", oracle, Capabilities.builder().op(Op.DOT, F32).build());
+        Engine engine = engine(device(dotOnly), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor s = Tensor.vector(arena, 1, 2, 3);
+            Tensor p = Tensor.allocate(arena, F32, 1, 3);
+
+            engine.runVoid(Op.SOFTMAX, OpCosts.softmax(3, F32, F32), b -> b.relevancy().softmax(s, 1, p));
+
+            StepRecord r = engine.report().records().getFirst();
+            assertTrue(r.fellBack());
+            assertTrue(r.fallback().reason().contains(UnsupportedOperationException.class.getName()));
+            assertEquals(1, p.get(0, 0) + p.get(0, 1) + p.get(0, 2), 1e-6);
+        }
+    }
+
+    @Test
+    void should_not_fall_back_on_bad_input() {
+        FakeBackend gpu = FakeBackend.working("fake-gpu", oracle, Capabilities.all());
+        Engine engine = engine(device(gpu), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor q = Tensor.allocate(arena, F32, 2, 8);
+            Tensor m = Tensor.allocate(arena, F32, 4, 8);
+            Tensor wrongShape = Tensor.allocate(arena, F32, 2, 5);
+
+            assertThrows(IllegalArgumentException.class,
+                    () -> engine.runVoid(Op.DOT, OpCost.ZERO, b -> b.relevancy().dot(q, m, wrongShape)));
+
+            assertEquals(0, cpuBackend.calls(), "bad input fails on the CPU too: no rerun");
+            assertTrue(engine.report().records().isEmpty());
+        }
+    }
+
+    @Test
+    void should_report_the_cpu_failure_with_the_device_failure_attached() {
+        FakeBackend broken = FakeBackend.broken("broken-gpu", oracle);
+        Engine engine = engine(device(broken), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor q = Tensor.allocate(arena, F32, 2, 8);
+            Tensor m = Tensor.allocate(arena, F32, 4, 8);
+            Tensor wrongShape = Tensor.allocate(arena, F32, 2, 5);
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> engine.runVoid(Op.DOT, OpCost.ZERO, b -> b.relevancy().dot(q, m, wrongShape)));
+
+            assertInstanceOf(BackendException.class, e.getSuppressed()[0]);
+        }
+    }
+
+    @Test
+    void should_classify_device_faults() {
+        assertTrue(Engine.isDeviceFault(new BackendException("x", "lost")));
+        assertTrue(Engine.isDeviceFault(new UnsupportedOperationException()));
+        assertTrue(Engine.isDeviceFault(new ArithmeticException()));
+        assertFalse(Engine.isDeviceFault(new IllegalArgumentException()));
+        assertFalse(Engine.isDeviceFault(new dev.mempipe.spi.NaNInputException("s", 3)));
+        assertFalse(Engine.isDeviceFault(new IllegalStateException("closed")));
+    }
+
+    @Test
+    void should_run_unplanned_steps_and_errors_on_the_cpu() {
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).build();
+
+        assertEquals(Plan.allOn("cpu"), engine.plan());
+        assertEquals(List.of(cpu), engine.devices());
+        RuntimeException boom = new ArithmeticException("boom");
+        assertThrows(ArithmeticException.class, () -> engine.run(Step.APPLY, "custom", OpCost.ZERO, b -> {
+            throw boom;
+        }), "a failure on the CPU has nowhere to fall back to");
+        assertEquals("cpu", engine.run(Step.APPLY, "custom", OpCost.ZERO, b -> b.name()));
+    }
+
+    @Test
+    void should_reject_a_plan_naming_an_unknown_device_and_duplicate_devices() {
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).build();
+        Device other = device(FakeBackend.working("other", oracle, Capabilities.all()));
+
+        assertThrows(IllegalArgumentException.class, () -> engine.usePlan(planOn(cpu, other, Step.APPLY)));
+        assertThrows(IllegalArgumentException.class,
+                () -> Engine.builder().cpu(cpu).device(other).device(other).build());
+    }
+
+    @Test
+    void should_record_measured_energy_when_a_counter_is_readable(@TempDir Path powercap) throws IOException {
+        Path zone = Files.createDirectories(powercap.resolve("intel-rapl:0"));
+        Files.writeString(zone.resolve("name"), "package-0\n");
+        Files.writeString(zone.resolve("energy_uj"), "1000000\n");
+        Files.writeString(zone.resolve("max_energy_range_uj"), "262143328850\n");
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.rapl(powercap)).build();
+
+        engine.runVoid(Step.PREPARE, "burn", OpCost.ZERO, b -> {
+            try {
+                Files.writeString(zone.resolve("energy_uj"), "3500000\n");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+
+        ProfileReport report = engine.report();
+        assertEquals(2.5, report.records().getFirst().energyJoules().orElseThrow(), 1e-12);
+        assertTrue(report.energyAvailable());
+        assertEquals("rapl: package-0", report.energySource());
+    }
+
+    @Test
+    void should_collect_records_from_many_threads() throws Exception {
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).maxRecords(10).build();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        engine.run(Step.RETRIEVAL, "noop", new OpCost(8, 4, 1), b -> null);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+
+        ProfileReport report = engine.report();
+        assertEquals(200, report.total().calls());
+        assertEquals(1600, report.total().bytesRead());
+        assertEquals(10, report.records().size());
+        assertEquals(190, report.droppedRecords());
+        engine.resetProfile();
+        assertEquals(0, engine.report().total().calls());
+    }
+
+    @Test
+    void should_reject_null_arguments() {
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).build();
+        assertThrows(NullPointerException.class, () -> engine.run(null, "x", OpCost.ZERO, b -> null));
+        assertThrows(NullPointerException.class, () -> engine.run(Step.APPLY, "x", null, b -> null));
+        assertThrows(NullPointerException.class, () -> engine.runVoid(Step.APPLY, "x", OpCost.ZERO, null));
+    }
+}

@@ -1,0 +1,242 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.goldentests.ScalarBackend;
+import dev.mempipe.ops.SimdBackend;
+import dev.mempipe.spi.ApplyOps;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.RelevancyOps;
+import dev.mempipe.spi.RetrievalOps;
+import dev.mempipe.spi.Tensor;
+import org.junit.jupiter.api.Named;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Shared helpers of the memory tests: backends, seeds, sizes, random data, bit comparison, a reader thread. */
+final class MemoryTesting {
+    /** Multiplies test sizes: {@code -Dmempipe.test.scale=10} for a longer run. */
+    static final int SCALE = Math.max(1, Integer.getInteger("mempipe.test.scale", 1));
+
+    private MemoryTesting() {
+    }
+
+    /**
+     * The two backends every property runs on: the CPU backend and the scalar oracle
+     * ({@code @MethodSource("dev.mempipe.core.memory.MemoryTesting#backends")}).
+     */
+    static List<Named<Backend>> backends() {
+        Backend oracle = new ScalarBackend();
+        return List.of(Named.of("cpu", cpu()), Named.of(oracle.name(), oracle));
+    }
+
+    /**
+     * The SIMD CPU backend; an op it does not implement yet (it throws {@code UnsupportedOperationException("TODO")})
+     * runs on the scalar oracle instead, so these tests exercise the memories while the ops are being written.
+     */
+    static Backend cpu() {
+        return new FallbackBackend(new SimdBackend(), new ScalarBackend());
+    }
+
+    /** A seed from {@code -Dmempipe.test.seed} or a fresh one; print it with {@link #reproduce} on failure. */
+    static long seed() {
+        Long fixed = Long.getLong("mempipe.test.seed");
+        return fixed != null ? fixed : new Random().nextLong();
+    }
+
+    static String reproduce(long seed, Class<?> test) {
+        return "seed=" + seed + "; reproduce: ./mvnw -o -q -pl core test -Dtest=" + test.getSimpleName()
+                + " -Dmempipe.test.seed=" + seed + " -Dsurefire.failIfNoSpecifiedTests=false";
+    }
+
+    /**
+     * Random chunk sizes summing to {@code total}: many 1s, sizes just below, at and above the boundary
+     * ({@code unit}, a page or block), and multiples of it, so appends cross boundaries in every way.
+     */
+    static List<Integer> chunks(Random random, long total, int unit) {
+        List<Integer> sizes = new ArrayList<>();
+        long left = total;
+        while (left > 0) {
+            int size = switch (random.nextInt(8)) {
+                case 0, 1 -> 1;
+                case 2 -> Math.max(1, unit - 1);
+                case 3 -> unit;
+                case 4 -> unit + 1;
+                case 5 -> 2 * unit + 3;
+                case 6 -> 0;
+                default -> 1 + random.nextInt(3 * unit);
+            };
+            size = (int) Math.min(size, left);
+            sizes.add(size);
+            left -= size;
+        }
+        return sizes;
+    }
+
+    /** Gaussian values, none exactly zero (so min/max never meet a -0.0 / +0.0 tie). */
+    static float[] gaussian(Random random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            float x = (float) random.nextGaussian();
+            values[i] = x == 0 ? 1e-3f : x;
+        }
+        return values;
+    }
+
+    static Tensor randomRows(Arena arena, Random random, long rows, int cols) {
+        return Tensor.of(arena, gaussian(random, (int) (rows * cols)), rows, cols);
+    }
+
+    /** Same shape, type and bytes in every row (and the same row scales for integer types). */
+    static void assertSameBits(Tensor expected, Tensor actual, String what) {
+        assertEquals(expected.type(), actual.type(), what + ": element type");
+        assertEquals(expected.rows(), actual.rows(), what + ": rows");
+        assertEquals(expected.cols(), actual.cols(), what + ": cols");
+        long rowBytes = (long) expected.cols() * expected.type().byteSize();
+        for (long r = 0; r < expected.rows(); r++) {
+            MemorySegment e = expected.data().asSlice(expected.offset(r, 0), rowBytes);
+            MemorySegment a = actual.data().asSlice(actual.offset(r, 0), rowBytes);
+            long at = e.mismatch(a);
+            if (at >= 0) {
+                int col = (int) (at / expected.type().byteSize());
+                fail(what + ": row " + r + " differs at column " + col + ": expected " + expected.get(r, col)
+                        + " but was " + actual.get(r, col));
+            }
+            if (expected.type().isQuantized()) {
+                assertEquals(Float.floatToRawIntBits(expected.scale(r)), Float.floatToRawIntBits(actual.scale(r)),
+                        what + ": scale of row " + r);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code writer} on this thread while another thread calls {@code readerCheck} in a loop; fails with
+     * the reader's first failure. The writer is handed an "await a read" action to call now and then between
+     * appends: it waits until the reader has finished one more check, so that reads interleave with appends
+     * however fast the writer is (the reads in between still overlap appends). Returns the number of checks.
+     */
+    static int withConcurrentReader(Consumer<Runnable> writer, Runnable readerCheck) throws InterruptedException {
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger reads = new AtomicInteger();
+        Thread reader = Thread.ofPlatform().name("memory-reader").start(() -> {
+            try {
+                boolean last = false;
+                while (!last) {
+                    last = done.get(); // one more read after the writer finished, so the final state is checked
+                    readerCheck.run();
+                    reads.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Runnable awaitRead = () -> {
+            int seen = reads.get();
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            while (reads.get() <= seen && failure.get() == null && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        };
+        try {
+            writer.accept(awaitRead);
+        } finally {
+            done.set(true);
+            reader.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("reader failed: " + failure.get(), failure.get());
+        }
+        assertTrue(reads.get() > 1, "the reader ran " + reads.get() + " times");
+        return reads.get();
+    }
+
+    /** Runs each op on {@code primary}, or on {@code fallback} where the primary still throws "TODO". */
+    private static final class FallbackBackend implements Backend {
+        private final Backend primary;
+        private final PrepareOps prepare;
+        private final RelevancyOps relevancy;
+        private final RetrievalOps retrieval;
+        private final ApplyOps apply;
+
+        FallbackBackend(Backend primary, Backend fallback) {
+            this.primary = primary;
+            this.prepare = proxy(PrepareOps.class, primary.prepare(), fallback.prepare());
+            this.relevancy = proxy(RelevancyOps.class, primary.relevancy(), fallback.relevancy());
+            this.retrieval = proxy(RetrievalOps.class, primary.retrieval(), fallback.retrieval());
+            this.apply = proxy(ApplyOps.class, primary.apply(), fallback.apply());
+        }
+
+        private static <T> T proxy(Class<T> family, T primary, T fallback) {
+            return family.cast(Proxy.newProxyInstance(family.getClassLoader(), new Class<?>[] {family},
+                    (self, method, args) -> {
+                        try {
+                            return invoke(method, primary, args);
+                        } catch (UnsupportedOperationException e) {
+                            if (!"TODO".equals(e.getMessage())) {
+                                throw e;
+                            }
+                            return invoke(method, fallback, args);
+                        }
+                    }));
+        }
+
+        private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+            try {
+                return method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }
+
+        @Override
+        public String name() {
+            return primary.name() + "+scalar-fallback";
+        }
+
+        @Override
+        public Capabilities capabilities() {
+            return primary.capabilities();
+        }
+
+        @Override
+        public PrepareOps prepare() {
+            return prepare;
+        }
+
+        @Override
+        public RelevancyOps relevancy() {
+            return relevancy;
+        }
+
+        @Override
+        public RetrievalOps retrieval() {
+            return retrieval;
+        }
+
+        @Override
+        public ApplyOps apply() {
+            return apply;
+        }
+
+        @Override
+        public String toString() {
+            return name();
+        }
+    }
+}

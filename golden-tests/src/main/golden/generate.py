@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""Generates the golden cases of the mempipe conformance kit (SPEC.md stages 1-4, not ann).
+
+This is an implementation of the op contract independent of the Java code: references are computed with
+numpy in float64 from the decoded inputs (exactly, for integer paths), so that a mistake shared by the Java
+oracle and the SIMD backend still shows up. CI has no Python: the outputs are checked in, and this script is
+re-run by hand when a case is added (python3 + numpy 2.x):
+
+    python3 golden-tests/src/main/golden/generate.py
+
+Layout: one folder per case under src/main/resources/dev/mempipe/goldentests/golden/<op>-<n>/ holding the
+inputs and expected outputs as .npy files named as in SPEC.md's signatures, plus case.properties (op, scalar
+parameters, inputs, outputs, output element types). I8/I16 tensors come with a separate f32 '<name>_scale'
+array. Outputs the contract compares with a tolerance are stored as '<f8' (the float64 reference, before any
+rounding to the output type); outputs that must be exact are stored in the output's own dtype. The
+quantize/dequantize/convert output X' is written as 'Xprime' (an apostrophe is a poor file name).
+index.txt lists the case folders, because jar resources cannot be listed reliably.
+"""
+import os
+import shutil
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'resources', 'dev', 'mempipe',
+                    'goldentests', 'golden')
+rng = np.random.default_rng(20261128)
+cases = []
+
+# ---- element types: encode as the contract says, decode exactly ----------------------------------------
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def bf16_bits(x):
+    """f32 -> BF16 bits, round to nearest even (no NaN in our inputs)."""
+    u = f32(x).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype('<u2')
+
+
+def bf16_decode(bits):
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def quantize(x, max_code):
+    """Symmetric per-row quantization with the contract's f32 arithmetic: scale = maxabs / maxCode,
+    q = round_half_even(x / scale) clamped; a zero row has scale 0 and zero codes."""
+    x = f32(np.atleast_2d(x))
+    scales = (np.max(np.abs(x), axis=1) / np.float32(max_code)).astype(np.float32)
+    codes = np.zeros(x.shape, dtype=np.int64)
+    for r in range(x.shape[0]):
+        if scales[r] != 0:
+            q = np.rint((x[r] / scales[r]).astype(np.float32))
+            codes[r] = np.clip(q, -max_code, max_code).astype(np.int64)
+    dtype = np.int8 if max_code == 127 else '<i2'
+    return codes.astype(dtype), scales
+
+
+class T:
+    """A tensor input or output: its storage (what goes into the .npy files) and its decoded f32 values."""
+
+    def __init__(self, type_, values32):
+        self.type = type_
+        v = f32(values32)
+        if type_ == 'F32':
+            self.data, self.scale, self.dec = v, None, v
+        elif type_ == 'F16':
+            self.data = v.astype('<f2')
+            self.scale, self.dec = None, self.data.astype(np.float32)
+        elif type_ == 'BF16':
+            self.data = bf16_bits(v)
+            self.scale, self.dec = None, bf16_decode(self.data)
+        else:
+            codes, scales = quantize(v, 127 if type_ == 'I8' else 32767)
+            if v.ndim == 1:
+                codes = codes[0]
+            self.data, self.scale = codes, scales
+            # decode is code * scale rounded to f32, as Tensor.get does
+            dec = (np.atleast_2d(codes).astype(np.float32) * scales[:, None]).astype(np.float32)
+            self.dec = dec[0] if v.ndim == 1 else dec
+        self.d = self.dec.astype(np.float64)
+
+    def take(self, idx):
+        """Rows idx of this tensor, stored bit for bit (with their scales), as gather copies them."""
+        out = T.__new__(T)
+        out.type, out.data, out.dec, out.d = self.type, self.data[idx], self.dec[idx], self.d[idx]
+        out.scale = None if self.scale is None else self.scale[idx]
+        return out
+
+
+def normal(*shape, s=1.0):
+    return f32(rng.standard_normal(shape) * s)
+
+
+# ---- case writer ---------------------------------------------------------------------------------------
+
+
+def case(op, inputs, outputs, params=None, types=None):
+    """inputs/outputs: name -> T or numpy array; types: output name -> element type to allocate."""
+    n = sum(1 for c in cases if c.startswith(op + '-')) + 1
+    name = f'{op}-{n}'
+    folder = os.path.join(ROOT, name)
+    os.makedirs(folder)
+    for kind in (inputs, outputs):
+        for k, v in kind.items():
+            if isinstance(v, T):
+                np.save(os.path.join(folder, k + '.npy'), v.data)
+                if v.scale is not None:
+                    np.save(os.path.join(folder, k + '_scale.npy'), v.scale)
+            else:
+                np.save(os.path.join(folder, k + '.npy'), v)
+    lines = [f'# generated by golden-tests/src/main/golden/generate.py; do not edit', f'op={op}',
+             'inputs=' + ','.join(inputs), 'outputs=' + ','.join(outputs)]
+    for k, v in (params or {}).items():
+        lines.append(f'{k}={v}')
+    for k, v in (types or {}).items():
+        lines.append(f'type.{k}={v}')
+    with open(os.path.join(folder, 'case.properties'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    cases.append(name)
+
+
+def ref(x):
+    """A float64 reference result, stored as <f8."""
+    return np.asarray(x, dtype='<f8')
+
+
+def ints(x):
+    return np.asarray(x, dtype='<i4')
+
+
+# ---- Stage 1: Prepare Memory ---------------------------------------------------------------------------
+
+
+def page_ranges(L, P):
+    return [(s, min(s + P, L)) for s in range(0, L, P)]
+
+
+def gen_page_min_max():
+    for L, d, P, typ, append in [(37, 17, 16, 'F32', None), (37, 17, 16, 'F32', 20), (23, 8, 5, 'BF16', None)]:
+        K = T(typ, normal(L, d))
+        mins = np.array([K.dec[s:e].min(axis=0) for s, e in page_ranges(L, P)], dtype='<f4')
+        maxs = np.array([K.dec[s:e].max(axis=0) for s, e in page_ranges(L, P)], dtype='<f4')
+        params = {'P': P}
+        if append is not None:
+            params['appendFrom'] = append  # batch over rows [0, appendFrom), then pageMinMaxAppend
+        case('pageMinMax', {'K': K}, {'min': mins, 'max': maxs}, params, {'min': 'F32', 'max': 'F32'})
+
+
+def gen_page_pool():
+    K = T('F32', normal(37, 17))
+    mean = [K.d[s:e].sum(axis=0) / (e - s) for s, e in page_ranges(37, 16)]
+    case('pagePool', {'K': K}, {'Y': ref(mean)}, {'P': 16, 'mode': 'MEAN'}, {'Y': 'F32'})
+    K = T('F16', normal(21, 9))
+    case('pagePool', {'K': K}, {'Y': f32([K.dec[s:e].max(axis=0) for s, e in page_ranges(21, 8)])},
+         {'P': 8, 'mode': 'MAX'}, {'Y': 'F32'})
+    case('pagePool', {'K': K}, {'Y': f32([K.dec[s:e].min(axis=0) for s, e in page_ranges(21, 8)])},
+         {'P': 8, 'mode': 'MIN'}, {'Y': 'F32'})
+
+
+def int_dot(a, b):
+    """<a_j, b_i> for integer tensors: exact int64 sum of codes, scaled once in double."""
+    s = np.atleast_2d(a.data).astype(np.int64) @ np.atleast_2d(b.data).astype(np.int64).T
+    return s.astype(np.float64) * a.scale[:, None].astype(np.float64) * b.scale[None, :].astype(np.float64)
+
+
+def dot_ref(a, b):
+    if a.scale is not None and b.scale is not None:
+        return int_dot(a, b)
+    return np.atleast_2d(a.d) @ np.atleast_2d(b.d).T
+
+
+def gen_project():
+    X, W = T('F32', normal(5, 17)), T('F32', normal(7, 17))
+    case('project', {'X': X, 'W': W}, {'Y': ref(dot_ref(X, W))}, types={'Y': 'F32'})
+    X, W = T('BF16', normal(3, 33)), T('I8', normal(4, 33))
+    case('project', {'X': X, 'W': W}, {'Y': ref(dot_ref(X, W))}, types={'Y': 'F32'})
+
+
+def gen_quantize():
+    x = normal(4, 17, s=3.0)
+    x[2] = 0  # a zero row: scale 0 and zero codes
+    x[1, 5] = -2 * np.abs(x[1]).max()  # the max-abs element is negative
+    for typ in ('I8', 'I16'):
+        q = T(typ, x)
+        case('quantize', {'X': T('F32', x)}, {'Xprime': q}, types={'Xprime': typ})
+
+
+def gen_dequantize():
+    for typ, x in (('I8', normal(3, 17)), ('I16', normal(2, 9, s=100.0))):
+        q = T(typ, x)
+        case('dequantize', {'X': q}, {'Xprime': q.dec.astype('<f4')}, types={'Xprime': 'F32'})
+
+
+def gen_convert():
+    # f32 values exactly halfway between two BF16 (and F16) neighbours: round to nearest even
+    tie_bits = np.array([0x3F808000, 0x3F818000, 0xBF808000, 0xBF818000, 0x40490FDB, 0x3F80C000, 0x3F804000,
+                         0x7F7FFFFF, 0x00000001, 0x80000000, 0x477FE000, 0x3F7FFFFF], dtype=np.uint32)
+    x = tie_bits.view(np.float32).reshape(2, 6)
+    case('convert', {'X': T('F32', x)}, {'Xprime': bf16_bits(x)}, types={'Xprime': 'BF16'})
+    # binary16 ties: 1 + 2^-11 (-> 1), 1 + 3*2^-11 (-> 1 + 2^-9), 65520 (-> inf), 2^-25 (-> 0), 3*2^-25 (-> 2^-23)
+    y = f32([[1 + 2 ** -11, 1 + 3 * 2 ** -11, 65520.0, 2 ** -25, 3 * 2 ** -25, -(1 + 2 ** -11)]])
+    with np.errstate(over='ignore'):
+        y16 = y.astype('<f2')
+    case('convert', {'X': T('F32', y)}, {'Xprime': y16}, types={'Xprime': 'F16'})
+
+
+def gen_l2_normalize():
+    x = normal(4, 17)
+    x[1] = 0  # a zero row stays zero
+    X = T('F32', x)
+    norms = np.sqrt((X.d * X.d).sum(axis=1))
+    Y = np.where(norms[:, None] == 0, 0.0, X.d / np.where(norms == 0, 1, norms)[:, None])
+    case('l2Normalize', {'X': X}, {'Y': ref(Y)}, types={'Y': 'F32'})
+
+
+def rope_ref(x, pos, theta):
+    n, d = x.shape
+    y = np.empty_like(x)
+    for r in range(n):
+        for i in range(d // 2):
+            angle = float(pos[r]) * np.power(np.float64(theta), -2.0 * i / d)
+            c, s = np.cos(angle), np.sin(angle)
+            y[r, 2 * i] = x[r, 2 * i] * c - x[r, 2 * i + 1] * s
+            y[r, 2 * i + 1] = x[r, 2 * i] * s + x[r, 2 * i + 1] * c
+    return y
+
+
+def gen_rope():
+    X, pos = T('F32', normal(3, 16)), ints([0, 5, 1000])
+    case('rope', {'X': X, 'positions': pos}, {'Y': ref(rope_ref(X.d, pos, 10000.0))},
+         {'theta': 10000}, {'Y': 'F32'})
+    X, pos = T('F16', normal(4, 8)), ints([7, 7, 123456, 1])
+    case('rope', {'X': X, 'positions': pos}, {'Y': ref(rope_ref(X.d, pos, 500000.0))},
+         {'theta': 500000}, {'Y': 'F32'})
+
+
+# documents (token ids) shared by bm25Index and bm25Score: uneven lengths, an empty document, repeated terms
+BM25_DOCS = [[1, 2, 3, 1], [2, 2, 5], [], [7, 1, 1, 1, 2, 9, 9], [3], [0, 2, 4, 6, 8, 2], [5, 5, 5, 5, 5, 1, 2]]
+
+
+def bm25_arrays():
+    offsets = np.cumsum([0] + [len(d) for d in BM25_DOCS])
+    tokens = [t for d in BM25_DOCS for t in d]
+    return ints(offsets), ints(tokens)
+
+
+def gen_bm25_index():
+    offsets, tokens = bm25_arrays()
+    vocab = max(tokens) + 1
+    doc_lengths = [len(d) for d in BM25_DOCS]
+    doc_freq = [sum(1 for d in BM25_DOCS if t in d) for t in range(vocab)]
+    posting_docs, posting_tfs, posting_offsets = [], [], [0]
+    for t in range(vocab):
+        for i, d in enumerate(BM25_DOCS):
+            if t in d:
+                posting_docs.append(i)
+                posting_tfs.append(d.count(t))
+        posting_offsets.append(len(posting_docs))
+    case('bm25Index', {'offsets': offsets, 'tokens': tokens},
+         {'docLengths': ints(doc_lengths), 'docFreq': ints(doc_freq), 'postingOffsets': ints(posting_offsets),
+          'postingDocs': ints(posting_docs), 'postingTfs': ints(posting_tfs)})
+
+
+# ---- Stage 2: Compute Relevancy ------------------------------------------------------------------------
+
+
+def gen_dot():
+    variants = [('F32', 'F32', 'F32', 3, 37, 17), ('F16', 'BF16', 'F32', 2, 9, 17), ('I8', 'I8', 'F32', 3, 37, 17),
+                ('F32', 'I8', 'BF16', 2, 8, 31), ('I16', 'I16', 'F32', 2, 5, 17)]
+    for qt, mt, ot, m, n, d in variants:
+        Q, M = T(qt, normal(m, d)), T(mt, normal(n, d))
+        case('dot', {'Q': Q, 'M': M}, {'S': ref(dot_ref(Q, M))}, types={'S': ot})
+
+
+def gen_cosine():
+    for qt, mt in (('F32', 'F32'), ('I8', 'I8')):
+        q, mm = normal(2, 17), normal(11, 17)
+        mm[4] = 0  # a zero row: cosine 0
+        Q, M = T(qt, q), T(mt, mm)
+        nq = np.sqrt((Q.d * Q.d).sum(axis=1))
+        nm = np.sqrt((M.d * M.d).sum(axis=1))
+        denom = nq[:, None] * nm[None, :]
+        S = np.where(denom == 0, 0.0, dot_ref(Q, M) / np.where(denom == 0, 1, denom))
+        case('cosine', {'Q': Q, 'M': M}, {'S': ref(S)}, types={'S': 'F32'})
+
+
+def gen_quest_bound():
+    K = normal(37, 17)
+    mins = np.array([K[s:e].min(axis=0) for s, e in page_ranges(37, 16)], dtype=np.float32)
+    maxs = np.array([K[s:e].max(axis=0) for s, e in page_ranges(37, 16)], dtype=np.float32)
+    q = T('F32', normal(17))
+    mn, mx = T('F32', mins), T('F32', maxs)
+    s = np.maximum(q.d[None, :] * mn.d, q.d[None, :] * mx.d).sum(axis=1)
+    case('questBound', {'q': q, 'min': mn, 'max': mx}, {'s': ref(s)}, types={'s': 'F32'})
+
+
+def gen_group_max():
+    s = T('F32', normal(37))
+    y = [s.dec[i:i + 4].max() for i in range(0, 37, 4)]  # 10 groups, the last holds one score
+    case('groupMax', {'s': s}, {'y': f32(y)}, {'g': 4}, {'y': 'F32'})
+
+
+def indexer_ref(q, w, K, kscale):
+    logits = dot_ref(q, K)  # [H, n]
+    ks = np.ones(logits.shape[1]) if kscale is None else kscale.d
+    return (w.d[:, None] * np.maximum(0.0, ks[None, :] * logits)).sum(axis=0)
+
+
+def gen_indexer_score():
+    q, w, K, ks = T('F32', normal(4, 17)), T('F32', f32([0.5, -1.25, 2.0, 0.75])), T('F32', normal(37, 17)), \
+        T('F32', f32(rng.uniform(0.1, 2.0, 37)))
+    case('indexerScore', {'q': q, 'w': w, 'K': K, 'kScale': ks}, {'s': ref(indexer_ref(q, w, K, ks))},
+         types={'s': 'F32'})
+    q, w, K = T('I8', normal(3, 16)), T('F32', f32([1.0, 0.25, 3.0])), T('I8', normal(20, 16))
+    case('indexerScore', {'q': q, 'w': w, 'K': K}, {'s': ref(indexer_ref(q, w, K, None))}, types={'s': 'F32'})
+
+
+def softmax_ref(s, scale):
+    x = float(scale) * s
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def gen_softmax():
+    s = T('F32', f32([1000.0, 999.0, 998.5, -1000.0, 1000.0, 0.0, 995.0]))  # exp(1000) overflows unless shifted
+    case('softmax', {'s': s}, {'p': ref(softmax_ref(s.d, 1.0))}, {'scale': 1.0}, {'p': 'F32'})
+    s = T('BF16', normal(37, s=4.0))
+    case('softmax', {'s': s}, {'p': ref(softmax_ref(s.d, 0.125))}, {'scale': 0.125}, {'p': 'F32'})
+
+
+def bm25_ref(query, k1, b, idf_kind):
+    k1 = float(np.float32(k1))  # the Java parameters are floats
+    b = float(np.float32(b))
+    N = len(BM25_DOCS)
+    avg = sum(len(d) for d in BM25_DOCS) / N
+    scores = np.zeros(N)
+    for t in sorted(set(query)):
+        df = sum(1 for d in BM25_DOCS if t in d)
+        if df == 0:
+            continue
+        ratio = (N - df + 0.5) / (df + 0.5)
+        idf = np.log1p(ratio) if idf_kind == 'LUCENE' else np.log(ratio)
+        for i, d in enumerate(BM25_DOCS):
+            tf = d.count(t)
+            if tf:
+                scores[i] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(d) / avg))
+    return scores
+
+
+def gen_bm25_score():
+    offsets, tokens = bm25_arrays()
+    query = ints([2, 5, 2, 42, 9])  # 2 repeated (counts once), 42 never seen (contributes 0)
+    for k1, b, idf in ((1.2, 0.75, 'LUCENE'), (1.2, 0, 'CLASSIC')):
+        case('bm25Score', {'query': query, 'offsets': offsets, 'tokens': tokens},
+             {'s': ref(bm25_ref(list(query), k1, b, idf))}, {'k1': k1, 'b': b, 'idf': idf}, {'s': 'F32'})
+
+
+# ---- Stage 3: Retrieval --------------------------------------------------------------------------------
+
+
+def top_k_ref(s, k):
+    s = s.astype(np.float64) + 0.0  # -0.0 + 0.0 is +0.0: the two zeros are equal in the total order
+    order = np.lexsort((np.arange(len(s)), -s))  # score descending, then index ascending
+    return order[:min(k, len(s))]
+
+
+def gen_top_k():
+    s = f32([0.5, -0.0, 2.0, 0.5, 0.0, 2.0, -1.0, 0.5, 0.0, -0.0, 3.0, 0.5, -2.0, 2.0, 0.25, -0.0, 1.0])
+    for k in (5, 13):  # k=13 cuts through the run of -0.0 and +0.0, which must come out in index order
+        idx = top_k_ref(s, k)
+        case('topK', {'s': T('F32', s)}, {'idx': ints(idx), 'val': s[idx].astype('<f4')}, {'k': k})
+    s = T('BF16', normal(7))
+    idx = top_k_ref(s.dec, 10)  # k > n returns all n
+    case('topK', {'s': s}, {'idx': ints(idx), 'val': s.dec[idx].astype('<f4')}, {'k': 10})
+
+
+def gen_threshold():
+    s = f32([0.5, 0.75, 0.25, 0.5000001, -1.0, 0.5, 3.0, 0.4999999, 0.0] * 4 + [0.9])  # 37 scores
+    case('threshold', {'s': T('F32', s)}, {'bitmap': (s > np.float32(0.5)).astype(np.uint8)}, {'T': 0.5})
+
+
+def gen_bitmap_to_indices():
+    bits = (rng.random(70) < 0.3).astype(np.uint8)  # crosses the 64-bit word boundary
+    bits[63] = bits[64] = bits[69] = 1
+    case('bitmapToIndices', {'bitmap': bits}, {'indices': ints(np.nonzero(bits)[0])})
+
+
+def expand_ref(blocks, P, L, sink, window):
+    sel = set(range(min(sink, L))) | set(range(max(0, L - window), L))
+    for b in blocks:
+        sel |= set(range(b * P, min((b + 1) * P, L)))
+    return sorted(sel)
+
+
+def gen_expand_blocks():
+    for blocks, P, L, sink, window in (([3, 0, 3, 5], 8, 45, 4, 8), ([2], 16, 37, 20, 40), ([], 4, 30, 50, 0)):
+        case('expandBlocks', {'blocks': ints(blocks)}, {'tokens': ints(expand_ref(blocks, P, L, sink, window))},
+             {'P': P, 'L': L, 'sink': sink, 'window': window})
+
+
+def gen_gather():
+    x = normal(37, 17)
+    x[3, 2] = -0.0  # a bit-exact copy keeps the sign of zero
+    X, idx = T('F32', x), ints([36, 0, 3, 3, 17])
+    case('gather', {'X': X, 'idx': idx}, {'Y': X.take(idx)}, types={'Y': 'F32'})
+    X, idx = T('I8', normal(10, 9)), ints([9, 1, 1])
+    case('gather', {'X': X, 'idx': idx}, {'Y': X.take(idx)}, types={'Y': 'I8'})
+
+
+# ---- Stage 4: Apply to Inference -----------------------------------------------------------------------
+
+
+def attention_ref(q, K, V, hkv, idx, scale):
+    hq, d = q.shape
+    rows = np.arange(K.shape[0]) if idx is None else np.asarray(idx)
+    o = np.empty((hq, d))
+    for h in range(hq):
+        kv = h // (hq // hkv)  # GQA: query head h reads KV head h / (Hq / Hkv)
+        k = K[rows, kv * d:(kv + 1) * d]
+        v = V[rows, kv * d:(kv + 1) * d]
+        logits = float(np.float32(scale)) * (k @ q[h])
+        p = np.exp(logits - logits.max())
+        o[h] = (p / p.sum()) @ v
+    return o
+
+
+def gen_attention():
+    hq, hkv, d, L = 4, 2, 16, 37
+    q, K, V = T('F32', normal(hq, d)), T('F32', normal(L, hkv * d, s=2.0)), T('F32', normal(L, hkv * d))
+    case('attention', {'q': q, 'K': K, 'V': V}, {'o': ref(attention_ref(q.d, K.d, V.d, hkv, None, 0.25))},
+         {'Hkv': hkv, 'scale': 0.25}, {'o': 'F32'})
+    idx = ints([30, 2, 17, 5, 36, 11, 0, 23, 8])
+    case('attention', {'q': q, 'K': K, 'V': V, 'idx': idx},
+         {'o': ref(attention_ref(q.d, K.d, V.d, hkv, idx, 0.25))}, {'Hkv': hkv, 'scale': 0.25}, {'o': 'F32'})
+    hq, hkv, d, L = 3, 1, 17, 12
+    q, K, V = T('BF16', normal(hq, d, s=3.0)), T('BF16', normal(L, d, s=3.0)), T('F16', normal(L, d))
+    case('attention', {'q': q, 'K': K, 'V': V}, {'o': ref(attention_ref(q.d, K.d, V.d, hkv, None, 0.5))},
+         {'Hkv': hkv, 'scale': 0.5}, {'o': 'F32'})
+
+
+def gen_soft_retrieve():
+    a = T('F32', f32(softmax_ref(normal(37).astype(np.float64), 1.0)))
+    V = T('F32', normal(37, 17))
+    case('softRetrieve', {'a': a, 'V': V}, {'o': ref(a.d @ V.d)}, types={'o': 'F32'})
+
+
+def main():
+    if os.path.isdir(ROOT):
+        shutil.rmtree(ROOT)
+    os.makedirs(ROOT)
+    for gen in (gen_page_min_max, gen_page_pool, gen_project, gen_quantize, gen_dequantize, gen_convert,
+                gen_l2_normalize, gen_rope, gen_bm25_index, gen_dot, gen_cosine, gen_quest_bound, gen_group_max,
+                gen_indexer_score, gen_softmax, gen_bm25_score, gen_top_k, gen_threshold, gen_bitmap_to_indices,
+                gen_expand_blocks, gen_gather, gen_attention, gen_soft_retrieve):
+        gen()
+    with open(os.path.join(ROOT, 'index.txt'), 'w') as f:
+        f.write('# golden case folders, one per line (generated by generate.py)\n')
+        f.write('\n'.join(cases) + '\n')
+    total = sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(ROOT) for fn in fns)
+    print(f'{len(cases)} cases, {total} bytes under {os.path.normpath(ROOT)}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,139 @@
+package dev.mempipe.goldentests;
+
+import dev.mempipe.spi.Bitmap;
+import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.NaNInputException;
+import dev.mempipe.spi.OpArgs;
+import dev.mempipe.spi.RetrievalOps;
+import dev.mempipe.spi.Tensor;
+
+import java.util.Arrays;
+
+/** Stage 3 of the scalar oracle. */
+final class ScalarRetrievalOps implements RetrievalOps {
+    private final Capabilities caps;
+    private final ScalarState state;
+
+    ScalarRetrievalOps(Capabilities caps, ScalarState state) {
+        this.caps = caps;
+        this.state = state;
+    }
+
+    /**
+     * The contract's total order of (score, position) pairs: score descending, then position ascending.
+     * Negative when {@code a} comes first. Scores must not be NaN.
+     */
+    static int compareTotalOrder(float sa, int a, float sb, int b) {
+        // < and > rather than Float.compare: -0.0 and +0.0 must tie and fall back to the index
+        if (sa > sb) {
+            return -1;
+        }
+        if (sa < sb) {
+            return 1;
+        }
+        return Integer.compare(a, b);
+    }
+
+    @Override
+    public int topK(Tensor s, int k, Indices idx, Tensor val) {
+        state.ensureOpen("topK");
+        OpArgs.topK(caps, s, k, idx, val);
+        int n = s.cols();
+        float[] scores = new float[n];
+        for (int i = 0; i < n; i++) {
+            scores[i] = s.get(0, i);
+            if (Float.isNaN(scores[i])) {
+                throw new NaNInputException("s", i);
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> compareTotalOrder(scores[a], a, scores[b], b));
+        int count = Math.min(k, n);
+        for (int j = 0; j < count; j++) {
+            idx.set(j, order[j]);
+            if (val != null) {
+                val.set(0, j, scores[order[j]]);
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public void threshold(Tensor s, float t, Bitmap out) {
+        state.ensureOpen("threshold");
+        OpArgs.threshold(caps, s, t, out);
+        int n = s.cols();
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(s.get(0, i))) {
+                throw new NaNInputException("s", i);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            out.set(i, s.get(0, i) > t);
+        }
+    }
+
+    @Override
+    public int bitmapToIndices(Bitmap bits, Indices out) {
+        state.ensureOpen("bitmapToIndices");
+        OpArgs.bitmapToIndices(caps, bits, out);
+        int count = 0;
+        for (long i = 0; i < bits.length(); i++) {
+            if (bits.get(i)) {
+                out.set(count++, (int) i);
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public int expandBlocks(Indices blocks, int blockSize, long length, int sink, int window, Indices out) {
+        state.ensureOpen("expandBlocks");
+        OpArgs.expandBlocks(caps, blocks, blockSize, length, sink, window, out);
+        int tokens = (int) length;
+        boolean[] selected = new boolean[tokens];
+        for (int i = 0; i < Math.min(sink, tokens); i++) {
+            selected[i] = true;
+        }
+        for (int i = Math.max(0, tokens - window); i < tokens; i++) {
+            selected[i] = true;
+        }
+        for (int j = 0; j < blocks.length(); j++) {
+            long start = (long) blocks.get(j) * blockSize;
+            long end = Math.min(start + blockSize, tokens);
+            for (long i = start; i < end; i++) {
+                selected[(int) i] = true;
+            }
+        }
+        int count = 0;
+        for (int i = 0; i < tokens; i++) {
+            if (selected[i]) {
+                out.set(count++, i);
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public void gather(Tensor x, Indices idx, Tensor y) {
+        state.ensureOpen("gather");
+        OpArgs.gather(caps, x, idx, y);
+        for (int j = 0; j < idx.length(); j++) {
+            int r = idx.get(j);
+            if (x.type().isQuantized()) {
+                y.setScale(j, x.scale(r));
+                for (int c = 0; c < x.cols(); c++) {
+                    y.setCode(j, c, x.code(r, c));
+                }
+            } else {
+                // raw bytes, not get/set: a bit-exact copy must keep NaN payloads and -0.0 as they are
+                long rowBytes = (long) x.cols() * x.type().byteSize();
+                y.data().asSlice(y.offset(j, 0), rowBytes).copyFrom(x.data().asSlice(x.offset(r, 0), rowBytes));
+            }
+        }
+    }
+}

@@ -1,0 +1,959 @@
+package dev.mempipe.ops;
+
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.FloatFormats;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Type-specialized scan kernels of the dot-like ops: f32 queries (decoded once, on the heap) against memory
+ * rows read straight from a {@link MemorySegment} in their stored type, so no row is ever decoded into a
+ * scratch array. The scans are memory-bound: each kernel exists to keep the loads flowing, not to save
+ * FLOPs.
+ *
+ * <ul>
+ *   <li>Single query: four rows per iteration, one accumulator each, sharing every query vector load.</li>
+ *   <li>Several queries: one row against four queries per iteration, so a row is decoded once per four
+ *       queries and re-read from L1, never from memory.</li>
+ *   <li>2-byte keys (BF16, F16, I16) are loaded as int lanes holding an (even, odd) element pair and split
+ *       with a shift and a mask: one full-width load and no cross-lane widening. The query is permuted to
+ *       match once ({@link #layout}); the sum's terms are the same, in another order.</li>
+ *   <li>F16 has no conversion op in the Vector API: {@code bits << 13} viewed as f32 times 2^112 is the
+ *       exact value for normal and subnormal halves; infinities and NaNs get the all-ones exponent back
+ *       with a masked OR (the SSE2 "half to float" of F16C-less x86).</li>
+ *   <li>I8 keys widen 8 bytes to one float vector (B2F); integer keys sum {@code q_i * code_i} and
+ *       multiply by the row scale once, while scalar tails decode {@code code * scale} like the reference,
+ *       which keeps tiny widths inside the tolerance.</li>
+ *   <li>Integer-by-integer products are exact: I8 x I8 codes in f32 lanes are exact while each lane sums at
+ *       most 1024 products ({@code 1024 * 2^14 = 2^24}), then the lanes are summed as ints; the other pairs
+ *       multiply in int lanes (at most {@code 2^30}) and add into long lanes.</li>
+ * </ul>
+ *
+ * <p>Accumulation is f32 with one accumulator per (row, query): at most {@code d / LANES + log2(LANES)}
+ * roundings per result, inside the contract's {@code 2 d 2^-24} bound. Stateless and thread-safe.
+ */
+final class SimdDotKernels {
+    static final VectorSpecies<Float> F = SimdRows.F;
+    static final int LANES = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Long> L = VectorSpecies.of(long.class, F.vectorShape());
+    /** LANES bytes, widened to one float vector; null where no such shape exists (128-bit vectors). */
+    private static final VectorSpecies<Byte> B_QUARTER = speciesOrNull(byte.class, F.vectorBitSize() / 4);
+    /** LANES shorts, widened to one int vector. */
+    private static final VectorSpecies<Short> S_HALF = speciesOrNull(short.class, F.vectorBitSize() / 2);
+    private static final boolean BYTE_WIDENING = B_QUARTER != null && B_QUARTER.length() == LANES;
+    private static final boolean SHORT_WIDENING = S_HALF != null && S_HALF.length() == LANES;
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+
+    private static final VectorOperators.Associative ADD_OP = VectorOperators.ADD;
+    /** Elements per exact I8 x I8 chunk: every f32 lane then sums at most 1024 products of magnitude 2^14. */
+    private static final int EXACT_I8_CHUNK = 1024 * LANES;
+    private static final float TWO_POW_112 = 0x1p112f;
+
+    private SimdDotKernels() {
+    }
+
+    private static <E> VectorSpecies<E> speciesOrNull(Class<E> type, int bits) {
+        for (VectorShape s : VectorShape.values()) {
+            if (s.vectorBitSize() == bits) {
+                return VectorSpecies.of(type, s);
+            }
+        }
+        return null;
+    }
+
+    // ---- query preparation ----
+
+    /**
+     * The f32 query as the kernels for {@code keyType} read it: 2-byte keys take each block of
+     * {@code 2 * LANES} elements as its even elements then its odd ones; other types read it as is. Elements
+     * past the last full block stay in place (the scalar tail reads them).
+     */
+    static float[] layout(float[] q, int d, ElementType keyType) {
+        float[] p = Arrays.copyOf(q, d);
+        if (keyType.byteSize() == 2) {
+            int end = pairEnd(d);
+            for (int b = 0; b < end; b += 2 * LANES) {
+                for (int k = 0; k < LANES; k++) {
+                    p[b + k] = q[b + 2 * k];
+                    p[b + LANES + k] = q[b + 2 * k + 1];
+                }
+            }
+        }
+        return p;
+    }
+
+    private static int laneEnd(int d) {
+        return d - d % LANES;
+    }
+
+    private static int pairEnd(int d) {
+        return d - d % (2 * LANES);
+    }
+
+    // ---- orchestration over a block of rows ----
+
+    /**
+     * Scores {@code count} rows (the first at byte {@code off}, then {@code stride} apart; their scales, for
+     * integer types, from float {@code scaleRow} of {@code scales}) against every query of {@code qs}
+     * (prepared by {@link #layout}): {@code out[j * os + r]} is query j against row r, the decoded row's
+     * value. When {@code norms} is not null, {@code norms[r]} receives row r's squared L2 norm (with the
+     * scale for integer types) and query 0 is scored alongside it.
+     */
+    static void scan(ElementType type, float[][] qs, int d, MemorySegment seg, long off, long stride,
+                     MemorySegment scales, long scaleRow, int count, float[] out, int os, float[] norms) {
+        int m = qs.length;
+        boolean quantized = type.isQuantized();
+        if (m == 1 && norms == null) {
+            int r = 0;
+            for (; r + 4 <= count; r += 4) {
+                rows4(type, qs[0], d, seg, off + r * stride, stride, scales, scaleRow + r, out, r);
+            }
+            for (; r < count; r++) {
+                out[r] = row(type, qs[0], d, seg, off + r * stride, scaleOf(scales, quantized, scaleRow + r),
+                        null, 0);
+            }
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            long ro = off + r * stride;
+            float scale = scaleOf(scales, quantized, scaleRow + r);
+            int j = 0;
+            if (norms != null) {
+                out[r] = row(type, qs[0], d, seg, ro, scale, norms, r);
+                j = 1;
+            }
+            for (; j + 4 <= m; j += 4) {
+                queries4(type, qs[j], qs[j + 1], qs[j + 2], qs[j + 3], d, seg, ro, scale, out, j * os + r, os);
+            }
+            for (; j < m; j++) {
+                out[j * os + r] = row(type, qs[j], d, seg, ro, scale, null, 0);
+            }
+        }
+    }
+
+    private static float scaleOf(MemorySegment scales, boolean quantized, long row) {
+        return quantized ? scales.get(F32, row * Float.BYTES) : 1f;
+    }
+
+    private static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long stride,
+                              MemorySegment scales, long scaleRow, float[] out, int o) {
+        switch (type) {
+            case F32 -> f32Rows4(q, d, seg, off, stride, out, o);
+            case BF16 -> bf16Rows4(q, d, seg, off, stride, out, o);
+            case F16 -> f16Rows4(q, d, seg, off, stride, out, o);
+            case I16 -> i16Rows4(q, d, seg, off, stride, scales, scaleRow, out, o);
+            case I8 -> i8Rows4(q, d, seg, off, stride, scales, scaleRow, out, o);
+        }
+    }
+
+    /** One row against one query; writes the row's squared norm to {@code norms[o]} when not null. */
+    static float row(ElementType type, float[] q, int d, MemorySegment seg, long off, float scale,
+                     float[] norms, int o) {
+        return switch (type) {
+            case F32 -> f32Row(q, d, seg, off, norms, o);
+            case BF16 -> bf16Row(q, d, seg, off, norms, o);
+            case F16 -> f16Row(q, d, seg, off, norms, o);
+            case I16 -> i16Row(q, d, seg, off, scale, norms, o);
+            case I8 -> i8Row(q, d, seg, off, scale, norms, o);
+        };
+    }
+
+    private static void queries4(ElementType type, float[] q0, float[] q1, float[] q2, float[] q3, int d,
+                                 MemorySegment seg, long off, float scale, float[] out, int o, int os) {
+        switch (type) {
+            case F32 -> f32Queries4(q0, q1, q2, q3, d, seg, off, out, o, os);
+            case BF16 -> bf16Queries4(q0, q1, q2, q3, d, seg, off, out, o, os);
+            case F16 -> f16Queries4(q0, q1, q2, q3, d, seg, off, out, o, os);
+            case I16 -> i16Queries4(q0, q1, q2, q3, d, seg, off, scale, out, o, os);
+            case I8 -> i8Queries4(q0, q1, q2, q3, d, seg, off, scale, out, o, os);
+        }
+    }
+
+    // ---- F32 ----
+
+    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long stride, float[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(F, q, i);
+            long b = 4L * i;
+            a0 = FloatVector.fromMemorySegment(F, seg, off + b, LE).fma(qv, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(qv, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float qi = q[i];
+            long b = 4L * i;
+            s0 = Math.fma(qi, seg.get(F32, off + b), s0);
+            s1 = Math.fma(qi, seg.get(F32, o1 + b), s1);
+            s2 = Math.fma(qi, seg.get(F32, o2 + b), s2);
+            s3 = Math.fma(qi, seg.get(F32, o3 + b), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    private static float f32Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector nacc = acc;
+        int end = laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector k = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE);
+            acc = k.fma(FloatVector.fromArray(F, q, i), acc);
+            nacc = k.fma(k, nacc);
+        }
+        float s = acc.reduceLanes(ADD_OP);
+        float n = nacc.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = seg.get(F32, off + 4L * i);
+            s = Math.fma(q[i], k, s);
+            n = Math.fma(k, k, n);
+        }
+        if (norms != null) {
+            norms[o] = n;
+        }
+        return s;
+    }
+
+    private static void f32Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                    long off, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector k = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE);
+            a0 = k.fma(FloatVector.fromArray(F, q0, i), a0);
+            a1 = k.fma(FloatVector.fromArray(F, q1, i), a1);
+            a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
+            a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = seg.get(F32, off + 4L * i);
+            s0 = Math.fma(q0[i], k, s0);
+            s1 = Math.fma(q1[i], k, s1);
+            s2 = Math.fma(q2[i], k, s2);
+            s3 = Math.fma(q3[i], k, s3);
+        }
+        out[o] = s0;
+        out[o + os] = s1;
+        out[o + 2 * os] = s2;
+        out[o + 3 * os] = s3;
+    }
+
+    // ---- BF16: the int lane's low half is the even element, its high half the odd one ----
+
+    private static FloatVector bf16Even(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector bf16Odd(IntVector v) {
+        return v.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats();
+    }
+
+    private static float bf16At(MemorySegment seg, long off, int i) {
+        return FloatFormats.bf16ToFloat(seg.get(I16, off + 2L * i));
+    }
+
+    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long stride, float[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            FloatVector qe = FloatVector.fromArray(F, q, i);
+            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            a0 = bf16Odd(v0).fma(qo, bf16Even(v0).fma(qe, a0));
+            a1 = bf16Odd(v1).fma(qo, bf16Even(v1).fma(qe, a1));
+            a2 = bf16Odd(v2).fma(qo, bf16Even(v2).fma(qe, a2));
+            a3 = bf16Odd(v3).fma(qo, bf16Even(v3).fma(qe, a3));
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float qi = q[i];
+            s0 = Math.fma(qi, bf16At(seg, off, i), s0);
+            s1 = Math.fma(qi, bf16At(seg, o1, i), s1);
+            s2 = Math.fma(qi, bf16At(seg, o2, i), s2);
+            s3 = Math.fma(qi, bf16At(seg, o3, i), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    private static float bf16Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector nacc = acc;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = bf16Even(v);
+            FloatVector od = bf16Odd(v);
+            acc = od.fma(FloatVector.fromArray(F, q, i + LANES), e.fma(FloatVector.fromArray(F, q, i), acc));
+            nacc = od.fma(od, e.fma(e, nacc));
+        }
+        float s = acc.reduceLanes(ADD_OP);
+        float n = nacc.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = bf16At(seg, off, i);
+            s = Math.fma(q[i], k, s);
+            n = Math.fma(k, k, n);
+        }
+        if (norms != null) {
+            norms[o] = n;
+        }
+        return s;
+    }
+
+    private static void bf16Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                     long off, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = bf16Even(v);
+            FloatVector od = bf16Odd(v);
+            int j = i + LANES;
+            a0 = od.fma(FloatVector.fromArray(F, q0, j), e.fma(FloatVector.fromArray(F, q0, i), a0));
+            a1 = od.fma(FloatVector.fromArray(F, q1, j), e.fma(FloatVector.fromArray(F, q1, i), a1));
+            a2 = od.fma(FloatVector.fromArray(F, q2, j), e.fma(FloatVector.fromArray(F, q2, i), a2));
+            a3 = od.fma(FloatVector.fromArray(F, q3, j), e.fma(FloatVector.fromArray(F, q3, i), a3));
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = bf16At(seg, off, i);
+            s0 = Math.fma(q0[i], k, s0);
+            s1 = Math.fma(q1[i], k, s1);
+            s2 = Math.fma(q2[i], k, s2);
+            s3 = Math.fma(q3[i], k, s3);
+        }
+        out[o] = s0;
+        out[o + os] = s1;
+        out[o + 2 * os] = s2;
+        out[o + 3 * os] = s3;
+    }
+
+    // ---- F16: as BF16, plus the exponent rebias ----
+
+    /** Exact f32 of the binary16 in the high half of each lane (the low half must be zero). */
+    private static FloatVector f16High(IntVector h) {
+        IntVector mag = h.lanewise(VectorOperators.AND, 0x7FFF_0000).lanewise(VectorOperators.LSHR, 3);
+        VectorMask<Integer> infNan = mag.compare(VectorOperators.GT, 0x7BFF << 13);
+        IntVector bits = mag.reinterpretAsFloats().mul(TWO_POW_112).reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, infNan);
+        return bits.lanewise(VectorOperators.OR, h.lanewise(VectorOperators.AND, 0x8000_0000)).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16Even(IntVector v) {
+        return f16High(v.lanewise(VectorOperators.LSHL, 16));
+    }
+
+    private static FloatVector f16Odd(IntVector v) {
+        return f16High(v.lanewise(VectorOperators.AND, 0xFFFF_0000));
+    }
+
+    private static float f16At(MemorySegment seg, long off, int i) {
+        return Float.float16ToFloat(seg.get(I16, off + 2L * i));
+    }
+
+    private static void f16Rows4(float[] q, int d, MemorySegment seg, long off, long stride, float[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            FloatVector qe = FloatVector.fromArray(F, q, i);
+            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            a0 = f16Odd(v0).fma(qo, f16Even(v0).fma(qe, a0));
+            a1 = f16Odd(v1).fma(qo, f16Even(v1).fma(qe, a1));
+            a2 = f16Odd(v2).fma(qo, f16Even(v2).fma(qe, a2));
+            a3 = f16Odd(v3).fma(qo, f16Even(v3).fma(qe, a3));
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float qi = q[i];
+            s0 = Math.fma(qi, f16At(seg, off, i), s0);
+            s1 = Math.fma(qi, f16At(seg, o1, i), s1);
+            s2 = Math.fma(qi, f16At(seg, o2, i), s2);
+            s3 = Math.fma(qi, f16At(seg, o3, i), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    private static float f16Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector nacc = acc;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = f16Even(v);
+            FloatVector od = f16Odd(v);
+            acc = od.fma(FloatVector.fromArray(F, q, i + LANES), e.fma(FloatVector.fromArray(F, q, i), acc));
+            nacc = od.fma(od, e.fma(e, nacc));
+        }
+        float s = acc.reduceLanes(ADD_OP);
+        float n = nacc.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = f16At(seg, off, i);
+            s = Math.fma(q[i], k, s);
+            n = Math.fma(k, k, n);
+        }
+        if (norms != null) {
+            norms[o] = n;
+        }
+        return s;
+    }
+
+    private static void f16Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                    long off, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = f16Even(v);
+            FloatVector od = f16Odd(v);
+            int j = i + LANES;
+            a0 = od.fma(FloatVector.fromArray(F, q0, j), e.fma(FloatVector.fromArray(F, q0, i), a0));
+            a1 = od.fma(FloatVector.fromArray(F, q1, j), e.fma(FloatVector.fromArray(F, q1, i), a1));
+            a2 = od.fma(FloatVector.fromArray(F, q2, j), e.fma(FloatVector.fromArray(F, q2, i), a2));
+            a3 = od.fma(FloatVector.fromArray(F, q3, j), e.fma(FloatVector.fromArray(F, q3, i), a3));
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = f16At(seg, off, i);
+            s0 = Math.fma(q0[i], k, s0);
+            s1 = Math.fma(q1[i], k, s1);
+            s2 = Math.fma(q2[i], k, s2);
+            s3 = Math.fma(q3[i], k, s3);
+        }
+        out[o] = s0;
+        out[o + os] = s1;
+        out[o + 2 * os] = s2;
+        out[o + 3 * os] = s3;
+    }
+
+    // ---- I16: codes summed against the query, times the row scale once; tails decode code * scale ----
+
+    private static FloatVector i16Even(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector i16Odd(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+    }
+
+    private static float i16At(MemorySegment seg, long off, int i, float scale) {
+        return seg.get(I16, off + 2L * i) * scale;
+    }
+
+    private static void i16Rows4(float[] q, int d, MemorySegment seg, long off, long stride, MemorySegment scales,
+                                 long scaleRow, float[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            FloatVector qe = FloatVector.fromArray(F, q, i);
+            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            a0 = i16Odd(v0).fma(qo, i16Even(v0).fma(qe, a0));
+            a1 = i16Odd(v1).fma(qo, i16Even(v1).fma(qe, a1));
+            a2 = i16Odd(v2).fma(qo, i16Even(v2).fma(qe, a2));
+            a3 = i16Odd(v3).fma(qo, i16Even(v3).fma(qe, a3));
+        }
+        long sb = scaleRow * Float.BYTES;
+        float c0 = scales.get(F32, sb);
+        float c1 = scales.get(F32, sb + 4);
+        float c2 = scales.get(F32, sb + 8);
+        float c3 = scales.get(F32, sb + 12);
+        float s0 = a0.reduceLanes(ADD_OP) * c0;
+        float s1 = a1.reduceLanes(ADD_OP) * c1;
+        float s2 = a2.reduceLanes(ADD_OP) * c2;
+        float s3 = a3.reduceLanes(ADD_OP) * c3;
+        for (int i = end; i < d; i++) {
+            float qi = q[i];
+            s0 = Math.fma(qi, i16At(seg, off, i, c0), s0);
+            s1 = Math.fma(qi, i16At(seg, o1, i, c1), s1);
+            s2 = Math.fma(qi, i16At(seg, o2, i, c2), s2);
+            s3 = Math.fma(qi, i16At(seg, o3, i, c3), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    private static float i16Row(float[] q, int d, MemorySegment seg, long off, float scale, float[] norms, int o) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector nacc = acc;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = i16Even(v);
+            FloatVector od = i16Odd(v);
+            acc = od.fma(FloatVector.fromArray(F, q, i + LANES), e.fma(FloatVector.fromArray(F, q, i), acc));
+            nacc = od.fma(od, e.fma(e, nacc));
+        }
+        float s = acc.reduceLanes(ADD_OP) * scale;
+        float n = nacc.reduceLanes(ADD_OP) * scale * scale;
+        for (int i = end; i < d; i++) {
+            float k = i16At(seg, off, i, scale);
+            s = Math.fma(q[i], k, s);
+            n = Math.fma(k, k, n);
+        }
+        if (norms != null) {
+            norms[o] = n;
+        }
+        return s;
+    }
+
+    private static void i16Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                    long off, float scale, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = i16Even(v);
+            FloatVector od = i16Odd(v);
+            int j = i + LANES;
+            a0 = od.fma(FloatVector.fromArray(F, q0, j), e.fma(FloatVector.fromArray(F, q0, i), a0));
+            a1 = od.fma(FloatVector.fromArray(F, q1, j), e.fma(FloatVector.fromArray(F, q1, i), a1));
+            a2 = od.fma(FloatVector.fromArray(F, q2, j), e.fma(FloatVector.fromArray(F, q2, i), a2));
+            a3 = od.fma(FloatVector.fromArray(F, q3, j), e.fma(FloatVector.fromArray(F, q3, i), a3));
+        }
+        float s0 = a0.reduceLanes(ADD_OP) * scale;
+        float s1 = a1.reduceLanes(ADD_OP) * scale;
+        float s2 = a2.reduceLanes(ADD_OP) * scale;
+        float s3 = a3.reduceLanes(ADD_OP) * scale;
+        for (int i = end; i < d; i++) {
+            float k = i16At(seg, off, i, scale);
+            s0 = Math.fma(q0[i], k, s0);
+            s1 = Math.fma(q1[i], k, s1);
+            s2 = Math.fma(q2[i], k, s2);
+            s3 = Math.fma(q3[i], k, s3);
+        }
+        out[o] = s0;
+        out[o + os] = s1;
+        out[o + 2 * os] = s2;
+        out[o + 3 * os] = s3;
+    }
+
+    // ---- I8: 8 bytes widened to one float vector (B2F); scalar where that shape does not exist ----
+
+    private static FloatVector i8Load(MemorySegment seg, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B_QUARTER, seg, off, LE)
+                .convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static float i8At(MemorySegment seg, long off, int i, float scale) {
+        return seg.get(I8, off + i) * scale;
+    }
+
+    private static int i8End(int d) {
+        return BYTE_WIDENING ? laneEnd(d) : 0;
+    }
+
+    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long stride, MemorySegment scales,
+                                long scaleRow, float[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(F, q, i);
+            a0 = i8Load(seg, off + i).fma(qv, a0);
+            a1 = i8Load(seg, o1 + i).fma(qv, a1);
+            a2 = i8Load(seg, o2 + i).fma(qv, a2);
+            a3 = i8Load(seg, o3 + i).fma(qv, a3);
+        }
+        long sb = scaleRow * Float.BYTES;
+        float c0 = scales.get(F32, sb);
+        float c1 = scales.get(F32, sb + 4);
+        float c2 = scales.get(F32, sb + 8);
+        float c3 = scales.get(F32, sb + 12);
+        float s0 = a0.reduceLanes(ADD_OP) * c0;
+        float s1 = a1.reduceLanes(ADD_OP) * c1;
+        float s2 = a2.reduceLanes(ADD_OP) * c2;
+        float s3 = a3.reduceLanes(ADD_OP) * c3;
+        for (int i = end; i < d; i++) {
+            float qi = q[i];
+            s0 = Math.fma(qi, i8At(seg, off, i, c0), s0);
+            s1 = Math.fma(qi, i8At(seg, o1, i, c1), s1);
+            s2 = Math.fma(qi, i8At(seg, o2, i, c2), s2);
+            s3 = Math.fma(qi, i8At(seg, o3, i, c3), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    private static float i8Row(float[] q, int d, MemorySegment seg, long off, float scale, float[] norms, int o) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector nacc = acc;
+        int end = i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector k = i8Load(seg, off + i);
+            acc = k.fma(FloatVector.fromArray(F, q, i), acc);
+            nacc = k.fma(k, nacc);
+        }
+        float s = acc.reduceLanes(ADD_OP) * scale;
+        float n = nacc.reduceLanes(ADD_OP) * scale * scale;
+        for (int i = end; i < d; i++) {
+            float k = i8At(seg, off, i, scale);
+            s = Math.fma(q[i], k, s);
+            n = Math.fma(k, k, n);
+        }
+        if (norms != null) {
+            norms[o] = n;
+        }
+        return s;
+    }
+
+    private static void i8Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                   long off, float scale, float[] out, int o, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector k = i8Load(seg, off + i);
+            a0 = k.fma(FloatVector.fromArray(F, q0, i), a0);
+            a1 = k.fma(FloatVector.fromArray(F, q1, i), a1);
+            a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
+            a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
+        }
+        float s0 = a0.reduceLanes(ADD_OP) * scale;
+        float s1 = a1.reduceLanes(ADD_OP) * scale;
+        float s2 = a2.reduceLanes(ADD_OP) * scale;
+        float s3 = a3.reduceLanes(ADD_OP) * scale;
+        for (int i = end; i < d; i++) {
+            float k = i8At(seg, off, i, scale);
+            s0 = Math.fma(q0[i], k, s0);
+            s1 = Math.fma(q1[i], k, s1);
+            s2 = Math.fma(q2[i], k, s2);
+            s3 = Math.fma(q3[i], k, s3);
+        }
+        out[o] = s0;
+        out[o + os] = s1;
+        out[o + 2 * os] = s2;
+        out[o + 3 * os] = s3;
+    }
+
+    // ---- exact integer-by-integer sums of code products ----
+
+    /**
+     * Exact {@code sum_i qc_i * code_i} of I8 query codes (held exactly as floats) against four I8 rows:
+     * f32 lanes stay exact for {@link #EXACT_I8_CHUNK} elements, then each lane sum converts to int.
+     */
+    static void exactI8Rows4(float[] qc, int d, MemorySegment seg, long off, long stride, long[] out, int o) {
+        long o1 = off + stride;
+        long o2 = o1 + stride;
+        long o3 = o2 + stride;
+        long s0 = 0;
+        long s1 = 0;
+        long s2 = 0;
+        long s3 = 0;
+        int end = i8End(d);
+        for (int c = 0; c < end; c += EXACT_I8_CHUNK) {
+            int stop = Math.min(end, c + EXACT_I8_CHUNK);
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int i = c; i < stop; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, qc, i);
+                a0 = i8Load(seg, off + i).fma(qv, a0);
+                a1 = i8Load(seg, o1 + i).fma(qv, a1);
+                a2 = i8Load(seg, o2 + i).fma(qv, a2);
+                a3 = i8Load(seg, o3 + i).fma(qv, a3);
+            }
+            s0 += exactLaneSum(a0);
+            s1 += exactLaneSum(a1);
+            s2 += exactLaneSum(a2);
+            s3 += exactLaneSum(a3);
+        }
+        for (int i = end; i < d; i++) {
+            long qi = (long) qc[i];
+            s0 += qi * seg.get(I8, off + i);
+            s1 += qi * seg.get(I8, o1 + i);
+            s2 += qi * seg.get(I8, o2 + i);
+            s3 += qi * seg.get(I8, o3 + i);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    /** As {@link #exactI8Rows4} for one row. */
+    static long exactI8Row(float[] qc, int d, MemorySegment seg, long off) {
+        long s = 0;
+        int end = i8End(d);
+        for (int c = 0; c < end; c += EXACT_I8_CHUNK) {
+            int stop = Math.min(end, c + EXACT_I8_CHUNK);
+            FloatVector a = FloatVector.zero(F);
+            for (int i = c; i < stop; i += LANES) {
+                a = i8Load(seg, off + i).fma(FloatVector.fromArray(F, qc, i), a);
+            }
+            s += exactLaneSum(a);
+        }
+        for (int i = end; i < d; i++) {
+            s += (long) qc[i] * seg.get(I8, off + i);
+        }
+        return s;
+    }
+
+    /** Lanes hold integers of magnitude at most 2^24, so the f32 -> int conversion and the int sum are exact. */
+    private static long exactLaneSum(FloatVector a) {
+        return ((IntVector) a.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Exact {@code sum_i qc_i * code_i} of integer query codes against one I8 or I16 row: products in int
+     * lanes (|p| <= 2^30) added into long lanes.
+     */
+    static long exactIntRow(int[] qc, int d, ElementType keyType, MemorySegment seg, long off) {
+        long s = 0;
+        int i = 0;
+        if (keyType == ElementType.I8 && BYTE_WIDENING) {
+            LongVector a0 = LongVector.zero(L);
+            LongVector a1 = a0;
+            for (int end = laneEnd(d); i < end; i += LANES) {
+                IntVector k = (IntVector) ByteVector.fromMemorySegment(B_QUARTER, seg, off + i, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector p = IntVector.fromArray(I, qc, i).mul(k);
+                a0 = a0.add((LongVector) p.convertShape(VectorOperators.I2L, L, 0));
+                a1 = a1.add((LongVector) p.convertShape(VectorOperators.I2L, L, 1));
+            }
+            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        } else if (keyType == ElementType.I16 && SHORT_WIDENING) {
+            LongVector a0 = LongVector.zero(L);
+            LongVector a1 = a0;
+            for (int end = laneEnd(d); i < end; i += LANES) {
+                IntVector k = (IntVector) ShortVector.fromMemorySegment(S_HALF, seg, off + 2L * i, LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                IntVector p = IntVector.fromArray(I, qc, i).mul(k);
+                a0 = a0.add((LongVector) p.convertShape(VectorOperators.I2L, L, 0));
+                a1 = a1.add((LongVector) p.convertShape(VectorOperators.I2L, L, 1));
+            }
+            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < d; i++) {
+            s += (long) qc[i] * code(keyType, seg, off, i);
+        }
+        return s;
+    }
+
+    /** Exact {@code sum_i code_i^2} of an I8/I16 row (cosine's norm of integer rows). */
+    static long codeNormSquared(ElementType type, MemorySegment seg, long off, int d) {
+        long s = 0;
+        for (int i = 0; i < d; i++) {
+            long c = code(type, seg, off, i);
+            s += c * c;
+        }
+        return s;
+    }
+
+    /** The raw code of element i of an I8/I16 row. */
+    static int code(ElementType type, MemorySegment seg, long off, int i) {
+        return type == ElementType.I8 ? seg.get(I8, off + i) : seg.get(I16, off + 2L * i);
+    }
+
+    // ---- questBound ----
+
+    /**
+     * {@code s_p = sum_i max(q_i * min_pi, q_i * max_pi)} for {@code count} F32 pages, two per iteration.
+     */
+    static void questBoundF32(float[] q, int d, MemorySegment min, long minOff, long minStride, MemorySegment max,
+                              long maxOff, long maxStride, int count, float[] out) {
+        int end = laneEnd(d);
+        int p = 0;
+        for (; p + 2 <= count; p += 2) {
+            long n0 = minOff + p * minStride;
+            long n1 = n0 + minStride;
+            long x0 = maxOff + p * maxStride;
+            long x1 = x0 + maxStride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                long b = 4L * i;
+                FloatVector lo0 = qv.mul(FloatVector.fromMemorySegment(F, min, n0 + b, LE));
+                FloatVector hi0 = qv.mul(FloatVector.fromMemorySegment(F, max, x0 + b, LE));
+                FloatVector lo1 = qv.mul(FloatVector.fromMemorySegment(F, min, n1 + b, LE));
+                FloatVector hi1 = qv.mul(FloatVector.fromMemorySegment(F, max, x1 + b, LE));
+                a0 = a0.add(lo0.max(hi0));
+                a1 = a1.add(lo1.max(hi1));
+            }
+            float s0 = a0.reduceLanes(ADD_OP);
+            float s1 = a1.reduceLanes(ADD_OP);
+            for (int i = end; i < d; i++) {
+                float qi = q[i];
+                long b = 4L * i;
+                s0 += Math.max(qi * min.get(F32, n0 + b), qi * max.get(F32, x0 + b));
+                s1 += Math.max(qi * min.get(F32, n1 + b), qi * max.get(F32, x1 + b));
+            }
+            out[p] = s0;
+            out[p + 1] = s1;
+        }
+        for (; p < count; p++) {
+            long n0 = minOff + p * minStride;
+            long x0 = maxOff + p * maxStride;
+            FloatVector a0 = FloatVector.zero(F);
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                long b = 4L * i;
+                a0 = a0.add(qv.mul(FloatVector.fromMemorySegment(F, min, n0 + b, LE))
+                        .max(qv.mul(FloatVector.fromMemorySegment(F, max, x0 + b, LE))));
+            }
+            float s0 = a0.reduceLanes(ADD_OP);
+            for (int i = end; i < d; i++) {
+                float qi = q[i];
+                long b = 4L * i;
+                s0 += Math.max(qi * min.get(F32, n0 + b), qi * max.get(F32, x0 + b));
+            }
+            out[p] = s0;
+        }
+    }
+
+    /** questBound of one page from decoded rows. */
+    static float questBound(float[] q, float[] min, float[] max, int d) {
+        int end = laneEnd(d);
+        FloatVector a = FloatVector.zero(F);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(F, q, i);
+            a = a.add(qv.mul(FloatVector.fromArray(F, min, i)).max(qv.mul(FloatVector.fromArray(F, max, i))));
+        }
+        float s = a.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            s += Math.max(q[i] * min[i], q[i] * max[i]);
+        }
+        return s;
+    }
+
+    /** Max of {@code a[from, to)}, NaN if any is NaN; {@code -Infinity} when empty. */
+    static float max(float[] a, int from, int to) {
+        float m = Float.NEGATIVE_INFINITY;
+        int i = from;
+        if (to - from >= LANES) {
+            FloatVector v = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int bound = to - LANES; i <= bound; i += LANES) {
+                v = v.max(FloatVector.fromArray(F, a, i));
+            }
+            m = v.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < to; i++) {
+            m = Math.max(m, a[i]);
+        }
+        return m;
+    }
+
+    /** Min of {@code a[from, to)}, NaN if any is NaN; {@code +Infinity} when empty. */
+    static float min(float[] a, int from, int to) {
+        float m = Float.POSITIVE_INFINITY;
+        int i = from;
+        if (to - from >= LANES) {
+            FloatVector v = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+            for (int bound = to - LANES; i <= bound; i += LANES) {
+                v = v.min(FloatVector.fromArray(F, a, i));
+            }
+            m = v.reduceLanes(VectorOperators.MIN);
+        }
+        for (; i < to; i++) {
+            m = Math.min(m, a[i]);
+        }
+        return m;
+    }
+}
