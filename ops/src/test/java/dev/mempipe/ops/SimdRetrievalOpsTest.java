@@ -279,7 +279,7 @@ class SimdRetrievalOpsTest {
                 }
                 Tensor s = Tensor.encode(arena, type, raw, 1, n);
                 float[] decoded = s.toFloatArray();
-                for (int k : new int[] {1, 9, n / 17 + 1, n}) {
+                for (int k : new int[] {1, n / 17 + 1, n}) {
                     assertTopK(s, decoded, k, type.toString());
                 }
             }
@@ -513,9 +513,9 @@ class SimdRetrievalOpsTest {
         assertExpand(new int[] {1}, 10, 30, 15, 12); // sink ends inside the block, window starts inside the next
         assertExpand(new int[] {4, 1}, 8, 40, 8, 40); // window covers everything
         SplittableRandom r = new SplittableRandom(SEED);
-        for (int rep = 0; rep < 300; rep++) {
+        for (int rep = 0; rep < 200; rep++) {
             int p = 1 + r.nextInt(70);
-            int l = r.nextInt(rep < 290 ? 3000 : 131_073);
+            int l = r.nextInt(rep < 195 ? 3000 : 131_073);
             int numBlocks = (l + p - 1) / p;
             int[] blocks = new int[numBlocks == 0 ? 0 : r.nextInt(Math.min(numBlocks * 2, 400) + 1)];
             for (int i = 0; i < blocks.length; i++) {

@@ -1,0 +1,650 @@
+package dev.mempipe.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.mempipe.goldentests.Tolerances;
+import dev.mempipe.spi.Bm25Idf;
+import dev.mempipe.spi.Bm25Index;
+import dev.mempipe.spi.Bm25Params;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.RelevancyOps;
+import dev.mempipe.spi.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fast sanity layer for {@link SimdRelevancyOps}: every op against plain double loops written here, at awkward
+ * widths, on padded rows that start at odd byte offsets, with sizes that cross the kernels' 4-row blocks, the
+ * 256-row scoring blocks and the parallel chunk boundaries. Integer-by-integer dot products are compared
+ * exactly. The conformance kit in golden-tests is the full check.
+ *
+ * <p>Reproduce a failure with the seed in its message: {@code -Dmempipe.test.seed=<seed>}.
+ */
+class SimdRelevancyOpsTest {
+    private static final ElementType[] TYPES = ElementType.values();
+    private static final int[] WIDTHS = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 129};
+    private static final double U = 0x1p-24;
+
+    private final RelevancyOps ops = new SimdBackend().relevancy();
+    private final long seed = Long.getLong("mempipe.test.seed", System.nanoTime());
+    private final Random random = new Random(seed);
+    private Arena arena;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    // ---- dot ----
+
+    @Test
+    void should_match_double_reference_for_every_type_pair_and_awkward_width() {
+        for (ElementType qt : TYPES) {
+            for (ElementType mt : TYPES) {
+                for (int d : WIDTHS) {
+                    for (int queries : new int[] {1, 6}) {
+                        Tensor q = random(qt, queries, d, true);
+                        Tensor m = random(mt, 13, d, true);
+                        Tensor s = output(ElementType.F32, queries, 13);
+                        ops.dot(q, m, s);
+                        checkDot(q, m, s, qt + " x " + mt + " d=" + d + " m=" + queries);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void should_round_f16_and_bf16_outputs_within_half_an_ulp() {
+        for (ElementType out : new ElementType[] {ElementType.F16, ElementType.BF16}) {
+            for (ElementType mt : TYPES) {
+                Tensor q = random(ElementType.F32, 3, 33, false);
+                Tensor m = random(mt, 29, 33, true);
+                Tensor s = output(out, 3, 29);
+                ops.dot(q, m, s);
+                checkDot(q, m, s, "F32 x " + mt + " -> " + out);
+            }
+        }
+    }
+
+    @Test
+    void should_split_large_scans_across_parallel_chunks() {
+        // 40_003 rows of d=129 exceed two 16K-row grains; 5 queries of d=33 cross the multi-query grain.
+        for (ElementType mt : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
+            Tensor q = random(ElementType.F32, 1, 129, false);
+            Tensor m = random(mt, 40_003, 129, false);
+            Tensor s = output(ElementType.F32, 1, 40_003);
+            ops.dot(q, m, s);
+            checkDot(q, m, s, "parallel F32 x " + mt);
+        }
+        Tensor q = random(ElementType.F16, 5, 33, true);
+        Tensor m = random(ElementType.F32, 30_001, 33, true);
+        Tensor s = output(ElementType.F32, 5, 30_001);
+        ops.dot(q, m, s);
+        checkDot(q, m, s, "parallel multi-query F16 x F32");
+    }
+
+    @Test
+    void should_sum_integer_pairs_exactly_in_long() {
+        for (ElementType qt : new ElementType[] {ElementType.I8, ElementType.I16}) {
+            for (ElementType mt : new ElementType[] {ElementType.I8, ElementType.I16}) {
+                for (int d : new int[] {1, 7, 8, 17, 33, 129, 20_000}) {
+                    int rows = d > 1000 ? 5 : 37;
+                    Tensor q = randomCodes(qt, 2, d);
+                    Tensor m = randomCodes(mt, rows, d);
+                    Tensor s = output(ElementType.F32, 2, rows);
+                    ops.dot(q, m, s);
+                    checkExact(q, m, s, qt + " x " + mt + " d=" + d);
+                }
+            }
+        }
+    }
+
+    @Test
+    void should_stay_exact_at_the_extreme_codes() {
+        // -128 * -128 = 2^14 in every lane and -32768 * -32768 = 2^30: the largest products, all the same sign.
+        for (ElementType type : new ElementType[] {ElementType.I8, ElementType.I16}) {
+            int d = 20_000;
+            int min = -type.maxCode() - 1;
+            Tensor q = Tensor.allocate(arena, type, 1, d);
+            Tensor m = Tensor.allocate(arena, type, 6, d);
+            q.setScale(0, 1f);
+            for (int i = 0; i < d; i++) {
+                q.setCode(0, i, min);
+            }
+            for (int r = 0; r < 6; r++) {
+                m.setScale(r, 1f);
+                for (int i = 0; i < d; i++) {
+                    m.setCode(r, i, r % 2 == 0 ? min : type.maxCode());
+                }
+            }
+            Tensor s = output(ElementType.F32, 1, 6);
+            ops.dot(q, m, s);
+            checkExact(q, m, s, type + " extremes");
+        }
+    }
+
+    @Test
+    void should_leave_the_output_untouched_on_bad_input() {
+        Tensor q = random(ElementType.F32, 1, 8, false);
+        Tensor m = random(ElementType.F32, 4, 9, false);
+        Tensor s = output(ElementType.F32, 1, 4);
+        for (int i = 0; i < 4; i++) {
+            s.set(0, i, 42f);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ops.dot(q, m, s));
+        assertThrows(IllegalArgumentException.class, () -> ops.cosine(q, m, s));
+        Tensor wrongShape = output(ElementType.F32, 1, 3);
+        assertThrows(IllegalArgumentException.class, () -> ops.dot(q, random(ElementType.F32, 4, 8, false),
+                wrongShape));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(42f, s.get(0, i));
+        }
+    }
+
+    // ---- cosine ----
+
+    @Test
+    void should_match_double_reference_cosine_for_every_type_and_width() {
+        for (ElementType qt : TYPES) {
+            for (ElementType mt : TYPES) {
+                for (int d : new int[] {1, 7, 17, 33, 129}) {
+                    Tensor q = random(qt, 5, d, true);
+                    Tensor m = random(mt, 11, d, true);
+                    Tensor s = output(ElementType.F32, 5, 11);
+                    ops.cosine(q, m, s);
+                    checkCosine(q, m, s, qt + " x " + mt + " d=" + d);
+                }
+            }
+        }
+    }
+
+    @Test
+    void should_give_zero_cosine_for_zero_rows_and_zero_queries() {
+        for (ElementType mt : TYPES) {
+            int d = 40;
+            Tensor q = random(ElementType.F32, 2, d, false);
+            for (int i = 0; i < d; i++) {
+                q.set(1, i, 0f);
+            }
+            Tensor m = random(mt, 6, d, true);
+            if (mt.isQuantized()) {
+                m.setScale(2, 0f); // a zero row: scale 0 ...
+                m.setScale(4, 0f); // ... and codes that are not zero: still a zero row once decoded
+                for (int i = 0; i < d; i++) {
+                    m.setCode(2, i, 0);
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    m.set(2, i, 0f);
+                    m.set(4, i, 0f);
+                }
+            }
+            Tensor s = output(ElementType.F32, 2, 6);
+            ops.cosine(q, m, s);
+            for (int r = 0; r < 6; r++) {
+                assertEquals(0f, s.get(1, r), "zero query, row " + r + ", " + mt);
+            }
+            assertEquals(0f, s.get(0, 2), "zero row 2, " + mt);
+            assertEquals(0f, s.get(0, 4), "zero row 4, " + mt);
+            checkCosine(q, m, s, "zero rows " + mt);
+        }
+    }
+
+    @Test
+    void should_keep_cosine_accurate_for_tiny_and_huge_rows() {
+        int d = 64;
+        Tensor q = random(ElementType.F32, 3, d, false);
+        Tensor m = random(ElementType.F32, 9, d, false);
+        for (int i = 0; i < d; i++) {
+            q.set(1, i, q.get(1, i) * 1e-30f);
+            q.set(2, i, q.get(2, i) * 1e25f);
+            m.set(3, i, m.get(3, i) * 1e-35f); // squares underflow f32
+            m.set(5, i, m.get(5, i) * 1e30f); // squares overflow f32
+            m.set(7, i, m.get(7, i) * 1e-20f);
+        }
+        Tensor s = output(ElementType.F32, 3, 9);
+        ops.cosine(q, m, s);
+        checkCosine(q, m, s, "extreme magnitudes");
+    }
+
+    @Test
+    void should_compute_exact_integer_cosine_and_split_parallel_chunks() {
+        Tensor q = randomCodes(ElementType.I8, 2, 64);
+        Tensor m = randomCodes(ElementType.I16, 7, 64);
+        Tensor s = output(ElementType.F32, 2, 7);
+        ops.cosine(q, m, s);
+        checkCosine(q, m, s, "I8 x I16");
+
+        Tensor q2 = random(ElementType.BF16, 1, 128, false);
+        Tensor m2 = random(ElementType.F32, 40_000, 128, true);
+        Tensor s2 = output(ElementType.F32, 1, 40_000);
+        ops.cosine(q2, m2, s2);
+        checkCosine(q2, m2, s2, "parallel cosine");
+    }
+
+    // ---- questBound ----
+
+    @Test
+    void should_bound_pages_as_the_double_reference_does() {
+        for (ElementType t : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
+            for (int d : WIDTHS) {
+                for (int pages : new int[] {1, 2, 3, 40_001}) {
+                    if (pages > 100 && d != 33) {
+                        continue;
+                    }
+                    Tensor q = random(ElementType.F32, 1, d, false);
+                    Tensor min = random(t, pages, d, true);
+                    Tensor max = random(t, pages, d, true);
+                    Tensor s = output(ElementType.F32, 1, pages);
+                    ops.questBound(q, min, max, s);
+                    for (int p = 0; p < pages; p++) {
+                        double ref = 0;
+                        double abs = 0;
+                        for (int i = 0; i < d; i++) {
+                            double qi = q.get(0, i);
+                            double v = Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                            ref += v;
+                            abs += Math.abs(v);
+                        }
+                        assertClose(ref, s.get(0, p), 2 * d * U * abs + 1e-30, t + " d=" + d + " page " + p);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void should_bound_every_key_of_the_page() {
+        int d = 24;
+        int pageSize = 16;
+        float[][] keys = new float[pageSize][d];
+        Tensor min = Tensor.allocate(arena, ElementType.F32, 1, d);
+        Tensor max = Tensor.allocate(arena, ElementType.F32, 1, d);
+        for (int i = 0; i < d; i++) {
+            float lo = Float.POSITIVE_INFINITY;
+            float hi = Float.NEGATIVE_INFINITY;
+            for (float[] k : keys) {
+                k[i] = (float) random.nextGaussian();
+                lo = Math.min(lo, k[i]);
+                hi = Math.max(hi, k[i]);
+            }
+            min.set(0, i, lo);
+            max.set(0, i, hi);
+        }
+        Tensor q = random(ElementType.F32, 1, d, false);
+        Tensor s = output(ElementType.F32, 1, 1);
+        ops.questBound(q, min, max, s);
+        for (float[] k : keys) {
+            double dot = 0;
+            for (int i = 0; i < d; i++) {
+                dot += q.get(0, i) * k[i];
+            }
+            assertTrue(s.get(0, 0) >= dot - 1e-5, "bound " + s.get(0, 0) + " < <q,k> = " + dot + seedNote());
+        }
+    }
+
+    // ---- groupMax ----
+
+    @Test
+    void should_take_the_max_of_each_group_including_the_partial_last_one() {
+        for (ElementType t : new ElementType[] {ElementType.F32, ElementType.F16, ElementType.I8}) {
+            for (int n : new int[] {1, 7, 1000, 300_001}) {
+                for (int g : new int[] {1, 3, 8, 64, 1000, 1001}) {
+                    if (n > 1000 && g != 3 && g != 1001) {
+                        continue;
+                    }
+                    Tensor s = random(t, 1, n, false);
+                    int groups = (n + g - 1) / g;
+                    Tensor y = output(ElementType.F32, 1, groups);
+                    ops.groupMax(s, g, y);
+                    for (int k = 0; k < groups; k++) {
+                        float ref = Float.NEGATIVE_INFINITY;
+                        for (int i = k * g; i < Math.min(n, (k + 1) * g); i++) {
+                            ref = Math.max(ref, s.get(0, i));
+                        }
+                        assertEquals(ref, y.get(0, k), t + " n=" + n + " g=" + g + " group " + k + seedNote());
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- indexerScore ----
+
+    @Test
+    void should_sum_weighted_relu_of_scaled_head_scores() {
+        for (ElementType kt : new ElementType[] {ElementType.F32, ElementType.F16, ElementType.I8}) {
+            for (int heads : new int[] {1, 3, 4, 9}) {
+                for (int d : new int[] {7, 32, 33}) {
+                    for (boolean withScale : new boolean[] {false, true}) {
+                        int n = 37;
+                        Tensor q = random(ElementType.F32, heads, d, false);
+                        Tensor w = random(ElementType.F32, 1, heads, false);
+                        Tensor keys = random(kt, n, d, true);
+                        Tensor kScale = withScale ? random(ElementType.F32, 1, n, false) : null;
+                        Tensor s = output(ElementType.F32, 1, n);
+                        ops.indexerScore(q, w, keys, kScale, s);
+                        for (int t = 0; t < n; t++) {
+                            double ks = kScale == null ? 1 : kScale.get(0, t);
+                            double ref = 0;
+                            double bound = 1e-30;
+                            for (int h = 0; h < heads; h++) {
+                                double dot = 0;
+                                double abs = 0;
+                                for (int i = 0; i < d; i++) {
+                                    double p = (double) q.get(h, i) * keys.get(t, i);
+                                    dot += p;
+                                    abs += Math.abs(p);
+                                }
+                                double wh = w.get(0, h);
+                                ref += wh * Math.max(0, ks * dot);
+                                bound += Math.abs(wh * ks) * (2 * d * U * abs) + 2 * U * Math.abs(wh * ks * dot);
+                            }
+                            assertClose(ref, s.get(0, t), bound, kt + " H=" + heads + " d=" + d + " row " + t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- softmax ----
+
+    @Test
+    void should_not_overflow_on_huge_scores() {
+        float[] scores = {1e30f, 1e30f - 1e23f, -1e30f, 0f, 1e30f};
+        for (float scale : new float[] {1f, 1e10f, -1e10f, 1e-30f}) {
+            Tensor s = Tensor.vector(arena, scores);
+            Tensor p = output(ElementType.F32, 1, scores.length);
+            ops.softmax(s, scale, p);
+            checkSoftmax(s, scale, p, "huge scores, scale " + scale);
+        }
+    }
+
+    @Test
+    void should_sum_to_one_for_every_input_type_and_output_type_and_allow_aliasing() {
+        for (ElementType t : TYPES) {
+            for (ElementType out : new ElementType[] {ElementType.F32, ElementType.F16, ElementType.BF16}) {
+                for (int n : new int[] {1, 3, 17, 4097, 200_003}) {
+                    Tensor s = random(t, 1, n, false);
+                    Tensor p = output(out, 1, n);
+                    ops.softmax(s, 0.7f, p);
+                    checkSoftmax(s, 0.7f, p, t + " -> " + out + " n=" + n);
+                }
+            }
+        }
+        Tensor s = random(ElementType.F32, 1, 5000, false);
+        Tensor copy = Tensor.vector(arena, s.toFloatArray());
+        ops.softmax(s, 2f, s);
+        checkSoftmax(copy, 2f, s, "p aliases s");
+    }
+
+    // ---- bm25Score ----
+
+    @Test
+    void should_score_bm25_without_length_normalization_as_the_hand_formula() {
+        // docs: 0 = [1 1 2], 1 = [2 3], 2 = [1], 3 = [4 4 4 4]; query 1, 1 (repeated), 4, 9 (unknown), -5
+        Bm25Index index = index(new int[][] {{1, 1, 2}, {2, 3}, {1}, {4, 4, 4, 4}});
+        Indices query = Indices.of(arena, 1, 1, 4, 9, -5);
+        Tensor s = output(ElementType.F32, 1, 4);
+        ops.bm25Score(query, index, Bm25Params.FPGA_KERNEL, s);
+        double k1 = 1.2f;
+        double idf1 = Math.log((4 - 2 + 0.5) / (2 + 0.5)); // term 1 is in 2 of 4 docs
+        double idf4 = Math.log((4 - 1 + 0.5) / (1 + 0.5));
+        double[] ref = {
+            idf1 * 2 * (k1 + 1) / (2 + k1),
+            0,
+            idf1 * 1 * (k1 + 1) / (1 + k1),
+            idf4 * 4 * (k1 + 1) / (4 + k1),
+        };
+        for (int doc = 0; doc < 4; doc++) {
+            assertEquals((float) ref[doc], s.get(0, doc), "doc " + doc);
+        }
+    }
+
+    @Test
+    void should_score_bm25_with_length_normalization_and_lucene_idf() {
+        Bm25Index index = index(new int[][] {{1, 1, 2}, {2, 3}, {1}, {4, 4, 4, 4}, {}});
+        Indices query = Indices.of(arena, 2, 1, 2);
+        Tensor s = output(ElementType.F32, 1, 5);
+        Bm25Params params = new Bm25Params(1.5f, 0.75f, Bm25Idf.LUCENE);
+        ops.bm25Score(query, index, params, s);
+        double avg = 10 / 5.0;
+        double k1 = 1.5f;
+        double b = 0.75f;
+        double idf1 = Math.log1p((5 - 2 + 0.5) / (2 + 0.5));
+        double idf2 = Math.log1p((5 - 2 + 0.5) / (2 + 0.5));
+        double[] ref = {
+            idf1 * 2 * (k1 + 1) / (2 + k1 * (1 - b + b * 3 / avg))
+                    + idf2 * 1 * (k1 + 1) / (1 + k1 * (1 - b + b * 3 / avg)),
+            idf2 * 1 * (k1 + 1) / (1 + k1 * (1 - b + b * 2 / avg)),
+            idf1 * 1 * (k1 + 1) / (1 + k1 * (1 - b + b * 1 / avg)),
+            0,
+            0,
+        };
+        for (int doc = 0; doc < 5; doc++) {
+            assertEquals(ref[doc], s.get(0, doc), Math.ulp((float) ref[doc]), "doc " + doc);
+        }
+    }
+
+    // ---- helpers ----
+
+    private String seedNote() {
+        return " (seed " + seed + ", rerun with -Dmempipe.test.seed=" + seed + ")";
+    }
+
+    /**
+     * A tensor of gaussian values; when {@code awkward}, its rows are padded by an odd number of bytes and the
+     * data (and scales) start at an odd byte offset.
+     */
+    private Tensor random(ElementType type, long rows, int cols, boolean awkward) {
+        Tensor t = allocate(type, rows, cols, awkward);
+        for (long r = 0; r < rows; r++) {
+            float[] v = new float[cols];
+            float maxAbs = 0;
+            for (int c = 0; c < cols; c++) {
+                v[c] = (float) random.nextGaussian();
+                maxAbs = Math.max(maxAbs, Math.abs(v[c]));
+            }
+            if (type.isQuantized()) {
+                t.setScale(r, maxAbs / type.maxCode());
+            }
+            for (int c = 0; c < cols; c++) {
+                t.set(r, c, v[c]);
+            }
+        }
+        return t;
+    }
+
+    /** Uniform random codes over the whole range (including -128 / -32768) with random scales. */
+    private Tensor randomCodes(ElementType type, long rows, int cols) {
+        Tensor t = allocate(type, rows, cols, true);
+        int max = type.maxCode();
+        for (long r = 0; r < rows; r++) {
+            t.setScale(r, (float) (random.nextDouble() * 0.1));
+            for (int c = 0; c < cols; c++) {
+                t.setCode(r, c, random.nextInt(2 * max + 2) - max - 1);
+            }
+        }
+        return t;
+    }
+
+    private Tensor allocate(ElementType type, long rows, int cols, boolean awkward) {
+        if (!awkward) {
+            return Tensor.allocate(arena, type, rows, cols);
+        }
+        long rowBytes = (long) cols * type.byteSize();
+        long stride = rowBytes + 5;
+        MemorySegment data = arena.allocate(3 + rows * stride).asSlice(3);
+        MemorySegment scales = type.isQuantized() ? arena.allocate(1 + rows * 4).asSlice(1) : null;
+        return Tensor.wrap(data, type, rows, cols, stride, scales);
+    }
+
+    private Tensor output(ElementType type, long rows, int cols) {
+        return Tensor.allocate(arena, type, rows, cols);
+    }
+
+    private void checkDot(Tensor q, Tensor m, Tensor s, String what) {
+        int d = q.cols();
+        boolean exact = q.type().isQuantized() && m.type().isQuantized();
+        for (long j = 0; j < q.rows(); j++) {
+            for (long r = 0; r < m.rows(); r++) {
+                float got = s.get(j, (int) r);
+                if (exact) {
+                    float ref = (float) exactDot(q, j, m, r);
+                    assertEquals(s.type() == ElementType.F32 ? ref : roundTo(s.type(), ref), got,
+                            what + " [" + j + ", " + r + "]" + seedNote());
+                    continue;
+                }
+                double ref = 0;
+                double abs = 0;
+                for (int i = 0; i < d; i++) {
+                    double p = (double) q.get(j, i) * m.get(r, i);
+                    ref += p;
+                    abs += Math.abs(p);
+                }
+                double bound = 2 * d * U * abs + 1e-30
+                        + (s.type() == ElementType.F32 ? 0 : Tolerances.halfUlp(s.type(), ref));
+                assertClose(ref, got, bound, what + " [" + j + ", " + r + "]");
+            }
+        }
+    }
+
+    private void checkExact(Tensor q, Tensor m, Tensor s, String what) {
+        for (long j = 0; j < q.rows(); j++) {
+            for (long r = 0; r < m.rows(); r++) {
+                float ref = (float) exactDot(q, j, m, r);
+                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(s.get(j, (int) r)),
+                        what + " [" + j + ", " + r + "]: expected " + ref + " got " + s.get(j, (int) r) + seedNote());
+            }
+        }
+    }
+
+    /** The contract's integer dot: exact long sum of code products, scaled once in double. */
+    private static double exactDot(Tensor a, long ra, Tensor b, long rb) {
+        long sum = 0;
+        for (int i = 0; i < a.cols(); i++) {
+            sum += (long) a.code(ra, i) * b.code(rb, i);
+        }
+        return sum * (double) a.scale(ra) * (double) b.scale(rb);
+    }
+
+    private void checkCosine(Tensor q, Tensor m, Tensor s, String what) {
+        int d = q.cols();
+        boolean exact = q.type().isQuantized() && m.type().isQuantized();
+        for (long j = 0; j < q.rows(); j++) {
+            for (long r = 0; r < m.rows(); r++) {
+                double dot = 0;
+                double abs = 0;
+                double qq = 0;
+                double mm = 0;
+                for (int i = 0; i < d; i++) {
+                    double a = q.get(j, i);
+                    double b = m.get(r, i);
+                    dot += a * b;
+                    abs += Math.abs(a * b);
+                    qq += a * a;
+                    mm += b * b;
+                }
+                if (exact) {
+                    dot = exactDot(q, j, m, r);
+                }
+                double norms = Math.sqrt(qq) * Math.sqrt(mm);
+                double ref = norms == 0 ? 0 : dot / norms;
+                // the dot bound over the norms, plus the norms' own f32 roundings (relative d u each)
+                double bound = norms == 0 ? 0 : (2 * d * U * abs) / norms + 2 * d * U * Math.abs(ref) + 1e-30;
+                assertClose(ref, s.get(j, (int) r), bound, what + " [" + j + ", " + r + "]");
+            }
+        }
+    }
+
+    private void checkSoftmax(Tensor s, float scale, Tensor p, String what) {
+        int n = s.cols();
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, (double) scale * s.get(0, i));
+        }
+        double[] e = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            e[i] = Math.exp((double) scale * s.get(0, i) - max);
+            sum += e[i];
+        }
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            double ref = e[i] / sum;
+            float got = p.get(0, i);
+            assertTrue(Float.isFinite(got), what + " p[" + i + "] = " + got + seedNote());
+            double bound = 4 * U * ref + 1e-45 + (p.type() == ElementType.F32 ? 0 : Tolerances.halfUlp(p.type(), ref));
+            assertClose(ref, got, bound, what + " p[" + i + "]");
+            total += got;
+        }
+        double slack = p.type() == ElementType.F32 ? 1e-4 : 1e-2;
+        assertEquals(1.0, total, slack, what + " sums to " + total + seedNote());
+    }
+
+    private void assertClose(double ref, float got, double bound, String what) {
+        if (!(Math.abs(got - ref) <= bound) && !(Double.isNaN(ref) && Float.isNaN(got))) {
+            fail(what + ": expected " + ref + " got " + got + ", |diff| " + Math.abs(got - ref) + " > bound "
+                    + bound + seedNote());
+        }
+    }
+
+    private static float roundTo(ElementType type, float value) {
+        return switch (type) {
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(value));
+            case BF16 -> dev.mempipe.spi.FloatFormats.bf16ToFloat(dev.mempipe.spi.FloatFormats.floatToBf16(value));
+            default -> value;
+        };
+    }
+
+    /** A BM25 index built by hand from documents of term ids. */
+    private static Bm25Index index(int[][] docs) {
+        int vocabulary = 0;
+        for (int[] doc : docs) {
+            for (int t : doc) {
+                vocabulary = Math.max(vocabulary, t + 1);
+            }
+        }
+        int[] lengths = new int[docs.length];
+        int[] df = new int[vocabulary];
+        int[][] tf = new int[vocabulary][docs.length];
+        for (int d = 0; d < docs.length; d++) {
+            lengths[d] = docs[d].length;
+            for (int t : docs[d]) {
+                if (tf[t][d]++ == 0) {
+                    df[t]++;
+                }
+            }
+        }
+        int[] offsets = new int[vocabulary + 1];
+        for (int t = 0; t < vocabulary; t++) {
+            offsets[t + 1] = offsets[t] + df[t];
+        }
+        int[] postingDocs = new int[offsets[vocabulary]];
+        int[] postingTfs = new int[offsets[vocabulary]];
+        for (int t = 0, p = 0; t < vocabulary; t++) {
+            for (int d = 0; d < docs.length; d++) {
+                if (tf[t][d] > 0) {
+                    postingDocs[p] = d;
+                    postingTfs[p++] = tf[t][d];
+                }
+            }
+        }
+        return new Bm25Index(lengths, df, offsets, postingDocs, postingTfs);
+    }
+}
