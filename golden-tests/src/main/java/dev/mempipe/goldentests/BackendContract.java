@@ -106,8 +106,10 @@ public abstract class BackendContract {
                 ? currentTest.getTestMethod().get().getName() : "unknown";
         Class<?> testClass = currentTest != null && currentTest.getTestClass().isPresent()
                 ? currentTest.getTestClass().get() : getClass();
-        PropertyHarness.check(new PropertyHarness.Target(testClass, method), ops, subject().description(),
-                baseTrials, body);
+        // the display name tells parameterized invocations apart, so that each element type sees other cases
+        String invocation = currentTest == null ? "" : currentTest.getDisplayName();
+        PropertyHarness.check(new PropertyHarness.Target(testClass, method, invocation), ops,
+                subject().description(), baseTrials, body);
     }
 
     /** {@link PropertyHarness#size}: a size limit that grows with the scale. */

@@ -290,7 +290,7 @@ public abstract class PrepareContract extends BackendContract {
         });
     }
 
-    @ParameterizedTest(name = "X' {0}")
+    @ParameterizedTest(name = "X'' {0}")
     @EnumSource(value = ElementType.class, names = {"I8", "I16"})
     void dequantize_should_match_the_oracle_exactly(ElementType qType) {
         requireType(Op.DEQUANTIZE, qType);
@@ -329,7 +329,7 @@ public abstract class PrepareContract extends BackendContract {
         });
     }
 
-    @ParameterizedTest(name = "X' {0}")
+    @ParameterizedTest(name = "X'' {0}")
     @EnumSource(value = ElementType.class, names = {"F16", "BF16"})
     void convert_should_round_to_nearest_even(ElementType yType) {
         requireType(Op.CONVERT, F32);

@@ -26,7 +26,8 @@ import java.util.Locale;
  * </ul>
  *
  * <p>Trial 0 of every property uses the base seed itself and trial i a seed mixed from the base seed, the
- * property's method name and i; the seeds do not depend on the backend, so every backend sees the same cases.
+ * property's method and invocation (parameter) names and i; the seeds do not depend on the backend, so every
+ * backend sees the same cases.
  * Thread-safety: stateless; properties may run concurrently.
  */
 public final class PropertyHarness {
@@ -57,7 +58,11 @@ public final class PropertyHarness {
      * Where a property runs, for the rerun command: the concrete test class (the backend's subclass) and the
      * test method.
      */
-    public record Target(Class<?> testClass, String method) {
+    public record Target(Class<?> testClass, String method, String invocation) {
+        /** What trial seeds are mixed from besides the base seed: never the backend. */
+        String salt() {
+            return method + "/" + invocation;
+        }
     }
 
     public static long baseSeed() {
@@ -82,12 +87,12 @@ public final class PropertyHarness {
         return (int) Math.min(1 << 22, Math.round(base * Math.sqrt(SCALE)));
     }
 
-    /** The seed of trial {@code i} of the property named {@code method}. */
-    public static long caseSeed(String method, int i) {
+    /** The seed of trial {@code i} of the property identified by {@code salt}. */
+    public static long caseSeed(String salt, int i) {
         if (i == 0) {
             return BASE_SEED;
         }
-        return mix(BASE_SEED ^ mix(method.hashCode()) + i * 0x9E3779B97F4A7C15L);
+        return mix(BASE_SEED ^ mix(salt.hashCode()) + i * 0x9E3779B97F4A7C15L) >>> 1;
     }
 
     /**
@@ -101,7 +106,7 @@ public final class PropertyHarness {
         int trials = trials(baseTrials);
         int[] start = parseShrink(System.getProperty(SHRINK_PROPERTY));
         for (int i = 0; i < trials; i++) {
-            long seed = caseSeed(target.method(), i);
+            long seed = caseSeed(target.salt(), i);
             Trial.Outcome first = attempt(seed, start[0], start[1], body);
             if (first == null) {
                 continue;

@@ -68,7 +68,7 @@ public abstract class RelevancyContract extends BackendContract {
             // f32 accumulator drops low bits that the contract's long accumulator keeps.
             SplittableRandom r = t.random();
             int max = type.maxCode();
-            int d = t.cols(type == ElementType.I8 ? Gen.pick(r, 8193, 16385) : Gen.pick(r, 127, 1025, 4097));
+            int d = t.cols(type == ElementType.I8 ? Gen.pick(r, 16385, 32769) : Gen.pick(r, 127, 1025, 4097));
             int m = t.rows(Gen.size(r, 3));
             int n = t.rows(Gen.size(r, 5));
             Tensor q = t.input("Q", nearMaxCodes(t, type, m, d, max));
@@ -87,8 +87,8 @@ public abstract class RelevancyContract extends BackendContract {
         for (long row = 0; row < rows; row++) {
             x.setScale(row, (float) Math.scalb(1.0, r.nextInt(-9, -5))); // exact scaling: only the sum matters
             for (int c = 0; c < d; c++) {
-                int code = max - r.nextInt(0, 40);
-                x.setCode(row, c, r.nextInt(10) == 0 ? -code : code);
+                int code = max - r.nextInt(0, 9);
+                x.setCode(row, c, r.nextInt(20) == 0 ? -code : code);
             }
         }
         return x;

@@ -65,7 +65,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         float[] query = new float[d];
         SimdRows.decode(q, 0, query);
         boolean f32 = min.type() == ElementType.F32 && max.type() == ElementType.F32;
-        Parallel.forRange(min.rows(), grain(2L * d), (from, to) -> {
+        forRange(min.rows(), grain(2L * d), 1, touched(q, min, max, s), (from, to) -> {
             float[] out = new float[BLOCK];
             float[] lo = f32 ? null : new float[d];
             float[] hi = f32 ? null : new float[d];
@@ -91,7 +91,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         OpArgs.groupMax(caps, s, groupSize, y);
         int n = s.cols();
         long groups = OpArgs.ceilDiv(n, groupSize);
-        Parallel.forRange(groups, Math.max(1, 16 * READ_BLOCK / groupSize), (gFrom, gTo) -> {
+        forRange(groups, Math.max(1, 16 * READ_BLOCK / groupSize), 1, touched(s, y), (gFrom, gTo) -> {
             long from = gFrom * groupSize;
             long to = Math.min(gTo * groupSize, n);
             float[] buf = new float[(int) Math.min(READ_BLOCK, to - from)];
@@ -125,7 +125,8 @@ final class SimdRelevancyOps implements RelevancyOps {
         float[] weights = new float[heads];
         SimdRows.decode(w, 0, weights);
         // All H heads are scored per key row while it is in L1 (four per load), then combined per row.
-        Parallel.forRange(keys.rows(), grain((long) Math.max(1, heads) * d), (from, to) -> {
+        forRange(keys.rows(), grain((long) Math.max(1, heads) * d), 1, touched(q, w, keys, kScale, s),
+                (from, to) -> {
             float[] dots = new float[Math.max(1, heads) * BLOCK];
             float[] rowScale = new float[BLOCK];
             float[] out = new float[BLOCK];
@@ -171,7 +172,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         // Pass 2: per-block sums of exp(scale*s_i - shift), added in block order: the total does not depend
         // on how the blocks were split over threads.
         double[] partial = new double[(n + READ_BLOCK - 1) / READ_BLOCK];
-        Parallel.forRange(n, 16 * READ_BLOCK, READ_BLOCK, (from, to) -> {
+        forRange(n, 16 * READ_BLOCK, READ_BLOCK, touched(s), (from, to) -> {
             float[] in = new float[READ_BLOCK];
             double[] e = new double[READ_BLOCK];
             for (long b = from; b < to; b += READ_BLOCK) {
@@ -186,7 +187,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         }
         double inverse = 1 / total;
         // Pass 3: recompute the exponentials (cheaper than keeping n doubles) and normalize; p may be s.
-        Parallel.forRange(n, 16 * READ_BLOCK, READ_BLOCK, (from, to) -> {
+        forRange(n, 16 * READ_BLOCK, READ_BLOCK, touched(s, p), (from, to) -> {
             float[] in = new float[READ_BLOCK];
             double[] e = new double[READ_BLOCK];
             for (long b = from; b < to; b += READ_BLOCK) {
@@ -257,7 +258,7 @@ final class SimdRelevancyOps implements RelevancyOps {
             zeroQuery[j] = SimdDotKernels.max(unit[j], 0, d) == 0 && SimdDotKernels.min(unit[j], 0, d) == 0;
         }
         boolean doubleCosine = cosine && d < COSINE_F32_MIN_WIDTH;
-        Parallel.forRange(m.rows(), grain((long) mq * d), (from, to) -> {
+        forRange(m.rows(), grain((long) mq * d), 1, touched(q, m, s), (from, to) -> {
             float[] out = new float[mq * BLOCK];
             float[] norms = cosine ? new float[BLOCK] : null;
             float[] row = cosine ? new float[d] : null;
@@ -340,7 +341,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         }
         MemorySegment seg = m.data();
         long stride = m.rowStride();
-        Parallel.forRange(m.rows(), grain((long) mq * d), (from, to) -> {
+        forRange(m.rows(), grain((long) mq * d), 1, touched(q, m, s), (from, to) -> {
             long[] sums = new long[mq * BLOCK];
             float[] out = new float[mq * BLOCK];
             for (long r0 = from; r0 < to; r0 += BLOCK) {
@@ -379,6 +380,30 @@ final class SimdRelevancyOps implements RelevancyOps {
                 }
             }
         });
+    }
+
+    /**
+     * {@link Parallel#forRange(long, long, long, Parallel.RangeBody)} when every touched segment may be used by
+     * the pool's threads; on the calling thread when one belongs to a confined arena.
+     */
+    private static void forRange(long n, long grain, long align, MemorySegment[] touched, Parallel.RangeBody body) {
+        if (Parallel.shareable(touched)) {
+            Parallel.forRange(n, grain, align, body);
+        } else if (n > 0) {
+            body.run(0, n);
+        }
+    }
+
+    /** The data and scale segments of the tensors an op touches (null tensors are skipped). */
+    private static MemorySegment[] touched(Tensor... tensors) {
+        MemorySegment[] out = new MemorySegment[2 * tensors.length];
+        for (int i = 0; i < tensors.length; i++) {
+            if (tensors[i] != null) {
+                out[2 * i] = tensors[i].data();
+                out[2 * i + 1] = tensors[i].scales();
+            }
+        }
+        return out;
     }
 
     /** Rows per parallel chunk at least: {@link #MIN_WORK} multiply-adds, and one block. */

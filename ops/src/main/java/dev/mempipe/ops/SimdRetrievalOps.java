@@ -77,8 +77,8 @@ final class SimdRetrievalOps implements RetrievalOps {
         // An Indices entry is an int: a set bit past Integer.MAX_VALUE has no representation.
         for (long w = Integer.MAX_VALUE / 64 + 1; w < wordCount; w++) {
             if (words.getAtIndex(WORD, w) != 0) {
-                throw new IllegalArgumentException(Op.BITMAP_TO_INDICES + ": argument 'bitmap' has a set bit at or past "
-                        + 64 * w + ", beyond the int index range of 'indices'");
+                throw new IllegalArgumentException(Op.BITMAP_TO_INDICES + ": argument 'bitmap' has a set bit at or "
+                        + "past " + 64 * w + ", beyond the int index range of 'indices'");
             }
         }
         MemorySegment dst = out.data();

@@ -264,8 +264,8 @@ final class SimdTopK {
 
     /**
      * The j-th largest of m scores sampled one per stratum of n/m scores, at a hashed offset inside each
-     * stratum (a fixed offset could alias with periodic data). NaN samples are skipped; NaN comes back when fewer than j
-     * samples are numbers. A min-heap of j entries keeps the cost near one compare per sample.
+     * stratum (a fixed offset could alias with periodic data). NaN samples are skipped; NaN comes back when
+     * fewer than j samples are numbers. A min-heap of j entries keeps the cost near one compare per sample.
      */
     private static float sampleCut(MemorySegment s, int n, int m, int j) {
         float[] heap = new float[j];

@@ -40,7 +40,7 @@ class SimdRelevancyOpsTest {
 
     @BeforeEach
     void open() {
-        arena = Arena.ofConfined();
+        arena = Arena.ofShared(); // shared, so that large scans really split over the pool's threads
     }
 
     @AfterEach
@@ -95,6 +95,22 @@ class SimdRelevancyOpsTest {
         Tensor s = output(ElementType.F32, 5, 30_001);
         ops.dot(q, m, s);
         checkDot(q, m, s, "parallel multi-query F16 x F32");
+    }
+
+    @Test
+    void should_run_large_scans_on_memory_confined_to_the_caller() {
+        try (Arena confined = Arena.ofConfined()) {
+            Tensor q = Tensor.of(confined, random(ElementType.F32, 2, 64, false).toFloatArray(), 2, 64);
+            Tensor m = Tensor.of(confined, random(ElementType.F32, 70_000, 64, false).toFloatArray(), 70_000, 64);
+            Tensor s = Tensor.allocate(confined, ElementType.F32, 2, 70_000);
+            ops.dot(q, m, s);
+            checkDot(q, m, s, "confined dot");
+            ops.cosine(q, m, s);
+            checkCosine(q, m, s, "confined cosine");
+            Tensor p = Tensor.allocate(confined, ElementType.F32, 1, 70_000);
+            ops.softmax(s.rowSlice(0, 1), 1f, p);
+            checkSoftmax(s.rowSlice(0, 1), 1f, p, "confined softmax");
+        }
     }
 
     @Test

@@ -110,7 +110,7 @@ class SimdRetrievalOpsTest {
     void should_match_the_reference_for_awkward_sizes_and_random_k() {
         SplittableRandom r = new SplittableRandom(SEED);
         for (int n : SIZES) {
-            for (int rep = 0; rep < (n > 10_000 ? 3 : 8); rep++) {
+            for (int rep = 0; rep < (n > 10_000 ? 2 : 8); rep++) {
                 float[] s = new float[n];
                 int distinct = 1 + r.nextInt(Math.max(1, n)); // few distinct values: many ties
                 for (int i = 0; i < n; i++) {

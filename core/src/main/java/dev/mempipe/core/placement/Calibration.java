@@ -50,7 +50,8 @@ final class Calibration {
     }
 
     private DeviceModel measure() {
-        try (Arena arena = Arena.ofConfined()) {
+        // Shared, not confined: a backend may split one op over several threads (the SIMD backend does).
+        try (Arena arena = Arena.ofShared()) {
             double launchSeconds = launchOverhead(arena);
             double bytesPerSecond = scanBandwidth(arena);
             double flopsPerSecond = projectRate(arena);

@@ -6,8 +6,10 @@ import dev.mempipe.core.profile.Units;
 import dev.mempipe.spi.Step;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -94,6 +96,15 @@ public record Plan(String host, List<StepPlacement> placements, List<Transfer> t
         return transfers.stream().mapToLong(Transfer::bytes).sum();
     }
 
+    /** Bytes moved over each link, keyed {@code "from -> to"} in first-use order (a route through the host counts once, under its ends). */
+    public Map<String, Long> bytesPerLink() {
+        Map<String, Long> perLink = new LinkedHashMap<>();
+        for (Transfer t : transfers) {
+            perLink.merge(t.from() + " -> " + t.to(), t.bytes(), Long::sum);
+        }
+        return perLink;
+    }
+
     /** Predicted seconds spent moving data. */
     public double transferSeconds() {
         return transfers.stream().mapToDouble(Transfer::seconds).sum();
@@ -110,8 +121,8 @@ public record Plan(String host, List<StepPlacement> placements, List<Transfer> t
 
     /**
      * A multi-line account of the choice: device, predicted time, bound and work per step; fused groups;
-     * every transfer with its bytes and time; total bytes moved; the runner-up and how much slower it is
-     * predicted to be; and the device models the predictions come from.
+     * every transfer with its bytes and time; bytes moved in total and per link; the runner-up and how
+     * much slower it is predicted to be; and the device models the predictions come from.
      */
     public String explain() {
         StringBuilder out = new StringBuilder();
@@ -144,7 +155,9 @@ public record Plan(String host, List<StepPlacement> placements, List<Transfer> t
                     t.via() == null ? "" : " via " + t.via(), Units.bytes(t.bytes()), Units.seconds(t.seconds()),
                     t.what()));
         }
-        out.append("  bytes moved between devices: ").append(Units.bytes(bytesMoved())).append('\n');
+        out.append("  bytes moved between devices: ").append(Units.bytes(bytesMoved()));
+        bytesPerLink().forEach((link, bytes) -> out.append("; ").append(link).append(' ').append(Units.bytes(bytes)));
+        out.append('\n');
         if (runnerUp != null) {
             out.append(String.format(Locale.ROOT, "  runner-up: %s (%+.2f%%): %s%n", Units.seconds(runnerUp.predictedSeconds),
                     100 * (runnerUp.predictedSeconds / predictedSeconds - 1), runnerUp.assignment()));

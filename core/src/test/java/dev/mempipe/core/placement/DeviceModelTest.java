@@ -3,10 +3,15 @@ package dev.mempipe.core.placement;
 import dev.mempipe.core.profile.Bound;
 import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.goldentests.ScalarBackend;
+import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Tensor;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,6 +54,26 @@ class DeviceModelTest {
         assertTrue(m.bytesPerSecond() > 1e6 && m.peakFlopsPerSecond() > 1e6, m.describe());
         assertTrue(m.launchOverheadSeconds() >= 0 && m.launchOverheadSeconds() < 1e-2, m.describe());
         assertTrue(m.source().startsWith("calibrated"), m.source());
+    }
+
+    @Test
+    void should_calibrate_the_simd_backend_when_its_ops_are_there() {
+        SimdBackend simd = new SimdBackend();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = Tensor.allocate(arena, ElementType.F32, 1, 8);
+            Tensor y = Tensor.allocate(arena, ElementType.F32, 1, 1);
+            simd.relevancy().dot(x, x, y);
+            simd.prepare().project(x, x, y);
+        } catch (UnsupportedOperationException notYet) {
+            Assumptions.abort("the SIMD backend does not run dot and project yet: " + notYet.getMessage());
+        }
+        long start = System.nanoTime();
+        DeviceModel m = DeviceModel.calibrate(simd);
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertTrue(seconds < 2, "calibration took " + seconds + " s");
+        assertEquals(SimdBackend.NAME, m.name());
+        assertTrue(m.bytesPerSecond() > 1e8 && m.peakFlopsPerSecond() > 1e8, m.describe());
     }
 
     @Test

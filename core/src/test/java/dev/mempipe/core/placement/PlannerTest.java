@@ -212,6 +212,10 @@ class PlannerTest {
         assertTrue(text.contains("cpu -> matrix-unit  64.0 MiB"), text);
         assertTrue(text.contains("input of PREPARE"), text);
         assertTrue(text.contains("bytes moved between devices: "), text);
+        long toMatrix = plan.transfers().stream().filter(t -> t.to().equals("matrix-unit"))
+                .mapToLong(Plan.Transfer::bytes).sum();
+        assertEquals(toMatrix, plan.bytesPerLink().get("cpu -> matrix-unit"));
+        assertEquals(plan.bytesMoved(), plan.bytesPerLink().values().stream().mapToLong(Long::longValue).sum());
         assertTrue(text.contains("runner-up: "), text);
         assertTrue(text.contains(plan.runnerUp().assignment()), text);
         assertTrue(text.contains("declared roofline"), text);
