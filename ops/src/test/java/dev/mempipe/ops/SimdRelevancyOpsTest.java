@@ -15,6 +15,7 @@ import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -85,8 +86,8 @@ class SimdRelevancyOpsTest {
         // 40_003 rows of d=129 exceed two 16K-row grains; 5 queries of d=33 cross the multi-query grain.
         for (ElementType mt : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
             Tensor q = random(ElementType.F32, 1, 129, false);
-            Tensor m = random(mt, 40_003, 129, false);
-            Tensor s = output(ElementType.F32, 1, 40_003);
+            Tensor m = random(mt, 33_003, 129, false);
+            Tensor s = output(ElementType.F32, 1, 33_003);
             ops.dot(q, m, s);
             checkDot(q, m, s, "parallel F32 x " + mt);
         }
@@ -101,13 +102,13 @@ class SimdRelevancyOpsTest {
     void should_run_large_scans_on_memory_confined_to_the_caller() {
         try (Arena confined = Arena.ofConfined()) {
             Tensor q = Tensor.of(confined, random(ElementType.F32, 2, 64, false).toFloatArray(), 2, 64);
-            Tensor m = Tensor.of(confined, random(ElementType.F32, 70_000, 64, false).toFloatArray(), 70_000, 64);
-            Tensor s = Tensor.allocate(confined, ElementType.F32, 2, 70_000);
+            Tensor m = Tensor.of(confined, random(ElementType.F32, 40_000, 64, false).toFloatArray(), 40_000, 64);
+            Tensor s = Tensor.allocate(confined, ElementType.F32, 2, 40_000);
             ops.dot(q, m, s);
             checkDot(q, m, s, "confined dot");
             ops.cosine(q, m, s);
             checkCosine(q, m, s, "confined cosine");
-            Tensor p = Tensor.allocate(confined, ElementType.F32, 1, 70_000);
+            Tensor p = Tensor.allocate(confined, ElementType.F32, 1, 40_000);
             ops.softmax(s.rowSlice(0, 1), 1f, p);
             checkSoftmax(s.rowSlice(0, 1), 1f, p, "confined softmax");
         }
@@ -258,8 +259,8 @@ class SimdRelevancyOpsTest {
     void should_bound_pages_as_the_double_reference_does() {
         for (ElementType t : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
             for (int d : WIDTHS) {
-                for (int pages : new int[] {1, 2, 3, 40_001}) {
-                    if (pages > 100 && d != 33) {
+                for (int pages : new int[] {1, 2, 3, 17_001}) {
+                    if (pages > 100 && d != 129) {
                         continue;
                     }
                     Tensor q = random(ElementType.F32, 1, d, false);
@@ -267,12 +268,15 @@ class SimdRelevancyOpsTest {
                     Tensor max = random(t, pages, d, true);
                     Tensor s = output(ElementType.F32, 1, pages);
                     ops.questBound(q, min, max, s);
+                    float[] qv = q.toFloatArray();
+                    float[][] lo = rows(min);
+                    float[][] hi = rows(max);
                     for (int p = 0; p < pages; p++) {
                         double ref = 0;
                         double abs = 0;
                         for (int i = 0; i < d; i++) {
-                            double qi = q.get(0, i);
-                            double v = Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                            double qi = qv[i];
+                            double v = Math.max(qi * lo[p][i], qi * hi[p][i]);
                             ref += v;
                             abs += Math.abs(v);
                         }
@@ -327,10 +331,11 @@ class SimdRelevancyOpsTest {
                     int groups = (n + g - 1) / g;
                     Tensor y = output(ElementType.F32, 1, groups);
                     ops.groupMax(s, g, y);
+                    float[] sv = s.toFloatArray();
                     for (int k = 0; k < groups; k++) {
                         float ref = Float.NEGATIVE_INFINITY;
                         for (int i = k * g; i < Math.min(n, (k + 1) * g); i++) {
-                            ref = Math.max(ref, s.get(0, i));
+                            ref = Math.max(ref, sv[i]);
                         }
                         assertEquals(ref, y.get(0, k), t + " n=" + n + " g=" + g + " group " + k + seedNote());
                     }
@@ -396,6 +401,9 @@ class SimdRelevancyOpsTest {
         for (ElementType t : TYPES) {
             for (ElementType out : new ElementType[] {ElementType.F32, ElementType.F16, ElementType.BF16}) {
                 for (int n : new int[] {1, 3, 17, 4097, 200_003}) {
+                    if (n > 5000 && (t != ElementType.BF16 || out != ElementType.F32)) {
+                        continue; // one large input crosses the parallel blocks; the types are covered below it
+                    }
                     Tensor s = random(t, 1, n, false);
                     Tensor p = output(out, 1, n);
                     ops.softmax(s, 0.7f, p);
@@ -476,6 +484,10 @@ class SimdRelevancyOpsTest {
                 v[c] = (float) random.nextGaussian();
                 maxAbs = Math.max(maxAbs, Math.abs(v[c]));
             }
+            if (type == ElementType.F32) {
+                MemorySegment.copy(v, 0, t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, t.offset(r, 0), cols);
+                continue;
+            }
             if (type.isQuantized()) {
                 t.setScale(r, maxAbs / type.maxCode());
             }
@@ -517,6 +529,8 @@ class SimdRelevancyOpsTest {
     private void checkDot(Tensor q, Tensor m, Tensor s, String what) {
         int d = q.cols();
         boolean exact = q.type().isQuantized() && m.type().isQuantized();
+        float[][] qv = rows(q);
+        float[][] mv = rows(m);
         for (long j = 0; j < q.rows(); j++) {
             for (long r = 0; r < m.rows(); r++) {
                 float got = s.get(j, (int) r);
@@ -529,7 +543,7 @@ class SimdRelevancyOpsTest {
                 double ref = 0;
                 double abs = 0;
                 for (int i = 0; i < d; i++) {
-                    double p = (double) q.get(j, i) * m.get(r, i);
+                    double p = (double) qv[(int) j][i] * mv[(int) r][i];
                     ref += p;
                     abs += Math.abs(p);
                 }
@@ -562,6 +576,8 @@ class SimdRelevancyOpsTest {
     private void checkCosine(Tensor q, Tensor m, Tensor s, String what) {
         int d = q.cols();
         boolean exact = q.type().isQuantized() && m.type().isQuantized();
+        float[][] qv = rows(q);
+        float[][] mv = rows(m);
         for (long j = 0; j < q.rows(); j++) {
             for (long r = 0; r < m.rows(); r++) {
                 double dot = 0;
@@ -569,8 +585,8 @@ class SimdRelevancyOpsTest {
                 double qq = 0;
                 double mm = 0;
                 for (int i = 0; i < d; i++) {
-                    double a = q.get(j, i);
-                    double b = m.get(r, i);
+                    double a = qv[(int) j][i];
+                    double b = mv[(int) r][i];
                     dot += a * b;
                     abs += Math.abs(a * b);
                     qq += a * a;
@@ -590,20 +606,22 @@ class SimdRelevancyOpsTest {
 
     private void checkSoftmax(Tensor s, float scale, Tensor p, String what) {
         int n = s.cols();
+        float[] sv = s.toFloatArray();
+        float[] pv = p.toFloatArray();
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            max = Math.max(max, (double) scale * s.get(0, i));
+            max = Math.max(max, (double) scale * sv[i]);
         }
         double[] e = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            e[i] = Math.exp((double) scale * s.get(0, i) - max);
+            e[i] = Math.exp((double) scale * sv[i] - max);
             sum += e[i];
         }
         double total = 0;
         for (int i = 0; i < n; i++) {
             double ref = e[i] / sum;
-            float got = p.get(0, i);
+            float got = pv[i];
             assertTrue(Float.isFinite(got), what + " p[" + i + "] = " + got + seedNote());
             double bound = 4 * U * ref + 1e-45 + (p.type() == ElementType.F32 ? 0 : Tolerances.halfUlp(p.type(), ref));
             assertClose(ref, got, bound, what + " p[" + i + "]");
@@ -611,6 +629,17 @@ class SimdRelevancyOpsTest {
         }
         double slack = p.type() == ElementType.F32 ? 1e-4 : 1e-2;
         assertEquals(1.0, total, slack, what + " sums to " + total + seedNote());
+    }
+
+    /** Every row decoded by the spi's own {@link Tensor#get}, independent of the kernels under test. */
+    private static float[][] rows(Tensor t) {
+        float[][] out = new float[(int) t.rows()][t.cols()];
+        for (int r = 0; r < out.length; r++) {
+            for (int c = 0; c < t.cols(); c++) {
+                out[r][c] = t.get(r, c);
+            }
+        }
+        return out;
     }
 
     private void assertClose(double ref, float got, double bound, String what) {

@@ -92,12 +92,12 @@ public final class Engine {
         List<Device> all = new ArrayList<>();
         all.add(cpu);
         devices.values().stream().filter(d -> d != cpu).forEach(all::add);
-        return all;
+        return List.copyOf(all);
     }
 
     /** The devices other than the CPU that the planner can place steps on. */
     public List<Device> deviceBackends() {
-        return devices().subList(1, devices.size());
+        return devices().subList(1, devices.size());  // an immutable view
     }
 
     public Plan plan() {

@@ -120,13 +120,8 @@ public final class Bm25Memory {
      * @return scores {@code [N]}, document order
      */
     public float[] scores(int[] queryTerms, Bm25Params params) {
-        Objects.requireNonNull(queryTerms, "queryTerms");
-        Objects.requireNonNull(params, "params");
-        Bm25Index index = index();
-        try (Arena scratch = Arena.ofConfined()) {
-            Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, index.numDocs());
-            backend.relevancy().bm25Score(Indices.of(scratch, queryTerms), index, params, s);
-            return s.toFloatArray();
+        try (Arena scratch = Scratch.open()) {
+            return score(queryTerms, params, index(), scratch).toFloatArray();
         }
     }
 
@@ -135,18 +130,22 @@ public final class Bm25Memory {
      * first).
      */
     public Hits search(int[] queryTerms, int k, Bm25Params params) {
-        Objects.requireNonNull(queryTerms, "queryTerms");
-        Objects.requireNonNull(params, "params");
         MemoryArgs.k(k);
         Bm25Index index = index();
         if (index.numDocs() == 0) {
             return Hits.empty();
         }
-        try (Arena scratch = Arena.ofConfined()) {
-            Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, index.numDocs());
-            backend.relevancy().bm25Score(Indices.of(scratch, queryTerms), index, params, s);
-            return TopHits.of(backend, s, k, 0, scratch);
+        try (Arena scratch = Scratch.open()) {
+            return TopHits.of(backend, score(queryTerms, params, index, scratch), k, 0, scratch);
         }
+    }
+
+    private Tensor score(int[] queryTerms, Bm25Params params, Bm25Index index, Arena scratch) {
+        Objects.requireNonNull(queryTerms, "queryTerms");
+        Objects.requireNonNull(params, "params");
+        Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, index.numDocs());
+        backend.relevancy().bm25Score(Indices.of(scratch, queryTerms), index, params, s);
+        return s;
     }
 
     /** {@link #search(int[], int, Bm25Params)} for text, with {@link Bm25Params#DEFAULT}; unknown words are dropped. */

@@ -87,7 +87,7 @@ public final class CompressedMemory {
         MemoryArgs.vectorOf("query", query, dimension);
         MemoryArgs.vectorOf("out", out, dimension);
         lock.readLock().lock();
-        try (Arena scratch = Arena.ofConfined()) {
+        try (Arena scratch = Scratch.open()) {
             Tensor held = nonEmptyWindow();
             Tensor weights = scores(query, held, scratch);
             backend.relevancy().softmax(weights, scale, weights);
@@ -105,7 +105,7 @@ public final class CompressedMemory {
         MemoryArgs.vectorOf("query", query, dimension);
         MemoryArgs.k(k);
         lock.readLock().lock();
-        try (Arena scratch = Arena.ofConfined()) {
+        try (Arena scratch = Scratch.open()) {
             Tensor held = window();
             return TopHits.of(backend, scores(query, held, scratch), k, firstSequence(held), scratch);
         } finally {
@@ -125,7 +125,7 @@ public final class CompressedMemory {
         MemoryArgs.vectorOf("out", out, dimension);
         MemoryArgs.k(k);
         lock.readLock().lock();
-        try (Arena scratch = Arena.ofConfined()) {
+        try (Arena scratch = Scratch.open()) {
             Tensor held = nonEmptyWindow();
             int first = firstSequence(held);
             Hits hits = TopHits.of(backend, scores(query, held, scratch), k, first, scratch);

@@ -105,7 +105,7 @@ public final class EmbeddingMemory {
         if (n == 0) {
             return Hits.empty();
         }
-        try (Arena scratch = Arena.ofConfined()) {
+        try (Arena scratch = Scratch.open()) {
             Tensor scores = Tensor.allocate(scratch, ElementType.F32, 1, n);
             backend.relevancy().cosine(query, vectors.rowSlice(0, n), scores);
             return TopHits.of(backend, scores, k, 0, scratch);

@@ -12,22 +12,29 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
 import org.apache.lucene.util.hnsw.RandomVectorScorerSupplier;
 import org.apache.lucene.util.hnsw.UpdateableRandomVectorScorer;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Comparator;
 
 /**
  * A Lucene HNSW graph over the rows of an {@link EmbeddingMemory}, scored straight from the off-heap
- * vectors (decoded row by row into a scratch array). Built on first use and extended with the rows appended
+ * vectors (F32 rows in place, other types decoded into a scratch array). Built on first use and extended with the rows appended
  * since at every search, so a memory that is never searched approximately pays nothing.
  *
  * <p>Thread-safety: all methods are {@code synchronized}. Lucene's {@code OnHeapHnswGraph} keeps a neighbour
  * cursor inside the graph, so even two searches must not run on it at once.
  */
 final class HnswIndex {
+    private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
+
     private final Tensor vectors; // the memory's whole buffer [capacity, d]
     private final int dimension;
     private final HnswSettings settings;
@@ -73,10 +80,10 @@ final class HnswIndex {
             builder = HnswGraphBuilder.create(new RowScorers(), settings.maxConn(), settings.beamWidth(),
                     settings.seed());
         }
-        for (int row = nodes; row < published; row++) {
-            builder.addGraphNode(row);
+        while (nodes < published) {
+            builder.addGraphNode(nodes);
+            nodes++; // per node: should an add fail, the graph and the count still agree
         }
-        nodes = published;
     }
 
     private Hits best(ScoreDoc[] found, float[] unitQuery, int k) {
@@ -114,8 +121,34 @@ final class HnswIndex {
     }
 
     /** Lucene's DOT_PRODUCT similarity for unit vectors: {@code (1 + dot) / 2}, never negative. */
-    private static float similarity(float[] a, float[] b) {
-        return Math.max((1 + VectorUtil.dotProduct(a, b)) / 2, 0);
+    private static float similarity(float dot) {
+        return Math.max((1 + dot) / 2, 0);
+    }
+
+    /**
+     * {@code <a, row>}. F32 rows are read in place (the graph build scores each row thousands of times, so a
+     * copy per score would dominate); other types are decoded into {@code scratch} first.
+     */
+    private float dot(float[] a, int row, float[] scratch) {
+        if (vectors.type() != ElementType.F32) {
+            read(row, scratch);
+            return VectorUtil.dotProduct(a, scratch);
+        }
+        MemorySegment data = vectors.data();
+        long at = vectors.offset(row, 0);
+        int i = 0;
+        FloatVector acc = FloatVector.zero(LANES);
+        for (int bound = LANES.loopBound(dimension); i < bound; i += LANES.length()) {
+            FloatVector x = FloatVector.fromArray(LANES, a, i);
+            FloatVector y = FloatVector.fromMemorySegment(LANES, data, at + (long) i * Float.BYTES,
+                    ByteOrder.LITTLE_ENDIAN);
+            acc = x.fma(y, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < dimension; i++) {
+            sum += a[i] * data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, at + (long) i * Float.BYTES);
+        }
+        return sum;
     }
 
     /** Scores of a query against the graph's rows. */
@@ -129,8 +162,7 @@ final class HnswIndex {
 
         @Override
         public float score(int node) {
-            read(node, row);
-            return similarity(query, row);
+            return similarity(dot(query, node, row));
         }
 
         @Override
@@ -163,8 +195,7 @@ final class HnswIndex {
 
         @Override
         public float score(int node) {
-            read(node, other);
-            return similarity(from, other);
+            return similarity(dot(from, node, other));
         }
 
         @Override

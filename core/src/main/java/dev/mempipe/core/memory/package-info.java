@@ -23,6 +23,11 @@
  * construction; an append that would exceed one fails with an {@link IllegalStateException} that names the
  * capacity, before anything is written.
  *
+ * <p>Give a memory a shared arena ({@link java.lang.foreign.Arena#ofShared()} or the global one): readers on
+ * other threads must be able to reach its buffers, and the CPU backend splits large ops over a thread pool,
+ * which a confined arena forbids. Searches allocate their small per-call scratch (score rows, top-k output)
+ * from a shared arena of their own, closed before they return.
+ *
  * <h2>Threading</h2>
  * The append-only memories (all but {@code CompressedMemory}) follow one protocol: a single writer fills the
  * new rows and only then publishes the new length with a volatile store; a reader reads the length once (a

@@ -1,6 +1,5 @@
 package dev.mempipe.core.placement;
 
-import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.core.profile.Units;
 import dev.mempipe.spi.Backend;
@@ -10,64 +9,79 @@ import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Map;
 
 /**
- * The short measurement behind {@link DeviceModel#calibrate}. Each probe grows its size until one run lasts
- * {@link #TARGET_NANOS} (or a size cap is hit), then keeps the best of a few runs: the best run is the one
- * least disturbed by the rest of the machine, which is what a roof is.
+ * The short measurement behind {@link DeviceModel#calibrate}. Each probe runs an op again and again until its
+ * share of the budget is spent: while a run is shorter than {@link #TARGET_NANOS} the size doubles (so timer
+ * resolution and call overhead do not count), and the best rate at the largest size reached is kept. Early
+ * runs are slow because the JIT has not compiled the op yet (Vector API code is very slow until C2 compiles
+ * it, which can take most of a second on a loaded machine); once it is compiled runs get short, the size
+ * grows out of the caches, and the best run measures the machine least disturbed by other work, which is
+ * what a roof is. A longer budget gives steadier numbers.
  */
 final class Calibration {
-    /** Long enough that timer resolution and call overhead do not matter, short enough for a sub-second total. */
+    /** Long enough that timer resolution and call overhead do not matter. */
     private static final long TARGET_NANOS = 5_000_000;
-    /** The whole calibration stops growing sizes and repeating runs after this. */
-    private static final long BUDGET_NANOS = 700_000_000;
+    /** The default budget: under a second in all. */
+    static final Duration DEFAULT_BUDGET = Duration.ofMillis(900);
     /** Rows of the dot scan are this wide: long rows, so the scan streams. */
     private static final int SCAN_DIM = 256;
     /** The scan's largest memory, larger than the last-level caches of common CPUs. */
     private static final long MAX_SCAN_BYTES = 64L << 20;
     private static final int PROJECT_DIM = 256;
     private static final int MAX_PROJECT_ROWS = 4096;
-    private static final int REPEATS = 3;
-    private static final int LAUNCH_CALLS = 500;
 
-    private final Backend backend;
-    private final long deadline;
-
-    private Calibration(Backend backend) {
-        this.backend = backend;
-        this.deadline = System.nanoTime() + BUDGET_NANOS;
+    /** An op at a given size; returns the work it does (bytes or FLOPs) per run. */
+    private interface Probe {
+        long run(int size);
     }
 
-    static DeviceModel run(Backend backend) {
+    private final Backend backend;
+    /** Per probe: the scan and the projection get 45% each, the launch probe (run last, compiled) 10%. */
+    private final long probeNanos;
+    private final long launchNanos;
+
+    private Calibration(Backend backend, Duration budget) {
+        this.backend = backend;
+        this.probeNanos = budget.toNanos() * 45 / 100;
+        this.launchNanos = budget.toNanos() / 10;
+    }
+
+    static DeviceModel run(Backend backend, Duration budget) {
+        if (budget.isNegative() || budget.isZero()) {
+            throw new IllegalArgumentException("calibration budget must be positive, got " + budget);
+        }
         for (Op op : new Op[] {Op.DOT, Op.PROJECT}) {
             if (!backend.capabilities().supports(op, ElementType.F32)) {
                 throw new IllegalArgumentException("cannot calibrate " + backend.name() + ": it does not declare "
                         + op + " on F32, which calibration measures");
             }
         }
-        return new Calibration(backend).measure();
+        return new Calibration(backend, budget).measure();
     }
 
     private DeviceModel measure() {
         // Shared, not confined: a backend may split one op over several threads (the SIMD backend does).
         try (Arena arena = Arena.ofShared()) {
-            double launchSeconds = launchOverhead(arena);
             double bytesPerSecond = scanBandwidth(arena);
             double flopsPerSecond = projectRate(arena);
+            double launchSeconds = launchOverhead(arena);
             String source = "calibrated: dot scan " + Units.rate(bytesPerSecond, "B") + ", project "
                     + Units.rate(flopsPerSecond, "FLOP") + ", launch " + Units.seconds(launchSeconds);
             return new DeviceModel(backend.name(), flopsPerSecond, bytesPerSecond, launchSeconds, Map.of(), source);
         }
     }
 
-    /** The best time of a tiny dot: what one call costs beyond its work (also warms the code up). */
+    /** The best time of a tiny dot: what one call costs beyond its work. */
     private double launchOverhead(Arena arena) {
         Tensor q = Tensor.allocate(arena, ElementType.F32, 1, 16);
         Tensor m = Tensor.allocate(arena, ElementType.F32, 1, 16);
         Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 1);
+        long deadline = System.nanoTime() + launchNanos;
         long best = Long.MAX_VALUE;
-        for (int i = 0; i < LAUNCH_CALLS && System.nanoTime() < deadline; i++) {
+        while (System.nanoTime() < deadline) {
             long t0 = System.nanoTime();
             backend.relevancy().dot(q, m, s);
             best = Math.min(best, System.nanoTime() - t0);
@@ -82,17 +96,12 @@ final class Calibration {
         Tensor keys = Tensor.allocate(arena, ElementType.F32, maxRows, SCAN_DIM);
         Tensor q = Tensor.allocate(arena, ElementType.F32, 1, SCAN_DIM);
         MemorySegment scores = arena.allocate((long) maxRows * Float.BYTES, 64);
-        int rows = 256;
-        while (true) {
+        return bestRate(16, maxRows, rows -> {
             Tensor m = keys.rowSlice(0, rows);
             Tensor s = Tensor.wrap(scores.asSlice(0, (long) rows * Float.BYTES), ElementType.F32, 1, rows);
-            long nanos = time(() -> backend.relevancy().dot(q, m, s));
-            if (nanos >= TARGET_NANOS || rows * 2 > maxRows || System.nanoTime() > deadline) {
-                OpCost cost = OpCosts.dot(1, rows, SCAN_DIM, ElementType.F32, ElementType.F32);
-                return cost.bytesMoved() / (bestOf(nanos, () -> backend.relevancy().dot(q, m, s)) / 1e9);
-            }
-            rows *= 2;
-        }
+            backend.relevancy().dot(q, m, s);
+            return OpCosts.dot(1, rows, SCAN_DIM, ElementType.F32, ElementType.F32).bytesMoved();
+        });
     }
 
     /** FLOPs per second of a square-ish projection (about 20 FLOP/byte at the sizes reached: compute-bound). */
@@ -100,31 +109,40 @@ final class Calibration {
         Tensor w = Tensor.allocate(arena, ElementType.F32, PROJECT_DIM, PROJECT_DIM);
         Tensor xAll = Tensor.allocate(arena, ElementType.F32, MAX_PROJECT_ROWS, PROJECT_DIM);
         Tensor yAll = Tensor.allocate(arena, ElementType.F32, MAX_PROJECT_ROWS, PROJECT_DIM);
-        int rows = 8;
-        while (true) {
-            Tensor x = xAll.rowSlice(0, rows);
-            Tensor y = yAll.rowSlice(0, rows);
-            long nanos = time(() -> backend.prepare().project(x, w, y));
-            if (nanos >= TARGET_NANOS || rows * 2 > MAX_PROJECT_ROWS || System.nanoTime() > deadline) {
-                OpCost cost = OpCosts.project(rows, PROJECT_DIM, PROJECT_DIM, ElementType.F32, ElementType.F32,
-                        ElementType.F32);
-                return cost.flops() / (bestOf(nanos, () -> backend.prepare().project(x, w, y)) / 1e9);
+        return bestRate(8, MAX_PROJECT_ROWS, rows -> {
+            backend.prepare().project(xAll.rowSlice(0, rows), w, yAll.rowSlice(0, rows));
+            return OpCosts.project(rows, PROJECT_DIM, PROJECT_DIM, ElementType.F32, ElementType.F32, ElementType.F32)
+                    .flops();
+        });
+    }
+
+    /** The best work per second of {@code probe} at the largest size reached from {@code first} (at most {@code max}). */
+    private double bestRate(int first, int max, Probe probe) {
+        long start = System.nanoTime();
+        long deadline = start + probeNanos;
+        // Warm-up: many cheap calls at the smallest size reach the JIT's invocation thresholds far sooner
+        // than a few long calls do.
+        long warmUpEnd = start + probeNanos * 3 / 10;
+        while (System.nanoTime() < warmUpEnd) {
+            probe.run(first);
+        }
+        int size = first;
+        double best = 0;
+        double last = 0;
+        do {
+            long t0 = System.nanoTime();
+            long work = probe.run(size);
+            long nanos = Math.max(1, System.nanoTime() - t0);
+            last = work / (nanos / 1e9);
+            if (nanos < TARGET_NANOS && size * 2 <= max) {
+                // Too short to time well, or freshly compiled: grow, and forget rates of smaller sizes, which
+                // may have come from the caches.
+                size *= 2;
+                best = 0;
+            } else {
+                best = Math.max(best, last);
             }
-            rows *= 2;
-        }
-    }
-
-    private long bestOf(long first, Runnable run) {
-        long best = first;
-        for (int i = 0; i < REPEATS && System.nanoTime() < deadline; i++) {
-            best = Math.min(best, time(run));
-        }
-        return Math.max(best, 1);
-    }
-
-    private static long time(Runnable run) {
-        long t0 = System.nanoTime();
-        run.run();
-        return System.nanoTime() - t0;
+        } while (System.nanoTime() < deadline);
+        return best > 0 ? best : last;
     }
 }

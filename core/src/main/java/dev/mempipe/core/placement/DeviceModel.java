@@ -65,15 +65,21 @@ public record DeviceModel(String name, double peakFlopsPerSecond, double bytesPe
 
     /**
      * Measures {@code backend}: a streaming {@code dot} scan gives the memory bandwidth, a {@code project}
-     * gives the FLOP rate, a tiny {@code dot} gives the launch overhead; each measured op also gets its own
-     * {@link Throughput}. Takes well under a second (sizes grow until one run lasts a few milliseconds, then
-     * the best of a few runs counts). The result is as good as one short measurement on a possibly busy
-     * machine: a model, not a benchmark.
+     * gives the FLOP rate, a tiny {@code dot} gives the launch overhead. Takes about 0.9 s (sizes grow until one run lasts a few milliseconds; the best run
+     * at the largest size counts). The result is as good as one short measurement on a possibly busy machine:
+     * a model, not a benchmark. In a fresh JVM on a loaded machine the JIT may not compile Vector API kernels
+     * within that time and the rates come out low; a budget of a few seconds
+     * ({@link #calibrate(Backend, java.time.Duration)}) gives steadier numbers.
      *
      * @throws IllegalArgumentException when the backend does not declare {@code dot} and {@code project} on F32
      */
     public static DeviceModel calibrate(Backend backend) {
-        return Calibration.run(backend);
+        return Calibration.run(backend, Calibration.DEFAULT_BUDGET);
+    }
+
+    /** {@link #calibrate(Backend)} with another time budget: longer gives steadier numbers. */
+    public static DeviceModel calibrate(Backend backend, java.time.Duration budget) {
+        return Calibration.run(backend, budget);
     }
 
     /** A copy of this model in which {@code op} is predicted from its own measured throughput. */

@@ -289,6 +289,15 @@ class EngineTest {
     }
 
     @Test
+    void should_default_to_a_calibrated_simd_cpu() {
+        Engine engine = Engine.builder().energyMeter(EnergyMeter.unavailable("off")).build();
+
+        assertEquals(dev.mempipe.ops.SimdBackend.NAME, engine.cpu().name());
+        assertTrue(engine.cpu().model().source().startsWith("calibrated"), engine.cpu().model().source());
+        assertTrue(engine.deviceBackends().isEmpty());
+    }
+
+    @Test
     void should_reject_null_arguments() {
         Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).build();
         assertThrows(NullPointerException.class, () -> engine.run(null, "x", OpCost.ZERO, b -> null));

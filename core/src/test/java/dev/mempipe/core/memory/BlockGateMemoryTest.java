@@ -37,7 +37,7 @@ class BlockGateMemoryTest {
             ElementType input = random.nextBoolean() ? ElementType.F32 : ElementType.BF16;
             String where = "Hkv=" + kvHeads + " d=" + headDim + " dg=" + gateDim + " B=" + blockSize + " L=" + length
                     + " " + input + " " + reproduce(seed, getClass());
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 Tensor keys = Tensor.encode(arena, input,
                         MemoryTesting.gaussian(random, (int) length * kvHeads * headDim), length, kvHeads * headDim);
                 Tensor w = randomRows(arena, random, gateDim, 3 * headDim);
@@ -66,7 +66,7 @@ class BlockGateMemoryTest {
 
     @Test
     void the_partial_block_is_held_as_remainder_until_it_fills() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Random random = new Random(3);
             var memory = new BlockGateMemory(arena, MemoryTesting.cpu(), 2, 4, randomRows(arena, random, 3, 12), 200);
             assertEquals(64, memory.blockSize());
@@ -123,7 +123,7 @@ class BlockGateMemoryTest {
 
     @Test
     void append_beyond_capacity_fails_naming_the_capacity() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Random random = new Random(4);
             var memory = new BlockGateMemory(arena, MemoryTesting.cpu(), 1, 2, randomRows(arena, random, 2, 6), 10, 4);
             memory.append(randomRows(arena, random, 9, 2));
@@ -139,7 +139,7 @@ class BlockGateMemoryTest {
 
     @Test
     void rejects_bad_shapes_naming_the_argument() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Backend cpu = MemoryTesting.cpu();
             Random random = new Random(5);
             var weight = assertThrows(IllegalArgumentException.class,

@@ -36,7 +36,7 @@ class Bm25MemoryTest {
         long seed = MemoryTesting.seed();
         Random random = new Random(seed);
         int[][] docs = randomDocuments(random, 1 + random.nextInt(60 * MemoryTesting.SCALE), 40);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, backend, docs.length, totalTokens(docs));
             for (int[] doc : docs) {
                 memory.append(doc);
@@ -61,7 +61,7 @@ class Bm25MemoryTest {
         Random random = new Random(seed);
         int[][] docs = randomDocuments(random, 50 * MemoryTesting.SCALE, 30);
         ScalarBackend oracle = new ScalarBackend();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, backend, docs.length, totalTokens(docs));
             for (int[] doc : docs) {
                 memory.append(doc);
@@ -99,7 +99,7 @@ class Bm25MemoryTest {
 
     @Test
     void the_index_is_rebuilt_only_after_appends() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 10, 100);
             memory.append(new int[] {1, 2, 3});
             Bm25Index first = memory.index();
@@ -114,7 +114,7 @@ class Bm25MemoryTest {
 
     @Test
     void text_goes_through_the_tokenizer() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 10, 200);
             memory.appendText("The quick brown fox jumps over the lazy dog.");
             memory.appendText("Paging KV caches: Quest selects pages by their min/max summaries.");
@@ -208,8 +208,10 @@ class Bm25MemoryTest {
 
     @Test
     void capacity_and_bad_term_ids_fail_with_clear_messages() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 2, 5);
+            assertEquals(0, memory.search(new int[] {1}, 3, Bm25Params.DEFAULT).size());
+            assertEquals(0, memory.index().numDocs());
             var negative = assertThrows(IllegalArgumentException.class, () -> memory.append(new int[] {3, -4}));
             assertEquals("termIds[1] is -4; term ids must be >= 0", negative.getMessage());
             memory.append(new int[] {1, 2, 3});

@@ -23,7 +23,7 @@ class CompressedMemoryTest {
 
     @Test
     void evicts_the_oldest_summary_first() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 2, 4);
             for (int s = 0; s < 6; s++) {
                 memory.append(Tensor.vector(arena, s, -s));
@@ -52,7 +52,7 @@ class CompressedMemoryTest {
             int dimension = 1 + random.nextInt(9);
             int total = 1 + random.nextInt(60 * MemoryTesting.SCALE);
             String where = "N=" + capacity + " d=" + dimension + " total=" + total + " " + reproduce(seed, getClass());
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 Tensor rows = randomRows(arena, random, total, dimension);
                 var incremental = new CompressedMemory(arena, backend, dimension, capacity);
                 long at = 0;
@@ -85,7 +85,7 @@ class CompressedMemoryTest {
     void soft_read_equals_a_hand_computation() {
         long seed = MemoryTesting.seed();
         Random random = new Random(seed);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             int dimension = 16;
             var memory = new CompressedMemory(arena, MemoryTesting.cpu(), dimension, 8);
             Tensor all = randomRows(arena, random, 11, dimension);
@@ -116,7 +116,7 @@ class CompressedMemoryTest {
 
     @Test
     void topK_returns_sequence_numbers_and_topKRead_reads_only_them() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 2, 3);
             // sequence 0 is evicted; held: 1 -> (1,0), 2 -> (3,0), 3 -> (3,0) (a tie), then (0,1) evicts 1
             memory.append(Tensor.of(arena, new float[] {9, 0, 1, 0, 3, 0, 3, 0, 0, 1}, 5, 2));
@@ -161,7 +161,7 @@ class CompressedMemoryTest {
                     }
                 }
             }, () -> {
-                try (Arena scratch = Arena.ofConfined()) {
+                try (Arena scratch = Arena.ofShared()) {
                     Tensor out = Tensor.allocate(scratch, ElementType.F32, 1, dimension);
                     float[] weights = memory.softRead(query, 0.01f, out);
                     double sum = 0;
@@ -182,7 +182,7 @@ class CompressedMemoryTest {
 
     @Test
     void empty_reads_and_bad_shapes_fail_with_clear_messages() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 3, 2);
             Tensor out = Tensor.allocate(arena, ElementType.F32, 1, 3);
             var empty = assertThrows(IllegalStateException.class,

@@ -31,7 +31,7 @@ class EmbeddingMemoryTest {
             int dimension = new int[] {1, 5, 16, 33}[random.nextInt(4)];
             int count = 1 + random.nextInt(300 * MemoryTesting.SCALE);
             String where = storage + " d=" + dimension + " n=" + count + " " + reproduce(seed, getClass());
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 Tensor vectors = randomRows(arena, random, count, dimension);
                 var incremental = new EmbeddingMemory(arena, backend, dimension, count, storage, HnswSettings.DEFAULT);
                 long at = 0;
@@ -51,7 +51,7 @@ class EmbeddingMemoryTest {
     void exact_search_ranks_by_cosine() {
         long seed = MemoryTesting.seed();
         Random random = new Random(seed);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Tensor vectors = randomRows(arena, random, 200, 12);
             var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), 12, 200);
             memory.append(vectors);
@@ -85,7 +85,7 @@ class EmbeddingMemoryTest {
         int count = 10_000 * MemoryTesting.SCALE;
         int dimension = 32;
         int queries = 50;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Tensor vectors = clustered(arena, random, count, dimension, 100);
             var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), dimension, count);
             // two appends with a search in between: the graph is extended, not rebuilt
@@ -159,7 +159,7 @@ class EmbeddingMemoryTest {
 
     @Test
     void capacity_and_bad_shapes_fail_with_clear_messages() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Random random = new Random(31);
             var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), 4, 3);
             assertEquals(0, memory.search(randomRows(arena, random, 1, 4), 2).size());

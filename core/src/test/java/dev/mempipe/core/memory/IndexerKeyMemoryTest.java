@@ -30,7 +30,7 @@ class IndexerKeyMemoryTest {
             int indexDim = new int[] {1, 7, 16, 33}[random.nextInt(4)];
             long length = 1 + random.nextInt(200 * MemoryTesting.SCALE);
             String where = storage + " dI=" + indexDim + " L=" + length + " " + reproduce(seed, getClass());
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 float[] values = MemoryTesting.gaussian(random, (int) length * indexDim);
                 values[0] = 0; // a zero row must quantize to scale 0 and zero codes
                 if (indexDim == 1 && length > 1) {
@@ -55,7 +55,7 @@ class IndexerKeyMemoryTest {
 
     @Test
     void i8_keys_decode_within_half_a_step_of_the_input() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Random random = new Random(11);
             Tensor keys = randomRows(arena, random, 20, 8);
             var memory = new IndexerKeyMemory(arena, MemoryTesting.cpu(), 8, 20, ElementType.I8);
@@ -99,7 +99,7 @@ class IndexerKeyMemoryTest {
 
     @Test
     void append_beyond_capacity_fails_naming_the_capacity_and_bad_shapes_name_the_argument() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Random random = new Random(12);
             var memory = new IndexerKeyMemory(arena, MemoryTesting.cpu(), 4, 5, ElementType.F16);
             memory.append(randomRows(arena, random, 5, 4));

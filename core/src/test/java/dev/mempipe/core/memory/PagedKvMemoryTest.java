@@ -36,7 +36,7 @@ class PagedKvMemoryTest {
                 long length = 1 + random.nextInt(60 * MemoryTesting.SCALE);
                 String where = storage + " Hkv=" + kvHeads + " d=" + headDim + " P=" + pageSize + " L=" + length
                         + " " + reproduce(seed, getClass());
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     Tensor keys = randomRows(arena, random, length, kvHeads * headDim);
                     Tensor values = randomRows(arena, random, length, kvHeads * headDim);
                     var incremental = new PagedKvMemory(arena, backend, kvHeads, headDim, length, storage, pageSize);
@@ -67,7 +67,7 @@ class PagedKvMemoryTest {
     @Test
     void summaries_equal_a_batch_pageMinMax_of_the_oracle() {
         Random random = new Random(7);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new PagedKvMemory(arena, MemoryTesting.cpu(), 2, 4, 100);
             memory.append(randomRows(arena, random, 37, 8), randomRows(arena, random, 37, 8));
             memory.append(randomRows(arena, random, 5, 8), randomRows(arena, random, 5, 8));
@@ -119,7 +119,7 @@ class PagedKvMemoryTest {
 
     @Test
     void append_beyond_capacity_fails_naming_the_capacity_and_keeps_the_memory() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             var memory = new PagedKvMemory(arena, MemoryTesting.cpu(), 1, 2, 10);
             Random random = new Random(1);
             memory.append(randomRows(arena, random, 8, 2), randomRows(arena, random, 8, 2));
@@ -137,7 +137,7 @@ class PagedKvMemoryTest {
 
     @Test
     void rejects_bad_shapes_and_parameters_naming_the_argument() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             Backend cpu = MemoryTesting.cpu();
             var memory = new PagedKvMemory(arena, cpu, 2, 4, 10);
             Tensor good = Tensor.allocate(arena, ElementType.F32, 3, 8);

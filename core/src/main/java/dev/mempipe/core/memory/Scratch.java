@@ -1,0 +1,17 @@
+package dev.mempipe.core.memory;
+
+import java.lang.foreign.Arena;
+
+/** Per-call scratch memory of the reads (score rows, top-k output). */
+final class Scratch {
+    private Scratch() {
+    }
+
+    /**
+     * A new arena for one call, closed by the caller. Shared, not confined: the CPU backend may split an op
+     * over its thread pool, and a confined segment cannot be touched from those threads.
+     */
+    static Arena open() {
+        return Arena.ofShared();
+    }
+}
