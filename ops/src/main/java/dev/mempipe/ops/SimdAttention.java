@@ -172,6 +172,8 @@ final class SimdAttention {
         private final float[] vBlock;
         /** Logits, then weights, of the block: {@code [heads][BLOCK]}, -inf past the block's last row. */
         private final float[] logits;
+        /** The dot kernels' accumulators, one vector per row. */
+        private final float[] sums = new float[LANES * LANES];
         /** One decoded row of a non-F32 K or V. */
         private final float[] decoded;
 
@@ -209,9 +211,9 @@ final class SimdAttention {
                     int base = j * width + kv * d;
                     for (int h = kv * group; h < (kv + 1) * group; h++) {
                         if (DOT_ROWS == 16) {
-                            dots16(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j);
+                            dots16(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j, sums);
                         } else {
-                            dots8(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j);
+                            dots8(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j, sums);
                         }
                     }
                 }

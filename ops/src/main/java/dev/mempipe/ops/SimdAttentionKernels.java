@@ -55,7 +55,7 @@ final class SimdAttentionKernels {
      * DOT_ROWS = 16. Each row's sum: its vector accumulator, folded, then the scalar tail {@code [d - d%LANES, d)}.
      */
     static void dots16(float[] q, int qOff, int d, float[] k, int base, int stride, float scale, float[] out,
-                       int outOff) {
+                       int outOff, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -93,26 +93,50 @@ final class SimdAttentionKernels {
             a14 = qv.fma(FloatVector.fromArray(F, k, o + 14 * stride), a14);
             a15 = qv.fma(FloatVector.fromArray(F, k, o + 15 * stride), a15);
         }
-        FloatVector b0 = fold(a0, a8, MASK_8, SWAP_8);
-        FloatVector b1 = fold(a1, a9, MASK_8, SWAP_8);
-        FloatVector b2 = fold(a2, a10, MASK_8, SWAP_8);
-        FloatVector b3 = fold(a3, a11, MASK_8, SWAP_8);
-        FloatVector b4 = fold(a4, a12, MASK_8, SWAP_8);
-        FloatVector b5 = fold(a5, a13, MASK_8, SWAP_8);
-        FloatVector b6 = fold(a6, a14, MASK_8, SWAP_8);
-        FloatVector b7 = fold(a7, a15, MASK_8, SWAP_8);
+        // The accumulators go through scratch so that the fold runs in its own (small) compiled method: inlined
+        // here, the kernel exceeds the JIT's node budget and the vectors get boxed.
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, 16);
+        a2.intoArray(sums, 2 * 16);
+        a3.intoArray(sums, 3 * 16);
+        a4.intoArray(sums, 4 * 16);
+        a5.intoArray(sums, 5 * 16);
+        a6.intoArray(sums, 6 * 16);
+        a7.intoArray(sums, 7 * 16);
+        a8.intoArray(sums, 8 * 16);
+        a9.intoArray(sums, 9 * 16);
+        a10.intoArray(sums, 10 * 16);
+        a11.intoArray(sums, 11 * 16);
+        a12.intoArray(sums, 12 * 16);
+        a13.intoArray(sums, 13 * 16);
+        a14.intoArray(sums, 14 * 16);
+        a15.intoArray(sums, 15 * 16);
+        fold16(sums, out, outOff);
+        finish(q, qOff, d, bound, k, base, stride, scale, out, outOff);
+    }
+
+    /** Row r's lane sum into {@code out[outOff + r]}, for the 16 accumulators in {@code sums}. */
+    private static void fold16(float[] sums, float[] out, int outOff) {
+        FloatVector b0 = fold(FloatVector.fromArray(F, sums, 0), FloatVector.fromArray(F, sums, 8 * 16), MASK_8, SWAP_8);
+        FloatVector b1 = fold(FloatVector.fromArray(F, sums, 16), FloatVector.fromArray(F, sums, 9 * 16), MASK_8, SWAP_8);
+        FloatVector b2 = fold(FloatVector.fromArray(F, sums, 2 * 16), FloatVector.fromArray(F, sums, 10 * 16), MASK_8, SWAP_8);
+        FloatVector b3 = fold(FloatVector.fromArray(F, sums, 3 * 16), FloatVector.fromArray(F, sums, 11 * 16), MASK_8, SWAP_8);
+        FloatVector b4 = fold(FloatVector.fromArray(F, sums, 4 * 16), FloatVector.fromArray(F, sums, 12 * 16), MASK_8, SWAP_8);
+        FloatVector b5 = fold(FloatVector.fromArray(F, sums, 5 * 16), FloatVector.fromArray(F, sums, 13 * 16), MASK_8, SWAP_8);
+        FloatVector b6 = fold(FloatVector.fromArray(F, sums, 6 * 16), FloatVector.fromArray(F, sums, 14 * 16), MASK_8, SWAP_8);
+        FloatVector b7 = fold(FloatVector.fromArray(F, sums, 7 * 16), FloatVector.fromArray(F, sums, 15 * 16), MASK_8, SWAP_8);
         FloatVector c0 = fold(b0, b4, MASK_4, SWAP_4);
         FloatVector c1 = fold(b1, b5, MASK_4, SWAP_4);
         FloatVector c2 = fold(b2, b6, MASK_4, SWAP_4);
         FloatVector c3 = fold(b3, b7, MASK_4, SWAP_4);
         FloatVector e0 = fold(c0, c2, MASK_2, SWAP_2);
         FloatVector e1 = fold(c1, c3, MASK_2, SWAP_2);
-        finish(fold(e0, e1, MASK_1, SWAP_1), q, qOff, d, bound, k, base, stride, scale, out, outOff);
+        fold(e0, e1, MASK_1, SWAP_1).intoArray(out, outOff);
     }
 
     /** {@link #dots16} for DOT_ROWS = 8 (256-bit vectors). */
     static void dots8(float[] q, int qOff, int d, float[] k, int base, int stride, float scale, float[] out,
-                      int outOff) {
+                      int outOff, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -134,23 +158,31 @@ final class SimdAttentionKernels {
             a6 = qv.fma(FloatVector.fromArray(F, k, o + 6 * stride), a6);
             a7 = qv.fma(FloatVector.fromArray(F, k, o + 7 * stride), a7);
         }
-        FloatVector b0 = fold(a0, a4, MASK_4, SWAP_4);
-        FloatVector b1 = fold(a1, a5, MASK_4, SWAP_4);
-        FloatVector b2 = fold(a2, a6, MASK_4, SWAP_4);
-        FloatVector b3 = fold(a3, a7, MASK_4, SWAP_4);
-        FloatVector c0 = fold(b0, b2, MASK_2, SWAP_2);
-        FloatVector c1 = fold(b1, b3, MASK_2, SWAP_2);
-        finish(fold(c0, c1, MASK_1, SWAP_1), q, qOff, d, bound, k, base, stride, scale, out, outOff);
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, 8);
+        a2.intoArray(sums, 2 * 8);
+        a3.intoArray(sums, 3 * 8);
+        a4.intoArray(sums, 4 * 8);
+        a5.intoArray(sums, 5 * 8);
+        a6.intoArray(sums, 6 * 8);
+        a7.intoArray(sums, 7 * 8);
+        fold8(sums, out, outOff);
+        finish(q, qOff, d, bound, k, base, stride, scale, out, outOff);
     }
 
-    /** Adds the scalar tails past {@code bound} to the folded sums (lane r = row r) and scales them. */
-    private static void finish(FloatVector sums, float[] q, int qOff, int d, int bound, float[] k, int base,
-                               int stride, float scale, float[] out, int outOff) {
-        if (bound == d) {
-            sums.mul(scale).intoArray(out, outOff);
-            return;
-        }
-        sums.intoArray(out, outOff);
+    private static void fold8(float[] sums, float[] out, int outOff) {
+        FloatVector b0 = fold(FloatVector.fromArray(F, sums, 0), FloatVector.fromArray(F, sums, 4 * 8), MASK_4, SWAP_4);
+        FloatVector b1 = fold(FloatVector.fromArray(F, sums, 8), FloatVector.fromArray(F, sums, 5 * 8), MASK_4, SWAP_4);
+        FloatVector b2 = fold(FloatVector.fromArray(F, sums, 2 * 8), FloatVector.fromArray(F, sums, 6 * 8), MASK_4, SWAP_4);
+        FloatVector b3 = fold(FloatVector.fromArray(F, sums, 3 * 8), FloatVector.fromArray(F, sums, 7 * 8), MASK_4, SWAP_4);
+        FloatVector c0 = fold(b0, b2, MASK_2, SWAP_2);
+        FloatVector c1 = fold(b1, b3, MASK_2, SWAP_2);
+        fold(c0, c1, MASK_1, SWAP_1).intoArray(out, outOff);
+    }
+
+    /** Adds the scalar tails past {@code bound} to the rows' sums in {@code out} and scales them. */
+    private static void finish(float[] q, int qOff, int d, int bound, float[] k, int base, int stride, float scale,
+                               float[] out, int outOff) {
         for (int r = 0; r < LANES; r++) {
             float s = out[outOff + r];
             for (int c = bound; c < d; c++) {
