@@ -311,6 +311,27 @@ public final class Gen {
         return x;
     }
 
+    /**
+     * Integer rows of near-maximal codes with power-of-two scales, made to expose inexact accumulation: with
+     * {@code flipHalf} the second half of every row is negated, so a dot product with an unflipped row first
+     * grows far past 2^24 (in every lane of any vector width) and then cancels to a small exact result. An f32
+     * accumulator, in any order, loses low bits on the way that are large against that result; the contract's
+     * exact integer sum (or a double one) does not, and the scaling by powers of two is exact.
+     */
+    public static Tensor nearMaxCodes(Trial t, ElementType type, long rows, int d, boolean flipHalf) {
+        SplittableRandom r = t.random();
+        int max = type.maxCode();
+        Tensor x = layout(t, type, rows, d, Trial.SENTINEL);
+        for (long row = 0; row < rows; row++) {
+            x.setScale(row, (float) Math.scalb(1.0, r.nextInt(-9, -5)));
+            for (int c = 0; c < d; c++) {
+                int code = max - r.nextInt(0, 9);
+                x.setCode(row, c, flipHalf && c >= d / 2 ? -code : code);
+            }
+        }
+        return x;
+    }
+
     /** Multiplies every decoded value by {@code factor} (integer types: their scales). */
     public static void scaleValues(Tensor x, float factor) {
         for (long row = 0; row < x.rows(); row++) {

@@ -227,6 +227,26 @@ public abstract class PrepareContract extends BackendContract {
         });
     }
 
+    @ParameterizedTest(name = "{0} x {0}")
+    @EnumSource(value = ElementType.class, names = {"I8", "I16"})
+    void project_should_accumulate_integer_codes_exactly(ElementType type) {
+        requireType(Op.PROJECT, type);
+        property(Op.PROJECT, 2, t -> {
+            // SPEC.md, element types: integer-by-integer products accumulate exactly and are scaled once
+            SplittableRandom r = t.random();
+            int h = t.cols(type == ElementType.I8 ? Gen.pick(r, 65537, 131073) : Gen.pick(r, 127, 1025, 4097));
+            int n = t.rows(Gen.size(r, 3));
+            int o = t.rows(Gen.size(r, 5));
+            Tensor x = t.input("X", Gen.nearMaxCodes(t, type, n, h, false));
+            Tensor w = t.input("W", Gen.nearMaxCodes(t, type, o, h, true));
+            Tensor y = t.output("Y", F32, n, o);
+            Tensor ref = t.reference(F32, n, o);
+            subject().prepare().project(x, w, y);
+            oracle().prepare().project(x, w, ref);
+            Compare.within("Y", y, ref, Compare.integerDotBound(F32));
+        });
+    }
+
     // ---- quantize, dequantize, convert ----
 
     @ParameterizedTest(name = "X {0}")

@@ -309,6 +309,34 @@ final class BrokenBackends {
         };
     }
 
+    /** project that decodes integer rows to f32 and accumulates in f32 (the contract asks for exact sums). */
+    static Backend intProjectAccumulatesInFloat() {
+        return new ForwardingBackend("int-project-accumulates-in-f32", new ScalarBackend()) {
+            @Override
+            public PrepareOps prepare() {
+                return new Prepare(delegate.prepare()) {
+                    @Override
+                    public void project(Tensor x, Tensor w, Tensor y) {
+                        if (!(x.type().isQuantized() && w.type().isQuantized())) {
+                            d.project(x, w, y);
+                            return;
+                        }
+                        OpArgs.project(ALL, x, w, y);
+                        for (long j = 0; j < x.rows(); j++) {
+                            for (int o = 0; o < w.rows(); o++) {
+                                float acc = 0;
+                                for (int c = 0; c < x.cols(); c++) {
+                                    acc += x.get(j, c) * w.get(o, c);
+                                }
+                                y.set(j, o, acc);
+                            }
+                        }
+                    }
+                };
+            }
+        };
+    }
+
     // ---- Apply ----
 
     /** GQA attention that maps query head h to KV head h % Hkv instead of h / (Hq / Hkv). */

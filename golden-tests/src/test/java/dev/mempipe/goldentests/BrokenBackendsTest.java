@@ -74,7 +74,9 @@ class BrokenBackendsTest {
                 new Bug("int8 dot accumulated in f32", LaunchedRelevancy.class,
                         BrokenBackends::int8DotAccumulatesInFloat),
                 new Bug("attention skips the last selected row", LaunchedApply.class,
-                        BrokenBackends::attentionSkipsLastRow));
+                        BrokenBackends::attentionSkipsLastRow),
+                new Bug("integer project accumulated in f32", LaunchedPrepare.class,
+                        BrokenBackends::intProjectAccumulatesInFloat));
     }
 
     @TestFactory

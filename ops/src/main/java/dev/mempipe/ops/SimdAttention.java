@@ -1,11 +1,8 @@
 package dev.mempipe.ops;
 
-import static dev.mempipe.ops.SimdAttentionKernels.DOT_ROWS;
 import static dev.mempipe.ops.SimdAttentionKernels.accumulate1;
 import static dev.mempipe.ops.SimdAttentionKernels.accumulate8;
 import static dev.mempipe.ops.SimdAttentionKernels.dot;
-import static dev.mempipe.ops.SimdAttentionKernels.dots16;
-import static dev.mempipe.ops.SimdAttentionKernels.dots8;
 import static dev.mempipe.ops.SimdAttentionKernels.range;
 import static dev.mempipe.ops.SimdRows.F;
 import static dev.mempipe.ops.SimdRows.LANES;
@@ -172,8 +169,6 @@ final class SimdAttention {
         private final float[] vBlock;
         /** Logits, then weights, of the block: {@code [heads][BLOCK]}, -inf past the block's last row. */
         private final float[] logits;
-        /** The dot kernels' accumulators, one vector per row. */
-        private final float[] sums = new float[LANES * LANES];
         /** One decoded row of a non-F32 K or V. */
         private final float[] decoded;
 
@@ -205,20 +200,7 @@ final class SimdAttention {
         private void block(Partial p, long first, int count) {
             gather(first, count);
             Arrays.fill(logits, Float.NEGATIVE_INFINITY);
-            int j = 0;
-            for (; j + DOT_ROWS <= count && DOT_ROWS > 1; j += DOT_ROWS) {
-                for (int kv = 0; kv < kvHeads; kv++) {
-                    int base = j * width + kv * d;
-                    for (int h = kv * group; h < (kv + 1) * group; h++) {
-                        if (DOT_ROWS == 16) {
-                            dots16(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j, sums);
-                        } else {
-                            dots8(q, h * d, d, kBlock, base, width, scale, logits, h * BLOCK + j, sums);
-                        }
-                    }
-                }
-            }
-            for (; j < count; j++) {
+            for (int j = 0; j < count; j++) {
                 for (int kv = 0; kv < kvHeads; kv++) {
                     int at = j * width + kv * d;
                     for (int h = kv * group; h < (kv + 1) * group; h++) {
@@ -232,7 +214,7 @@ final class SimdAttention {
             for (int kv = 0; kv < kvHeads; kv++) {
                 range(p.vMin, p.vMax, kv * d, d, vBlock, kv * d, width, count);
             }
-            j = 0;
+            int j = 0;
             for (; j + V_ROWS <= count; j += V_ROWS) {
                 for (int kv = 0; kv < kvHeads; kv++) {
                     int base = j * width + kv * d;

@@ -156,7 +156,11 @@ final class SimdDotKernels {
         switch (type) {
             case F32 -> f32Rows4(q, d, seg, off, stride, out, o);
             case BF16 -> bf16Rows4(q, d, seg, off, stride, out, o);
-            case F16 -> f16Rows4(q, d, seg, off, stride, out, o);
+            case F16 -> {
+                for (int k = 0; k < 4; k++) {
+                    out[o + k] = f16Dot(q, d, seg, off + k * stride);
+                }
+            }
             case I16 -> i16Rows4(q, d, seg, off, stride, scales, scaleRow, out, o);
             case I8 -> i8Rows4(q, d, seg, off, stride, scales, scaleRow, out, o);
         }
@@ -424,43 +428,25 @@ final class SimdDotKernels {
         return Float.float16ToFloat(seg.get(I16, off + 2L * i));
     }
 
-    private static void f16Rows4(float[] q, int d, MemorySegment seg, long off, long stride, float[] out, int o) {
-        long o1 = off + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+    /**
+     * One row, two accumulators: the F16 decode is so many IR nodes that C2 stops inlining
+     * (NodeCountInliningCutoff) after about two of them per method, and a decode left out of line boxes its
+     * vectors (ten times slower). Row blocking is left to the caller's loop.
+     */
+    private static float f16Dot(float[] q, int d, MemorySegment seg, long off) {
+        FloatVector even = FloatVector.zero(F);
+        FloatVector odd = even;
         int end = pairEnd(d);
         for (int i = 0; i < end; i += 2 * LANES) {
-            FloatVector qe = FloatVector.fromArray(F, q, i);
-            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
-            long b = 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
-            a0 = f16Odd(v0).fma(qo, f16Even(v0).fma(qe, a0));
-            a1 = f16Odd(v1).fma(qo, f16Even(v1).fma(qe, a1));
-            a2 = f16Odd(v2).fma(qo, f16Even(v2).fma(qe, a2));
-            a3 = f16Odd(v3).fma(qo, f16Even(v3).fma(qe, a3));
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            even = f16Even(v).fma(FloatVector.fromArray(F, q, i), even);
+            odd = f16Odd(v).fma(FloatVector.fromArray(F, q, i + LANES), odd);
         }
-        float s0 = a0.reduceLanes(ADD_OP);
-        float s1 = a1.reduceLanes(ADD_OP);
-        float s2 = a2.reduceLanes(ADD_OP);
-        float s3 = a3.reduceLanes(ADD_OP);
+        float s = even.add(odd).reduceLanes(ADD_OP);
         for (int i = end; i < d; i++) {
-            float qi = q[i];
-            s0 = Math.fma(qi, f16At(seg, off, i), s0);
-            s1 = Math.fma(qi, f16At(seg, o1, i), s1);
-            s2 = Math.fma(qi, f16At(seg, o2, i), s2);
-            s3 = Math.fma(qi, f16At(seg, o3, i), s3);
+            s = Math.fma(q[i], f16At(seg, off, i), s);
         }
-        out[o] = s0;
-        out[o + 1] = s1;
-        out[o + 2] = s2;
-        out[o + 3] = s3;
+        return s;
     }
 
     private static float f16Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {

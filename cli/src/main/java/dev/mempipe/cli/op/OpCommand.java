@@ -1,0 +1,526 @@
+package dev.mempipe.cli.op;
+
+import dev.mempipe.cli.Args;
+import dev.mempipe.cli.BackendChoice;
+import dev.mempipe.cli.CliException;
+import dev.mempipe.cli.Command;
+import dev.mempipe.cli.op.OpSignature.Input;
+import dev.mempipe.cli.op.OpSignature.InputKind;
+import dev.mempipe.cli.op.OpSignature.Output;
+import dev.mempipe.cli.op.OpSignature.OutputKind;
+import dev.mempipe.cli.op.OpSignature.Param;
+import dev.mempipe.goldentests.GoldenCase;
+import dev.mempipe.goldentests.npy.Npy;
+import dev.mempipe.goldentests.npy.NpyArray;
+import dev.mempipe.goldentests.npy.NpyDtype;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Step;
+import dev.mempipe.spi.Tensor;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * {@code mempipe op NAME --in NAME=FILE.npy ... [--param key=value ...] --out DIR [--backend NAME]}: runs one
+ * op of SPEC.md on .npy inputs and writes its outputs as .npy, named as in the op's signature.
+ *
+ * <p>The op itself runs through the conformance kit's {@link GoldenCase#run}, the one place that maps an op
+ * name and its named arrays and parameters to a backend call; this command only validates the command line,
+ * derives output shapes from the inputs ({@link OpSignatures}) and writes the results. So
+ * {@code mempipe op} on a golden case's inputs reproduces exactly what the kit checks.
+ *
+ * <p>Bad input of every kind (unknown op or parameter, missing file, wrong dtype, shapes the op rejects, NaN
+ * scores for topK) ends as one line on stderr and exit code 2.
+ */
+public final class OpCommand implements Command {
+    private static final Args.Spec SPEC = new Args.Spec().repeatable("--in").repeatable("--param").value("--out")
+            .value("--backend").flag("--list");
+
+    @Override
+    public String name() {
+        return "op";
+    }
+
+    @Override
+    public String summary() {
+        return "run one op of the contract on .npy inputs and write its outputs as .npy";
+    }
+
+    @Override
+    public String help() {
+        return """
+                usage: mempipe op NAME --in NAME=FILE.npy ... [--param KEY=VALUE ...] --out DIR [--backend NAME]
+                       mempipe op --list
+                       mempipe op NAME --help
+
+                Runs one op of the contract (docs/SPEC.md) on .npy inputs and writes each output as DIR/<name>.npy,
+                named as in the op's signature: dot writes S.npy, topK idx.npy and val.npy, quantize/convert
+                Xprime.npy (with Xprime_scale.npy for I8/I16).
+
+                options:
+                  --in NAME=FILE   an input named as in the signature (repeat for each); I8/I16 tensors (|i1, <i2)
+                                   also need NAME_scale=FILE (<f4, one per row), found automatically as
+                                   FILE_scale.npy next to FILE when not given
+                  --in DIR         every input of the op found as DIR/<name>.npy (and DIR/<name>_scale.npy),
+                                   e.g. a golden case folder
+                  --param K=V      a scalar parameter (P, k, g, T, scale, mode, k1, b, idf, sink, window, L, ...);
+                                   type=F32|F16|BF16 picks the element type of float outputs (quantize: I8|I16,
+                                   convert: any of the five)
+                  --out DIR        where the outputs are written (created if missing; files are replaced)
+                  --backend NAME   the backend to run on (default: the automatic choice; see conformance --help)
+                  --list           list every op with its inputs, parameters and outputs
+
+                dtypes: <f4 F32, <f2 F16, <u2 BF16 bits, |i1 I8 and <i2 I16 codes, <i4/<i8 indices, |u1 bitmaps
+                (one 0/1 per element); rank 1 arrays are one-row tensors.
+
+                examples:
+                  mempipe op dot --in Q=q.npy --in M=m.npy --out result
+                  mempipe op topK --in s=scores.npy --param k=64 --out result
+                  mempipe op quantize --in X=x.npy --param type=I16 --out result
+                  mempipe op attention --in q=q.npy --in K=k.npy --in V=v.npy --in idx=idx.npy --out result
+                """;
+    }
+
+    @Override
+    public String help(List<String> args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                try {
+                    return describe(OpSignatures.of(Op.byContractName(a)), true) + "\n" + help();
+                } catch (IllegalArgumentException e) {
+                    return help();
+                }
+            }
+        }
+        return help();
+    }
+
+    @Override
+    public int run(List<String> tokens, PrintStream out, PrintStream err) throws CliException {
+        Args args = Args.parse("mempipe op", SPEC, tokens);
+        if (args.flag("--list")) {
+            out.print(list());
+            return 0;
+        }
+        OpSignature sig = signature(args.positionals());
+        String outDir = args.value("--out");
+        if (outDir == null) {
+            throw CliException.usage(sig.op() + ": missing --out DIR (the folder the outputs are written to)");
+        }
+        Map<String, NpyArray> arrays = readInputs(sig, args.values("--in"));
+        Map<String, String> params = params(sig, args.values("--param"), arrays);
+
+        Properties props = new Properties();
+        props.setProperty("op", sig.op().contractName());
+        props.setProperty("inputs", String.join(",", sig.inputNames().stream().filter(arrays::containsKey).toList()));
+        props.setProperty("outputs", String.join(",", sig.outputNames()));
+        params.forEach((k, v) -> {
+            if (!k.equals("type")) {
+                props.setProperty(k, v);
+            }
+        });
+        Map<String, NpyArray> files = new LinkedHashMap<>(arrays);
+        for (Output o : sig.outputs()) {
+            if (params.containsKey("type")) {
+                props.setProperty("type." + o.name(), params.get("type"));
+            }
+            long[] shape = OpSignatures.outputShape(sig.op(), o.name(), arrays, params);
+            if (shape != null) {
+                files.put(o.name(), placeholder(sig.op(), o.name(), shape));
+            }
+        }
+        GoldenCase opCase = KitAccess.goldenCase("mempipe op " + sig.op(), props, files);
+
+        try (Backend backend = BackendChoice.open(args.value("--backend"));
+             Arena arena = Arena.ofShared()) {
+            String unsupported = opCase.unsupportedReason(backend.name(), backend.capabilities());
+            if (unsupported != null) {
+                throw CliException.usage(sig.op() + ": " + unsupported);
+            }
+            GoldenCase.Outputs result;
+            try {
+                result = opCase.run(backend, arena);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // the op's own argument checks (shapes, NaN, ranges), already naming the op and argument
+                throw CliException.usage(opMessage(sig.op(), e), e);
+            }
+            out.println(sig.op() + " on " + backend.description() + ":");
+            for (String line : write(sig, result, arrays, Path.of(outDir))) {
+                out.println("  wrote " + line);
+            }
+        }
+        return 0;
+    }
+
+    // ---- the command line ----
+
+    private static OpSignature signature(List<String> positionals) throws CliException {
+        if (positionals.isEmpty()) {
+            throw CliException.usage("expected an op name, e.g. mempipe op dot --in Q=q.npy --in M=m.npy --out DIR"
+                    + " (mempipe op --list shows every op)");
+        }
+        if (positionals.size() > 1) {
+            throw CliException.usage("expected one op name, got " + positionals
+                    + " (inputs go with --in NAME=FILE, parameters with --param KEY=VALUE)");
+        }
+        try {
+            return OpSignatures.of(Op.byContractName(positionals.getFirst()));
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage() + " (mempipe op --list shows their signatures)");
+        }
+    }
+
+    private static Map<String, NpyArray> readInputs(OpSignature sig, List<String> specs) throws CliException {
+        Op op = sig.op();
+        Map<String, NpyArray> arrays = new LinkedHashMap<>();
+        Map<String, Path> paths = new LinkedHashMap<>();
+        for (String spec : specs) {
+            int eq = spec.indexOf('=');
+            if (eq < 0) {
+                Path dir = Path.of(spec);
+                if (!Files.isDirectory(dir)) {
+                    throw CliException.usage(op + ": --in expects NAME=FILE.npy or a folder, got '" + spec + "'"
+                            + (Files.exists(dir) ? "" : " (no such file or folder)"));
+                }
+                int found = 0;
+                for (Input input : sig.inputs()) {
+                    for (String name : List.of(input.name(), input.name() + "_scale")) {
+                        Path file = dir.resolve(name + ".npy");
+                        if (Files.isRegularFile(file)) {
+                            putInput(op, paths, name, file);
+                            found++;
+                        }
+                    }
+                }
+                if (found == 0) {
+                    throw CliException.usage(op + ": --in " + spec + ": the folder holds none of "
+                            + sig.inputNames().stream().map(n -> n + ".npy").toList());
+                }
+                continue;
+            }
+            String name = spec.substring(0, eq);
+            String file = spec.substring(eq + 1);
+            if (!isInputName(sig, name)) {
+                throw CliException.usage(op + ": unknown input '" + name + "' (" + op + " takes "
+                        + String.join(", ", sig.inputNames()) + "; an I8/I16 tensor X also X_scale)");
+            }
+            if (file.isEmpty()) {
+                throw CliException.usage(op + ": --in " + spec + " names no file");
+            }
+            putInput(op, paths, name, Path.of(file));
+        }
+        for (Input input : sig.inputs()) {
+            if (!input.optional() && !paths.containsKey(input.name())) {
+                throw CliException.usage(op + ": missing input " + input.name() + " (--in " + input.name()
+                        + "=FILE.npy; " + input.kind().description + ")");
+            }
+        }
+        for (Map.Entry<String, Path> e : paths.entrySet()) {
+            arrays.put(e.getKey(), read(op, e.getKey(), e.getValue()));
+        }
+        for (Input input : sig.inputs()) {
+            NpyArray a = arrays.get(input.name());
+            if (a != null) {
+                checkKind(op, input, a, arrays, paths);
+            }
+        }
+        return arrays;
+    }
+
+    private static boolean isInputName(OpSignature sig, String name) {
+        if (sig.input(name) != null) {
+            return true;
+        }
+        if (name.endsWith("_scale")) {
+            Input base = sig.input(name.substring(0, name.length() - "_scale".length()));
+            return base != null && base.kind() == InputKind.TENSOR;
+        }
+        return false;
+    }
+
+    private static void putInput(Op op, Map<String, Path> paths, String name, Path file) throws CliException {
+        Path before = paths.put(name, file);
+        if (before != null) {
+            throw CliException.usage(op + ": input " + name + " is given twice (" + before + " and " + file + ")");
+        }
+    }
+
+    private static NpyArray read(Op op, String name, Path file) throws CliException {
+        try {
+            return Npy.read(file).named(name + " (" + file + ")");
+        } catch (NoSuchFileException e) {
+            throw CliException.usage(op + ": input " + name + ": no such file " + file, e);
+        } catch (IOException e) {
+            // NpyFormatException names the file and what is wrong with it
+            throw CliException.usage(op + ": input " + name + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw CliException.usage(op + ": input " + name + " (" + file + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** The dtype and rank an input must have; an I8/I16 tensor's scales are found here if not given. */
+    private static void checkKind(Op op, Input input, NpyArray a, Map<String, NpyArray> arrays,
+                                  Map<String, Path> paths) throws CliException {
+        String name = input.name();
+        String scaleName = name + "_scale";
+        switch (input.kind()) {
+            case TENSOR -> {
+                if (a.dtype().elementType() == null) {
+                    throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " but " + name
+                            + " must be a " + input.kind().description);
+                }
+                if (a.dtype().elementType().isQuantized()) {
+                    if (!arrays.containsKey(scaleName)) {
+                        Path file = paths.get(name);
+                        String stem = file.getFileName().toString().replaceFirst("\\.npy$", "");
+                        Path sibling = file.resolveSibling(stem + "_scale.npy");
+                        if (!Files.isRegularFile(sibling)) {
+                            throw CliException.usage(op + ": input " + a.name() + " holds " + a.dtype().elementType()
+                                    + " codes; give their per-row scales with --in " + scaleName
+                                    + "=FILE.npy (<f4, one per row; " + sibling + " does not exist)");
+                        }
+                        arrays.put(scaleName, read(op, scaleName, sibling));
+                    }
+                } else if (arrays.containsKey(scaleName)) {
+                    throw CliException.usage(op + ": " + scaleName + " is given but " + a.name() + " is "
+                            + a.dtype().elementType() + "; scales belong to I8/I16 inputs only");
+                }
+            }
+            case INDICES -> {
+                if (a.dtype() != NpyDtype.I32 && a.dtype() != NpyDtype.I64) {
+                    throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " but " + name
+                            + " must be " + input.kind().description);
+                }
+                if (a.shape().length > 1) {
+                    throw CliException.usage(op + ": input " + a.name() + " has shape "
+                            + Arrays.toString(a.shape()) + " but " + name + " must have one dimension");
+                }
+            }
+            case BITMAP -> {
+                if (a.dtype() != NpyDtype.U8 || a.shape().length > 1) {
+                    throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " "
+                            + Arrays.toString(a.shape()) + " but " + name + " must be a " + input.kind().description);
+                }
+            }
+        }
+    }
+
+    /** The parameters given, checked and normalized, plus the defaults of those not given. */
+    private static Map<String, String> params(OpSignature sig, List<String> specs, Map<String, NpyArray> arrays)
+            throws CliException {
+        Op op = sig.op();
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String spec : specs) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0) {
+                throw CliException.usage(op + ": --param expects KEY=VALUE, got '" + spec + "'");
+            }
+            String key = spec.substring(0, eq);
+            if (sig.param(key) == null) {
+                throw CliException.usage(op + ": unknown parameter '" + key + "' (" + op
+                        + (sig.params().isEmpty() ? " takes no parameters)"
+                        : " takes " + String.join(", ", sig.paramNames()) + ")"));
+            }
+            if (given.put(key, spec.substring(eq + 1)) != null) {
+                throw CliException.usage(op + ": parameter " + key + " is given twice");
+            }
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        for (Param p : sig.params()) {
+            String value = given.get(p.name());
+            if (value == null) {
+                value = p.defaultValue() != null ? p.defaultValue() : OpSignatures.derivedDefault(op, p.name(), arrays);
+            }
+            if (value == null) {
+                if (p.optional()) {
+                    continue;
+                }
+                throw CliException.usage(op + ": missing parameter " + p.name() + " (--param " + p.name() + "=...; "
+                        + p.brief() + ": " + p.description() + ")");
+            }
+            params.put(p.name(), checkParam(op, p, value));
+        }
+        if (op == Op.PAGE_MIN_MAX && params.containsKey("appendFrom")) {
+            long rows = arrays.get("K").rows();
+            if (Long.parseLong(params.get("appendFrom")) > rows) {
+                throw CliException.usage(op + ": parameter appendFrom=" + params.get("appendFrom") + " exceeds K's "
+                        + rows + " rows");
+            }
+        }
+        return params;
+    }
+
+    private static String checkParam(Op op, Param p, String value) throws CliException {
+        String where = op + ": parameter " + p.name() + "=" + value;
+        switch (p.kind()) {
+            case INT -> {
+                long v;
+                try {
+                    v = Long.parseLong(value.strip());
+                } catch (NumberFormatException e) {
+                    throw CliException.usage(where + " is not an integer");
+                }
+                if (v < p.min() || v > Integer.MAX_VALUE) {
+                    throw CliException.usage(where + " is out of range: it must be in [" + p.min() + ", "
+                            + Integer.MAX_VALUE + "]");
+                }
+                return Long.toString(v);
+            }
+            case FLOAT -> {
+                try {
+                    return Float.toString(Float.parseFloat(value.strip()));
+                } catch (NumberFormatException e) {
+                    throw CliException.usage(where + " is not a number");
+                }
+            }
+            case CHOICE -> {
+                String v = OpSignatures.normalizeChoice(value.strip());
+                if (!p.choices().contains(v)) {
+                    throw CliException.usage(where + " is not one of " + String.join(", ", p.choices()));
+                }
+                return v;
+            }
+        }
+        throw new IllegalStateException("unhandled parameter kind " + p.kind());
+    }
+
+    /**
+     * An array of the output's shape for {@link GoldenCase#run}, which reads only its rows and columns: one
+     * byte per element, the cheapest dtype.
+     */
+    private static NpyArray placeholder(Op op, String name, long[] shape) throws CliException {
+        long size = shape[0] * shape[1];
+        if (size > Integer.MAX_VALUE - 8) {
+            throw CliException.usage(op + ": output " + name + " would have " + shape[0] + " x " + shape[1]
+                    + " elements, more than a .npy written by mempipe op can hold");
+        }
+        return new NpyArray(name, NpyDtype.U8, shape, new byte[(int) size]);
+    }
+
+    private static String opMessage(Op op, RuntimeException e) {
+        String message = String.valueOf(e.getMessage());
+        String prefix = op.contractName() + ": ";
+        return op + ": " + (message.startsWith(prefix) ? message.substring(prefix.length()) : message);
+    }
+
+    // ---- writing ----
+
+    private static List<String> write(OpSignature sig, GoldenCase.Outputs result, Map<String, NpyArray> inputs,
+                                      Path dir) throws CliException {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw CliException.usage(sig.op() + ": cannot create the --out folder " + dir + ": " + e, e);
+        }
+        List<String> written = new ArrayList<>();
+        for (Output o : sig.outputs()) {
+            Tensor t = result.tensors().get(o.name());
+            int[] ints = result.ints().get(o.name());
+            if (t != null) {
+                NpyArray array = NpyArray.of(o.name(), t);
+                array = switch (o.kind()) {
+                    case VECTOR -> array.reshape(t.cols());
+                    case LIKE_INPUT -> array.reshape(inputs.get("X").shape());
+                    default -> array;
+                };
+                written.add(save(sig.op(), dir, o.name(), array));
+                if (t.type().isQuantized()) {
+                    written.add(save(sig.op(), dir, o.name() + "_scale", NpyArray.scalesOf(o.name() + "_scale", t)));
+                }
+            } else if (ints != null) {
+                NpyArray array = o.kind() == OutputKind.BITMAP ? bitmap(o.name(), ints) : NpyArray.ofInts(o.name(), ints);
+                written.add(save(sig.op(), dir, o.name(), array));
+            } else {
+                throw new IllegalStateException("the kit's GoldenCase.run produced no output '" + o.name() + "' for "
+                        + sig.op() + "; it produced " + result.tensors().keySet() + " " + result.ints().keySet());
+            }
+        }
+        return written;
+    }
+
+    private static NpyArray bitmap(String name, int[] bits) {
+        byte[] bytes = new byte[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            bytes[i] = (byte) bits[i];
+        }
+        return new NpyArray(name, NpyDtype.U8, new long[] {bytes.length}, bytes);
+    }
+
+    private static String save(Op op, Path dir, String name, NpyArray array) throws CliException {
+        Path file = dir.resolve(name + ".npy");
+        try {
+            Npy.write(file, array);
+        } catch (IOException e) {
+            throw CliException.usage(op + ": cannot write " + file + ": " + e, e);
+        }
+        long[] shape = array.shape();
+        String shapeText = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";
+        return file + "  " + array.dtype() + " " + shapeText;
+    }
+
+    // ---- listing ----
+
+    /** The {@code --list} text: every op by step, with its signature, inputs, parameters and files. */
+    static String list() {
+        StringBuilder s = new StringBuilder("ops of the contract (docs/SPEC.md); run one with mempipe op NAME "
+                + "--in NAME=FILE.npy ... --out DIR\n");
+        Step step = null;
+        for (OpSignature sig : OpSignatures.all()) {
+            if (sig.op().step() != step) {
+                step = sig.op().step();
+                s.append('\n').append(stepTitle(step)).append('\n');
+            }
+            s.append(describe(sig, false));
+        }
+        return s.toString();
+    }
+
+    private static String describe(OpSignature sig, boolean detailed) {
+        StringBuilder s = new StringBuilder();
+        String indent = " ".repeat(20);
+        s.append(String.format("  %-17s %s%n", sig.op().contractName(), sig.signature()));
+        if (detailed) {
+            s.append(indent).append("step: ").append(stepTitle(sig.op().step())).append('\n');
+            for (Input i : sig.inputs()) {
+                s.append(indent).append("--in ").append(i.name()).append("=FILE  ").append(i.description())
+                        .append(i.optional() ? " (optional)" : "").append("; ").append(i.kind().description)
+                        .append('\n');
+            }
+            for (Param p : sig.params()) {
+                s.append(indent).append("--param ").append(p.brief()).append("  ").append(p.description())
+                        .append('\n');
+            }
+        } else {
+            s.append(indent).append("inputs: ").append(String.join(", ", sig.inputs().stream()
+                    .map(i -> i.name() + " (" + i.kind().name().toLowerCase(java.util.Locale.ROOT)
+                            + (i.optional() ? ", optional" : "") + ")").toList())).append('\n');
+            if (!sig.params().isEmpty()) {
+                s.append(indent).append("params: ").append(String.join(", ",
+                        sig.params().stream().map(Param::brief).toList())).append('\n');
+            }
+        }
+        s.append(indent).append("writes: ").append(String.join(", ", sig.outputNames().stream()
+                .map(n -> n + ".npy").toList())).append('\n');
+        return s.toString();
+    }
+
+    private static String stepTitle(Step step) {
+        return switch (step) {
+            case PREPARE -> "Stage 1, Prepare Memory";
+            case RELEVANCY -> "Stage 2, Compute Relevancy";
+            case RETRIEVAL -> "Stage 3, Retrieval";
+            case APPLY -> "Stage 4, Apply to Inference";
+        };
+    }
+}

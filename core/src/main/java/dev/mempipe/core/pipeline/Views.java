@@ -1,0 +1,44 @@
+package dev.mempipe.core.pipeline;
+
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Tensor;
+
+/**
+ * Views the pipelines need that {@link Tensor} does not offer: one KV head's band of columns of a token row,
+ * and the first columns of a scratch row sized for the memory's capacity. Views share the memory they view.
+ */
+public final class Views {
+    private Views() {
+    }
+
+    /** Columns {@code [fromCol, fromCol + cols)} of every row (with the row scales of an integer tensor). */
+    public static Tensor columns(Tensor t, int fromCol, int cols) {
+        if (fromCol < 0 || cols < 0 || fromCol + cols > t.cols()) {
+            throw new IndexOutOfBoundsException("columns [" + fromCol + ", " + (fromCol + cols) + ") of "
+                    + t.shapeString());
+        }
+        // an empty view may sit on an empty segment, where even the column offset is out of bounds
+        long start = t.rows() == 0 ? 0 : (long) fromCol * t.type().byteSize();
+        return Tensor.wrap(t.data().asSlice(start), t.type(), t.rows(), cols, t.rowStride(), t.scales());
+    }
+
+    /** KV head {@code head}'s band {@code [L, d]} of keys or values {@code [L, Hkv*d]}. */
+    public static Tensor kvHead(Tensor kv, int head, int headDim) {
+        return columns(kv, head * headDim, headDim);
+    }
+
+    /** The first {@code cols} columns of each row of a float tensor. */
+    public static Tensor firstColumns(Tensor t, int cols) {
+        return columns(t, 0, cols);
+    }
+
+    /** Row {@code row} as a vector {@code [1, cols]}. */
+    public static Tensor row(Tensor t, long row) {
+        return t.rowSlice(row, row + 1);
+    }
+
+    /** A new F32 scratch tensor; shape checks are the caller's. */
+    static Tensor f32(java.lang.foreign.Arena arena, long rows, long cols) {
+        return Tensor.allocate(arena, ElementType.F32, rows, Math.toIntExact(cols));
+    }
+}
