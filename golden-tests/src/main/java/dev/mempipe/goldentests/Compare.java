@@ -181,7 +181,7 @@ public final class Compare {
         }
     }
 
-    /** Identical bits {@code [0, length)} of two bitmaps. */
+    /** Identical bits {@code [0, length)} of two bitmaps, and {@code got}'s bits past the length all 0. */
     public static void sameBits(String name, Bitmap got, Bitmap ref) {
         if (got.length() != ref.length()) {
             throw new AssertionError(name + " has " + got.length() + " bits, expected " + ref.length());
@@ -190,6 +190,14 @@ public final class Compare {
             if (got.get(i) != ref.get(i)) {
                 throw new AssertionError(name + "[" + i + "] differs: got " + got.get(i) + ", expected " + ref.get(i)
                         + " (oracle); allowed: bit-exact");
+            }
+        }
+        int tailBits = (int) (got.length() & 63);
+        if (tailBits != 0) {
+            long lastWord = got.word(Bitmap.wordCount(got.length()) - 1);
+            if ((lastWord >>> tailBits) != 0) {
+                throw new AssertionError(name + " has bits set past its length " + got.length() + " (last word 0x"
+                        + Long.toHexString(lastWord) + "); the Bitmap contract keeps them 0");
             }
         }
     }

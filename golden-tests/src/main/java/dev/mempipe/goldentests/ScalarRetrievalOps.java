@@ -72,8 +72,15 @@ final class ScalarRetrievalOps implements RetrievalOps {
                 throw new NaNInputException("s", i);
             }
         }
-        for (int i = 0; i < n; i++) {
-            out.set(i, s.get(0, i) > t);
+        // Whole words are written so the bits past n end up 0, as the Bitmap contract says.
+        for (long w = 0; w < Bitmap.wordCount(n); w++) {
+            long word = 0;
+            for (int b = 0; b < 64 && w * 64 + b < n; b++) {
+                if (s.get(0, (int) (w * 64 + b)) > t) {
+                    word |= 1L << b;
+                }
+            }
+            out.setWord(w, word);
         }
     }
 

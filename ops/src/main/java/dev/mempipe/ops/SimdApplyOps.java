@@ -50,7 +50,7 @@ final class SimdApplyOps implements ApplyOps {
                 }
                 partial[(int) c] = acc;
             }
-        });
+        }, SimdPrepareOps.touched(v));
         float[] o = partial[0];
         for (int c = 1; c < chunks; c++) {
             axpy(1f, partial[c], o, d);

@@ -3,6 +3,8 @@ package dev.mempipe.ops;
 import static dev.mempipe.ops.SimdAttentionKernels.accumulate1;
 import static dev.mempipe.ops.SimdAttentionKernels.accumulate8;
 import static dev.mempipe.ops.SimdAttentionKernels.dot;
+import static dev.mempipe.ops.SimdAttentionKernels.dot2;
+import static dev.mempipe.ops.SimdAttentionKernels.dot4;
 import static dev.mempipe.ops.SimdAttentionKernels.range;
 import static dev.mempipe.ops.SimdRows.F;
 import static dev.mempipe.ops.SimdRows.LANES;
@@ -25,17 +27,17 @@ import jdk.incubator.vector.VectorOperators;
  *       never on the thread count; chunks run in parallel and their partial states (max, sum, accumulator)
  *       are merged in chunk order. Results are therefore deterministic, and sparse attention over every row
  *       runs exactly the same arithmetic as dense attention: dense is sparse with the identity row list.</li>
- *   <li>A chunk walks its rows in blocks of {@link #BLOCK}: the logits of the whole block for every query
- *       head, one max/rescale per head and block, then the weighted V rows. A chunk covers all heads of
- *       its rows, so each K/V row (Hkv * d contiguous floats) is read front to back, which keeps the hardware
- *       prefetcher streaming within a row even when rows are scattered.</li>
- *   <li>The K and V kernels interleave the loads of {@link #GROUP} rows: for scattered rows (a DSA top-k)
- *       a row-by-row loop waits on one cache miss at a time, while eight independent rows keep eight misses
- *       in flight. Each loaded K/V slice is then reused from L1 by the other query heads of its KV group.</li>
+ *   <li>A chunk walks its rows in blocks of {@link #BLOCK}. Each block's K and V rows (all Hkv heads, so
+ *       each row is one contiguous read) are first copied into heap arrays. For scattered rows (a DSA top-k)
+ *       this is what keeps many cache misses in flight: the copies of consecutive rows are independent, so
+ *       the CPU overlaps them, where a kernel reading row by row would wait on each row's first miss. The
+ *       kernels then run on cache-resident arrays, with bounds checks the JIT can hoist.</li>
+ *   <li>Per block: the logits of every query head (the heads of a KV group share each loaded key vector),
+ *       one max and rescale per head, then the weighted V rows, eight rows per pass over an accumulator.</li>
  * </ul>
  * Every (row, head) dot product and every accumulator element is computed in the same order whichever
- * kernel variant handles it (a single vector accumulator, lane reduction, scalar tail; V rows added in
- * selection order), so the grouping of rows into kernels never changes a bit of the result.
+ * kernel variant handles it (one vector accumulator, lane reduction, scalar tail; V rows added in selection
+ * order), so how rows and heads are grouped into kernel calls never changes a bit of the result.
  *
  * <p>The output is clamped to the per-coordinate [min, max] of the selected V rows of its KV head: the exact
  * result is a convex combination of them, and the clamp keeps rounding from stepping outside that hull.
@@ -77,7 +79,7 @@ final class SimdAttention {
             for (long c = from; c < to; c++) {
                 parts[(int) c] = w.run(c * chunkRows, Math.min(n, (c + 1) * chunkRows));
             }
-        });
+        }, SimdPrepareOps.touched(keys, values));
         Partial total = parts[0];
         for (int c = 1; c < chunks; c++) {
             total.merge(parts[c]);
@@ -183,8 +185,9 @@ final class SimdAttention {
             this.values = values;
             this.rows = rows;
             this.width = keys.cols();
-            this.kBlock = new float[BLOCK * width];
-            this.vBlock = new float[BLOCK * width];
+            int blockRows = (int) Math.min(BLOCK, rows == null ? keys.rows() : rows.length);
+            this.kBlock = new float[blockRows * width];
+            this.vBlock = new float[blockRows * width];
             this.logits = new float[heads * BLOCK];
             this.decoded = new float[width];
         }
@@ -203,7 +206,16 @@ final class SimdAttention {
             for (int j = 0; j < count; j++) {
                 for (int kv = 0; kv < kvHeads; kv++) {
                     int at = j * width + kv * d;
-                    for (int h = kv * group; h < (kv + 1) * group; h++) {
+                    int h = kv * group;
+                    int end = h + group;
+                    for (; h + 4 <= end; h += 4) {
+                        dot4(q, h * d, d, kBlock, at, scale, logits, h * BLOCK + j, BLOCK);
+                    }
+                    if (h + 2 <= end) {
+                        dot2(q, h * d, d, kBlock, at, scale, logits, h * BLOCK + j, BLOCK);
+                        h += 2;
+                    }
+                    if (h < end) {
                         logits[h * BLOCK + j] = dot(q, h * d, d, kBlock, at, scale);
                     }
                 }
@@ -276,7 +288,7 @@ final class SimdAttention {
                 w.intoArray(logits, base + i);
                 s = s.add(w);
             }
-            p.sum[h] = Math.fma(p.sum[h], alpha, s.reduceLanes(VectorOperators.ADD));
+            p.sum[h] = Math.fma(p.sum[h], alpha, SimdRows.laneSum(s));
             p.max[h] = m;
             if (alpha != 1f) {
                 // x * 1 == x exactly, so skipping the rescale when the max did not move changes no bit.

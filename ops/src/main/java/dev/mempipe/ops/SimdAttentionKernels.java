@@ -12,6 +12,50 @@ import jdk.incubator.vector.VectorOperators;
  * when these run (the gather took the cache misses), so the kernels are about instruction count.
  */
 final class SimdAttentionKernels {
+    /**
+     * Logits of four consecutive query heads (q rows at {@code qOff}, {@code qOff + d}, ...) against one key:
+     * {@code out[outOff + g * outStride] = scale * <q_g, k[at, at+d)>}. Each loaded key vector feeds four FMAs
+     * (about 1.5x faster than four {@link #dot} calls); every head's sum is formed exactly as in {@link #dot}.
+     */
+    static void dot4(float[] q, int qOff, int d, float[] k, int at, float scale, float[] out, int outOff,
+                     int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int q1 = qOff + d;
+        int q2 = q1 + d;
+        int q3 = q2 + d;
+        int c = 0;
+        for (int bound = F.loopBound(d); c < bound; c += LANES) {
+            FloatVector kv = FloatVector.fromArray(F, k, at + c);
+            a0 = FloatVector.fromArray(F, q, qOff + c).fma(kv, a0);
+            a1 = FloatVector.fromArray(F, q, q1 + c).fma(kv, a1);
+            a2 = FloatVector.fromArray(F, q, q2 + c).fma(kv, a2);
+            a3 = FloatVector.fromArray(F, q, q3 + c).fma(kv, a3);
+        }
+        out[outOff] = scale * tail(a0, q, qOff, d, k, at, c);
+        out[outOff + outStride] = scale * tail(a1, q, q1, d, k, at, c);
+        out[outOff + 2 * outStride] = scale * tail(a2, q, q2, d, k, at, c);
+        out[outOff + 3 * outStride] = scale * tail(a3, q, q3, d, k, at, c);
+    }
+
+    /** {@link #dot4} for two heads. */
+    static void dot2(float[] q, int qOff, int d, float[] k, int at, float scale, float[] out, int outOff,
+                     int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int q1 = qOff + d;
+        int c = 0;
+        for (int bound = F.loopBound(d); c < bound; c += LANES) {
+            FloatVector kv = FloatVector.fromArray(F, k, at + c);
+            a0 = FloatVector.fromArray(F, q, qOff + c).fma(kv, a0);
+            a1 = FloatVector.fromArray(F, q, q1 + c).fma(kv, a1);
+        }
+        out[outOff] = scale * tail(a0, q, qOff, d, k, at, c);
+        out[outOff + outStride] = scale * tail(a1, q, q1, d, k, at, c);
+    }
+
     /** {@code scale * <q[qOff, qOff+d), k[at, at+d)>}. */
     static float dot(float[] q, int qOff, int d, float[] k, int at, float scale) {
         FloatVector a = FloatVector.zero(F);
@@ -19,11 +63,16 @@ final class SimdAttentionKernels {
         for (int bound = F.loopBound(d); c < bound; c += LANES) {
             a = FloatVector.fromArray(F, q, qOff + c).fma(FloatVector.fromArray(F, k, at + c), a);
         }
-        float s = a.reduceLanes(VectorOperators.ADD);
+        return scale * tail(a, q, qOff, d, k, at, c);
+    }
+
+    /** The lane sum of {@code a}, then the scalar tail {@code [c, d)}: the one reduction order of all dots. */
+    private static float tail(FloatVector a, float[] q, int qOff, int d, float[] k, int at, int c) {
+        float s = SimdRows.laneSum(a);
         for (; c < d; c++) {
             s = Math.fma(q[qOff + c], k[at + c], s);
         }
-        return scale * s;
+        return s;
     }
 
     /**

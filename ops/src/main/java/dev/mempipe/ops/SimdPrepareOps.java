@@ -13,6 +13,7 @@ import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -87,7 +88,7 @@ final class SimdPrepareOps implements PrepareOps {
                 SimdRows.encode(lo, min, p);
                 SimdRows.encode(hi, max, p);
             }
-        });
+        }, touched(keys, min, max));
     }
 
     private static void minMaxInto(float[] row, float[] lo, float[] hi, int d) {
@@ -133,7 +134,7 @@ final class SimdPrepareOps implements PrepareOps {
                 }
                 SimdRows.encode(acc, out, p);
             }
-        });
+        }, touched(keys, out));
     }
 
     private static void poolInto(PoolMode mode, float[] row, float[] acc, int d) {
@@ -193,7 +194,7 @@ final class SimdPrepareOps implements PrepareOps {
                 SimdRows.decode(x, r, row);
                 SimdRows.encode(row, y, r);
             }
-        });
+        }, touched(x, y));
     }
 
     /** The contract's symmetric quantization, row by row; see {@link Tensor#quantizeCode}. */
@@ -208,7 +209,7 @@ final class SimdPrepareOps implements PrepareOps {
                 float scale = maxAbs(row, d) / maxCode;
                 int i = 0;
                 if (scale == 0) {
-                    java.util.Arrays.fill(row, 0f);
+                    Arrays.fill(row, 0f);
                 } else {
                     for (int bound = F.loopBound(d); i < bound; i += LANES) {
                         FloatVector.fromArray(F, row, i).div(scale).add(ROUND_MAGIC).sub(ROUND_MAGIC)
@@ -221,7 +222,7 @@ final class SimdPrepareOps implements PrepareOps {
                 writeCodes(row, q, r);
                 q.setScale(r, scale);
             }
-        });
+        }, touched(x, q));
     }
 
     /** Stores integral f32 values (already rounded and clamped) as the row's codes; NaN becomes 0 as in a cast. */
@@ -264,7 +265,7 @@ final class SimdPrepareOps implements PrepareOps {
                 normalize(row, d);
                 SimdRows.encode(row, y, r);
             }
-        });
+        }, touched(x, y));
     }
 
     /**
@@ -273,7 +274,7 @@ final class SimdPrepareOps implements PrepareOps {
      * still the unit vector a careful user expects.
      */
     private static void normalize(float[] row, int d) {
-        float sum = SimdRows.dot(row, row, d);
+        float sum = sumOfSquares(row, d);
         if (!(sum >= Float.MIN_NORMAL && sum < Float.POSITIVE_INFINITY)) {
             float m = maxAbs(row, d);
             if (m == 0) {
@@ -281,10 +282,25 @@ final class SimdPrepareOps implements PrepareOps {
             }
             if (m < Float.POSITIVE_INFINITY) { // an infinite or NaN element leaves NaN/inf, as division does
                 divide(row, d, m);
-                sum = SimdRows.dot(row, row, d);
+                sum = sumOfSquares(row, d);
             }
         }
         divide(row, d, (float) Math.sqrt(sum));
+    }
+
+    /** f32 sum of squares, reduced with {@link SimdRows#laneSum} so every call gives the same bits. */
+    private static float sumOfSquares(float[] row, int d) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(d); i < bound; i += LANES) {
+            FloatVector x = FloatVector.fromArray(F, row, i);
+            acc = x.fma(x, acc);
+        }
+        float sum = SimdRows.laneSum(acc);
+        for (; i < d; i++) {
+            sum = Math.fma(row[i], row[i], sum);
+        }
+        return sum;
     }
 
     private static void divide(float[] row, int d, float by) {
@@ -325,13 +341,26 @@ final class SimdPrepareOps implements PrepareOps {
                 }
                 SimdRows.encode(row, y, r);
             }
-        });
+        }, touched(x, y));
     }
 
     @Override
     public Bm25Index bm25Index(Indices offsets, Indices tokens) {
         OpArgs.bm25Index(caps, offsets, tokens);
         return SimdBm25Indexer.build(offsets.toArray(), tokens);
+    }
+
+    /**
+     * The memory an op's parallel body reads or writes, for {@link Parallel}: confined segments keep the work
+     * on the calling thread.
+     */
+    static MemorySegment[] touched(Tensor... tensors) {
+        MemorySegment[] out = new MemorySegment[2 * tensors.length];
+        for (int i = 0; i < tensors.length; i++) {
+            out[2 * i] = tensors[i].data();
+            out[2 * i + 1] = tensors[i].scales();
+        }
+        return out;
     }
 
     private static long rowGrain(int d) {

@@ -5,9 +5,9 @@ import static dev.mempipe.ops.SimdRows.LANES;
 
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@code Y = X W^T}, the compute-bound op of Prepare. Rows of X and W are decoded into f32 tiles sized for
@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorOperators;
  * vector feeds two or four FMAs and eight independent FMA chains hide the FMA latency.
  *
  * <p>Every output is reduced the same way whichever kernel computes it (one vector accumulator over the
- * full-width part, a lane reduction, then the scalar tail), so results do not depend on tiling or on how
- * the work is split over threads.
+ * full-width part, the fixed-tree {@link SimdRows#laneSum}, then the scalar tail), so results depend neither
+ * on tiling, nor on how the work is split over threads, nor on the JIT tier. Integer-by-integer inputs take
+ * an exact path instead (SPEC.md, element types).
  */
 final class SimdPrepareProject {
     /** Bytes of decoded X rows per tile: a few rows that stay in L1 while a W tile streams past. */
@@ -36,17 +37,68 @@ final class SimdPrepareProject {
         if (n == 0 || o == 0) {
             return;
         }
+        // SPEC.md: integer-by-integer products accumulate exactly and are scaled once.
+        Block body = x.type().isQuantized() && w.type().isQuantized()
+                ? SimdPrepareProject::integerBlock : SimdPrepareProject::block;
         // Split whichever side is longer; chunks are aligned to the kernel's 2 X rows or 4 W rows.
-        if (n >= o || n >= 64) {
+        if (!Parallel.shareable(SimdPrepareOps.touched(x, w, y))) {
+            body.run(x, w, y, 0, n, 0, o);
+        } else if (n >= o || n >= 64) {
             long grain = Math.max(2, MIN_FMAS_PER_CHUNK / Math.max(1, o * h));
-            Parallel.forRange(n, grain, 2, (from, to) -> block(x, w, y, from, to, 0, o));
+            Parallel.forRange(n, grain, 2, (from, to) -> body.run(x, w, y, from, to, 0, o));
         } else {
             long grain = Math.max(4, MIN_FMAS_PER_CHUNK / Math.max(1, n * h));
-            Parallel.forRange(o, grain, 4, (from, to) -> block(x, w, y, 0, n, from, to));
+            Parallel.forRange(o, grain, 4, (from, to) -> body.run(x, w, y, 0, n, from, to));
         }
     }
 
     /** Computes {@code Y[xFrom:xTo, wFrom:wTo]}. */
+    @FunctionalInterface
+    private interface Block {
+        void run(Tensor x, Tensor w, Tensor y, long xFrom, long xTo, long wFrom, long wTo);
+    }
+
+    /**
+     * The integer path: exact long sums of code products read straight from W's memory (the relevancy ops'
+     * kernels), scaled once in double, {@code sum * scale_x * scale_w}, and rounded once.
+     */
+    private static void integerBlock(Tensor x, Tensor w, Tensor y, long xFrom, long xTo, long wFrom, long wTo) {
+        int h = x.cols();
+        boolean bytePair = x.type() == ElementType.I8 && w.type() == ElementType.I8;
+        int[] codes = new int[h];
+        float[] codesF = new float[h];
+        int count = (int) (wTo - wFrom);
+        long[] sums = new long[count];
+        float[] out = new float[count];
+        MemorySegment seg = w.data();
+        long stride = w.rowStride();
+        for (long i = xFrom; i < xTo; i++) {
+            for (int c = 0; c < h; c++) {
+                codes[c] = x.code(i, c);
+                codesF[c] = codes[c];
+            }
+            int j = 0;
+            if (bytePair) {
+                for (; j + 4 <= count; j += 4) {
+                    SimdDotKernels.exactI8Rows4(codesF, h, seg, (wFrom + j) * stride, stride, sums, j);
+                }
+                for (; j < count; j++) {
+                    sums[j] = SimdDotKernels.exactI8Row(codesF, h, seg, (wFrom + j) * stride);
+                }
+            } else {
+                for (; j < count; j++) {
+                    sums[j] = SimdDotKernels.exactIntRow(codes, h, w.type(), seg, (wFrom + j) * stride);
+                }
+            }
+            double xScale = x.scale(i);
+            for (j = 0; j < count; j++) {
+                out[j] = (float) (sums[j] * xScale * w.scale(wFrom + j));
+            }
+            storeRange(out, 0, y, i, (int) wFrom, count);
+        }
+    }
+
+    /** The float path over one range: decoded f32 tiles and the 2x4 kernel. */
     private static void block(Tensor x, Tensor w, Tensor y, long xFrom, long xTo, long wFrom, long wTo) {
         int h = x.cols();
         int rowBytes = Math.max(1, h) * Float.BYTES;
@@ -149,7 +201,7 @@ final class SimdPrepareProject {
 
     /** Lane reduction, then the scalar tail {@code [c, h)}; the one reduction order every kernel shares. */
     private static float finish(FloatVector acc, float[] xs, int x0, float[] ws, int w0, int c, int h) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = SimdRows.laneSum(acc);
         for (; c < h; c++) {
             sum = Math.fma(xs[x0 + c], ws[w0 + c], sum);
         }
@@ -159,7 +211,7 @@ final class SimdPrepareProject {
     /** Writes {@code src[off, off+count)} to {@code t[row, col, col+count)} of a float tensor. */
     private static void storeRange(float[] src, int off, Tensor t, long row, int col, int count) {
         if (t.type() == ElementType.F32) {
-            java.lang.foreign.MemorySegment.copy(src, off, t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED,
+            MemorySegment.copy(src, off, t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED,
                     t.offset(row, col), count);
         } else {
             for (int j = 0; j < count; j++) {

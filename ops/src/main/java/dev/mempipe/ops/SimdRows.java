@@ -11,6 +11,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,6 +32,11 @@ final class SimdRows {
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** Lane i to lane i ^ s: the levels of {@link #laneSum} (indices kept in range for narrower vectors). */
+    private static final VectorShuffle<Float> SWAP_8 = VectorShuffle.fromOp(F, i -> (i ^ 8) & (LANES - 1));
+    private static final VectorShuffle<Float> SWAP_4 = VectorShuffle.fromOp(F, i -> (i ^ 4) & (LANES - 1));
+    private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(F, i -> (i ^ 2) & (LANES - 1));
+    private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(F, i -> (i ^ 1) & (LANES - 1));
 
     private SimdRows() {
     }
@@ -151,6 +157,32 @@ final class SimdRows {
             sum = Math.fma(a[i], b[i], sum);
         }
         return sum;
+    }
+
+    /**
+     * The sum of a vector's lanes by a fixed pairwise tree. {@code reduceLanes(ADD)} may add in one order in
+     * the Java fallback and in another once the JIT intrinsifies it, so the same call can change its last bit
+     * while the code warms up; lane-wise adds and shuffles give the same bits in every tier, which keeps
+     * results reproducible from call to call (and cost fewer instructions than an ordered reduction).
+     */
+    static float laneSum(FloatVector v) {
+        if (LANES > 16) {
+            float sum = 0;
+            for (float x : v.toArray()) {
+                sum += x;
+            }
+            return sum;
+        }
+        if (LANES == 16) {
+            v = v.add(v.rearrange(SWAP_8));
+        }
+        if (LANES >= 8) {
+            v = v.add(v.rearrange(SWAP_4));
+        }
+        if (LANES >= 4) {
+            v = v.add(v.rearrange(SWAP_2));
+        }
+        return v.add(v.rearrange(SWAP_1)).lane(0);
     }
 
     /** A description of the vector hardware for the backend's log line, e.g. {@code 256-bit}. */

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.util.Objects;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
  * HMT's compressed memory: a bounded list of segment summary embeddings {@code [n, d]}, n at most the
@@ -185,6 +186,21 @@ public final class CompressedMemory {
         lock.readLock().lock();
         try {
             return appended;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Runs {@code reader} on a view of the held summaries {@code [n, d]} F32, oldest first, under the read lock:
+     * for pipelines that run the read's ops themselves (each through the engine, so that every step is placed
+     * and profiled). The view is valid only inside {@code reader}: a later append may overwrite its rows.
+     */
+    public <T> T read(Function<Tensor, T> reader) {
+        Objects.requireNonNull(reader, "reader");
+        lock.readLock().lock();
+        try {
+            return reader.apply(window());
         } finally {
             lock.readLock().unlock();
         }

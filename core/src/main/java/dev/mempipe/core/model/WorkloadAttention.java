@@ -1,0 +1,78 @@
+package dev.mempipe.core.model;
+
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.memory.BlockGateMemory;
+import dev.mempipe.core.memory.IndexerKeyMemory;
+import dev.mempipe.core.memory.PagedKvMemory;
+import dev.mempipe.core.pipeline.AttentionShape;
+import dev.mempipe.core.pipeline.DenseAttention;
+import dev.mempipe.core.pipeline.DsaPipeline;
+import dev.mempipe.core.pipeline.KvPipeline;
+import dev.mempipe.core.pipeline.LayeredAttention;
+import dev.mempipe.core.pipeline.QuestPipeline;
+import dev.mempipe.core.pipeline.SeerAttentionPipeline;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds a decoder's attention for an attention workload: per layer, a KV cache and the workload's pipeline
+ * with its memory. The learned parts the workloads need (SeerAttention-R's gate, DSA's indexer) are the
+ * tracking constructions of {@link SeerAttentionPipeline.GateWeights#tracking} and
+ * {@link DsaPipeline.IndexerWeights#tracking}: a model with random weights has no trained ones.
+ */
+public final class WorkloadAttention {
+    private WorkloadAttention() {
+    }
+
+    /**
+     * @param workload  an attention workload (dense, quest, seer-attention, dsa)
+     * @param engine    runs the pipelines' ops
+     * @param arena     holds every memory and scratch (shared)
+     * @param backend   the memories' own backend (their appends run on it)
+     * @param capacity  tokens each layer's memory can hold
+     * @param kvStorage element type of the KV cache (F32, F16 or BF16)
+     */
+    public static LayeredAttention create(Workload workload, Engine engine, Arena arena, Backend backend,
+                                          DecoderConfig config, long capacity, ElementType kvStorage,
+                                          WorkloadSettings settings) {
+        if (workload.kind() != Workload.Kind.ATTENTION) {
+            throw new IllegalArgumentException(workload + " is not an attention workload");
+        }
+        List<KvPipeline<?>> layers = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            layers.add(layer(workload, engine, arena, backend, config, capacity, kvStorage, settings, l));
+        }
+        return new LayeredAttention(layers);
+    }
+
+    private static KvPipeline<?> layer(Workload workload, Engine engine, Arena arena, Backend backend,
+                                       DecoderConfig config, long capacity, ElementType kvStorage,
+                                       WorkloadSettings settings, int layer) {
+        AttentionShape shape = config.attentionShape();
+        int d = config.headDim();
+        int pageSize = workload == Workload.QUEST ? settings.quest().pageSize() : PagedKvMemory.DEFAULT_PAGE_SIZE;
+        PagedKvMemory kv = new PagedKvMemory(arena, backend, config.kvHeads(), d, capacity, kvStorage, pageSize);
+        return switch (workload) {
+            case DENSE -> new DenseAttention(engine, kv, shape, arena);
+            case QUEST -> new QuestPipeline(engine, kv, shape, settings.quest(), arena);
+            case SEER_ATTENTION -> {
+                var weights = SeerAttentionPipeline.GateWeights.tracking(arena, d);
+                var gate = new BlockGateMemory(arena, backend, config.kvHeads(), d, weights.key(), capacity,
+                        settings.seerAttention().blockSize());
+                yield new SeerAttentionPipeline(engine, kv, gate, weights, shape, settings.seerAttention(), arena);
+            }
+            case DSA -> {
+                DsaPipeline.Settings dsa = settings.dsa();
+                var weights = DsaPipeline.IndexerWeights.tracking(arena, SeededFill.derive(config.seed(), 1000 + layer),
+                        shape, dsa.indexerHeads(), dsa.indexerDim());
+                var keys = new IndexerKeyMemory(arena, backend, dsa.indexerDim(), capacity, dsa.keyStorage());
+                yield new DsaPipeline(engine, kv, keys, weights, shape, dsa, arena);
+            }
+            default -> throw new IllegalArgumentException(workload + " is not an attention workload");
+        };
+    }
+}

@@ -1,0 +1,315 @@
+package dev.mempipe.core.model;
+
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.memory.Bm25Memory;
+import dev.mempipe.core.memory.CompressedMemory;
+import dev.mempipe.core.memory.EmbeddingMemory;
+import dev.mempipe.core.pipeline.AttentionShape;
+import dev.mempipe.core.pipeline.Bm25Pipeline;
+import dev.mempipe.core.pipeline.DenseRagPipeline;
+import dev.mempipe.core.pipeline.HmtPipeline;
+import dev.mempipe.core.pipeline.KvPipeline;
+import dev.mempipe.core.pipeline.LayeredAttention;
+import dev.mempipe.core.pipeline.TokenSelection;
+import dev.mempipe.core.profile.EnergyMeter;
+import dev.mempipe.core.profile.ProfileReport;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
+
+/**
+ * Measures one workload at one context size against a {@link DecoderModel}: builds the workload's memory to the
+ * context size in bulk (synthetic KV with planted structure, or a synthetic corpus), measures the accuracy of a
+ * sparse attention workload against dense attention, then runs warm-up and measured decode steps and splits
+ * their time into memory pipeline and the rest ({@link WorkloadProfile} defines the split).
+ *
+ * <p>Models are built once per {@link DecoderConfig} and kept until {@link #close()}; each profile's memories
+ * live in an arena of their own, closed before {@link #profile} returns. Not thread-safe: the engine's profile
+ * is reset between phases.
+ */
+public final class WorkloadProfiler implements AutoCloseable {
+    /** Rows per bulk Prepare call: large enough to batch the ops, small enough for modest scratch. */
+    private static final int FILL_CHUNK_ROWS = 4096;
+    /** Context and decode steps of the kernel warm-up: enough calls for the JIT's C2 tier to compile the ops. */
+    private static final int KERNEL_WARM_UP_CONTEXT = 4096;
+    private static final int KERNEL_WARM_UP_STEPS = 12;
+
+    /**
+     * @param warmupSteps     decode steps run before measuring, in the profile's own memory
+     * @param measuredSteps   decode steps measured, {@code >= 1}
+     * @param warmUpKernels   before a model's first profile, run every workload briefly at a small context, so
+     *                        that the JIT has compiled every kernel before anything is measured (a few seconds
+     *                        once per model; without it, whichever workload runs first is measured slow)
+     * @param kvStorage       element type of the KV caches (F32, F16 or BF16)
+     * @param ragPromptTokens for retrieval workloads, the decoder's KV length (the assembled prompt)
+     * @param structure       what the synthetic KV plants
+     * @param settings        every pipeline's settings; null means {@link WorkloadSettings#forModel}
+     * @param seed            seed of the synthetic data and the decoded tokens
+     */
+    public record Options(int warmupSteps, int measuredSteps, boolean warmUpKernels, ElementType kvStorage,
+                          int ragPromptTokens, SyntheticKv.Structure structure, WorkloadSettings settings, long seed) {
+        /**
+         * 5 warm-up steps, 10 measured, kernels warmed up first, F32 KV, a 4096-token prompt, the default structure
+         * and settings.
+         */
+        public static final Options DEFAULT = new Options(5, 10, true, ElementType.F32, 4096,
+                SyntheticKv.Structure.DEFAULT, null, 7);
+
+        public Options {
+            if (warmupSteps < 0 || measuredSteps < 1 || ragPromptTokens < 1) {
+                throw new IllegalArgumentException("need warmupSteps >= 0, measuredSteps >= 1 and ragPromptTokens >= 1,"
+                        + " got " + warmupSteps + ", " + measuredSteps + ", " + ragPromptTokens);
+            }
+            Objects.requireNonNull(kvStorage, "kvStorage");
+            Objects.requireNonNull(structure, "structure");
+        }
+
+        public Options withSteps(int warmup, int measured) {
+            return new Options(warmup, measured, warmUpKernels, kvStorage, ragPromptTokens, structure, settings, seed);
+        }
+
+        public Options withKernelWarmUp(boolean warmUp) {
+            return new Options(warmupSteps, measuredSteps, warmUp, kvStorage, ragPromptTokens, structure, settings,
+                    seed);
+        }
+
+        public Options withSettings(WorkloadSettings newSettings) {
+            return new Options(warmupSteps, measuredSteps, warmUpKernels, kvStorage, ragPromptTokens, structure,
+                    newSettings, seed);
+        }
+
+        public Options withRagPromptTokens(int tokens) {
+            return new Options(warmupSteps, measuredSteps, warmUpKernels, kvStorage, tokens, structure, settings,
+                    seed);
+        }
+
+        WorkloadSettings settingsFor(DecoderConfig config) {
+            return settings != null ? settings : WorkloadSettings.forModel(config);
+        }
+    }
+
+    private final Engine engine;
+    private final Engine decoderEngine;
+    private final Backend cpu;
+    private final Arena modelArena = Arena.ofShared();
+    private final Map<DecoderConfig, DecoderModel> models = new HashMap<>();
+    private final Set<DecoderConfig> warmedUp = new HashSet<>();
+
+    /** With a new engine whose CPU device is calibrated now (well under a second). */
+    public WorkloadProfiler() {
+        this(Engine.builder().build());
+    }
+
+    /**
+     * @param engine runs the workloads' pipelines; its profile is reset by every {@link #profile} call
+     */
+    public WorkloadProfiler(Engine engine) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.cpu = engine.cpu().backend();
+        // a retrieval workload's decoder attends its prompt through an engine of its own: not the pipeline's work
+        this.decoderEngine = Engine.builder().cpu(engine.cpu())
+                .energyMeter(EnergyMeter.unavailable("the decoder's own attention is not profiled")).maxRecords(0)
+                .build();
+    }
+
+    /** {@link #profile(Workload, long, DecoderConfig, Options)} with {@link Options#DEFAULT}. */
+    public WorkloadProfile profile(Workload workload, long context, DecoderConfig config) {
+        return profile(workload, context, config, Options.DEFAULT);
+    }
+
+    /**
+     * Profiles {@code workload} with a context of {@code context} tokens (attention workloads) or memory
+     * entries (retrieval workloads).
+     */
+    public WorkloadProfile profile(Workload workload, long context, DecoderConfig config, Options options) {
+        Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(options, "options");
+        if (context < 1 || context > Integer.MAX_VALUE - 1024) {
+            throw new IllegalArgumentException("context must be in [1, " + (Integer.MAX_VALUE - 1024) + "], got "
+                    + context);
+        }
+        DecoderModel model = models.computeIfAbsent(Objects.requireNonNull(config, "config"),
+                c -> new DecoderModel(c, modelArena, cpu));
+        if (options.warmUpKernels() && warmedUp.add(config)) {
+            Options brief = options.withSteps(0, KERNEL_WARM_UP_STEPS).withKernelWarmUp(false)
+                    .withRagPromptTokens(KERNEL_WARM_UP_CONTEXT);
+            for (Workload w : Workload.values()) {
+                profile(w, KERNEL_WARM_UP_CONTEXT, config, brief);
+            }
+        }
+        try (Arena arena = Arena.ofShared()) {
+            return workload.kind() == Workload.Kind.ATTENTION
+                    ? profileAttention(workload, context, model, options, arena)
+                    : profileRetrieval(workload, context, model, options, arena);
+        }
+    }
+
+    private WorkloadProfile profileAttention(Workload workload, long context, DecoderModel model, Options options,
+                                             Arena arena) {
+        DecoderConfig config = model.config();
+        AttentionShape shape = config.attentionShape();
+        int steps = options.warmupSteps() + options.measuredSteps();
+        LayeredAttention attention = WorkloadAttention.create(workload, engine, arena, cpu, config, context + steps,
+                options.kvStorage(), options.settingsFor(config));
+
+        // Setup: every layer's memory filled to the context, structure planted for that layer's probe query
+        engine.resetProfile();
+        long setupStart = System.nanoTime();
+        Tensor[] probes = new Tensor[config.layers()];
+        for (int l = 0; l < config.layers(); l++) {
+            long layerSeed = SeededFill.derive(options.seed(), l);
+            probes[l] = SyntheticKv.probeQuery(arena, shape, layerSeed);
+            KvPipeline<?> layer = attention.layer(l);
+            new SyntheticKv(shape, probes[l], context, options.structure(), layerSeed)
+                    .fill(arena, FILL_CHUNK_ROWS, layer::prepare);
+        }
+        double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
+        ProfileReport setup = engine.report();
+
+        AttentionAccuracy accuracy = null;
+        if (workload.isSparseAttention()) {
+            List<AttentionAccuracy> perLayer = new ArrayList<>();
+            for (int l = 0; l < config.layers(); l++) {
+                perLayer.add(accuracy(attention.layer(l), probes[l]));
+            }
+            accuracy = AttentionAccuracy.mean(perLayer);
+        }
+
+        SplittableRandom tokens = new SplittableRandom(options.seed());
+        return measure(workload, context, model, options, setupSeconds, setup, accuracy,
+                step -> model.decodeStep(tokens.nextInt(config.vocab()), Math.toIntExact(context + step), attention));
+    }
+
+    private WorkloadProfile profileRetrieval(Workload workload, long context, DecoderModel model, Options options,
+                                             Arena arena) {
+        DecoderConfig config = model.config();
+        WorkloadSettings settings = options.settingsFor(config);
+        int steps = options.warmupSteps() + options.measuredSteps();
+        int entries = Math.toIntExact(context);
+        int hidden = config.hidden();
+
+        // the decoder reads a prompt of fixed length with dense attention, outside the pipeline's profile
+        int prompt = options.ragPromptTokens();
+        LayeredAttention promptAttention = WorkloadAttention.create(Workload.DENSE, decoderEngine, arena, cpu, config,
+                prompt + steps, options.kvStorage(), settings);
+        AttentionShape shape = config.attentionShape();
+        for (int l = 0; l < config.layers(); l++) {
+            long layerSeed = SeededFill.derive(options.seed(), l);
+            new SyntheticKv(shape, SyntheticKv.probeQuery(arena, shape, layerSeed), prompt, options.structure(),
+                    layerSeed).fill(arena, FILL_CHUNK_ROWS, promptAttention.layer(l)::prepare);
+        }
+
+        // Setup: the workload's memory, built to `context` entries
+        engine.resetProfile();
+        long setupStart = System.nanoTime();
+        Tensor query = Tensor.allocate(arena, ElementType.F32, 1, hidden);
+        long querySeed = SeededFill.derive(options.seed(), 99);
+        Runnable retrieve = switch (workload) {
+            case BM25 -> {
+                Bm25Memory memory = new Bm25Memory(arena, cpu, entries,
+                        Math.multiplyExact(entries, SyntheticCorpus.MAX_DOCUMENT_TOKENS));
+                Bm25Pipeline pipeline = new Bm25Pipeline(engine, memory, settings.bm25(), arena);
+                pipeline.prepareTokens(SyntheticCorpus.documents(options.seed(), 0, entries));
+                long[] step = {0};
+                yield () -> pipeline.step(SyntheticCorpus.query(options.seed(), step[0]++));
+            }
+            case DENSE_RAG -> {
+                EmbeddingMemory memory = new EmbeddingMemory(arena, cpu, hidden, entries);
+                DenseRagPipeline pipeline = new DenseRagPipeline(engine, memory, settings.denseRag(), arena);
+                fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> {
+                    List<String> texts = new ArrayList<>();
+                    for (long i = first; i < first + chunk.rows(); i++) {
+                        texts.add("chunk " + i);
+                    }
+                    pipeline.prepare(new DenseRagPipeline.Chunks(chunk, texts));
+                });
+                yield () -> pipeline.step(query);
+            }
+            case HMT -> {
+                CompressedMemory memory = new CompressedMemory(arena, cpu, hidden, entries);
+                HmtPipeline pipeline = new HmtPipeline(engine, memory, settings.hmt(), arena);
+                fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> pipeline.prepare(chunk));
+                yield () -> pipeline.step(query);
+            }
+            default -> throw new IllegalArgumentException(workload + " is not a retrieval workload");
+        };
+        double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
+        ProfileReport setup = engine.report();
+
+        SplittableRandom tokens = new SplittableRandom(options.seed());
+        long[] queryStep = {0};
+        return measure(workload, context, model, options, setupSeconds, setup, null, step -> {
+            SeededFill.uniform(query, SeededFill.derive(querySeed, queryStep[0]++), 1f);
+            retrieve.run();
+            model.decodeStep(tokens.nextInt(config.vocab()), Math.toIntExact(prompt + step), promptAttention);
+        });
+    }
+
+    /** Warm-up, then measured steps; the pipeline's share from the engine's profile of the measured steps. */
+    private WorkloadProfile measure(Workload workload, long context, DecoderModel model, Options options,
+                                    double setupSeconds, ProfileReport setup, AttentionAccuracy accuracy,
+                                    LongConsumer decodeStep) {
+        long step = 0;
+        for (int i = 0; i < options.warmupSteps(); i++) {
+            decodeStep.accept(step++);
+        }
+        engine.resetProfile();
+        model.work().reset();
+        long wall = 0;
+        for (int i = 0; i < options.measuredSteps(); i++) {
+            long start = System.nanoTime();
+            decodeStep.accept(step++);
+            wall += System.nanoTime() - start;
+        }
+        ProfileReport measured = engine.report();
+        int n = options.measuredSteps();
+        double stepSeconds = wall / 1e9 / n;
+        double memorySeconds = measured.total().wallNanos() / 1e9 / n;
+        return new WorkloadProfile(workload, context, model.config(), n, stepSeconds, memorySeconds,
+                Math.max(0, stepSeconds - memorySeconds), setupSeconds, measured, setup, model.work().ops(), accuracy);
+    }
+
+    /** The selection and output of one layer's pipeline for its probe query, against dense attention. */
+    private <S> AttentionAccuracy accuracy(KvPipeline<S> layer, Tensor probe) {
+        TokenSelection selection = layer.retrieve(layer.relevancy(probe));
+        Tensor output = layer.apply(probe, selection);
+        return AttentionAccuracy.measure(cpu, layer.shape(), probe, layer.kv().keys(), layer.kv().values(), selection,
+                output);
+    }
+
+    /** Hands seeded random vectors {@code [entries, d]} to {@code sink} in chunks, with each chunk's first id. */
+    private static void fillVectors(Arena arena, int entries, int d, long seed, ChunkSink sink) {
+        int rows = Math.min(FILL_CHUNK_ROWS, entries);
+        Tensor chunk = Tensor.allocate(arena, ElementType.F32, rows, d);
+        for (int first = 0; first < entries; first += rows) {
+            Tensor part = chunk.rowSlice(0, Math.min(rows, entries - first));
+            for (long r = 0; r < part.rows(); r++) {
+                SeededFill.uniform(part.rowSlice(r, r + 1), SeededFill.derive(seed, first + r), 1f);
+            }
+            sink.accept(part, first);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ChunkSink {
+        void accept(Tensor chunk, long first);
+    }
+
+    /** Frees the models' weights. */
+    @Override
+    public void close() {
+        models.clear();
+        modelArena.close();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.mempipe.core.pipeline;
+
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.memory.Hits;
+import dev.mempipe.core.profile.OpCosts;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+
+/** The Retrieval step of the RAG workloads: {@code topK} over a score row into {@link Hits}, with scratch allocated once. */
+final class Ranking {
+    private final Engine engine;
+    private final Indices idx;  // (k)
+    private final Tensor val;   // (1, k)
+
+    Ranking(Engine engine, int k, Arena arena) {
+        this.engine = engine;
+        this.idx = Indices.allocate(arena, k);
+        this.val = Tensor.allocate(arena, ElementType.F32, 1, k);
+    }
+
+    /** The best {@code min(k, n)} of {@code scores (1, n)}; ids are positions in the row. */
+    Hits top(Tensor scores) {
+        int n = scores.cols();
+        if (n == 0) {
+            return new Hits(new int[0], new float[0]);
+        }
+        int k = Math.min(idx.length(), n);
+        int found = engine.run(Op.TOP_K, OpCosts.topK(n, k, ElementType.F32, true),
+                b -> b.retrieval().topK(scores, k, idx, val));
+        int[] ids = new int[found];
+        float[] best = new float[found];
+        for (int i = 0; i < found; i++) {
+            ids[i] = idx.get(i);
+            best[i] = val.get(0, i);
+        }
+        return new Hits(ids, best);
+    }
+}
