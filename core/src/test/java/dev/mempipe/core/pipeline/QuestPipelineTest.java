@@ -67,6 +67,7 @@ class QuestPipelineTest {
                 oracleTokens[g] = oracleTokens[g].prefix(n);
                 Indices got = chosen.rowsOf(g);
                 assertTrue(got.length() <= k * 16 + 5 + 7, "budget exceeded: " + got.length() + why);
+                System.err.println("DEBUG quest separated=" + PipelineTesting.wellSeparated(PipelineTesting.rowOf(ref, 0), k, tau));
                 if (PipelineTesting.wellSeparated(PipelineTesting.rowOf(ref, 0), k, tau)) {
                     assertArrayEquals(oracleTokens[g].toArray(), got.toArray(), "tokens of KV head " + g + why);
                 } else {
