@@ -1,7 +1,7 @@
 package dev.mempipe.cli;
 
 import dev.mempipe.goldentests.GoldenCase;
-import dev.mempipe.goldentests.KitChecks;
+import dev.mempipe.goldentests.GoldenChecks;
 import dev.mempipe.goldentests.npy.Npy;
 import dev.mempipe.goldentests.npy.NpyArray;
 import dev.mempipe.spi.ElementType;
@@ -136,7 +136,7 @@ class OpGoldenRoundTripTest {
             if (ints.containsKey("idx") && golden.op().contractName().equals("topK")) {
                 ints.put("count", new int[] {ints.get("idx").length}); // the returned count is idx's length
             }
-            KitChecks.check(golden, new GoldenCase.Outputs(tensors, ints));
+            GoldenChecks.check(golden, new GoldenCase.Outputs(tensors, ints));
         }
     }
 }

@@ -102,6 +102,21 @@ public final class GoldenCase {
         return new GoldenCase(name, Op.byContractName(opName), props, inputs, outputs, files);
     }
 
+    /**
+     * A case built from arrays in memory (how {@code mempipe op} runs one op on the user's .npy files):
+     * {@code props} as in {@code case.properties} ({@code op}, {@code inputs}, {@code outputs}, parameters,
+     * {@code type.<output>}); outputs that {@link #run} sizes from an expected array need one of the right shape
+     * in {@code arrays} (its contents are not read).
+     */
+    public static GoldenCase of(String name, Properties props, Map<String, NpyArray> arrays) {
+        String opName = props.getProperty("op");
+        if (opName == null) {
+            throw new IllegalArgumentException("case '" + name + "' has no 'op' property");
+        }
+        return new GoldenCase(name, Op.byContractName(opName), props, list(props.getProperty("inputs", "")),
+                list(props.getProperty("outputs", "")), arrays);
+    }
+
     public String name() {
         return name;
     }

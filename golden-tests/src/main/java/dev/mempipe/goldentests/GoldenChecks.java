@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * SPEC.md names no bound (softmax, rope, l2Normalize, bm25Score, cosine) the bound is derived the same way,
  * from the rounding errors of an f32 implementation, and written next to the op below.
  */
-final class GoldenChecks {
+public final class GoldenChecks {
     private static final double U = Tolerances.U32;
 
     private GoldenChecks() {
@@ -31,7 +31,7 @@ final class GoldenChecks {
 
     private static final Bound EXACT = (r, c, ref) -> 0;
 
-    static void check(GoldenCase g, GoldenCase.Outputs got) {
+    public static void check(GoldenCase g, GoldenCase.Outputs got) {
         switch (g.op()) {
             case PAGE_MIN_MAX -> {
                 near(g, "min", got, EXACT);

@@ -140,7 +140,7 @@ public final class OpCommand implements Command {
                 files.put(o.name(), placeholder(sig.op(), o.name(), shape));
             }
         }
-        GoldenCase opCase = KitAccess.goldenCase("mempipe op " + sig.op(), props, files);
+        GoldenCase opCase = GoldenCase.of("mempipe op " + sig.op(), props, files);
 
         try (Backend backend = BackendChoice.open(args.value("--backend"));
              Arena arena = Arena.ofShared()) {

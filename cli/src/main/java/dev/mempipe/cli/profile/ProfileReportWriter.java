@@ -1,7 +1,7 @@
 package dev.mempipe.cli.profile;
 
 import dev.mempipe.cli.Main;
-import dev.mempipe.core.profile.ReportJson;
+import dev.mempipe.core.profile.JsonWriter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +55,7 @@ public final class ProfileReportWriter {
 
     /** The report as JSON, in the layout described above. */
     public static String json(ProfileRun run) {
-        ReportJson w = new ReportJson().beginObject();
+        JsonWriter w = new JsonWriter().beginObject();
         w.name("schema").value(SCHEMA).name("mempipe").value(Main.version());
         w.name("machine").value(run.machine()).name("backend").value(run.backendDescription())
                 .name("model").value(run.model());
@@ -88,7 +88,7 @@ public final class ProfileReportWriter {
         return Html.page(run);
     }
 
-    private static void optional(ReportJson w, OptionalDouble value) {
+    private static void optional(JsonWriter w, OptionalDouble value) {
         if (value.isPresent()) {
             w.value(value.getAsDouble());
         } else {

@@ -7,29 +7,29 @@ import java.util.Deque;
  * A small streaming JSON writer (RFC 8259), indented two spaces, so the report needs no JSON library.
  * Non-finite numbers have no JSON form and are written as {@code null}. Not thread-safe.
  */
-final class JsonWriter {
+public final class JsonWriter {
     private final StringBuilder out = new StringBuilder();
     /** Per open container: whether it is an object, and whether it has had an element yet. */
     private final Deque<boolean[]> open = new ArrayDeque<>();
     private boolean afterName;
 
-    JsonWriter beginObject() {
+    public JsonWriter beginObject() {
         return begin('{', true);
     }
 
-    JsonWriter endObject() {
+    public JsonWriter endObject() {
         return end('}');
     }
 
-    JsonWriter beginArray() {
+    public JsonWriter beginArray() {
         return begin('[', false);
     }
 
-    JsonWriter endArray() {
+    public JsonWriter endArray() {
         return end(']');
     }
 
-    JsonWriter name(String name) {
+    public JsonWriter name(String name) {
         boolean[] top = open.peek();
         if (top == null || !top[0] || afterName) {
             throw new IllegalStateException("a name belongs directly inside an object");
@@ -41,7 +41,7 @@ final class JsonWriter {
         return this;
     }
 
-    JsonWriter value(String value) {
+    public JsonWriter value(String value) {
         if (value == null) {
             return nullValue();
         }
@@ -50,13 +50,13 @@ final class JsonWriter {
         return this;
     }
 
-    JsonWriter value(long value) {
+    public JsonWriter value(long value) {
         beforeValue();
         out.append(value);
         return this;
     }
 
-    JsonWriter value(double value) {
+    public JsonWriter value(double value) {
         if (!Double.isFinite(value)) {
             return nullValue();
         }
@@ -65,20 +65,20 @@ final class JsonWriter {
         return this;
     }
 
-    JsonWriter value(boolean value) {
+    public JsonWriter value(boolean value) {
         beforeValue();
         out.append(value);
         return this;
     }
 
-    JsonWriter nullValue() {
+    public JsonWriter nullValue() {
         beforeValue();
         out.append("null");
         return this;
     }
 
     /** The document; every container must be closed. */
-    String finish() {
+    public String finish() {
         if (!open.isEmpty()) {
             throw new IllegalStateException(open.size() + " JSON containers are still open");
         }
@@ -86,7 +86,7 @@ final class JsonWriter {
     }
 
     /** Escapes as RFC 8259 requires: quote, backslash and control characters; lone surrogates as {@code \\uXXXX}. */
-    static String quote(String s) {
+    public static String quote(String s) {
         JsonWriter w = new JsonWriter();
         w.string(s);
         return w.out.toString();

@@ -94,6 +94,20 @@ public final class PipelineTesting {
                 (r, c, e) -> Tolerances.attention(selectedRows, got.cols(), maxAbsV, ElementType.F32, e), null));
     }
 
+    /**
+     * The largest {@code |a - b|} over the elements: once a result is within its bound of the oracle's, this is
+     * the error that decides whether a top-k or threshold cut must fall the same way.
+     */
+    public static double maxAbsDifference(Tensor a, Tensor b) {
+        double m = 0;
+        for (long r = 0; r < a.rows(); r++) {
+            for (int c = 0; c < a.cols(); c++) {
+                m = Math.max(m, Math.abs((double) a.get(r, c) - b.get(r, c)));
+            }
+        }
+        return m;
+    }
+
     public static double maxAbs(Tensor t) {
         double m = 0;
         for (float v : t.toFloatArray()) {

@@ -83,10 +83,11 @@ class SeerAttentionPipelineTest {
                 double logitTau = 8.0 * (GATE_DIM + 4 * d) * Tolerances.U32
                         * max(Compare.sumAbsProducts(Views.row(gateQuery, g), gateKeys[g])) * scale;
                 ORACLE.relevancy().softmax(p, scale, p);
-                double tau = PipelineTesting.maxAbs(p) * 2 * logitTau + 8.0 * blocks * Tolerances.U32;
                 Compare.within("block probabilities of KV head " + g + why, Views.row(probabilities, g), p,
                         Compare.Bound.of("p*2*logit error + softmax rounding", (r, c, e) -> e * 2 * logitTau
                                 + 8.0 * blocks * Tolerances.U32, null));
+                // within the bound; a cut more than twice the actual difference away decides every block alike
+                double tau = PipelineTesting.maxAbsDifference(Views.row(probabilities, g), p);
 
                 // Retrieval: top blocks or blocks above the threshold, expanded with sink, window and remainder
                 Indices oracleBlocks = Indices.allocate(arena, blocks);
@@ -106,7 +107,7 @@ class SeerAttentionPipelineTest {
                 int n = ORACLE.retrieval().expandBlocks(oracleBlocks.prefix(count), BLOCK, LENGTH,
                         settings.sinkTokens(), window, oracleTokens[g]);
                 oracleTokens[g] = oracleTokens[g].prefix(n);
-                System.err.println("DEBUG separated=" + separated + " count=" + count);
+                System.err.println("DEBUG sep " + separated);
                 if (separated) {
                     assertArrayEquals(oracleTokens[g].toArray(), chosen.rowsOf(g).toArray(), "tokens of KV head " + g + why);
                 } else {
