@@ -3,6 +3,7 @@ package dev.mempipe.cli;
 import dev.mempipe.cli.conformance.ConformanceCommand;
 import dev.mempipe.cli.op.OpCommand;
 import dev.mempipe.cli.profile.ProfileCommand;
+import dev.mempipe.cli.rag.RagCommand;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +13,8 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * The {@code mempipe} command: {@code profile}, {@code op}, {@code conformance}. {@link #run} does all the
- * work against the streams it is given and returns the exit code, so tests run the command in-process;
+ * The {@code mempipe} command: {@code profile}, {@code op}, {@code conformance}, {@code rag}. {@link #run} does all
+ * the work against the streams it is given and returns the exit code, so tests run the command in-process;
  * {@link #main} is the only place that touches {@link System#exit}.
  *
  * <p>Exit codes: 0 success; {@value CliException#FAILED} a run that found failures or could not finish;
@@ -25,7 +26,7 @@ public final class Main {
     public static final int INTERNAL_ERROR = 3;
 
     private static final List<Command> COMMANDS = List.of(new ProfileCommand(), new OpCommand(),
-            new ConformanceCommand());
+            new ConformanceCommand(), new RagCommand());
 
     private Main() {
     }
@@ -133,6 +134,7 @@ public final class Main {
                   ./mempipe op dot --in Q=q.npy --in M=m.npy --out result
                   ./mempipe op --list
                   ./mempipe conformance --backend cpu-simd
+                  ./mempipe rag --docs notes/ --query "when is the report due?" --top 3
                 """);
         return s.toString();
     }

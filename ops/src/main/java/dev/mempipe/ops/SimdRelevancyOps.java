@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * cores. Stateless and safe for concurrent use.
  */
 final class SimdRelevancyOps implements RelevancyOps {
-    /** Rows scored per block: the block's scores for every query of a group stay in L1/L2. */
-    private static final int BLOCK = 256;
+    /** Rows scored per block (scanned as four quarters side by side); its scores for a query group stay in L2. */
+    private static final int BLOCK = 1024;
     /** Queries scored per pass over the memory; bounds the per-task score buffer to 64 KB. */
     private static final int QUERY_GROUP = 64;
     /** Multiply-adds below which a scan stays on the calling thread (16K rows of d=128 for one query). */
@@ -347,13 +347,15 @@ final class SimdRelevancyOps implements RelevancyOps {
             for (long r0 = from; r0 < to; r0 += BLOCK) {
                 int count = (int) Math.min(BLOCK, to - r0);
                 long off = r0 * stride;
+                int h = count / 4; // four quarters side by side, as SimdDotKernels.scan does
                 for (int j = 0; j < mq; j++) {
                     int r = 0;
                     if (bytePair) {
-                        for (; r + 4 <= count; r += 4) {
-                            SimdDotKernels.exactI8Rows4(codesF[j], d, seg, off + r * stride, stride, sums,
-                                    j * BLOCK + r);
+                        for (; r < h; r++) {
+                            SimdDotKernels.exactI8Rows4(codesF[j], d, seg, off + r * stride, h * stride, sums,
+                                    j * BLOCK + r, h);
                         }
+                        r = 4 * h;
                         for (; r < count; r++) {
                             sums[j * BLOCK + r] = SimdDotKernels.exactI8Row(codesF[j], d, seg, off + r * stride);
                         }

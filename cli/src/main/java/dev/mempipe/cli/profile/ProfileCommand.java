@@ -116,10 +116,10 @@ public final class ProfileCommand implements Command {
      * unavailable one into a usage error). Throw {@link CliException} for bad usage or an unavailable
      * backend; the default run must finish in under two minutes on two cores.
      *
-     * @throws UnsupportedOperationException until the pipelines are wired in
+     * <p>The work is core's {@code WorkloadProfiler}; {@link ProfileMeasurement} maps its results to rows.
      */
     public ProfileRun measure(ProfileOptions options, Progress progress) throws CliException {
-        throw new UnsupportedOperationException("pipelines not wired yet");
+        return ProfileMeasurement.run(options, progress);
     }
 
     // =====================================================================================================

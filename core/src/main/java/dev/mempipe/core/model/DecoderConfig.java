@@ -11,20 +11,24 @@ import java.util.Objects;
  * RMSNorm and a SwiGLU MLP; the embedding table is tied to the LM head. Weights are random from {@code seed}
  * (the profile measures work, not text), stored as F32 or BF16.
  *
- * <p>Presets (weights tied, RoPE theta 500 000 as in Llama 3):
+ * <p>Presets: the layer shapes of {@code mempipe profile --model}, with few layers and the embedding tied to the
+ * LM head (RoPE theta 500 000 as in Llama 3). Few layers suffice: every layer does the same attention and
+ * projections, so the memory pipeline's share of a decode step hardly depends on depth; only the embedding and
+ * the LM head are once per step.
  * <table>
  *   <caption>Presets</caption>
  *   <tr><th>preset</th><th>layers</th><th>hidden</th><th>Hq / Hkv x d</th><th>MLP</th><th>vocab</th><th>weights</th>
- *       <th>parameters</th><th>KV per token</th></tr>
- *   <tr><td>tiny</td><td>2</td><td>512</td><td>8 / 2 x 64</td><td>1408</td><td>4096</td><td>F32</td>
- *       <td>7.8 M (31 MB)</td><td>2 KiB</td></tr>
- *   <tr><td>small</td><td>8</td><td>1024</td><td>16 / 4 x 64</td><td>2816</td><td>16384</td><td>BF16</td>
- *       <td>107 M (214 MB)</td><td>16 KiB</td></tr>
- *   <tr><td>medium</td><td>16</td><td>2048</td><td>32 / 8 x 64</td><td>8192</td><td>32000</td><td>BF16</td>
- *       <td>1.04 G (2.1 GB), about Llama 3.2 1B</td><td>64 KiB</td></tr>
+ *       <th>parameters</th><th>F32 KV per token</th></tr>
+ *   <tr><td>tiny</td><td>2</td><td>512</td><td>8 / 2 x 64</td><td>1536</td><td>4096</td><td>F32</td>
+ *       <td>8.1 M (33 MB)</td><td>2 KiB</td></tr>
+ *   <tr><td>small</td><td>4</td><td>2048</td><td>16 / 4 x 128</td><td>5632</td><td>32000</td><td>BF16</td>
+ *       <td>246 M (0.5 GB), 1-3B-class layers</td><td>16 KiB</td></tr>
+ *   <tr><td>medium</td><td>4</td><td>4096</td><td>32 / 8 x 128</td><td>14336</td><td>32000</td><td>BF16</td>
+ *       <td>1.0 G (2 GB), Llama-3-8B-class layers</td><td>32 KiB</td></tr>
  * </table>
  * {@code tiny} is sized so that a whole default profile (six workloads at 4k, 16k and 64k tokens) runs in
- * well under two minutes on two cores; {@code medium} needs about 6 GB of memory at a 64k context (2 GB of weights, 4 GB of F32 KV cache).
+ * well under two minutes on two cores; {@code medium} needs about 5 GB of memory at a 64k context (2 GB of
+ * weights, 2 GB of KV cache, the workloads' own memories).
  *
  * @param layers     decoder blocks
  * @param hidden     model width
@@ -63,19 +67,19 @@ public record DecoderConfig(int layers, int hidden, int queryHeads, int kvHeads,
         }
     }
 
-    /** 2 layers, hidden 512, 8 query and 2 KV heads of 64, MLP 1408, vocab 4096, F32. */
+    /** 2 layers, hidden 512, 8 query and 2 KV heads of 64, MLP 1536, vocab 4096, F32. */
     public static DecoderConfig tiny() {
-        return new DecoderConfig(2, 512, 8, 2, 64, 1408, 4096, ElementType.F32, 42);
+        return new DecoderConfig(2, 512, 8, 2, 64, 1536, 4096, ElementType.F32, 42);
     }
 
-    /** 8 layers, hidden 1024, 16 query and 4 KV heads of 64, MLP 2816, vocab 16384, BF16. */
+    /** 4 layers, hidden 2048, 16 query and 4 KV heads of 128, MLP 5632, vocab 32000, BF16. */
     public static DecoderConfig small() {
-        return new DecoderConfig(8, 1024, 16, 4, 64, 2816, 16384, ElementType.BF16, 42);
+        return new DecoderConfig(4, 2048, 16, 4, 128, 5632, 32000, ElementType.BF16, 42);
     }
 
-    /** 16 layers, hidden 2048, 32 query and 8 KV heads of 64, MLP 8192, vocab 32000, BF16 (Llama 3.2 1B's shape). */
+    /** 4 layers, hidden 4096, 32 query and 8 KV heads of 128, MLP 14336, vocab 32000, BF16 (Llama 3 8B's layers). */
     public static DecoderConfig medium() {
-        return new DecoderConfig(16, 2048, 32, 8, 64, 8192, 32000, ElementType.BF16, 42);
+        return new DecoderConfig(4, 4096, 32, 8, 128, 14336, 32000, ElementType.BF16, 42);
     }
 
     /** A preset by name: {@code tiny}, {@code small} or {@code medium}. */

@@ -119,7 +119,9 @@ public final class DecoderModel {
      * @return logits {@code (1, vocab)}, a view of scratch valid until the next step
      */
     public Tensor decodeStep(int token, int position, AttentionProvider attention) {
-        Objects.checkIndex(token, config.vocab());
+        if (token < 0 || token >= config.vocab()) {
+            throw new IllegalArgumentException("token must be in [0, " + config.vocab() + "), got " + token);
+        }
         if (position < 0) {
             throw new IllegalArgumentException("position must be >= 0, got " + position);
         }

@@ -6,6 +6,7 @@ import dev.mempipe.spi.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.stream.LongStream;
 
 /**
  * Seeded random tensor contents. Row r draws from its own generator, seeded from the tensor's seed and r, so a
@@ -14,6 +15,8 @@ import java.util.SplittableRandom;
 final class SeededFill {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** Tensors at least this large are filled on the common pool. */
+    private static final long PARALLEL_ELEMENTS = 1 << 20;
 
     private SeededFill() {
     }
@@ -28,16 +31,24 @@ final class SeededFill {
         return mix(seed + 0x9E3779B97F4A7C15L * (part + 1));
     }
 
-    /** Fills rows {@code [0, t.rows())} with uniform values in {@code [-bound, bound)}. */
+    /**
+     * Fills rows {@code [0, t.rows())} with uniform values in {@code [-bound, bound)}; large tensors in
+     * parallel (rows are independent, so the result is the same).
+     */
     static void uniform(Tensor t, long seed, float bound) {
-        float[] row = new float[t.cols()];
-        for (long r = 0; r < t.rows(); r++) {
+        int cols = t.cols();
+        LongStream rows = LongStream.range(0, t.rows());
+        if (t.size() >= PARALLEL_ELEMENTS) {
+            rows = rows.parallel();
+        }
+        rows.forEach(r -> {
+            float[] row = new float[cols];
             SplittableRandom random = rowRandom(seed, r);
-            for (int c = 0; c < row.length; c++) {
+            for (int c = 0; c < cols; c++) {
                 row[c] = (float) random.nextDouble(-bound, bound);
             }
             store(t, r, row);
-        }
+        });
     }
 
     /** Writes {@code values} into row {@code r} of a float tensor (rounding to nearest even for F16/BF16). */

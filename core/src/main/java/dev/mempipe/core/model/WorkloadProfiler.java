@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -44,6 +45,12 @@ public final class WorkloadProfiler implements AutoCloseable {
     /** Context and decode steps of the kernel warm-up: enough calls for the JIT's C2 tier to compile the ops. */
     private static final int KERNEL_WARM_UP_CONTEXT = 4096;
     private static final int KERNEL_WARM_UP_STEPS = 12;
+
+    /** Phases reported to a {@link #profile(Workload, long, DecoderConfig, Options, Consumer)} listener. */
+    public static final String PHASE_WARM_UP = "warm-up";
+    public static final String PHASE_PREPARE = "prepare";
+    public static final String PHASE_ACCURACY = "accuracy";
+    public static final String PHASE_DECODE = "decode steps";
 
     /**
      * @param warmupSteps     decode steps run before measuring, in the profile's own memory
@@ -133,7 +140,17 @@ public final class WorkloadProfiler implements AutoCloseable {
      * entries (retrieval workloads).
      */
     public WorkloadProfile profile(Workload workload, long context, DecoderConfig config, Options options) {
+        return profile(workload, context, config, options, phase -> { });
+    }
+
+    /**
+     * {@link #profile(Workload, long, DecoderConfig, Options)}, telling {@code phases} what it is doing:
+     * {@value #PHASE_WARM_UP}, {@value #PHASE_PREPARE}, {@value #PHASE_ACCURACY}, {@value #PHASE_DECODE}.
+     */
+    public WorkloadProfile profile(Workload workload, long context, DecoderConfig config, Options options,
+                                   Consumer<String> phases) {
         Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(phases, "phases");
         Objects.requireNonNull(options, "options");
         if (context < 1 || context > Integer.MAX_VALUE - 1024) {
             throw new IllegalArgumentException("context must be in [1, " + (Integer.MAX_VALUE - 1024) + "], got "
@@ -142,6 +159,7 @@ public final class WorkloadProfiler implements AutoCloseable {
         DecoderModel model = models.computeIfAbsent(Objects.requireNonNull(config, "config"),
                 c -> new DecoderModel(c, modelArena, cpu));
         if (options.warmUpKernels() && warmedUp.add(config)) {
+            phases.accept(PHASE_WARM_UP);
             Options brief = options.withSteps(0, KERNEL_WARM_UP_STEPS).withKernelWarmUp(false)
                     .withRagPromptTokens(KERNEL_WARM_UP_CONTEXT);
             for (Workload w : Workload.values()) {
@@ -150,13 +168,13 @@ public final class WorkloadProfiler implements AutoCloseable {
         }
         try (Arena arena = Arena.ofShared()) {
             return workload.kind() == Workload.Kind.ATTENTION
-                    ? profileAttention(workload, context, model, options, arena)
-                    : profileRetrieval(workload, context, model, options, arena);
+                    ? profileAttention(workload, context, model, options, arena, phases)
+                    : profileRetrieval(workload, context, model, options, arena, phases);
         }
     }
 
     private WorkloadProfile profileAttention(Workload workload, long context, DecoderModel model, Options options,
-                                             Arena arena) {
+                                             Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
         AttentionShape shape = config.attentionShape();
         int steps = options.warmupSteps() + options.measuredSteps();
@@ -164,6 +182,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                 options.kvStorage(), options.settingsFor(config));
 
         // Setup: every layer's memory filled to the context, structure planted for that layer's probe query
+        phases.accept(PHASE_PREPARE);
         engine.resetProfile();
         long setupStart = System.nanoTime();
         Tensor[] probes = new Tensor[config.layers()];
@@ -179,6 +198,7 @@ public final class WorkloadProfiler implements AutoCloseable {
 
         AttentionAccuracy accuracy = null;
         if (workload.isSparseAttention()) {
+            phases.accept(PHASE_ACCURACY);
             List<AttentionAccuracy> perLayer = new ArrayList<>();
             for (int l = 0; l < config.layers(); l++) {
                 perLayer.add(accuracy(attention.layer(l), probes[l]));
@@ -187,12 +207,13 @@ public final class WorkloadProfiler implements AutoCloseable {
         }
 
         SplittableRandom tokens = new SplittableRandom(options.seed());
+        phases.accept(PHASE_DECODE);
         return measure(workload, context, model, options, setupSeconds, setup, accuracy,
                 step -> model.decodeStep(tokens.nextInt(config.vocab()), Math.toIntExact(context + step), attention));
     }
 
     private WorkloadProfile profileRetrieval(Workload workload, long context, DecoderModel model, Options options,
-                                             Arena arena) {
+                                             Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
         WorkloadSettings settings = options.settingsFor(config);
         int steps = options.warmupSteps() + options.measuredSteps();
@@ -200,6 +221,7 @@ public final class WorkloadProfiler implements AutoCloseable {
         int hidden = config.hidden();
 
         // the decoder reads a prompt of fixed length with dense attention, outside the pipeline's profile
+        phases.accept(PHASE_PREPARE);
         int prompt = options.ragPromptTokens();
         LayeredAttention promptAttention = WorkloadAttention.create(Workload.DENSE, decoderEngine, arena, cpu, config,
                 prompt + steps, options.kvStorage(), settings);
@@ -249,6 +271,7 @@ public final class WorkloadProfiler implements AutoCloseable {
 
         SplittableRandom tokens = new SplittableRandom(options.seed());
         long[] queryStep = {0};
+        phases.accept(PHASE_DECODE);
         return measure(workload, context, model, options, setupSeconds, setup, null, step -> {
             SeededFill.uniform(query, SeededFill.derive(querySeed, queryStep[0]++), 1f);
             retrieve.run();

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * Lexical RAG with BM25 (Robertson and Zaragoza, 2009; the FPGA kernel of the GPU + FPGA memory-pipeline work).
@@ -131,9 +130,23 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
 
     // ---- Retrieval: top 64 documents ----
 
+    /**
+     * The top documents, without those scoring exactly 0: they share no term with the query (an empty BM25
+     * sum), so they carry nothing it asked for.
+     */
     @Override
     public Hits retrieve(Tensor scores) {
-        return ranking.top(scores);
+        Hits top = ranking.top(scores);
+        int[] ids = top.ids();
+        float[] values = top.scores();
+        int kept = 0;
+        for (int i = 0; i < ids.length; i++) {
+            if (values[i] != 0) {
+                ids[kept] = ids[i];
+                values[kept++] = values[i];
+            }
+        }
+        return kept == ids.length ? top : new Hits(Arrays.copyOf(ids, kept), Arrays.copyOf(values, kept));
     }
 
     // ---- Apply: prompt assembly ----
@@ -152,8 +165,15 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
     /** A document's text, or its term ids when it was given as ids. */
     public String text(int doc) {
         String text = texts.get(doc);
-        return text != null ? text
-                : Arrays.stream(memory.document(doc)).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+        if (text != null) {
+            return text;
+        }
+        int[] terms = memory.document(doc);
+        StringBuilder ids = new StringBuilder(terms.length * 6);
+        for (int i = 0; i < terms.length; i++) {
+            ids.append(i == 0 ? "" : " ").append(terms[i]);
+        }
+        return ids.toString();
     }
 
     public Bm25Memory memory() {

@@ -60,6 +60,11 @@ public final class DsaPipeline implements KvPipeline<Tensor> {
             Objects.requireNonNull(keyStorage, "keyStorage");
         }
 
+        /** The same settings choosing the top {@code tokens} tokens. */
+        public Settings withTopTokens(int tokens) {
+            return new Settings(indexerHeads, indexerDim, tokens, sinkTokens, windowTokens, keyStorage);
+        }
+
         /** The same settings with an indexer of H heads of dI. */
         public Settings withIndexer(int heads, int dim) {
             return new Settings(heads, dim, topTokens, sinkTokens, windowTokens, keyStorage);

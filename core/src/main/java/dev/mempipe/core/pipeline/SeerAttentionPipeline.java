@@ -60,6 +60,11 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
             return !Float.isNaN(threshold);
         }
 
+        /** The same settings choosing the top {@code blocks} blocks. */
+        public Settings withTopBlocks(int blocks) {
+            return new Settings(blockSize, blocks, Float.NaN, sinkTokens, windowTokens);
+        }
+
         /** The same settings choosing blocks by gate probability {@code > threshold}. */
         public Settings withThreshold(float threshold) {
             return new Settings(blockSize, topBlocks, threshold, sinkTokens, windowTokens);

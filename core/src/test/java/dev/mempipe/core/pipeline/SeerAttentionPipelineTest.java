@@ -107,7 +107,6 @@ class SeerAttentionPipelineTest {
                 int n = ORACLE.retrieval().expandBlocks(oracleBlocks.prefix(count), BLOCK, LENGTH,
                         settings.sinkTokens(), window, oracleTokens[g]);
                 oracleTokens[g] = oracleTokens[g].prefix(n);
-                System.err.println("DEBUG sep " + separated);
                 if (separated) {
                     assertArrayEquals(oracleTokens[g].toArray(), chosen.rowsOf(g).toArray(), "tokens of KV head " + g + why);
                 } else {

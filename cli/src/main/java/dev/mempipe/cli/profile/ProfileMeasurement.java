@@ -1,0 +1,160 @@
+package dev.mempipe.cli.profile;
+
+import dev.mempipe.cli.BackendChoice;
+import dev.mempipe.cli.CliException;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.model.AttentionAccuracy;
+import dev.mempipe.core.model.DecoderConfig;
+import dev.mempipe.core.model.WorkloadProfile;
+import dev.mempipe.core.model.WorkloadProfiler;
+import dev.mempipe.core.placement.Device;
+import dev.mempipe.core.placement.DeviceModel;
+import dev.mempipe.core.placement.Plan;
+import dev.mempipe.core.profile.Bound;
+import dev.mempipe.core.profile.OpTotals;
+import dev.mempipe.core.profile.ProfileReport;
+import dev.mempipe.core.profile.Totals;
+import dev.mempipe.ops.SimdBackend;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Step;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * The measurement behind {@code mempipe profile}: core's {@link WorkloadProfiler} runs each workload around
+ * decode steps of the {@link DecoderConfig} preset named like the {@link ModelSize}, on an engine whose steps
+ * run on the chosen backend (the CPU backend stays the fallback), and each result becomes a {@link ProfileRow}.
+ */
+final class ProfileMeasurement {
+    /** Time the roofline calibration of a backend may take. */
+    private static final Duration CALIBRATION = Duration.ofSeconds(3);
+
+    private ProfileMeasurement() {
+    }
+
+    static ProfileRun run(ProfileOptions options, Progress progress) throws CliException {
+        DecoderConfig config = DecoderConfig.preset(options.model().cliName());
+        try (Backend chosen = BackendChoice.open(options.backend())) {
+            boolean onCpu = chosen.name().equals(SimdBackend.NAME);
+            Backend simd = onCpu ? chosen : new SimdBackend();
+            // a few seconds, not the default 0.9: in a fresh JVM the kernels are not compiled yet at first
+            progress.update(1, options.workloads().getFirst().cliName(), options.contextLengths().getFirst(),
+                    "calibrating " + simd.name());
+            Device cpu = new Device(simd, DeviceModel.calibrate(simd, CALIBRATION));
+            Engine.Builder builder = Engine.builder().cpu(cpu);
+            Device device = cpu;
+            if (!onCpu) {
+                device = new Device(chosen, calibrateOrBorrow(chosen, cpu.model(), progress));
+                builder.device(device).plan(Plan.allOn(device.name()));
+            }
+            Engine engine = builder.build();
+            List<ProfileRow> rows = new ArrayList<>();
+            try (WorkloadProfiler profiler = new WorkloadProfiler(engine)) {
+                int run = 0;
+                for (Workload workload : options.workloads()) {
+                    for (int context : options.contextLengths()) {
+                        int current = ++run;
+                        WorkloadProfile p = profiler.profile(coreWorkload(workload), context, config,
+                                WorkloadProfiler.Options.DEFAULT,
+                                phase -> progress.update(current, workload.cliName(), context, phase));
+                        rows.add(row(workload, context, p));
+                    }
+                }
+            }
+            DeviceModel roofs = device.model();
+            String backends = onCpu ? simd.description() : chosen.description() + " (CPU fallback " + simd.description() + ")";
+            return new ProfileRun(machine(), backends, model(options.model(), config), roofs.peakFlopsPerSecond(),
+                    roofs.bytesPerSecond(), roofSource(roofs), rows);
+        }
+    }
+
+    /** The core workload a {@code --workload} name stands for ({@code dense} is dense RAG there). */
+    static dev.mempipe.core.model.Workload coreWorkload(Workload workload) {
+        return switch (workload) {
+            case QUEST -> dev.mempipe.core.model.Workload.QUEST;
+            case SEER -> dev.mempipe.core.model.Workload.SEER_ATTENTION;
+            case DSA -> dev.mempipe.core.model.Workload.DSA;
+            case BM25 -> dev.mempipe.core.model.Workload.BM25;
+            case DENSE -> dev.mempipe.core.model.Workload.DENSE_RAG;
+            case HMT -> dev.mempipe.core.model.Workload.HMT;
+        };
+    }
+
+    /** The steps of the measured decode steps, per decode step, with the device and the roofline bound. */
+    static ProfileRow row(Workload workload, int context, WorkloadProfile p) {
+        ProfileReport measured = p.measured();
+        int n = p.steps();
+        Map<Step, StepStats> steps = new EnumMap<>(Step.class);
+        for (Map.Entry<Step, Totals> e : measured.perStep().entrySet()) {
+            Totals t = e.getValue();
+            List<OpTotals> ops = measured.perOp().stream().filter(o -> o.step() == e.getKey()).toList();
+            String device = String.join("+", ops.stream().map(OpTotals::device).distinct().toList());
+            double ridge = ops.isEmpty() ? Double.NaN : ops.getFirst().ridgePoint();
+            steps.put(e.getKey(), new StepStats(t.wallNanos() / n, t.bytesRead() / n, t.bytesWritten() / n,
+                    t.flops() / n, t.intensity(), Bound.of(t.intensity(), ridge), device, t.fallbacks() > 0));
+        }
+        AttentionAccuracy accuracy = p.accuracy();
+        OptionalDouble error = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.relativeError());
+        OptionalDouble mass = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.massCovered());
+        return new ProfileRow(workload.cliName(), context, steps, p.stepSeconds(), p.memorySeconds(), error, mass,
+                energy(measured, n));
+    }
+
+    /** Energy of the memory pipeline per decode step, or why there is none. */
+    static String energy(ProfileReport measured, int steps) {
+        OptionalDouble joules = measured.total().energyJoules();
+        if (!measured.energyAvailable() || joules.isEmpty()) {
+            return "unavailable (" + measured.energySource() + ")";
+        }
+        return String.format(Locale.ROOT, "%.4f J (%s)", joules.getAsDouble() / steps, measured.energySource());
+    }
+
+    /** A device's model measured now; when it cannot be, the CPU's roofs, with a note saying so. */
+    private static DeviceModel calibrateOrBorrow(Backend backend, DeviceModel cpu, Progress progress) {
+        try {
+            return DeviceModel.calibrate(backend, CALIBRATION);
+        } catch (RuntimeException e) {
+            progress.note("warning: cannot calibrate " + backend.name() + " (" + e.getMessage()
+                    + "); its roofline uses the CPU's numbers");
+            return new DeviceModel(backend.name(), cpu.peakFlopsPerSecond(), cpu.bytesPerSecond(),
+                    cpu.launchOverheadSeconds(), Map.of(), "declared: the CPU's calibrated roofs, borrowed");
+        }
+    }
+
+    private static String roofSource(DeviceModel model) {
+        return model.source().startsWith("calibrated") ? "measured (" + model.source() + ")"
+                : "declared (" + model.source() + ")";
+    }
+
+    private static String model(ModelSize size, DecoderConfig config) {
+        return size.description() + ", " + config.layers() + " layers, vocab " + config.vocab() + ", "
+                + config.weightType() + " weights (seeded random)";
+    }
+
+    /** CPU model, cores, memory and OS, as far as the JVM can tell. */
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            Path info = Path.of("/proc/cpuinfo");
+            if (Files.isReadable(info)) {
+                cpu = Files.readAllLines(info).stream().filter(l -> l.startsWith("model name"))
+                        .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse(cpu);
+            }
+        } catch (IOException e) {
+            // the CPU stays unknown: the rest of the line still says what the JVM sees
+        }
+        Runtime rt = Runtime.getRuntime();
+        return String.format(Locale.ROOT, "%s, %d cores, %.1f GiB max heap, %s %s, Java %s", cpu,
+                rt.availableProcessors(), rt.maxMemory() / (double) (1L << 30), System.getProperty("os.name"),
+                System.getProperty("os.arch"), Runtime.version());
+    }
+}

@@ -1,0 +1,109 @@
+package dev.mempipe.langchain4j;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Tensor;
+import org.apache.lucene.util.Bits;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Exact search of many queries in one pass over the rows: per block of rows, the backend's {@code dot} scores
+ * every query (it reads each row once for up to 64 queries), each score is turned into a cosine with the row's
+ * inverse norm, rows a query may not see get {@code -inf}, and the backend's {@code topK} keeps each query's best.
+ *
+ * <p>Blocks bound the score scratch to {@link #SCORE_BUDGET} floats whatever the store and batch size, so a batch of
+ * 64 queries over 10 million rows needs 16 MiB of scores, not 2.5 GiB.
+ */
+final class ExactScan {
+    /** Floats of score scratch per scan (16 MiB). */
+    private static final int SCORE_BUDGET = 1 << 22;
+    /** Rows per block at least, so that a large batch still gives the op's threads enough rows to split. */
+    private static final int MIN_BLOCK_ROWS = 4096;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private ExactScan() {
+    }
+
+    /**
+     * The best {@code k[j]} rows for each unit query j among the rows {@code accept[j]} lets through (null: every
+     * row), best first ({@link RowHit#BEST_FIRST}).
+     *
+     * @param unitQueries queries of unit length (or zero), each of the rows' dimension
+     */
+    static List<List<RowHit>> search(Backend backend, StoredRows rows, float[][] unitQueries, int[] k, Bits[] accept) {
+        int m = unitQueries.length;
+        int n = rows.rows();
+        int d = rows.dimension();
+        List<List<RowHit>> best = new ArrayList<>(m);
+        for (int j = 0; j < m; j++) {
+            best.add(new ArrayList<>());
+        }
+        if (n == 0 || m == 0) {
+            return best;
+        }
+        int block = (int) Math.min(n, Math.max(MIN_BLOCK_ROWS, SCORE_BUDGET / m));
+        int maxK = 1;
+        for (int kj : k) {
+            maxK = Math.max(maxK, Math.min(kj, block));
+        }
+        try (Arena scratch = Arena.ofShared()) { // shared: the backend may score from its pool threads
+            Tensor queries = Tensor.allocate(scratch, ElementType.F32, m, d);
+            for (int j = 0; j < m; j++) {
+                MemorySegment.copy(unitQueries[j], 0, queries.data(), F32, queries.offset(j, 0), d);
+            }
+            Tensor scores = Tensor.allocate(scratch, ElementType.F32, m, block); // (m, block)
+            Indices topRows = Indices.allocate(scratch, maxK);
+            Tensor topScores = Tensor.allocate(scratch, ElementType.F32, 1, maxK);
+            for (int r0 = 0; r0 < n; r0 += block) {
+                int count = Math.min(block, n - r0);
+                Tensor blockScores = Tensor.wrap(scores.data(), ElementType.F32, m, count, scores.rowStride(), null);
+                backend.relevancy().dot(queries, rows.vectors(r0, r0 + count), blockScores);
+                for (int j = 0; j < m; j++) {
+                    Tensor row = blockScores.rowSlice(j, j + 1); // (1, count)
+                    toCosines(row, rows, r0, count, accept[j]);
+                    int found = backend.retrieval().topK(row, Math.min(k[j], count), topRows, topScores);
+                    for (int i = 0; i < found; i++) {
+                        float cosine = topScores.get(0, i);
+                        if (cosine == Float.NEGATIVE_INFINITY) {
+                            break; // the rest are rows this query may not see
+                        }
+                        best.get(j).add(new RowHit(r0 + topRows.get(i), cosine));
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < m; j++) {
+            List<RowHit> hits = best.get(j);
+            hits.sort(RowHit.BEST_FIRST);
+            if (hits.size() > k[j]) {
+                hits.subList(k[j], hits.size()).clear();
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Turns dot products with a unit query into cosines in {@code [-1, 1]} (the clamp absorbs f32 rounding) and
+     * hides rows {@code accept} rejects behind {@code -inf}.
+     */
+    private static void toCosines(Tensor scores, StoredRows rows, int r0, int count, Bits accept) {
+        MemorySegment data = scores.data();
+        long at = scores.offset(0, 0);
+        for (int r = 0; r < count; r++) {
+            long offset = at + (long) r * Float.BYTES;
+            float cosine;
+            if (accept != null && !accept.get(r0 + r)) {
+                cosine = Float.NEGATIVE_INFINITY;
+            } else {
+                cosine = Math.clamp(data.get(F32, offset) * rows.inverseNorm(r0 + r), -1f, 1f);
+            }
+            data.set(F32, offset, cosine);
+        }
+    }
+}

@@ -1,0 +1,636 @@
+package dev.mempipe.langchain4j;
+
+import dev.langchain4j.data.document.Metadata;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.store.embedding.EmbeddingMatch;
+import dev.langchain4j.store.embedding.EmbeddingSearchRequest;
+import dev.langchain4j.store.embedding.EmbeddingSearchResult;
+import dev.langchain4j.store.embedding.EmbeddingStore;
+import dev.langchain4j.store.embedding.RelevanceScore;
+import dev.langchain4j.store.embedding.filter.Filter;
+import dev.mempipe.core.memory.HnswSettings;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Backends;
+import dev.mempipe.spi.ElementType;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A LangChain4j {@link EmbeddingStore} of {@link TextSegment}s whose vectors live off-heap and are searched with
+ * mempipe's SIMD ops.
+ *
+ * <p><b>Search.</b> Exact by default: one {@code dot} scan of every row with the backend (the Vector API on the CPU),
+ * cosines from the rows' stored inverse norms, the backend's {@code topK}. With {@link Builder#approximate} a Lucene
+ * HNSW graph answers instead (see {@link GraphIndex} for how filters are applied during the graph walk and when it
+ * falls back to the exact scan). Scores follow LangChain4j: {@code (cos + 1) / 2}; matches come best first, ties in
+ * the order the entries were added; {@code minScore} is inclusive; a {@link Filter} is tested on the segment's
+ * metadata, and an entry added without a segment is tested as empty metadata. {@link #searchAll} answers many
+ * requests in one pass over the rows.
+ *
+ * <p><b>Storage.</b> {@link ElementType#F32} keeps every embedding bit for bit; {@link ElementType#BF16} halves the
+ * bytes scanned, {@link ElementType#I8} quarters them (per-row symmetric quantization); matches then carry the
+ * decoded vector. Capacity doubles as needed; removed entries are tombstones until more than half the rows are dead,
+ * when the rows are compacted (in order) and, for an approximate store, the graph is rebuilt on the next search.
+ *
+ * <p><b>Input.</b> An add is checked whole before anything is stored, so a batch with one bad element adds nothing:
+ * null or blank ids, ids repeated in the batch or already stored, null embeddings or segments, a dimension other than
+ * the store's (fixed by the builder or by the first add), NaN or infinite elements, and norms outside
+ * {@code [2^-60, 2^60]} (other than zero) fail with an {@link IllegalArgumentException} naming the position.
+ *
+ * <p><b>Thread-safety.</b> Safe for concurrent use: adds, removals and {@link #close} take a write lock, searches
+ * and {@link #save} a read lock, so searches run in parallel with one another and never see half an add.
+ * Approximate searches additionally take turns on the graph (Lucene's graph walk is single-threaded).
+ *
+ * <p>{@link #searchAsync} keeps the interface's default: a search here is in-process CPU work, not I/O, so LangChain4j
+ * runs {@link #search} on its own executor, which is what a hand-written async wrapper would do.
+ */
+public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>, AutoCloseable {
+    private static final Metadata NO_METADATA = new Metadata(); // never handed out: filters only read it
+
+    private final Backend backend;
+    private final ElementType storage;
+    private final HnswSettings hnsw; // null: exact search
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Entries entries = new Entries();
+    private int dimension;     // 0 until fixed
+    private StoredRows rows;   // null until the dimension is fixed
+    private GraphIndex graph;  // null for an exact store, or until rows exist
+    private boolean closed;
+
+    private MempipeEmbeddingStore(Builder builder) {
+        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+        this.storage = builder.storage;
+        this.hnsw = builder.hnsw;
+        this.dimension = builder.dimension;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Loads a store saved with {@link #save}: exact search, the default backend. */
+    public static MempipeEmbeddingStore load(Path file) throws IOException {
+        return builder().load(file);
+    }
+
+    // ---- add ----
+
+    @Override
+    public String add(Embedding embedding) {
+        String id = UUID.randomUUID().toString();
+        insert(List.of(id), nullable(embedding), null, true);
+        return id;
+    }
+
+    @Override
+    public void add(String id, Embedding embedding) {
+        insert(nullable(id), nullable(embedding), null, true);
+    }
+
+    /** Stores the embedding with its segment; {@code segment} must not be null (use {@link #add(Embedding)}). */
+    @Override
+    public String add(Embedding embedding, TextSegment segment) {
+        String id = UUID.randomUUID().toString();
+        insert(List.of(id), nullable(embedding), nullable(segment), true);
+        return id;
+    }
+
+    @Override
+    public List<String> addAll(List<Embedding> embeddings) {
+        return addAll(embeddings, null);
+    }
+
+    @Override
+    public List<String> addAll(List<Embedding> embeddings, List<TextSegment> embedded) {
+        List<String> ids = generateIds(embeddings == null ? 0 : embeddings.size());
+        addAll(ids, embeddings, embedded);
+        return ids;
+    }
+
+    /**
+     * Adds {@code embeddings} under {@code ids}, with their segments ({@code embedded} may be null: none). All or
+     * nothing: one bad element fails the call and nothing is added. Empty (or null) lists add nothing.
+     *
+     * @throws IllegalArgumentException when the lists differ in size or an element is bad (see the class comment)
+     */
+    @Override
+    public void addAll(List<String> ids, List<Embedding> embeddings, List<TextSegment> embedded) {
+        int idCount = ids == null ? 0 : ids.size();
+        int embeddingCount = embeddings == null ? 0 : embeddings.size();
+        if (idCount != embeddingCount) {
+            throw new IllegalArgumentException("ids size (" + idCount + ") is not equal to embeddings size ("
+                    + embeddingCount + ")");
+        }
+        if (embedded != null && embedded.size() != embeddingCount) {
+            throw new IllegalArgumentException("embeddings size (" + embeddingCount + ") is not equal to embedded size ("
+                    + embedded.size() + ")");
+        }
+        if (embeddingCount == 0) {
+            return;
+        }
+        insert(ids, embeddings, embedded, false);
+    }
+
+    /** Checks the whole batch, then stores it; {@code single}: name arguments as a one-element add does. */
+    private void insert(List<String> ids, List<Embedding> embeddings, List<TextSegment> segments, boolean single) {
+        List<String> idCopy = new ArrayList<>(ids);            // the caller may change its lists afterwards
+        List<Embedding> embeddingCopy = new ArrayList<>(embeddings);
+        List<TextSegment> segmentCopy = segments == null ? null : new ArrayList<>(segments);
+        if (single) {
+            if (idCopy.getFirst() == null || idCopy.getFirst().isBlank()) {
+                throw new IllegalArgumentException("id cannot be null or blank");
+            }
+            if (segmentCopy != null && segmentCopy.getFirst() == null) {
+                throw new IllegalArgumentException("segment is null; use add(Embedding) for an embedding without one");
+            }
+        }
+        InputChecks.segments(segmentCopy);
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            ensureOpen();
+            int d = dimension;
+            if (d == 0 && embeddingCopy.getFirst() != null) {
+                d = embeddingCopy.getFirst().vector().length; // the first add fixes the dimension
+            }
+            float[][] raw = new float[embeddingCopy.size()][];
+            for (int i = 0; i < raw.length; i++) {
+                raw[i] = InputChecks.vector(single ? "embedding" : "embeddings[" + i + "]", embeddingCopy.get(i), d);
+            }
+            InputChecks.ids(idCopy, entries);
+            // every check passed: from here on the batch goes in whole
+            if (rows == null) {
+                dimension = d;
+                rows = new StoredRows(backend, storage, d);
+                graph = hnsw == null ? null : new GraphIndex(rows, hnsw);
+            }
+            int before = rows.rows();
+            rows.append(raw);
+            try {
+                entries.append(idCopy, segmentCopy == null ? null : copies(segmentCopy));
+            } catch (RuntimeException | Error e) {
+                rows.truncate(before);
+                throw e;
+            }
+        } finally {
+            write.unlock();
+        }
+    }
+
+    // ---- remove ----
+
+    @Override
+    public void remove(String id) {
+        if (id == null || id.isBlank()) {
+            throw new IllegalArgumentException("id cannot be null or blank");
+        }
+        removeAll(List.of(id));
+    }
+
+    /** Removes the entries with these ids; ids not in the store are ignored; null or empty removes nothing. */
+    @Override
+    public void removeAll(Collection<String> ids) {
+        if (ids == null || ids.isEmpty()) {
+            return;
+        }
+        List<String> idList = new ArrayList<>(ids);
+        for (int i = 0; i < idList.size(); i++) {
+            if (idList.get(i) == null || idList.get(i).isBlank()) {
+                throw new IllegalArgumentException("ids holds a " + (idList.get(i) == null ? "null" : "blank")
+                        + " id at position " + i + "; nothing was removed");
+            }
+        }
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            ensureOpen();
+            for (String id : idList) {
+                int row = entries.rowOf(id);
+                if (row >= 0) {
+                    entries.kill(row);
+                }
+            }
+            compactIfMostlyDead();
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Removes every entry whose metadata the filter accepts (entries without a segment are tested as empty). */
+    @Override
+    public void removeAll(Filter filter) {
+        if (filter == null) {
+            throw new IllegalArgumentException("filter cannot be null");
+        }
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            ensureOpen();
+            FixedBitSet matching = accepted(filter); // first test all, so that a filter that throws removes nothing
+            for (int row = 0; row < entries.rows(); row++) {
+                if (matching.get(row)) {
+                    entries.kill(row);
+                }
+            }
+            compactIfMostlyDead();
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Removes every entry and releases the off-heap memory; the dimension stays fixed. */
+    @Override
+    public void removeAll() {
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            ensureOpen();
+            entries.clear();
+            if (rows != null) {
+                rows.clear();
+            }
+            if (graph != null) {
+                graph.reset();
+            }
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /**
+     * Compacts when more than half the rows are dead: the survivors move down in order (ties keep their order), so
+     * a scan reads at most twice the live rows and the cost is amortized over the removals that made them dead.
+     */
+    private void compactIfMostlyDead() {
+        if (entries.deadCount() == 0 || 2L * entries.deadCount() <= entries.rows()) {
+            return;
+        }
+        int to = 0;
+        for (int row = 0; row < entries.rows(); row++) {
+            if (entries.isLive(row)) {
+                if (row != to) {
+                    rows.moveRow(row, to);
+                }
+                entries.moveRow(row, to);
+                to++;
+            }
+        }
+        rows.truncate(to);
+        entries.truncateToLive();
+        if (graph != null) {
+            graph.reset(); // rows were renumbered
+        }
+    }
+
+    // ---- search ----
+
+    /**
+     * The request's best matches, best first. Approximate when the store was built with
+     * {@link Builder#approximate}, exact otherwise.
+     *
+     * @throws IllegalArgumentException when the query has the wrong dimension or is not finite
+     */
+    @Override
+    public EmbeddingSearchResult<TextSegment> search(EmbeddingSearchRequest request) {
+        Objects.requireNonNull(request, "request");
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            ensureOpen();
+            if (entries.liveCount() == 0) {
+                return new EmbeddingSearchResult<>(List.of());
+            }
+            float[] unit = InputChecks.unit(InputChecks.vector("queryEmbedding", request.queryEmbedding(), dimension));
+            Bits accept = accept(request.filter());
+            int accepted = accept == null ? entries.rows() : cardinality(accept);
+            if (accepted == 0) {
+                return new EmbeddingSearchResult<>(List.of());
+            }
+            List<RowHit> hits = graph == null ? null : graph.search(unit, request.maxResults(), accept, accepted);
+            if (hits == null) {
+                hits = ExactScan.search(backend, rows, new float[][] {unit}, new int[] {request.maxResults()},
+                        new Bits[] {accept}).getFirst();
+            }
+            return result(hits, request.minScore());
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /**
+     * Answers many requests exactly in one pass over the rows (each row is read once per 64 requests): for multi-query
+     * RAG, re-ranking, or evaluating a batch. Each request keeps its own {@code maxResults}, {@code minScore} and
+     * filter; the results are in the order of the requests and equal what {@link #search} returns on an exact store.
+     * Always exact, also on an approximate store.
+     */
+    public List<EmbeddingSearchResult<TextSegment>> searchAll(List<EmbeddingSearchRequest> requests) {
+        Objects.requireNonNull(requests, "requests");
+        List<EmbeddingSearchRequest> batch = new ArrayList<>(requests);
+        for (int j = 0; j < batch.size(); j++) {
+            if (batch.get(j) == null) {
+                throw new IllegalArgumentException("requests[" + j + "] is null");
+            }
+        }
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            ensureOpen();
+            List<EmbeddingSearchResult<TextSegment>> results = new ArrayList<>(batch.size());
+            if (entries.liveCount() == 0) {
+                batch.forEach(request -> results.add(new EmbeddingSearchResult<>(List.of())));
+                return results;
+            }
+            float[][] queries = new float[batch.size()][];
+            int[] k = new int[batch.size()];
+            Bits[] accept = new Bits[batch.size()];
+            Map<Filter, Bits> byFilter = new HashMap<>(); // a filter shared by requests is tested once per row
+            for (int j = 0; j < batch.size(); j++) {
+                EmbeddingSearchRequest request = batch.get(j);
+                queries[j] = InputChecks.unit(InputChecks.vector("requests[" + j + "].queryEmbedding",
+                        request.queryEmbedding(), dimension));
+                k[j] = request.maxResults();
+                accept[j] = request.filter() == null ? accept(null) : byFilter.computeIfAbsent(request.filter(),
+                        this::accept);
+            }
+            List<List<RowHit>> hits = ExactScan.search(backend, rows, queries, k, accept);
+            for (int j = 0; j < batch.size(); j++) {
+                results.add(result(hits.get(j), batch.get(j).minScore()));
+            }
+            return results;
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** The rows a search may return: null for all rows, else the live rows the filter accepts. */
+    private Bits accept(Filter filter) {
+        if (filter == null) {
+            return entries.deadCount() == 0 ? null : entries.liveRows();
+        }
+        return accepted(filter);
+    }
+
+    /** The live rows whose metadata {@code filter} accepts. */
+    private FixedBitSet accepted(Filter filter) {
+        FixedBitSet bits = new FixedBitSet(Math.max(1, entries.rows()));
+        for (int row = 0; row < entries.rows(); row++) {
+            if (entries.isLive(row)) {
+                TextSegment segment = entries.segment(row);
+                if (filter.test(segment == null ? NO_METADATA : segment.metadata())) {
+                    bits.set(row);
+                }
+            }
+        }
+        return bits;
+    }
+
+    private int cardinality(Bits bits) {
+        return bits == entries.liveRows() ? entries.liveCount() : ((FixedBitSet) bits).cardinality();
+    }
+
+    private EmbeddingSearchResult<TextSegment> result(List<RowHit> hits, double minScore) {
+        List<EmbeddingMatch<TextSegment>> matches = new ArrayList<>(hits.size());
+        for (RowHit hit : hits) {
+            double score = RelevanceScore.fromCosineSimilarity(hit.cosine());
+            if (score < minScore) {
+                break; // best first: the rest score lower
+            }
+            TextSegment segment = entries.segment(hit.row());
+            matches.add(new EmbeddingMatch<>(score, entries.id(hit.row()), new Embedding(rows.read(hit.row())),
+                    segment == null ? null : copy(segment)));
+        }
+        return new EmbeddingSearchResult<>(matches);
+    }
+
+    // ---- persistence ----
+
+    /**
+     * Saves the live entries to {@code file} (format: {@link StoreFile}), replacing it atomically: a crash or a
+     * failure during the save leaves the previous file as it was. Adds and removals wait until the save is done.
+     * The HNSW graph is not saved; an approximate store rebuilds it on its first search after a load.
+     */
+    public void save(Path file) throws IOException {
+        save(file, SectionWriter.WriteBudget.UNLIMITED);
+    }
+
+    /** {@link #save(Path)} that fails once {@code budget} runs out, for the tests of a save cut short. */
+    void save(Path file, SectionWriter.WriteBudget budget) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            ensureOpen();
+            StoreFile.save(file, dimension, storage, rows, entries, budget);
+        } finally {
+            read.unlock();
+        }
+    }
+
+    private void adopt(StoreFile.Contents contents) {
+        if (contents.dimension() == 0) {
+            contents.rows().close();
+            return;
+        }
+        dimension = contents.dimension();
+        rows = contents.rows();
+        entries.append(contents.ids(), contents.segments());
+        graph = hnsw == null ? null : new GraphIndex(rows, hnsw);
+    }
+
+    // ---- state ----
+
+    /** Live entries. */
+    public int size() {
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            return entries.liveCount();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** The embeddings' dimension; 0 while neither the builder nor an add has fixed it. */
+    public int dimension() {
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            return dimension;
+        } finally {
+            read.unlock();
+        }
+    }
+
+    public ElementType storage() {
+        return storage;
+    }
+
+    /** Whether searches go through an HNSW graph. */
+    public boolean isApproximate() {
+        return hnsw != null;
+    }
+
+    /** Searches answered through the graph and searches that fell back to the exact scan (approximate stores). */
+    long[] graphCounters() {
+        return graph == null ? new long[2] : graph.counters();
+    }
+
+    /** Releases the off-heap memory; any later call fails with {@link IllegalStateException}. Idempotent. */
+    @Override
+    public void close() {
+        Lock write = lock.writeLock();
+        write.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                if (rows != null) {
+                    rows.close();
+                }
+                entries.clear();
+            }
+        } finally {
+            write.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MempipeEmbeddingStore[" + (hnsw == null ? "exact" : "hnsw") + ", " + storage + ", d=" + dimension + "]";
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this MempipeEmbeddingStore is closed");
+        }
+    }
+
+    private static <T> List<T> nullable(T element) {
+        List<T> list = new ArrayList<>(1);
+        list.add(element);
+        return list;
+    }
+
+    private static List<TextSegment> copies(List<TextSegment> segments) {
+        List<TextSegment> out = new ArrayList<>(segments.size());
+        for (TextSegment segment : segments) {
+            out.add(copy(segment));
+        }
+        return out;
+    }
+
+    /** Metadata is mutable: the store keeps and hands out copies, so no caller can change a stored entry. */
+    private static TextSegment copy(TextSegment segment) {
+        return TextSegment.from(segment.text(), segment.metadata().copy());
+    }
+
+    /**
+     * Configures a store. Every setting has a default: any dimension (fixed by the first add), F32 storage, exact
+     * search, the default backend ({@link Backends#defaultBackend()}).
+     */
+    public static final class Builder {
+        private int dimension;
+        private boolean storageSet;
+        private ElementType storage = ElementType.F32;
+        private HnswSettings hnsw;
+        private Backend backend;
+
+        private Builder() {
+        }
+
+        /** Fixes the embeddings' dimension (otherwise the first add fixes it). */
+        public Builder dimension(int dimension) {
+            if (dimension < 1) {
+                throw new IllegalArgumentException("dimension must be >= 1, got " + dimension);
+            }
+            this.dimension = dimension;
+            return this;
+        }
+
+        /**
+         * How vectors are stored: {@link ElementType#F32} (default, exact embeddings back), {@link ElementType#BF16}
+         * (half the bytes) or {@link ElementType#I8} (a quarter, per-row scale); F16 and I16 work as well.
+         */
+        public Builder storage(ElementType storage) {
+            this.storage = Objects.requireNonNull(storage, "storage");
+            this.storageSet = true;
+            return this;
+        }
+
+        /** Searches through a Lucene HNSW graph with these settings instead of the exact scan. */
+        public Builder approximate(HnswSettings settings) {
+            this.hnsw = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /** Searches exactly (the default). */
+        public Builder exact() {
+            this.hnsw = null;
+            return this;
+        }
+
+        /** The backend that runs the scans; the caller keeps owning it (the store does not close it). */
+        public Builder backend(Backend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
+        public MempipeEmbeddingStore build() {
+            return new MempipeEmbeddingStore(this);
+        }
+
+        /**
+         * A store with this builder's search settings holding what {@code file} holds. The dimension and storage
+         * come from the file; when this builder set them too, they must agree.
+         *
+         * @throws StoreFormatException     when the file is not a store file or is damaged (nothing is loaded)
+         * @throws IllegalArgumentException when the file's dimension or storage differ from the builder's
+         */
+        public MempipeEmbeddingStore load(Path file) throws IOException {
+            Objects.requireNonNull(file, "file");
+            Builder settings = copy();
+            StoreFile.Contents contents = StoreFile.load(file,
+                    settings.backend != null ? settings.backend : Backends.defaultBackend());
+            try {
+                if (dimension != 0 && contents.dimension() != 0 && contents.dimension() != dimension) {
+                    throw new IllegalArgumentException(file + " holds " + contents.dimension()
+                            + "-dimensional embeddings but the builder asks for " + dimension);
+                }
+                if (storageSet && contents.type() != storage) {
+                    throw new IllegalArgumentException(file + " stores " + contents.type()
+                            + " vectors but the builder asks for " + storage);
+                }
+                settings.storage = contents.type();
+                settings.dimension = contents.dimension() != 0 ? contents.dimension() : dimension;
+                MempipeEmbeddingStore store = new MempipeEmbeddingStore(settings);
+                store.adopt(contents);
+                return store;
+            } catch (RuntimeException | Error e) {
+                contents.rows().close();
+                throw e;
+            }
+        }
+
+        private Builder copy() {
+            Builder b = new Builder();
+            b.dimension = dimension;
+            b.storageSet = storageSet;
+            b.storage = storage;
+            b.hnsw = hnsw;
+            b.backend = backend;
+            return b;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.mempipe.langchain4j;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.FloatFormats;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The store's vectors, off-heap: {@code [capacity, d]} of the storage type (with one f32 scale per row for I8 and
+ * I16) and one f32 inverse L2 norm per row, in an {@link Arena#ofShared() shared} arena so that the CPU backend can
+ * split a scan over its thread pool (a confined arena would keep it on the calling thread).
+ *
+ * <p>Vectors are kept as given, not normalized, so that an F32 store returns every embedding bit for bit; the
+ * cosine is {@code dot(unit query, row) * inverseNorm(row)}, which lets a search use the backend's plain
+ * {@code dot} scan. Capacity doubles when full: a new arena receives the rows and the old one is closed.
+ *
+ * <p>Not thread-safe: the store calls mutators under its write lock and readers under its read lock (growth
+ * closes the old arena, so no reader may be inside it).
+ */
+final class StoredRows implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final int FIRST_CAPACITY = 64;
+    /** Java arrays and the id table index rows with int; stay clear of the array size limit. */
+    static final int MAX_ROWS = Integer.MAX_VALUE - 16;
+
+    private final Backend backend;
+    private final ElementType type;
+    private final int dimension;
+    private Arena arena;               // null until the first row, and after clear()
+    private Tensor vectors;            // [capacity, d] of type
+    private MemorySegment inverseNorms; // capacity f32
+    private int capacity;
+    private int rows;
+
+    StoredRows(Backend backend, ElementType type, int dimension) {
+        this.backend = backend;
+        this.type = type;
+        this.dimension = dimension;
+    }
+
+    ElementType type() {
+        return type;
+    }
+
+    int dimension() {
+        return dimension;
+    }
+
+    /** Rows written (live or not: the store tracks which are live). */
+    int rows() {
+        return rows;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** Rows {@code [from, to)} as a tensor view, {@code to <= rows()}; valid until the next mutation. */
+    Tensor vectors(int from, int to) {
+        return vectors.rowSlice(from, to);
+    }
+
+    /** {@code 1 / ||row||} of the stored (decoded) row; 0 for a zero row. */
+    float inverseNorm(int row) {
+        return inverseNorms.getAtIndex(F32, row);
+    }
+
+    /**
+     * Appends vectors already validated by the store (finite, of this dimension, norm in range): they are encoded to
+     * the storage type with the backend's {@code convert} (round to nearest even, per-row symmetric quantization).
+     */
+    void append(float[][] raw) {
+        if (raw.length == 0) {
+            return;
+        }
+        reserve(rows + raw.length);
+        Tensor target = vectors.rowSlice(rows, rows + raw.length);
+        try (Arena scratch = Arena.ofShared()) {
+            Tensor source = Tensor.allocate(scratch, ElementType.F32, raw.length, dimension);
+            for (int r = 0; r < raw.length; r++) {
+                MemorySegment.copy(raw[r], 0, source.data(), F32, source.offset(r, 0), dimension);
+            }
+            backend.prepare().convert(source, target);
+        }
+        float[] decoded = new float[dimension];
+        for (int r = rows; r < rows + raw.length; r++) {
+            read(r, decoded);
+            inverseNorms.setAtIndex(F32, r, inverseNorm(decoded));
+        }
+        rows += raw.length;
+    }
+
+    /**
+     * Appends {@code count} rows whose bytes (and scales) the caller writes straight into the returned view, as a
+     * load does; the inverse norms are computed by {@link #finishRawAppend}.
+     */
+    Tensor beginRawAppend(int count) {
+        reserve(rows + count);
+        return vectors.rowSlice(rows, rows + count);
+    }
+
+    void finishRawAppend(int count) {
+        float[] decoded = new float[dimension];
+        for (int r = rows; r < rows + count; r++) {
+            read(r, decoded);
+            inverseNorms.setAtIndex(F32, r, inverseNorm(decoded));
+        }
+        rows += count;
+    }
+
+    /** Decodes row {@code row} into {@code into[0, d)}. */
+    void read(int row, float[] into) {
+        MemorySegment data = vectors.data();
+        long at = vectors.offset(row, 0);
+        switch (type) {
+            case F32 -> MemorySegment.copy(data, F32, at, into, 0, dimension);
+            case BF16 -> {
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = FloatFormats.bf16ToFloat(data.get(I16, at + 2L * c));
+                }
+            }
+            case F16 -> {
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = FloatFormats.f16ToFloat(data.get(I16, at + 2L * c));
+                }
+            }
+            case I8 -> {
+                float scale = vectors.scale(row);
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = data.get(ValueLayout.JAVA_BYTE, at + c) * scale;
+                }
+            }
+            case I16 -> {
+                float scale = vectors.scale(row);
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = data.get(I16, at + 2L * c) * scale;
+                }
+            }
+        }
+    }
+
+    /** Row {@code row} decoded into a new array. */
+    float[] read(int row) {
+        float[] out = new float[dimension];
+        read(row, out);
+        return out;
+    }
+
+    /** Copies row {@code from} over row {@code to} (bytes, scale and norm), for compaction; {@code to < from}. */
+    void moveRow(int from, int to) {
+        long rowBytes = (long) dimension * type.byteSize();
+        MemorySegment.copy(vectors.data(), vectors.offset(from, 0), vectors.data(), vectors.offset(to, 0), rowBytes);
+        if (type.isQuantized()) {
+            vectors.setScale(to, vectors.scale(from));
+        }
+        inverseNorms.setAtIndex(F32, to, inverseNorms.getAtIndex(F32, from));
+    }
+
+    /** Forgets rows {@code [newRows, rows)}. */
+    void truncate(int newRows) {
+        rows = newRows;
+    }
+
+    /** Forgets every row and releases the memory (the next append allocates afresh). */
+    void clear() {
+        close();
+        rows = 0;
+        capacity = 0;
+        vectors = null;
+        inverseNorms = null;
+    }
+
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+        }
+    }
+
+    private void reserve(int needed) {
+        if (needed < 0 || needed > MAX_ROWS) {
+            throw new IllegalStateException("a store holds at most " + MAX_ROWS + " rows, " + needed + " requested");
+        }
+        if (needed <= capacity) {
+            return;
+        }
+        int grown = (int) Math.min(MAX_ROWS, Math.max((long) needed, Math.max(FIRST_CAPACITY, 2L * capacity)));
+        Arena next = Arena.ofShared();
+        try {
+            Tensor nextVectors = Tensor.allocate(next, type, grown, dimension);
+            MemorySegment nextNorms = next.allocate((long) grown * Float.BYTES, 64);
+            if (rows > 0) {
+                long rowBytes = (long) dimension * type.byteSize();
+                MemorySegment.copy(vectors.data(), 0, nextVectors.data(), 0, rows * rowBytes);
+                if (type.isQuantized()) {
+                    MemorySegment.copy(vectors.scales(), 0, nextVectors.scales(), 0, (long) rows * Float.BYTES);
+                }
+                MemorySegment.copy(inverseNorms, 0, nextNorms, 0, (long) rows * Float.BYTES);
+            }
+            close();
+            arena = next;
+            vectors = nextVectors;
+            inverseNorms = nextNorms;
+            capacity = grown;
+        } catch (RuntimeException | Error e) {
+            next.close();
+            throw e;
+        }
+    }
+
+    private static float inverseNorm(float[] row) {
+        double sum = 0;
+        for (float x : row) {
+            sum += (double) x * x;
+        }
+        return sum == 0 ? 0f : (float) (1 / Math.sqrt(sum));
+    }
+}

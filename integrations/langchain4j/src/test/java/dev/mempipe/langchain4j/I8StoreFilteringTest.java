@@ -1,0 +1,41 @@
+package dev.mempipe.langchain4j;
+
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.store.embedding.EmbeddingStore;
+import dev.langchain4j.store.embedding.EmbeddingStoreWithFilteringIT;
+import dev.mempipe.spi.ElementType;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * LangChain4j's filtering suite on the compact I8 store. Scores pass the suite's 1% tolerance; the one hook
+ * changed is {@link #assertEmbedding()}: a I8 store returns the decoded vector, not the bits that went in.
+ */
+class I8StoreFilteringTest extends EmbeddingStoreWithFilteringIT {
+    private final MempipeEmbeddingStore store = Stores.compact(ElementType.I8);
+
+    @Override
+    protected EmbeddingStore<TextSegment> embeddingStore() {
+        return store;
+    }
+
+    @Override
+    protected EmbeddingModel embeddingModel() {
+        return MiniLm.MODEL;
+    }
+
+    @Override
+    protected boolean supportsContains() {
+        return true;
+    }
+
+    @Override
+    protected boolean assertEmbedding() {
+        return false;
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+}
