@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdRelevancyOps implements RelevancyOps {
     /** Rows scored per block (scanned as four quarters side by side); its scores for a query group stay in L2. */
     private static final int BLOCK = 1024;
-    /** Queries scored per pass over the memory; bounds the per-task score buffer to 64 KB. */
-    private static final int QUERY_GROUP = 64;
+    /** Queries scored per pass over the memory (more are compute-bound anyway); 64 KB of scores per task. */
+    private static final int QUERY_GROUP = 16;
     /** Multiply-adds below which a scan stays on the calling thread (16K rows of d=128 for one query). */
     private static final long MIN_WORK = 1L << 21;
     /** Elements read per step by the vector ops (softmax, groupMax). */
@@ -61,6 +61,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         OpArgs.questBound(caps, q, min, max, s);
+        boundPages(q, min, max, s);
+    }
+
+    private static void boundPages(Tensor q, Tensor min, Tensor max, Tensor s) {
         int d = q.cols();
         float[] query = new float[d];
         SimdRows.decode(q, 0, query);
@@ -89,6 +93,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void groupMax(Tensor s, int groupSize, Tensor y) {
         OpArgs.groupMax(caps, s, groupSize, y);
+        groupMaxima(s, groupSize, y);
+    }
+
+    private static void groupMaxima(Tensor s, int groupSize, Tensor y) {
         int n = s.cols();
         long groups = OpArgs.ceilDiv(n, groupSize);
         forRange(groups, Math.max(1, 16 * READ_BLOCK / groupSize), 1, touched(s, y), (gFrom, gTo) -> {
@@ -119,6 +127,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void indexerScore(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
         OpArgs.indexerScore(caps, q, w, keys, kScale, s);
+        indexerScores(q, w, keys, kScale, s);
+    }
+
+    private static void indexerScores(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
         int heads = (int) q.rows();
         int d = q.cols();
         float[][] qs = queries(q, 0, heads, keys.type(), false);
@@ -155,6 +167,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void softmax(Tensor s, float scale, Tensor p) {
         OpArgs.softmax(caps, s, scale, p);
+        softmaxInto(s, scale, p);
+    }
+
+    private static void softmaxInto(Tensor s, float scale, Tensor p) {
         int n = s.cols();
         // Pass 1: the largest scale*s_i is scale*max(s) or scale*min(s) by scale's sign. Products of two f32
         // are exact in double, so scale*s_i - shift cannot overflow, even for scores like 1e30 * 1e10.
@@ -206,11 +222,15 @@ final class SimdRelevancyOps implements RelevancyOps {
     public void bm25Score(Indices query, Bm25Index index, Bm25Params params, Tensor s) {
         OpArgs.bm25Score(caps, query, index, params, s);
         double[] scores = SimdBm25Scorer.score(query, index, params);
-        float[] out = new float[scores.length];
+        storeRow(s, 0, 0, toFloats(scores), 0, scores.length);
+    }
+
+    private static float[] toFloats(double[] x) {
+        float[] out = new float[x.length];
         for (int i = 0; i < out.length; i++) {
-            out[i] = (float) scores[i];
+            out[i] = (float) x[i];
         }
-        storeRow(s, 0, 0, out, 0, out.length);
+        return out;
     }
 
     // ---- dot and cosine ----

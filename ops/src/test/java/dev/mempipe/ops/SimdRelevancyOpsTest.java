@@ -108,6 +108,42 @@ class SimdRelevancyOpsTest {
     }
 
     @Test
+    void should_decode_half_precision_subnormals_and_specials_exactly() {
+        // d = 70: full vector blocks at 256 and 512 bits plus a scalar tail; specials land in both parts
+        int d = 70;
+        float[] specials = {0x1p-24f, -0x1p-24f, 0x1.ff8p-15f, 6.1035156e-5f, 65504f, -65504f, 0f, -0f, 1e-3f,
+            0x1p-133f, 1.0e30f, -1.5e-38f};
+        for (ElementType type : new ElementType[] {ElementType.F16, ElementType.BF16}) {
+            Tensor q = random(ElementType.F32, 3, d, false);
+            Tensor m = Tensor.allocate(arena, type, 4, d);
+            for (int r = 0; r < 4; r++) {
+                for (int i = 0; i < d; i++) {
+                    float v = specials[(i * 7 + r) % specials.length];
+                    m.set(r, i, type == ElementType.F16 && Math.abs(v) > 65504f ? 1f : v);
+                }
+            }
+            Tensor s = output(ElementType.F32, 3, 4);
+            ops.dot(q, m, s);
+            checkDot(q, m, s, type + " specials");
+
+            m.set(1, 5, Float.POSITIVE_INFINITY);
+            m.set(2, 66, Float.NEGATIVE_INFINITY);
+            m.set(3, 33, Float.NaN);
+            for (int j = 0; j < 3; j++) {
+                q.set(j, 5, 1f);
+                q.set(j, 66, 1f);
+            }
+            ops.dot(q, m, s);
+            for (int j = 0; j < 3; j++) {
+                assertEquals(Float.POSITIVE_INFINITY, s.get(j, 1), type + " +inf key, query " + j);
+                assertEquals(Float.NEGATIVE_INFINITY, s.get(j, 2), type + " -inf key, query " + j);
+                assertTrue(Float.isNaN(s.get(j, 3)), type + " NaN key, query " + j);
+                assertTrue(Float.isFinite(s.get(j, 0)), type + " finite row, query " + j);
+            }
+        }
+    }
+
+    @Test
     void should_run_large_scans_on_memory_confined_to_the_caller() {
         try (Arena confined = Arena.ofConfined()) {
             // 2 queries of d=128: a 8K-row grain, so 17_000 rows would split; softmax splits from 128K scores

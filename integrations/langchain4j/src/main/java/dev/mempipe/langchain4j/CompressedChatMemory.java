@@ -48,9 +48,9 @@ import java.util.Objects;
  * {@link #set}, which is {@code clear()} then {@code add}.
  *
  * <h2>Thread-safety</h2>
- * Thread-safe: every method synchronizes on this memory. Embedding runs inside the lock (the evicted messages on
- * {@link #add}, the query on {@link #messages()}, once per newest user message), so a slow model delays other
- * callers of the same memory, not other memories.
+ * Thread-safe: every method synchronizes on this memory, and an add or set of several messages is atomic.
+ * Embedding runs inside the lock (the evicted messages on {@code add}, the query on {@link #messages()}, once per
+ * newest user message), so a slow model delays other callers of the same memory, not other memories.
  */
 public final class CompressedChatMemory implements ChatMemory {
     /** Archive capacity when the builder is not told otherwise: older messages than these are forgotten. */
@@ -121,6 +121,18 @@ public final class CompressedChatMemory implements ChatMemory {
         recallStale = true;
     }
 
+    /** As the interface's default, one message at a time, but atomically. */
+    @Override
+    public synchronized void add(Iterable<ChatMessage> messages) {
+        ChatMemory.super.add(messages);
+    }
+
+    /** As the interface's default ({@link #clear()}, then add each), but atomically. */
+    @Override
+    public synchronized void set(Iterable<ChatMessage> messages) {
+        ChatMemory.super.set(messages);
+    }
+
     @Override
     public synchronized List<ChatMessage> messages() {
         List<ChatMessage> out = new ArrayList<>(1 + recall.maxMessages() + window.size());
@@ -188,7 +200,9 @@ public final class CompressedChatMemory implements ChatMemory {
                 evict(evicted, evictedTokens);
             }
         }
-        archive.archive(evicted, evictedTokens);
+        if (recallTokens > 0) { // with recall off, embedding the evicted messages would be wasted work
+            archive.archive(evicted, evictedTokens);
+        }
     }
 
     private void evict(List<ChatMessage> evicted, List<Integer> evictedTokens) {
@@ -205,7 +219,7 @@ public final class CompressedChatMemory implements ChatMemory {
         recalled = List.of();
         recallStale = false;
         UserMessage query = newestUserMessage();
-        if (query == null || archive.size() == 0) {
+        if (query == null || recallTokens == 0 || archive.size() == 0) {
             return recalled;
         }
         float[] q = embedding(query);
@@ -288,7 +302,8 @@ public final class CompressedChatMemory implements ChatMemory {
 
         /**
          * The part of {@code maxTokens} reserved for recalled messages, in {@code [0, maxTokens)}; default a
-         * quarter of it. 0 turns recall off (the memory is then a plain token window).
+         * quarter of it. 0 turns recall off: the memory is then a plain token window, and evicted messages are
+         * dropped without being embedded.
          */
         public Builder recallTokens(int recallTokens) {
             if (recallTokens < 0) {

@@ -7,12 +7,19 @@ import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.rag.content.Content;
 import dev.langchain4j.rag.content.ContentMetadata;
 import dev.langchain4j.rag.query.Query;
-import dev.langchain4j.store.embedding.inmemory.InMemoryEmbeddingStore;
+import dev.langchain4j.store.embedding.CosineSimilarity;
+import dev.langchain4j.store.embedding.EmbeddingMatch;
+import dev.langchain4j.store.embedding.EmbeddingSearchRequest;
+import dev.langchain4j.store.embedding.EmbeddingSearchResult;
+import dev.langchain4j.store.embedding.EmbeddingStore;
+import dev.langchain4j.store.embedding.RelevanceScore;
 import dev.mempipe.langchain4j.rag.MiniLm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 import static dev.langchain4j.store.embedding.filter.MetadataFilterBuilder.metadataKey;
@@ -71,7 +78,7 @@ class DenseRetrieverTest {
 
     @Test
     void should_work_over_any_embedding_store() {
-        InMemoryEmbeddingStore<TextSegment> other = new InMemoryEmbeddingStore<>();
+        ListStore other = new ListStore();
         other.addAll(MODEL.embedAll(SEGMENTS).content(), SEGMENTS);
         List<Content> found = DenseRetriever.builder(other, MODEL).maxResults(1).build()
                 .retrieve(Query.from("share prices dropped"));
@@ -85,5 +92,53 @@ class DenseRetrieverTest {
         assertThatThrownBy(() -> DenseRetriever.builder(store, MODEL).minScore(1.5))
                 .hasMessage("minScore must be in [0, 1], got 1.5");
         assertThatThrownBy(() -> DenseRetriever.builder(null, MODEL)).hasMessage("store");
+    }
+
+    /** The smallest other {@link EmbeddingStore}: a list scanned by cosine; it knows nothing of mempipe. */
+    private static final class ListStore implements EmbeddingStore<TextSegment> {
+        private final List<EmbeddingMatch<TextSegment>> entries = new ArrayList<>();
+
+        @Override
+        public List<String> addAll(List<Embedding> embeddings, List<TextSegment> segments) {
+            List<String> added = new ArrayList<>();
+            for (int i = 0; i < embeddings.size(); i++) {
+                String id = "e" + entries.size();
+                entries.add(new EmbeddingMatch<>(0.0, id, embeddings.get(i), segments.get(i)));
+                added.add(id);
+            }
+            return added;
+        }
+
+        @Override
+        public EmbeddingSearchResult<TextSegment> search(EmbeddingSearchRequest request) {
+            return new EmbeddingSearchResult<>(entries.stream()
+                    .map(e -> new EmbeddingMatch<>(RelevanceScore.fromCosineSimilarity(
+                            CosineSimilarity.between(e.embedding(), request.queryEmbedding())),
+                            e.embeddingId(), e.embedding(), e.embedded()))
+                    .filter(m -> m.score() >= request.minScore())
+                    .sorted(Comparator.comparingDouble(m -> -m.score()))
+                    .limit(request.maxResults())
+                    .toList());
+        }
+
+        @Override
+        public String add(Embedding embedding) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void add(String id, Embedding embedding) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String add(Embedding embedding, TextSegment segment) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<String> addAll(List<Embedding> embeddings) {
+            throw new UnsupportedOperationException();
+        }
     }
 }
