@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * BM25 over the inverted index: each distinct query term walks its postings once and adds its term score to
  * the documents it occurs in, so the cost is the query's postings, not {@code N * q}. Arithmetic is in double
- * (SPEC "Choices": BM25 arithmetic is in double); a document's terms are added in ascending term id order.
+ * (SPEC "Choices": BM25 arithmetic is in double); a document's terms are added in the order the query first
+ * names them, the scalar oracle's order, so the two agree to the bit.
  */
 final class SimdBm25Scorer {
     private SimdBm25Scorer() {
@@ -44,13 +45,20 @@ final class SimdBm25Scorer {
         return scores;
     }
 
-    /** The distinct values of {@code ids}, ascending (a repeated query term counts once). */
+    /** The distinct values of {@code ids} in order of first appearance (a repeated query term counts once). */
     private static int[] distinct(int[] ids) {
-        Arrays.sort(ids);
+        int[] sorted = ids.clone();
+        Arrays.sort(sorted);
+        boolean[] taken = new boolean[sorted.length];
         int n = 0;
-        for (int i = 0; i < ids.length; i++) {
-            if (i == 0 || ids[i] != ids[i - 1]) {
-                ids[n++] = ids[i];
+        for (int id : ids) {
+            int at = Arrays.binarySearch(sorted, id);
+            while (at > 0 && sorted[at - 1] == id) {
+                at--; // the first of equal ids marks the id as taken
+            }
+            if (!taken[at]) {
+                taken[at] = true;
+                ids[n++] = id;
             }
         }
         return Arrays.copyOf(ids, n);

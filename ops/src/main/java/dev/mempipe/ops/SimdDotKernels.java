@@ -23,25 +23,31 @@ import jdk.incubator.vector.VectorSpecies;
  * FLOPs.
  *
  * <ul>
- *   <li>Single query: four rows per iteration, one accumulator each, sharing every query vector load.</li>
- *   <li>Several queries: one row against four queries per iteration, so a row is decoded once per four
- *       queries and re-read from L1, never from memory.</li>
+ *   <li>Single query: four rows per iteration, one accumulator each, sharing every query vector load; the four
+ *       rows come from the four quarters of a block ({@link #scan}), so the hardware prefetcher runs four
+ *       streams. Cosine adds the same four rows' norms right after, from L1.</li>
+ *   <li>Several queries: one row against four queries per iteration (two accumulators each), so a row is
+ *       decoded once per four queries and re-read from L1, never from memory.</li>
  *   <li>2-byte keys (BF16, F16, I16) are loaded as int lanes holding an (even, odd) element pair and split
  *       with a shift and a mask: one full-width load and no cross-lane widening. The query is permuted to
  *       match once ({@link #layout}); the sum's terms are the same, in another order.</li>
  *   <li>F16 has no conversion op in the Vector API: {@code bits << 13} viewed as f32 times 2^112 is the
  *       exact value for normal and subnormal halves; infinities and NaNs get the all-ones exponent back
- *       with a masked OR (the SSE2 "half to float" of F16C-less x86).</li>
+ *       with a masked OR (the SSE2 "half to float" of F16C-less x86). That decode is many IR nodes, so F16
+ *       kernels take one row at a time (see {@link #f16Dot}).</li>
  *   <li>I8 keys widen 8 bytes to one float vector (B2F); integer keys sum {@code q_i * code_i} and
  *       multiply by the row scale once, while scalar tails decode {@code code * scale} like the reference,
  *       which keeps tiny widths inside the tolerance.</li>
  *   <li>Integer-by-integer products are exact: I8 x I8 codes in f32 lanes are exact while each lane sums at
  *       most 1024 products ({@code 1024 * 2^14 = 2^24}), then the lanes are summed as ints; the other pairs
  *       multiply in int lanes (at most {@code 2^30}) and add into long lanes.</li>
+ *   <li>Small helpers that take or return vectors stay under C2's 35-byte inlining limit: one that is not
+ *       inlined boxes its vectors and costs ten times over.</li>
  * </ul>
  *
- * <p>Accumulation is f32 with one accumulator per (row, query): at most {@code d / LANES + log2(LANES)}
- * roundings per result, inside the contract's {@code 2 d 2^-24} bound. Stateless and thread-safe.
+ * <p>Accumulation is f32 with one or two accumulators per (row, query): at most about
+ * {@code d / LANES + log2(LANES) + 2} roundings per result, inside the contract's {@code 2 d 2^-24} bound.
+ * Stateless and thread-safe.
  */
 final class SimdDotKernels {
     static final VectorSpecies<Float> F = SimdRows.F;
@@ -124,9 +130,12 @@ final class SimdDotKernels {
         // keys gained half again their speed, f32 a fifth).
         int h = count / 4;
         long gap = h * stride;
-        if (m == 1 && norms == null) {
+        if (m == 1) {
             for (int r = 0; r < h; r++) {
                 rows4(type, qs[0], d, seg, off + r * stride, gap, scales, scaleRow + r, out, r, h);
+                if (norms != null) { // the same four rows, from L1
+                    norms4(type, d, seg, off + r * stride, gap, scales, scaleRow + r, norms, r, h);
+                }
             }
         } else {
             for (int r = 0; r < h; r++) {
@@ -180,6 +189,22 @@ final class SimdDotKernels {
             }
             case I16 -> i16Rows4(q, d, seg, off, gap, scales, scaleRow, out, o, og);
             case I8 -> i8Rows4(q, d, seg, off, gap, scales, scaleRow, out, o, og);
+        }
+    }
+
+    /** Squared L2 norms of rows {@code off + k * gap} (decoded, with the scale) into {@code norms[o + k * og]}. */
+    private static void norms4(ElementType type, int d, MemorySegment seg, long off, long gap, MemorySegment scales,
+                               long scaleRow, float[] norms, int o, int og) {
+        switch (type) {
+            case F32 -> f32Norms4(d, seg, off, gap, norms, o, og);
+            case BF16 -> bf16Norms4(d, seg, off, gap, norms, o, og);
+            case F16 -> {
+                for (int k = 0; k < 4; k++) {
+                    norms[o + k * og] = f16Norm(d, seg, off + k * gap);
+                }
+            }
+            case I16 -> i16Norms4(d, seg, off, gap, scales, scaleRow, norms, o, og);
+            case I8 -> i8Norms4(d, seg, off, gap, scales, scaleRow, norms, o, og);
         }
     }
 
@@ -242,6 +267,47 @@ final class SimdDotKernels {
         out[o + og] = s1;
         out[o + 2 * og] = s2;
         out[o + 3 * og] = s3;
+    }
+
+    private static void f32Norms4(int d, MemorySegment seg, long off, long gap, float[] norms, int o, int og) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            long b = 4L * i;
+            FloatVector k0 = FloatVector.fromMemorySegment(F, seg, off + b, LE);
+            FloatVector k1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE);
+            FloatVector k2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE);
+            FloatVector k3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE);
+            a0 = k0.fma(k0, a0);
+            a1 = k1.fma(k1, a1);
+            a2 = k2.fma(k2, a2);
+            a3 = k3.fma(k3, a3);
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            long b = 4L * i;
+            float k0 = seg.get(F32, off + b);
+            float k1 = seg.get(F32, o1 + b);
+            float k2 = seg.get(F32, o2 + b);
+            float k3 = seg.get(F32, o3 + b);
+            s0 = Math.fma(k0, k0, s0);
+            s1 = Math.fma(k1, k1, s1);
+            s2 = Math.fma(k2, k2, s2);
+            s3 = Math.fma(k3, k3, s3);
+        }
+        norms[o] = s0;
+        norms[o + og] = s1;
+        norms[o + 2 * og] = s2;
+        norms[o + 3 * og] = s3;
     }
 
     private static float f32Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {
@@ -370,6 +436,51 @@ final class SimdDotKernels {
         out[o + 3 * og] = s3;
     }
 
+    private static void bf16Norms4(int d, MemorySegment seg, long off, long gap, float[] norms, int o, int og) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            a0 = squares(bf16Even(v0), bf16Odd(v0), a0);
+            a1 = squares(bf16Even(v1), bf16Odd(v1), a1);
+            a2 = squares(bf16Even(v2), bf16Odd(v2), a2);
+            a3 = squares(bf16Even(v3), bf16Odd(v3), a3);
+        }
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k0 = bf16At(seg, off, i);
+            float k1 = bf16At(seg, o1, i);
+            float k2 = bf16At(seg, o2, i);
+            float k3 = bf16At(seg, o3, i);
+            s0 = Math.fma(k0, k0, s0);
+            s1 = Math.fma(k1, k1, s1);
+            s2 = Math.fma(k2, k2, s2);
+            s3 = Math.fma(k3, k3, s3);
+        }
+        norms[o] = s0;
+        norms[o + og] = s1;
+        norms[o + 2 * og] = s2;
+        norms[o + 3 * og] = s3;
+    }
+
+    /** {@code acc + e*e + o*o}. */
+    private static FloatVector squares(FloatVector e, FloatVector o, FloatVector acc) {
+        return o.fma(o, e.fma(e, acc));
+    }
+
     private static float bf16Row(float[] q, int d, MemorySegment seg, long off, float[] norms, int o) {
         FloatVector acc = FloatVector.zero(F);
         FloatVector nacc = acc;
@@ -491,6 +602,26 @@ final class SimdDotKernels {
         float s = even.add(odd).reduceLanes(ADD_OP);
         for (int i = end; i < d; i++) {
             s = Math.fma(q[i], f16At(seg, off, i), s);
+        }
+        return s;
+    }
+
+    /** One row's squared norm; one row per call for the same reason as {@link #f16Dot}. */
+    private static float f16Norm(int d, MemorySegment seg, long off) {
+        FloatVector even = FloatVector.zero(F);
+        FloatVector odd = even;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, off + 2L * i, LE);
+            FloatVector e = f16Even(v);
+            FloatVector od = f16Odd(v);
+            even = e.fma(e, even);
+            odd = od.fma(od, odd);
+        }
+        float s = even.add(odd).reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
+            float k = f16At(seg, off, i);
+            s = Math.fma(k, k, s);
         }
         return s;
     }
@@ -620,6 +751,51 @@ final class SimdDotKernels {
         out[o + 3 * og] = s3;
     }
 
+    private static void i16Norms4(int d, MemorySegment seg, long off, long gap, MemorySegment scales,
+                                  long scaleRow, float[] norms, int o, int og) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            a0 = squares(i16Even(v0), i16Odd(v0), a0);
+            a1 = squares(i16Even(v1), i16Odd(v1), a1);
+            a2 = squares(i16Even(v2), i16Odd(v2), a2);
+            a3 = squares(i16Even(v3), i16Odd(v3), a3);
+        }
+        float c0 = scales.get(F32, scaleRow * Float.BYTES);
+        float c1 = scales.get(F32, (scaleRow + og) * Float.BYTES);
+        float c2 = scales.get(F32, (scaleRow + 2L * og) * Float.BYTES);
+        float c3 = scales.get(F32, (scaleRow + 3L * og) * Float.BYTES);
+        float s0 = a0.reduceLanes(ADD_OP) * c0 * c0;
+        float s1 = a1.reduceLanes(ADD_OP) * c1 * c1;
+        float s2 = a2.reduceLanes(ADD_OP) * c2 * c2;
+        float s3 = a3.reduceLanes(ADD_OP) * c3 * c3;
+        for (int i = end; i < d; i++) {
+            float k0 = i16At(seg, off, i, c0);
+            float k1 = i16At(seg, o1, i, c1);
+            float k2 = i16At(seg, o2, i, c2);
+            float k3 = i16At(seg, o3, i, c3);
+            s0 = Math.fma(k0, k0, s0);
+            s1 = Math.fma(k1, k1, s1);
+            s2 = Math.fma(k2, k2, s2);
+            s3 = Math.fma(k3, k3, s3);
+        }
+        norms[o] = s0;
+        norms[o + og] = s1;
+        norms[o + 2 * og] = s2;
+        norms[o + 3 * og] = s3;
+    }
+
     private static float i16Row(float[] q, int d, MemorySegment seg, long off, float scale, float[] norms, int o) {
         FloatVector acc = FloatVector.zero(F);
         FloatVector nacc = acc;
@@ -737,6 +913,50 @@ final class SimdDotKernels {
         out[o + og] = s1;
         out[o + 2 * og] = s2;
         out[o + 3 * og] = s3;
+    }
+
+    private static void i8Norms4(int d, MemorySegment seg, long off, long gap, MemorySegment scales,
+                                 long scaleRow, float[] norms, int o, int og) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int end = i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector k0 = i8Load(seg, off + i);
+            FloatVector k1 = i8Load(seg, o1 + i);
+            FloatVector k2 = i8Load(seg, o2 + i);
+            FloatVector k3 = i8Load(seg, o3 + i);
+            a0 = k0.fma(k0, a0);
+            a1 = k1.fma(k1, a1);
+            a2 = k2.fma(k2, a2);
+            a3 = k3.fma(k3, a3);
+        }
+        float c0 = scales.get(F32, scaleRow * Float.BYTES);
+        float c1 = scales.get(F32, (scaleRow + og) * Float.BYTES);
+        float c2 = scales.get(F32, (scaleRow + 2L * og) * Float.BYTES);
+        float c3 = scales.get(F32, (scaleRow + 3L * og) * Float.BYTES);
+        float s0 = a0.reduceLanes(ADD_OP) * c0 * c0;
+        float s1 = a1.reduceLanes(ADD_OP) * c1 * c1;
+        float s2 = a2.reduceLanes(ADD_OP) * c2 * c2;
+        float s3 = a3.reduceLanes(ADD_OP) * c3 * c3;
+        for (int i = end; i < d; i++) {
+            float k0 = i8At(seg, off, i, c0);
+            float k1 = i8At(seg, o1, i, c1);
+            float k2 = i8At(seg, o2, i, c2);
+            float k3 = i8At(seg, o3, i, c3);
+            s0 = Math.fma(k0, k0, s0);
+            s1 = Math.fma(k1, k1, s1);
+            s2 = Math.fma(k2, k2, s2);
+            s3 = Math.fma(k3, k3, s3);
+        }
+        norms[o] = s0;
+        norms[o + og] = s1;
+        norms[o + 2 * og] = s2;
+        norms[o + 3 * og] = s3;
     }
 
     private static float i8Row(float[] q, int d, MemorySegment seg, long off, float scale, float[] norms, int o) {

@@ -9,6 +9,7 @@ import org.apache.lucene.util.Bits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,7 +26,7 @@ final class ExactScan {
     private static final int SCORE_BUDGET = 1 << 22;
     /** Rows per block at least, so that a large batch still gives the op's threads enough rows to split. */
     private static final int MIN_BLOCK_ROWS = 4096;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ExactScan() {
     }

@@ -30,7 +30,9 @@ import java.util.List;
  * switches to its ACORN-style filtered searcher that explores through accepted neighbours). As in Lucene's own
  * {@code KnnFloatVectorQuery}, a filtered search may visit at most as many nodes as the filter accepts, which is
  * what an exact scan of the accepted rows would cost; when it would visit more it stops and {@link #search} returns
- * null, and the store answers exactly instead. A restrictive filter therefore costs at most one scan, never a miss.
+ * null, and the store answers exactly instead. The same happens when the walk returns fewer hits than
+ * {@code min(k, accepted)}: it got stuck among rejected nodes. A restrictive filter therefore costs at most about one
+ * scan and never returns fewer matches than exist.
  *
  * <p>Thread-safety: methods are {@code synchronized}; Lucene's on-heap graph keeps a neighbour cursor inside the
  * graph, so two searches must not walk it at once. The store calls it under its read lock (rows cannot change).
@@ -66,16 +68,20 @@ final class GraphIndex {
                 return List.of();
             }
             int visitLimit = accept == null ? Integer.MAX_VALUE : accepted;
-            TopKnnCollector collector = new TopKnnCollector(Math.max(k, settings.searchBeamWidth()), visitLimit,
+            int wanted = Math.min(k, accepted); // the collector sizes its queue by k: never beyond what exists
+            TopKnnCollector collector = new TopKnnCollector(Math.max(wanted, settings.searchBeamWidth()), visitLimit,
                     new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
             HnswGraphSearcher.search(new QueryScorer(unitQuery), collector, builder.getGraph(), accept,
                     accept == null ? nodes : Math.min(accepted, nodes));
-            if (collector.earlyTerminated()) {
+            ScoreDoc[] found = collector.topDocs().scoreDocs;
+            if (collector.earlyTerminated() || found.length < wanted) {
+                // too costly, or the walk got stuck among rejected nodes (a restrictive filter can leave the
+                // accepted rows in pieces the walk cannot reach): fewer hits than exist is never an answer
                 exactFallbacks++;
                 return null;
             }
             graphSearches++;
-            return best(collector.topDocs().scoreDocs, unitQuery, k);
+            return best(found, unitQuery, k);
         } catch (IOException e) {
             throw new UncheckedIOException("HNSW search over the on-heap graph failed", e); // never: no disk
         }

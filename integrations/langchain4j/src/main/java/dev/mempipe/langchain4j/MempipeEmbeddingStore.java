@@ -333,8 +333,9 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     /**
      * Answers many requests exactly in one pass over the rows (each row is read once per 64 requests): for multi-query
      * RAG, re-ranking, or evaluating a batch. Each request keeps its own {@code maxResults}, {@code minScore} and
-     * filter; the results are in the order of the requests and equal what {@link #search} returns on an exact store.
-     * Always exact, also on an approximate store.
+     * filter; the results are in the order of the requests and hold what {@link #search} returns on an exact store
+     * (a score may differ in its last f32 bit: the batched kernel adds the products in another order). Always exact,
+     * also on an approximate store.
      */
     public List<EmbeddingSearchResult<TextSegment>> searchAll(List<EmbeddingSearchRequest> requests) {
         Objects.requireNonNull(requests, "requests");

@@ -8,6 +8,7 @@ import dev.mempipe.spi.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The store's vectors, off-heap: {@code [capacity, d]} of the storage type (with one f32 scale per row for I8 and
@@ -22,9 +23,12 @@ import java.lang.foreign.ValueLayout;
  * closes the old arena, so no reader may be inside it).
  */
 final class StoredRows implements AutoCloseable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    // tensors are little-endian whatever the platform (the spi's rule, and the store file's)
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int FIRST_CAPACITY = 64;
+    /** Rows encoded per {@code convert} call: bounds the f32 staging memory of a large add to 4096 rows. */
+    private static final int ENCODE_CHUNK_ROWS = 4096;
     /** Java arrays and the id table index rows with int; stay clear of the array size limit. */
     static final int MAX_ROWS = Integer.MAX_VALUE - 16;
 
@@ -79,13 +83,17 @@ final class StoredRows implements AutoCloseable {
             return;
         }
         reserve(rows + raw.length);
-        Tensor target = vectors.rowSlice(rows, rows + raw.length);
-        try (Arena scratch = Arena.ofShared()) {
-            Tensor source = Tensor.allocate(scratch, ElementType.F32, raw.length, dimension);
-            for (int r = 0; r < raw.length; r++) {
-                MemorySegment.copy(raw[r], 0, source.data(), F32, source.offset(r, 0), dimension);
+        try (Arena scratch = Arena.ofShared()) { // shared: the backend may convert from its pool threads
+            Tensor staging = Tensor.allocate(scratch, ElementType.F32, Math.min(raw.length, ENCODE_CHUNK_ROWS),
+                    dimension);
+            for (int from = 0; from < raw.length; from += ENCODE_CHUNK_ROWS) {
+                int count = Math.min(ENCODE_CHUNK_ROWS, raw.length - from);
+                Tensor source = staging.rowSlice(0, count);
+                for (int r = 0; r < count; r++) {
+                    MemorySegment.copy(raw[from + r], 0, source.data(), F32, source.offset(r, 0), dimension);
+                }
+                backend.prepare().convert(source, vectors.rowSlice(rows + from, rows + from + count));
             }
-            backend.prepare().convert(source, target);
         }
         float[] decoded = new float[dimension];
         for (int r = rows; r < rows + raw.length; r++) {

@@ -100,6 +100,19 @@ class StoreSearchTest {
         }
     }
 
+    @Test
+    void should_accept_any_max_results_on_both_searches() {
+        for (var builder : List.of(MempipeEmbeddingStore.builder(),
+                MempipeEmbeddingStore.builder().approximate(dev.mempipe.core.memory.HnswSettings.DEFAULT))) {
+            try (MempipeEmbeddingStore store = builder.build()) {
+                store.addAll(SyntheticEmbeddings.clustered(3, 300, 8, 4));
+                assertThat(search(store, e(1, 2, 3, 4, 5, 6, 7, 8), Integer.MAX_VALUE, 0, null)).hasSize(300);
+                assertThat(search(store, e(1, 2, 3, 4, 5, 6, 7, 8), Integer.MAX_VALUE, 0,
+                        Filter.not(metadataKey("k").isEqualTo(1)))).hasSize(300);
+            }
+        }
+    }
+
     /** Awkward sizes around the growth doublings and the scan's blocks, on dimensions that leave vector tails. */
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 129, 1025, 4097})
