@@ -48,7 +48,7 @@ final class ExactScan {
         if (n == 0 || m == 0) {
             return best;
         }
-        int block = (int) Math.min(n, Math.max(MIN_BLOCK_ROWS, SCORE_BUDGET / m));
+        int block = Math.min(n, Math.max(MIN_BLOCK_ROWS, SCORE_BUDGET / m));
         int maxK = 1;
         for (int kj : k) {
             maxK = Math.max(maxK, Math.min(kj, block));

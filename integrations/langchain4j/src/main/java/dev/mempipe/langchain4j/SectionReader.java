@@ -2,6 +2,7 @@ package dev.mempipe.langchain4j;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -105,7 +106,7 @@ final class SectionReader {
         }
         long fromBuffer = Math.min(buffer.remaining(), target.byteSize());
         for (long i = 0; i < fromBuffer; i++) {
-            target.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, buffer.get());
+            target.set(ValueLayout.JAVA_BYTE, i, buffer.get());
         }
         ByteBuffer direct = target.asSlice(fromBuffer).asByteBuffer();
         ByteBuffer view = direct.duplicate();

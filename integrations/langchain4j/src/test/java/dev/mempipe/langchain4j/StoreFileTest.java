@@ -19,6 +19,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -238,12 +239,12 @@ class StoreFileTest {
         byte[] good = Files.readAllBytes(smallFile());
         Path cut = dir.resolve("cut.mpes");
         for (int length = 0; length < good.length; length++) {
-            Files.write(cut, java.util.Arrays.copyOf(good, length));
+            Files.write(cut, Arrays.copyOf(good, length));
             int n = length;
             assertThatThrownBy(() -> MempipeEmbeddingStore.load(cut)).as("first %d bytes", n)
                     .isInstanceOf(StoreFormatException.class);
         }
-        byte[] longer = java.util.Arrays.copyOf(good, good.length + 3);
+        byte[] longer = Arrays.copyOf(good, good.length + 3);
         Files.write(cut, longer);
         assertThatThrownBy(() -> MempipeEmbeddingStore.load(cut)).isInstanceOf(StoreFormatException.class)
                 .hasMessageContaining("3 bytes follow the last section");
