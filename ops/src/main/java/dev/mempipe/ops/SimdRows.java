@@ -111,12 +111,31 @@ final class SimdRows {
                 }
             }
             case BF16 -> {
-                for (int i = 0; i < d; i++) {
+                int i = 0;
+                if (S_HALF.length() == LANES) {
+                    for (int bound = d - LANES + 1; i < bound; i += LANES) {
+                        bf16Narrow(FloatVector.fromArray(F, src, i)).intoMemorySegment(seg, base + 2L * i, LE);
+                    }
+                }
+                for (; i < d; i++) {
                     seg.set(I16, base + 2L * i, FloatFormats.floatToBf16(src[i]));
                 }
             }
             default -> throw new IllegalStateException("encode() writes float types only, got " + t.type());
         }
+    }
+
+    /**
+     * {@link FloatFormats#floatToBf16} on every lane: add {@code 0x7FFF} plus the lowest kept bit (round to
+     * nearest, ties to even) and keep the top 16 bits; NaN lanes keep their top bits with the quiet bit set.
+     */
+    private static ShortVector bf16Narrow(FloatVector v) {
+        IntVector bits = v.reinterpretAsInts();
+        IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
+                .lanewise(VectorOperators.LSHR, 16);
+        IntVector quietNaN = bits.lanewise(VectorOperators.LSHR, 16).or(0x40);
+        IntVector top = rounded.blend(quietNaN, v.test(VectorOperators.IS_NAN).cast(I));
+        return (ShortVector) top.convertShape(VectorOperators.I2S, S_HALF, 0);
     }
 
     /** Stores one f32 value into element {@code (row, col)} of a float-typed output tensor. */
