@@ -15,9 +15,9 @@ import java.util.Objects;
  * <p>Two searches, both returning {@link Hits} of ids and cosine scores, best first:
  * <ul>
  *   <li>{@link #search}: exact; {@code cosine} over every row, then {@code topK} (ties: lower id first).</li>
- *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswSettings}); the graph is built on the first
- *       approximate search and extended with the rows appended since at each later one. Its recall against
- *       the exact search is what the tests measure.</li>
+ *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}); the graph is built
+ *       on the first approximate search and extended with the rows appended since at each later one. Its
+ *       recall against the exact search is what the tests measure.</li>
  * </ul>
  *
  * <p>Thread-safety: single writer, many readers. {@link #append} writes rows, then publishes the new length
@@ -59,7 +59,7 @@ public final class EmbeddingMemory {
         this.normalized = storage.isQuantized()
                 ? Tensor.allocate(arena, ElementType.F32, Math.min(NORMALIZE_CHUNK_ROWS, capacity), dimension)
                 : null;
-        this.hnsw = new HnswIndex(vectors, Objects.requireNonNull(hnsw, "hnsw"));
+        this.hnsw = new HnswIndex(new TensorRows(vectors, this::length), Objects.requireNonNull(hnsw, "hnsw"));
     }
 
     /**
@@ -114,7 +114,8 @@ public final class EmbeddingMemory {
 
     /**
      * The k rows of highest cosine with {@code query} as the HNSW graph finds them (approximate: a true
-     * neighbour may be missed). Scores are the exact cosines of the rows returned.
+     * neighbour may be missed). Scores are the exact cosines of the rows returned. Should the graph walk reach fewer
+     * than {@code min(k, length)} rows, the answer is the exact {@link #search}'s.
      *
      * @param query {@code [1, d]}, any element type; need not be normalized
      */
@@ -132,7 +133,8 @@ public final class EmbeddingMemory {
                 unit[i] = (float) (unit[i] / norm);
             }
         }
-        return hnsw.search(unit, k, length);
+        Hits hits = hnsw.search(unit, k);
+        return hits != null ? hits : search(query, k);
     }
 
     /** The stored unit vectors {@code [length, d]}. */

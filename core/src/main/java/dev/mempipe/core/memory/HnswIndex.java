@@ -1,104 +1,165 @@
 package dev.mempipe.core.memory;
 
-import dev.mempipe.spi.ElementType;
-import dev.mempipe.spi.Tensor;
-import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TopKnnCollector;
-import org.apache.lucene.util.VectorUtil;
+import org.apache.lucene.search.knn.KnnSearchStrategy;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.hnsw.HnswGraphBuilder;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
 import org.apache.lucene.util.hnsw.RandomVectorScorerSupplier;
 import org.apache.lucene.util.hnsw.UpdateableRandomVectorScorer;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Objects;
 
 /**
- * A Lucene HNSW graph over the rows of an {@link EmbeddingMemory}, scored straight from the off-heap
- * vectors (F32 rows in place, other types decoded into a scratch array). Built on first use and extended with the rows appended
- * since at every search, so a memory that is never searched approximately pays nothing.
+ * A Lucene HNSW graph over {@link HnswVectors}, for approximate cosine search: {@link EmbeddingMemory}'s
+ * {@code searchApproximate} and the LangChain4j store's approximate mode. The graph is scored straight from where
+ * the vectors live (off-heap), with Lucene's DOT_PRODUCT similarity {@code (1 + cos) / 2}; hits carry the exact
+ * cosines of {@link HnswVectors#cosine}.
  *
- * <p>Thread-safety: all methods are {@code synchronized}. Lucene's {@code OnHeapHnswGraph} keeps a neighbour
- * cursor inside the graph, so even two searches must not run on it at once.
+ * <p>The graph is built lazily: the first search builds it, later searches first add the rows appended since, so
+ * vectors that are never searched approximately pay nothing. Rows a caller no longer wants (a store's removed
+ * entries) stay in the graph as routing nodes and are kept out of results by the search's accept bits; when rows
+ * are renumbered (a compaction), {@link #reset()} forgets the graph and the next search rebuilds it.
+ *
+ * <p>Filters are applied <em>during</em> the graph search: the accept bits go to Lucene's searcher, which collects
+ * only accepted nodes (and, below {@link #FILTERED_SEARCH_THRESHOLD}% accepted, switches to its ACORN-style
+ * filtered searcher that explores through accepted neighbours). As in Lucene's own {@code KnnFloatVectorQuery}, a
+ * filtered search may visit at most as many nodes as the filter accepts, which is what an exact scan of the
+ * accepted rows would cost; when it would visit more it stops and {@link #search} returns null, and the caller
+ * answers exactly instead. The same happens when the walk returns fewer hits than {@code min(k, accepted)}: it got
+ * stuck among rejected nodes (or, without a filter, the graph left rows unreachable). A restrictive filter
+ * therefore costs at most about one scan and never returns fewer matches than exist.
+ *
+ * <p>Thread-safety: methods are {@code synchronized}; Lucene's on-heap graph keeps a neighbour cursor inside the
+ * graph, so even two searches must not walk it at once.
  */
-final class HnswIndex {
-    private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
+public final class HnswIndex {
+    /** Accepted share (percent) below which Lucene's filtered searcher is used; Lucene's own default for queries. */
+    public static final int FILTERED_SEARCH_THRESHOLD = 60;
 
-    private final Tensor vectors; // the memory's whole buffer [capacity, d]
+    /** Best first: score descending, then the lower row (the order of the contract's {@code topK}). */
+    private static final Comparator<ScoreDoc> BEST_FIRST =
+            Comparator.comparingDouble((ScoreDoc d) -> -d.score).thenComparingInt(d -> d.doc);
+
+    private final HnswVectors vectors;
     private final int dimension;
     private final HnswSettings settings;
     private HnswGraphBuilder builder;
-    private int nodes;             // rows in the graph
-    private int indexing;          // rows the graph is being extended to (the scorers' maxOrd)
+    private int nodes;    // rows in the graph
+    private int indexing; // rows the graph is being extended to (the scorers' maxOrd)
+    private long graphSearches;
+    private long exactFallbacks;
 
-    HnswIndex(Tensor vectors, HnswSettings settings) {
-        this.vectors = vectors;
-        this.dimension = vectors.cols();
-        this.settings = settings;
+    /** Searches answered through the graph, and searches that returned null for an exact scan instead. */
+    public record Counts(long graphSearches, long exactFallbacks) {
+    }
+
+    public HnswIndex(HnswVectors vectors, HnswSettings settings) {
+        this.vectors = Objects.requireNonNull(vectors, "vectors");
+        this.dimension = vectors.dimension();
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** {@link #search(float[], int, Bits, int)} over every row. */
+    public Hits search(float[] unitQuery, int k) {
+        return search(unitQuery, k, null, 0);
     }
 
     /**
-     * The best {@code k} rows of {@code [0, published)} for a unit-length query, found through the graph.
-     * Scores are cosines: the dot product with the query divided by the stored row's norm.
+     * The best {@code min(k, accepted)} accepted rows for a unit-length query, found through the graph (extended
+     * first to {@link HnswVectors#rows()}), best first with exact cosines, ties by lower row; or null when the
+     * caller should scan the accepted rows exactly (see the class comment).
+     *
+     * @param unitQuery {@code d} floats of unit length
+     * @param k         {@code >= 1}
+     * @param accept    rows that may be returned (covering every row), or null for every row
+     * @param accepted  how many rows {@code accept} lets through; ignored when it is null
      */
-    synchronized Hits search(float[] unitQuery, int k, int published) {
+    public synchronized Hits search(float[] unitQuery, int k, Bits accept, int accepted) {
+        Objects.requireNonNull(unitQuery, "unitQuery");
+        if (unitQuery.length != dimension) {
+            throw new IllegalArgumentException("unitQuery has " + unitQuery.length + " elements, the vectors "
+                    + dimension);
+        }
+        MemoryArgs.k(k);
+        if (accept != null && accepted < 0) {
+            throw new IllegalArgumentException("accepted must be >= 0, got " + accepted);
+        }
         try {
-            extendTo(published);
-            if (nodes == 0) {
+            extendTo(vectors.rows());
+            if (accept != null && accept.length() < nodes) {
+                throw new IllegalArgumentException("accept covers " + accept.length() + " rows, the graph " + nodes);
+            }
+            int acceptedNodes = accept == null ? nodes : Math.min(accepted, nodes);
+            if (acceptedNodes == 0) {
                 return Hits.empty();
             }
-            KnnCollector collector = new TopKnnCollector(Math.max(k, settings.searchBeamWidth()), Integer.MAX_VALUE);
-            HnswGraphSearcher.search(new QueryScorer(unitQuery), collector, builder.getGraph(), null);
-            return best(collector.topDocs().scoreDocs, unitQuery, k);
+            int visitLimit = accept == null ? Integer.MAX_VALUE : accepted;
+            int wanted = Math.min(k, acceptedNodes); // the collector sizes its queue by k: never beyond what exists
+            TopKnnCollector collector = new TopKnnCollector(Math.max(wanted, settings.searchBeamWidth()), visitLimit,
+                    new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
+            HnswGraphSearcher.search(new QueryScorer(unitQuery), collector, builder.getGraph(), accept, acceptedNodes);
+            ScoreDoc[] found = collector.topDocs().scoreDocs;
+            if (collector.earlyTerminated() || found.length < wanted) {
+                // too costly, or the walk got stuck among rejected nodes (a restrictive filter can leave the
+                // accepted rows in pieces the walk cannot reach): fewer hits than exist is never an answer
+                exactFallbacks++;
+                return null;
+            }
+            graphSearches++;
+            return best(found, unitQuery, k);
         } catch (IOException e) {
-            throw new UncheckedIOException("HNSW search over on-heap graph failed", e); // never: nothing is read from disk
+            throw new UncheckedIOException("HNSW search over the on-heap graph failed", e); // never: no disk
         }
     }
 
-    /** Rows in the graph. */
-    synchronized int nodes() {
+    /** Forgets the graph (rows were renumbered); the next search rebuilds it. */
+    public synchronized void reset() {
+        builder = null;
+        nodes = 0;
+        indexing = 0;
+    }
+
+    /** Rows in the graph (0 until the first search). */
+    public synchronized int nodes() {
         return nodes;
     }
 
-    private void extendTo(int published) throws IOException {
-        if (published <= nodes) {
+    public synchronized Counts counts() {
+        return new Counts(graphSearches, exactFallbacks);
+    }
+
+    private void extendTo(int rows) throws IOException {
+        if (rows <= nodes) {
             return;
         }
-        indexing = published;
+        indexing = rows;
         if (builder == null) {
             builder = HnswGraphBuilder.create(new RowScorers(), settings.maxConn(), settings.beamWidth(),
                     settings.seed());
         }
-        while (nodes < published) {
+        while (nodes < rows) {
             builder.addGraphNode(nodes);
             nodes++; // per node: should an add fail, the graph and the count still agree
         }
     }
 
+    /** Rescores the graph's candidates as exact cosines and keeps the best {@code k}. */
     private Hits best(ScoreDoc[] found, float[] unitQuery, int k) {
-        float[] row = new float[dimension];
-        int count = Math.min(k, found.length);
-        // rescore exactly as cosines, then order as the contract's topK does: score descending, id ascending
+        float[] scratch = new float[dimension];
         ScoreDoc[] scored = new ScoreDoc[found.length];
         for (int i = 0; i < found.length; i++) {
-            int id = found[i].doc;
-            read(id, row);
-            float norm = (float) Math.sqrt(VectorUtil.dotProduct(row, row));
-            float dot = VectorUtil.dotProduct(unitQuery, row);
-            scored[i] = new ScoreDoc(id, norm == 0 ? 0 : dot / norm);
+            int row = found[i].doc;
+            scored[i] = new ScoreDoc(row, vectors.cosine(unitQuery, row, scratch) + 0.0f); // -0.0 ties +0.0
         }
-        Arrays.sort(scored, Comparator.comparingDouble((ScoreDoc d) -> -d.score).thenComparingInt(d -> d.doc));
+        Arrays.sort(scored, BEST_FIRST);
+        int count = Math.min(k, scored.length);
         int[] ids = new int[count];
         float[] scores = new float[count];
         for (int i = 0; i < count; i++) {
@@ -108,53 +169,15 @@ final class HnswIndex {
         return new Hits(ids, scores);
     }
 
-    /** Decodes row {@code row} into {@code into}. */
-    private void read(int row, float[] into) {
-        if (vectors.type() == ElementType.F32) {
-            MemorySegment.copy(vectors.data(), ValueLayout.JAVA_FLOAT_UNALIGNED,
-                    vectors.offset(row, 0), into, 0, dimension);
-        } else {
-            for (int c = 0; c < dimension; c++) {
-                into[c] = vectors.get(row, c);
-            }
-        }
-    }
-
-    /** Lucene's DOT_PRODUCT similarity for unit vectors: {@code (1 + dot) / 2}, never negative. */
-    private static float similarity(float dot) {
-        return Math.max((1 + dot) / 2, 0);
-    }
-
-    /**
-     * {@code <a, row>}. F32 rows are read in place (the graph build scores each row thousands of times, so a
-     * copy per score would dominate); other types are decoded into {@code scratch} first.
-     */
-    private float dot(float[] a, int row, float[] scratch) {
-        if (vectors.type() != ElementType.F32) {
-            read(row, scratch);
-            return VectorUtil.dotProduct(a, scratch);
-        }
-        MemorySegment data = vectors.data();
-        long at = vectors.offset(row, 0);
-        int i = 0;
-        FloatVector acc = FloatVector.zero(LANES);
-        for (int bound = LANES.loopBound(dimension); i < bound; i += LANES.length()) {
-            FloatVector x = FloatVector.fromArray(LANES, a, i);
-            FloatVector y = FloatVector.fromMemorySegment(LANES, data, at + (long) i * Float.BYTES,
-                    ByteOrder.LITTLE_ENDIAN);
-            acc = x.fma(y, acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < dimension; i++) {
-            sum += a[i] * data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, at + (long) i * Float.BYTES);
-        }
-        return sum;
+    /** Lucene's DOT_PRODUCT similarity of unit vectors, {@code (1 + cos) / 2}, never negative. */
+    private static float similarity(float cosine) {
+        return Math.max((1 + cosine) / 2, 0);
     }
 
     /** Scores of a query against the graph's rows. */
     private final class QueryScorer implements RandomVectorScorer {
         private final float[] query;
-        private final float[] row = new float[dimension];
+        private final float[] scratch = new float[dimension];
 
         QueryScorer(float[] query) {
             this.query = query;
@@ -162,7 +185,7 @@ final class HnswIndex {
 
         @Override
         public float score(int node) {
-            return similarity(dot(query, node, row));
+            return similarity(vectors.graphCosine(query, node, scratch));
         }
 
         @Override
@@ -186,16 +209,16 @@ final class HnswIndex {
 
     private final class RowScorer implements UpdateableRandomVectorScorer {
         private final float[] from = new float[dimension];
-        private final float[] other = new float[dimension];
+        private final float[] scratch = new float[dimension];
 
         @Override
         public void setScoringOrdinal(int node) {
-            read(node, from);
+            vectors.readUnit(node, from);
         }
 
         @Override
         public float score(int node) {
-            return similarity(dot(from, node, other));
+            return similarity(vectors.graphCosine(from, node, scratch));
         }
 
         @Override

@@ -1,8 +1,8 @@
 package dev.mempipe.core.memory;
 
 /**
- * Parameters of {@link EmbeddingMemory}'s approximate search (Lucene HNSW; see {@code HnswGraph} for the
- * algorithm).
+ * Parameters of an {@link HnswIndex} (Lucene HNSW; see {@code HnswGraph} for the algorithm): the approximate search
+ * of {@link EmbeddingMemory} and of the LangChain4j store.
  *
  * @param maxConn         M: neighbours per node on upper levels (2M on level 0), {@code >= 1}
  * @param beamWidth       candidates kept while inserting a node, {@code >= 1}

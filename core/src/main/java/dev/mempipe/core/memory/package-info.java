@@ -12,6 +12,9 @@
  *       {@link dev.mempipe.core.memory.SimpleTokenizer} for text.</li>
  *   <li>{@link dev.mempipe.core.memory.EmbeddingMemory}: normalized embeddings with exact scan or Lucene HNSW
  *       search.</li>
+ *   <li>{@link dev.mempipe.core.memory.HnswIndex}: the one Lucene HNSW graph, over any
+ *       {@link dev.mempipe.core.memory.HnswVectors} (the embedding memory's rows, the LangChain4j store's), with
+ *       filtered search and an exact-scan fallback.</li>
  *   <li>{@link dev.mempipe.core.memory.CompressedMemory}: HMT's bounded list of segment summaries with a soft
  *       read.</li>
  * </ul>

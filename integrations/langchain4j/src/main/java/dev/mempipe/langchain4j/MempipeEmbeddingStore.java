@@ -9,6 +9,8 @@ import dev.langchain4j.store.embedding.EmbeddingSearchResult;
 import dev.langchain4j.store.embedding.EmbeddingStore;
 import dev.langchain4j.store.embedding.RelevanceScore;
 import dev.langchain4j.store.embedding.filter.Filter;
+import dev.mempipe.core.memory.Hits;
+import dev.mempipe.core.memory.HnswIndex;
 import dev.mempipe.core.memory.HnswSettings;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Backends;
@@ -34,7 +36,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Search.</b> Exact by default: one {@code dot} scan of every row with the backend (the Vector API on the CPU),
  * cosines from the rows' stored inverse norms, the backend's {@code topK}. With {@link Builder#approximate} a Lucene
- * HNSW graph answers instead (see {@link GraphIndex} for how filters are applied during the graph walk and when it
+ * HNSW graph answers instead (see {@link HnswIndex} for how filters are applied during the graph walk and when it
  * falls back to the exact scan). Scores follow LangChain4j: {@code (cos + 1) / 2}; matches come best first, ties in
  * the order the entries were added; {@code minScore} is inclusive; a {@link Filter} is tested on the segment's
  * metadata, and an entry added without a segment is tested as empty metadata. {@link #searchAll} answers many
@@ -67,7 +69,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     private final Entries entries = new Entries();
     private int dimension;     // 0 until fixed
     private StoredRows rows;   // null until the dimension is fixed
-    private GraphIndex graph;  // null for an exact store, or until rows exist
+    private HnswIndex graph;   // null for an exact store, or until rows exist
     private boolean closed;
 
     private MempipeEmbeddingStore(Builder builder) {
@@ -175,7 +177,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             if (rows == null) {
                 dimension = d;
                 rows = new StoredRows(backend, storage, d);
-                graph = hnsw == null ? null : new GraphIndex(rows, hnsw);
+                graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
             }
             int before = rows.rows();
             rows.append(raw);
@@ -319,7 +321,8 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             if (accepted == 0) {
                 return new EmbeddingSearchResult<>(List.of());
             }
-            List<RowHit> hits = graph == null ? null : graph.search(unit, request.maxResults(), accept, accepted);
+            List<RowHit> hits = graph == null ? null : rowHits(graph.search(unit, request.maxResults(), accept,
+                    accepted));
             if (hits == null) {
                 hits = ExactScan.search(backend, rows, new float[][] {unit}, new int[] {request.maxResults()},
                         new Bits[] {accept}).getFirst();
@@ -374,6 +377,18 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         } finally {
             read.unlock();
         }
+    }
+
+    /** The graph's hits as row hits; null (answer exactly) stays null. */
+    private static List<RowHit> rowHits(Hits hits) {
+        if (hits == null) {
+            return null;
+        }
+        List<RowHit> out = new ArrayList<>(hits.size());
+        for (int rank = 0; rank < hits.size(); rank++) {
+            out.add(new RowHit(hits.id(rank), hits.score(rank)));
+        }
+        return out;
     }
 
     /** The rows a search may return: null for all rows, else the live rows the filter accepts. */
@@ -448,7 +463,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         dimension = contents.dimension();
         rows = contents.rows();
         entries.append(contents.ids(), contents.segments());
-        graph = hnsw == null ? null : new GraphIndex(rows, hnsw);
+        graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
     }
 
     // ---- state ----
@@ -486,7 +501,11 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     /** Searches answered through the graph and searches that fell back to the exact scan (approximate stores). */
     long[] graphCounters() {
-        return graph == null ? new long[2] : graph.counters();
+        if (graph == null) {
+            return new long[2];
+        }
+        HnswIndex.Counts counts = graph.counts();
+        return new long[] {counts.graphSearches(), counts.exactFallbacks()};
     }
 
     /** Releases the off-heap memory; any later call fails with {@link IllegalStateException}. Idempotent. */

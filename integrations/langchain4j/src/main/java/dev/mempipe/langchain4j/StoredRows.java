@@ -1,9 +1,11 @@
 package dev.mempipe.langchain4j;
 
+import dev.mempipe.core.memory.HnswVectors;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Tensor;
+import org.apache.lucene.util.VectorUtil;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,12 +19,13 @@ import java.nio.ByteOrder;
  *
  * <p>Vectors are kept as given, not normalized, so that an F32 store returns every embedding bit for bit; the
  * cosine is {@code dot(unit query, row) * inverseNorm(row)}, which lets a search use the backend's plain
- * {@code dot} scan. Capacity doubles when full: a new arena receives the rows and the old one is closed.
+ * {@code dot} scan (and the HNSW graph the same cosine, decoded per comparison). Capacity doubles when full: a new
+ * arena receives the rows and the old one is closed.
  *
  * <p>Not thread-safe: the store calls mutators under its write lock and readers under its read lock (growth
  * closes the old arena, so no reader may be inside it).
  */
-final class StoredRows implements AutoCloseable {
+final class StoredRows implements HnswVectors, AutoCloseable {
     // tensors are little-endian whatever the platform (the spi's rule, and the store file's)
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -51,12 +54,14 @@ final class StoredRows implements AutoCloseable {
         return type;
     }
 
-    int dimension() {
+    @Override
+    public int dimension() {
         return dimension;
     }
 
     /** Rows written (live or not: the store tracks which are live). */
-    int rows() {
+    @Override
+    public int rows() {
         return rows;
     }
 
@@ -150,6 +155,23 @@ final class StoredRows implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Row {@code row} decoded and scaled to unit length (a zero row stays zero). */
+    @Override
+    public void readUnit(int row, float[] into) {
+        read(row, into);
+        float inverseNorm = inverseNorm(row);
+        for (int i = 0; i < dimension; i++) {
+            into[i] *= inverseNorm;
+        }
+    }
+
+    /** The cosine of a unit query with row {@code row}, decoded into {@code scratch}, clamped to {@code [-1, 1]}. */
+    @Override
+    public float graphCosine(float[] unitQuery, int row, float[] scratch) {
+        read(row, scratch);
+        return Math.clamp(VectorUtil.dotProduct(unitQuery, scratch) * inverseNorm(row), -1f, 1f);
     }
 
     /** Row {@code row} decoded into a new array. */

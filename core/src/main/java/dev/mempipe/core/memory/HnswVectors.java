@@ -1,0 +1,41 @@
+package dev.mempipe.core.memory;
+
+/**
+ * The vectors an {@link HnswIndex} is built over: rows {@code [0, rows())} of {@code dimension()} floats, wherever
+ * and however they are stored, and the cosines the graph is built, walked and ranked with. Row numbers are the
+ * graph's node numbers: a row once indexed must keep its number and its values until the index is
+ * {@link HnswIndex#reset() reset}.
+ *
+ * <p>Thread-safety: the index calls these methods only under its own lock, so one thread at a time;
+ * {@link #rows()} must return a count whose rows are fully written (a published length).
+ */
+public interface HnswVectors {
+    /** Rows that exist now; each search first extends the graph to this count. */
+    int rows();
+
+    int dimension();
+
+    /**
+     * Decodes row {@code row} into {@code into[0, d)} as a query for {@link #graphCosine}: of unit length, or as near
+     * to it as the rows are stored (the builder scores every other row against it).
+     */
+    void readUnit(int row, float[] into);
+
+    /**
+     * The cosine the graph ranks neighbours by, of a unit query (a caller's, or one from {@link #readUnit}) with row
+     * {@code row}. The build calls it many times per row, so it may take a shortcut that keeps the order, such as
+     * a plain dot product over rows stored at unit length.
+     *
+     * @param scratch {@code d} floats the method may overwrite
+     */
+    float graphCosine(float[] unitQuery, int row, float[] scratch);
+
+    /**
+     * The cosine reported for a hit, once per returned row: {@link #graphCosine} unless that takes a shortcut.
+     *
+     * @param scratch {@code d} floats the method may overwrite
+     */
+    default float cosine(float[] unitQuery, int row, float[] scratch) {
+        return graphCosine(unitQuery, row, scratch);
+    }
+}

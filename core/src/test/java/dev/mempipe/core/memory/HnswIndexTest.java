@@ -1,0 +1,195 @@
+package dev.mempipe.core.memory;
+
+import org.apache.lucene.util.FixedBitSet;
+import org.apache.lucene.util.VectorUtil;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import static dev.mempipe.core.memory.MemoryTesting.reproduce;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link HnswIndex} over plain on-heap rows: exact scores and order, filters, the exact-scan signal, growth. */
+class HnswIndexTest {
+    private static final HnswSettings WIDE = new HnswSettings(16, 100, 400, 42);
+
+    @Test
+    void should_find_the_exact_top_k_of_a_small_set_with_exact_cosines_and_ties_by_lower_row() {
+        long seed = MemoryTesting.seed();
+        Random random = new Random(seed);
+        Rows rows = Rows.gaussian(random, 97, 7);
+        rows.add(rows.get(13).clone()); // row 97 ties row 13 exactly
+        var index = new HnswIndex(rows, WIDE);
+        for (int q = 0; q < 10; q++) {
+            float[] query = q == 0 ? unit(rows.get(13)) : unit(MemoryTesting.gaussian(random, 7));
+            Hits hits = index.search(query, 9);
+            assertNotNull(hits);
+            int[] expected = bruteForce(rows, query, 9, null);
+            assertEquals(Arrays.toString(expected), Arrays.toString(hits.ids()), "query " + q + " "
+                    + reproduce(seed, getClass()));
+            for (int rank = 0; rank < hits.size(); rank++) {
+                assertEquals(rows.exact(query, hits.id(rank)), hits.score(rank), "exact cosine at rank " + rank);
+            }
+        }
+        assertEquals(13, index.search(unit(rows.get(13)), 2).id(0));
+        assertEquals(97, index.search(unit(rows.get(13)), 2).id(1));
+        assertEquals(new HnswIndex.Counts(12, 0), index.counts());
+    }
+
+    @Test
+    void should_return_only_accepted_rows_through_the_graph_when_the_filter_is_broad() {
+        long seed = MemoryTesting.seed();
+        Random random = new Random(seed);
+        Rows rows = Rows.gaussian(random, 3000, 16);
+        FixedBitSet accept = new FixedBitSet(rows.rows());
+        IntStream.range(0, rows.rows()).filter(i -> random.nextInt(10) < 7).forEach(accept::set);
+        var index = new HnswIndex(rows, HnswSettings.DEFAULT);
+        int found = 0;
+        for (int q = 0; q < 20; q++) {
+            float[] query = unit(MemoryTesting.gaussian(random, 16));
+            Hits hits = index.search(query, 10, accept, accept.cardinality());
+            assertNotNull(hits, "a 70% filter is answered through the graph " + reproduce(seed, getClass()));
+            Set<Integer> truth = new HashSet<>();
+            Arrays.stream(bruteForce(rows, query, 10, accept)).forEach(truth::add);
+            for (int id : hits.ids()) {
+                assertTrue(accept.get(id), "row " + id + " is not accepted");
+                found += truth.contains(id) ? 1 : 0;
+            }
+        }
+        assertTrue(found >= 0.9 * 200, "recall@10 " + found / 200.0 + " " + reproduce(seed, getClass()));
+        assertEquals(new HnswIndex.Counts(20, 0), index.counts());
+    }
+
+    @Test
+    void should_ask_for_an_exact_scan_when_a_filter_accepts_too_few_rows() {
+        long seed = MemoryTesting.seed();
+        Random random = new Random(seed);
+        Rows rows = Rows.gaussian(random, 2000, 8);
+        FixedBitSet accept = new FixedBitSet(rows.rows());
+        accept.set(5);
+        accept.set(1000);
+        accept.set(1999);
+        var index = new HnswIndex(rows, HnswSettings.DEFAULT);
+        assertNull(index.search(unit(MemoryTesting.gaussian(random, 8)), 3, accept, 3),
+                "visiting more than 3 nodes costs more than scanning 3 rows " + reproduce(seed, getClass()));
+        assertEquals(new HnswIndex.Counts(0, 1), index.counts());
+        assertEquals(0, index.search(unit(rows.get(0)), 3, new FixedBitSet(rows.rows()), 0).size());
+    }
+
+    @Test
+    void should_extend_the_graph_with_appended_rows_and_rebuild_it_after_reset() {
+        Random random = new Random(1);
+        Rows rows = new Rows(3);
+        var index = new HnswIndex(rows, HnswSettings.DEFAULT);
+        assertEquals(0, index.search(new float[] {1, 0, 0}, 4).size(), "no rows, no hits");
+        for (int i = 0; i < 33; i++) {
+            rows.add(MemoryTesting.gaussian(random, 3));
+        }
+        assertEquals(0, index.nodes(), "built on the first search");
+        assertEquals(4, index.search(new float[] {1, 0, 0}, 4).size());
+        assertEquals(33, index.nodes());
+        rows.add(new float[] {5, 0, 0});
+        assertEquals(33, index.search(new float[] {1, 0, 0}, 1).id(0), "the appended row is found");
+        assertEquals(34, index.nodes());
+        index.reset();
+        assertEquals(0, index.nodes());
+        assertEquals(34, index.search(new float[] {1, 0, 0}, 40).size(), "k beyond the rows returns them all");
+        assertEquals(34, index.nodes());
+    }
+
+    @Test
+    void should_reject_bad_arguments_naming_them() {
+        Rows rows = new Rows(3);
+        rows.add(new float[] {1, 2, 3});
+        rows.add(new float[] {3, 2, 1});
+        var index = new HnswIndex(rows, HnswSettings.DEFAULT);
+        assertMessage("unitQuery has 2 elements, the vectors 3", () -> index.search(new float[2], 1));
+        assertMessage("k must be >= 1, got 0", () -> index.search(new float[3], 0));
+        assertMessage("accepted must be >= 0, got -1", () -> index.search(new float[3], 1, new FixedBitSet(2), -1));
+        assertMessage("accept covers 1 rows, the graph 2", () -> index.search(new float[3], 1, new FixedBitSet(1), 1));
+    }
+
+    private static void assertMessage(String message, Runnable call) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, call::run).getMessage());
+    }
+
+    /** The k best accepted rows by exact cosine, ties by lower row. */
+    private static int[] bruteForce(Rows rows, float[] query, int k, FixedBitSet accept) {
+        return IntStream.range(0, rows.rows()).filter(i -> accept == null || accept.get(i)).boxed()
+                .sorted(Comparator.comparingDouble((Integer i) -> -rows.exact(query, i)).thenComparingInt(i -> i))
+                .limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
+    private static float[] unit(float[] v) {
+        float norm = (float) Math.sqrt(VectorUtil.dotProduct(v, v));
+        float[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] /= norm;
+        }
+        return out;
+    }
+
+    /** Rows kept as given (not unit length), so the index must work from cosines, not raw dot products. */
+    private static final class Rows implements HnswVectors {
+        private final int dimension;
+        private final List<float[]> rows = new ArrayList<>();
+
+        Rows(int dimension) {
+            this.dimension = dimension;
+        }
+
+        /** {@code n} rows of {@code d} standard normal floats. */
+        static Rows gaussian(Random random, int n, int d) {
+            Rows rows = new Rows(d);
+            for (int i = 0; i < n; i++) {
+                rows.add(MemoryTesting.gaussian(random, d));
+            }
+            return rows;
+        }
+
+        void add(float[] row) {
+            rows.add(row);
+        }
+
+        float[] get(int row) {
+            return rows.get(row);
+        }
+
+        float exact(float[] unitQuery, int row) {
+            float[] v = rows.get(row);
+            return VectorUtil.dotProduct(unitQuery, v) / (float) Math.sqrt(VectorUtil.dotProduct(v, v));
+        }
+
+        @Override
+        public int rows() {
+            return rows.size();
+        }
+
+        @Override
+        public int dimension() {
+            return dimension;
+        }
+
+        @Override
+        public void readUnit(int row, float[] into) {
+            float[] unit = unit(rows.get(row));
+            System.arraycopy(unit, 0, into, 0, dimension);
+        }
+
+        @Override
+        public float graphCosine(float[] unitQuery, int row, float[] scratch) {
+            return exact(unitQuery, row);
+        }
+    }
+}
