@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Turns a JMH JSON result file into the ratio tables of docs/PERFORMANCE.md.
 
-Usage: python3 bench/ratios.py bench.json
+Usage: python3 bench/ratios.py bench.json [figures-dir]
 
-Every ratio divides two figures from the same JMH run. Not needed to build or test mempipe.
+Every ratio divides two figures from the same JMH run. The LangChain4j store benchmarks (issue 5) also write the
+figures their setups compute (recall, tuned beams, build times) as JSON under bench/target/lc4j/ (or figures-dir);
+their table is printed when the JMH file holds those benchmarks. Not needed to build or test mempipe.
 """
+import glob
 import json
+import os
 import sys
 
 
@@ -30,6 +34,8 @@ def get(scores, cls, method, **params):
 
 def main():
     scores = load(sys.argv[1])
+    figures_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                    "target", "lc4j")
     rows = []
 
     def ratio(label, num, den, target, higher_is_better=True):
@@ -61,10 +67,11 @@ def main():
     ratio("sparse attention, 4096 scattered / dense 131072", get(scores, "AttentionBenchmark", "sparseScattered"),
           dense, 8)
 
-    print("| figure | ratio | target | met | measured | baseline |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    if rows:
+        print("| figure | ratio | target | met | measured | baseline |")
+        print("|---|---|---|---|---|---|")
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
 
     ops = sorted({dict(p)["op"] for (c, m, p) in scores if c == "OpsVsScalarBenchmark"})
     if ops:
@@ -76,6 +83,145 @@ def main():
             o = get(scores, "OpsVsScalarBenchmark", "run", op=op, impl="scalar")
             if s and o:
                 print(f"| {op} | {s[0]:.1f} {s[2]} | {o[0]:.1f} {o[2]} | {o[0] / s[0]:.1f}x |")
+
+    lc4j(scores, load_figures(figures_dir))
+
+
+def load_figures(directory):
+    figures = {}
+    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
+        with open(path) as f:
+            figures[os.path.basename(path)[:-5]] = json.load(f)
+    return figures
+
+
+def lc4j(scores, figures):
+    """The LangChain4j embedding store table (issue 5): EmbeddingStoreBenchmark, BatchedSearchBenchmark,
+    HnswBenchmark. All scores are times per operation; a speed ratio is baseline time / measured time."""
+    rows = []
+
+    def fmt(v):
+        return f"{v[0]:.3f} ± {v[1]:.3f} {v[2]}"
+
+    def speed(label, num, den, target, note=""):
+        if num is None or den is None:
+            return
+        value = den[0] / num[0]
+        met = "yes" if target is None or value >= target else "NO"
+        rows.append((label, f"{value:.2f}", "-" if target is None else f">= {target}", "-" if target is None else met,
+                     fmt(num), fmt(den) + note))
+
+    def figure(label, value, target, measured, baseline):
+        if value is None:
+            return
+        ok = "-" if target is None else ("yes" if value >= target else "NO")
+        rows.append((label, f"{value:.4f}" if isinstance(value, float) else str(value),
+                     "-" if target is None else f">= {target}", ok, measured, baseline))
+
+    def fig(name, key):
+        return figures.get(name, {}).get(key)
+
+    es = "EmbeddingStoreBenchmark"
+    stock = get(scores, es, "search", store="stock")
+    bw = get(scores, es, "bandwidth")
+    f32 = get(scores, es, "search", store="mempipeF32")
+    bf16 = get(scores, es, "search", store="mempipeBF16")
+    i8 = get(scores, es, "search", store="mempipeI8")
+    bw4 = get(scores, es, "bandwidthFourStreams")
+    speed("exact F32 search / read bandwidth (153.6 MB, ReadBandwidth)", f32, bw, 0.85)
+    speed("exact F32 search / four-stream read of the same 153.6 MB", f32, bw4, 0.85)
+    speed("exact F32 QPS / stock QPS", f32, stock, None)
+    speed("exact BF16 QPS / stock QPS", bf16, stock, 18)
+    speed("exact I8 QPS / stock QPS", i8, stock, 30)
+    figure("exact I8 recall@10 vs F32 store", fig(es + "-mempipeI8", "recallAt10VsF32Store"), 0.98,
+           "1000 queries", "F32 store's top-10")
+    figure("exact BF16 recall@10 vs F32 store", fig(es + "-mempipeBF16", "recallAt10VsF32Store"), None,
+           "1000 queries", "F32 store's top-10")
+    figure("exact F32 recall@10 vs double brute force", fig(es + "-mempipeF32", "recallAt10VsExact"), None,
+           "1000 queries", "exact top-10")
+    figure("stock recall@10 vs double brute force", fig(es + "-stock", "recallAt10VsExact"), None,
+           f"{fig(es + '-stock', 'recallQueries')} queries", "exact top-10")
+
+    bs = "BatchedSearchBenchmark"
+    all32 = get(scores, bs, "answerBatch", impl="mempipeSearchAll")
+    stock32 = get(scores, bs, "answerBatch", impl="stockOneByOne")
+    one32 = get(scores, bs, "answerBatch", impl="mempipeOneByOne")
+    speed("searchAll(32) aggregate QPS / stock aggregate QPS", all32, stock32, 50)
+    speed("searchAll(32) / F32 search one by one", all32, one32, None)
+    figure("searchAll recall@10 vs search", fig(bs + "-mempipeSearchAll", "recallAt10VsSearch"), None,
+           f"{fig(bs + '-mempipeSearchAll', 'queriesChecked')} queries", "search() one by one")
+
+    hb = "HnswBenchmark"
+    ours = get(scores, hb, "search", impl="mempipe")
+    lucene = get(scores, hb, "search", impl="lucene")
+    jvector = get(scores, hb, "search", impl="jvector")
+
+    def beam(name):
+        f = figures.get(hb + "-" + name, {})
+        return f" (beam {f.get('searchBeam')}, recall {f.get('recallAt10', 0):.4f})" if f else ""
+
+    if ours and lucene:
+        rows.append(("HNSW QPS / Lucene HNSW direct QPS, recall@10 >= 0.95", f"{lucene[0] / ours[0]:.2f}", ">= 0.9",
+                     "yes" if lucene[0] / ours[0] >= 0.9 else "NO", fmt(ours) + beam("mempipe"),
+                     fmt(lucene) + beam("lucene")))
+    if ours and jvector:
+        rows.append(("HNSW QPS / jvector 4.0.2 QPS, recall@10 >= 0.95", f"{jvector[0] / ours[0]:.2f}", ">= 1.0",
+                     "yes" if jvector[0] / ours[0] >= 1.0 else "NO", fmt(ours) + beam("mempipe"),
+                     fmt(jvector) + beam("jvector")))
+    for other in ("lucene", "jvector"):
+        a = fig(hb + "-mempipe", "buildSeconds")
+        b = fig(hb + "-" + other, "buildSeconds")
+        if a and b:
+            rows.append((f"HNSW build time / {other} build time (1 thread each)", f"{a / b:.2f}", "(report)", "-",
+                         f"{a:.1f} s", f"{b:.1f} s"))
+    ff = figures.get(hb + "-mempipeFiltered10", {})
+    if ff:
+        figure(f"filtered (10%) recall@10 at the unfiltered beam {fig(hb + '-mempipeFiltered10', 'searchBeam')}",
+               ff.get("filteredRecallAtUnfilteredBeam"), 0.95, "1000 queries", "exact filtered top-10")
+        figure("filtered (10%) recall@10 at the default beam 100", ff.get("filteredRecallAtDefaultBeam100"), 0.95,
+               "1000 queries", "exact filtered top-10")
+        figure(f"filtered (10%) recall@10 at beam {ff.get('filteredSearchBeam')} (tuned)",
+               ff.get("filteredRecallAt10"), 0.95, "1000 queries", "exact filtered top-10")
+        filtered = get(scores, hb, "search", impl="mempipeFiltered10")
+        exact_filtered = get(scores, hb, "search", impl="exactF32Filtered10")
+        speed(f"filtered HNSW (beam {ff.get('filteredSearchBeam')}) QPS / filtered exact F32 QPS", filtered,
+              exact_filtered, None)
+        ef = figures.get(hb + "-exactF32Filtered10", {})
+        if "filterTestMillis" in ef:
+            rows.append(("LangChain4j Filter.test over 100k rows (ms, best of 30)", f"{ef['filterTestMillis']:.2f}",
+                         "-", "-", "per query, any index", "-"))
+
+    if not rows:
+        return
+    print()
+    print("LangChain4j embedding store (issue 5)")
+    print()
+    print("| figure | ratio | target | met | measured | baseline |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    qps = []
+    for label, v, n in (("stock", stock, 1), ("mempipe F32", f32, 1), ("mempipe BF16", bf16, 1),
+                        ("mempipe I8", i8, 1), ("stock, 32 one by one", stock32, 32),
+                        ("mempipe F32 searchAll(32)", all32, 32), ("mempipe F32, 32 one by one", one32, 32),
+                        ("mempipe HNSW", ours, 1), ("Lucene HNSW direct", lucene, 1), ("jvector", jvector, 1),
+                        ("mempipe HNSW, 10% filter", get(scores, hb, "search", impl="mempipeFiltered10"), 1),
+                        ("mempipe exact F32, 10% filter", get(scores, hb, "search", impl="exactF32Filtered10"), 1)):
+        if v:
+            per_second = {"ms/op": 1e3, "us/op": 1e6, "s/op": 1.0}.get(v[2])
+            if per_second:
+                qps.append((label, n * per_second / v[0]))
+    if qps:
+        print()
+        print("| search | QPS (aggregate for batches) |")
+        print("|---|---|")
+        for label, q in qps:
+            print(f"| {label} | {q:,.0f} |")
+    if bw and f32:
+        print()
+        print(f"read bandwidth (ReadBandwidth): {153.6e6 / (bw[0] / 1e3) / 1e9:.1f} GB/s"
+              + (f"; four streams per core: {153.6e6 / (bw4[0] / 1e3) / 1e9:.1f} GB/s" if bw4 else "")
+              + f"; exact F32 search: {153.6e6 / (f32[0] / 1e3) / 1e9:.1f} GB/s")
 
 
 if __name__ == "__main__":
