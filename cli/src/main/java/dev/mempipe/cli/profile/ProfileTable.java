@@ -39,6 +39,9 @@ public final class ProfileTable {
             s.append("* a device failed on this step and the CPU reran it\n");
         }
         s.append("times are per decode step; memory = the four steps, decode step = memory + projections and MLP\n");
+        // The reason energy is unavailable is the same on every row: say it once, below the table.
+        run.rows().stream().map(ProfileRow::energy).filter(e -> !e.equals(energyCell(e))).findFirst()
+                .ifPresent(e -> s.append("energy: ").append(e).append('\n'));
         s.append('\n');
         s.append(align(stepRows(run), Set.of(0, 1, 2, 10, 11)));
         return s.toString();
@@ -65,7 +68,7 @@ public final class ProfileTable {
             row.add(percent(r.memoryShare()));
             row.add(scientific(r.relativeError()));
             row.add(r.softmaxMassCovered().isPresent() ? percent(r.softmaxMassCovered().getAsDouble()) : "-");
-            row.add(r.energy());
+            row.add(energyCell(r.energy()));
             rows.add(row);
         }
         return rows;
@@ -83,6 +86,11 @@ public final class ProfileTable {
                     st.bound().name().toLowerCase(Locale.ROOT), st.device() + (st.fellBack() ? " (fell back)" : ""))));
         }
         return rows;
+    }
+
+    /** An energy figure as the summary table shows it: an unavailable one without its (repeated) reason. */
+    static String energyCell(String energy) {
+        return energy.startsWith("unavailable") ? "unavailable" : energy;
     }
 
     /** The step as the reports name it: {@code prepare}, {@code relevancy}, {@code retrieval}, {@code apply}. */
