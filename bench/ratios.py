@@ -84,7 +84,8 @@ def main():
             if s and o:
                 print(f"| {op} | {s[0]:.1f} {s[2]} | {o[0]:.1f} {o[2]} | {o[0] / s[0]:.1f}x |")
 
-    lc4j(scores, load_figures(figures_dir))
+    if any(c in ("EmbeddingStoreBenchmark", "BatchedSearchBenchmark", "HnswBenchmark") for (c, m, p) in scores):
+        lc4j(scores, load_figures(figures_dir))
 
 
 def load_figures(directory):

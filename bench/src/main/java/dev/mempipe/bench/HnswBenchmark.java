@@ -419,6 +419,9 @@ public class HnswBenchmark {
         private final ForkJoinPool pool = new ForkJoinPool(1);
         private int beam = BEAMS[0];
 
+        // The deprecated constructor is the one that takes both the hierarchy and refinement flags and the
+        // executors explicitly; 4.0.2's Builder reads the two flags from a JMX config object instead.
+        @SuppressWarnings("deprecation")
         JvectorIndex(ClusteredVectors data) {
             System.out.println("jvector vectorization: " + VectorizationProvider.getInstance().getClass().getName());
             List<VectorFloat<?>> rows = new ArrayList<>(data.rows.length);
