@@ -79,6 +79,11 @@ final class StoredRows implements HnswVectors, AutoCloseable {
     }
 
     /** {@code 1 / ||row||} of the stored (decoded) row; 0 for a zero row. */
+    /** The inverse norms of every row (f32, row order), for vectorized cosine passes; valid until the next add. */
+    MemorySegment inverseNorms() {
+        return inverseNorms;
+    }
+
     float inverseNorm(int row) {
         return inverseNorms.getAtIndex(F32, row);
     }
