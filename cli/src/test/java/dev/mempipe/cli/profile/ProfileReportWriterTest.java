@@ -1,5 +1,6 @@
 package dev.mempipe.cli.profile;
 
+import dev.mempipe.core.profile.MiniJson;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

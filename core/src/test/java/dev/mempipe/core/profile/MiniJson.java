@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict little JSON parser for checking the report's output: objects become {@code Map}, arrays
+ * A strict little JSON parser for checking reports' JSON (core's and the cli's, through core's test jar): objects become {@code Map}, arrays
  * {@code List}, numbers {@code Double}, and {@code null} Java null. Throws on anything RFC 8259 rejects
  * that matters here (bad escapes, raw control characters, trailing text).
  */
-final class MiniJson {
+public final class MiniJson {
     private final String text;
     private int pos;
 
@@ -18,7 +18,7 @@ final class MiniJson {
         this.text = text;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         MiniJson p = new MiniJson(text);
         Object value = p.value();
         p.skipSpace();
