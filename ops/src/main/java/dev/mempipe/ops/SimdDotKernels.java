@@ -137,6 +137,21 @@ final class SimdDotKernels {
                     norms4(type, d, seg, off + r * stride, gap, scales, scaleRow + r, norms, r, h);
                 }
             }
+        } else if (type == ElementType.F32) {
+            for (int r = 0; r < h; r++) {
+                long ro = off + r * stride;
+                if (norms != null) {
+                    f32Norms4(d, seg, ro, gap, norms, r, h);
+                }
+                int j = 0;
+                for (; j + 4 <= m; j += 4) {
+                    f32Rows4Queries4(qs[j], qs[j + 1], qs[j + 2], qs[j + 3], d, seg, ro, gap, out, j * os + r, h,
+                            os);
+                }
+                for (; j < m; j++) {
+                    f32Rows4(qs[j], d, seg, ro, gap, out, j * os + r, h);
+                }
+            }
         } else {
             for (int r = 0; r < h; r++) {
                 for (int k = 0; k < 4; k++) {
@@ -251,6 +266,66 @@ final class SimdDotKernels {
             a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
             a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
         }
+        finishRows4(q, d, seg, off, gap, end, a0, a1, a2, a3, out, o, og);
+    }
+
+    /**
+     * Rows {@code off + k * gap} (k = 0..3) against queries q0..q3 into {@code out[o + qi * os + k * og]}: a 4 x 4
+     * register block, so each loaded vector feeds four multiply-adds (eight loads per sixteen FMAs; one query
+     * against one row at a time was load-bound at half that). Each pair keeps one accumulator, as
+     * {@link #f32Rows4} does, so a batch scores every row bit for bit as a single query does.
+     */
+    private static void f32Rows4Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
+                                         long off, long gap, float[] out, int o, int og, int os) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int end = laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            long b = 4L * i;
+            FloatVector k0 = FloatVector.fromMemorySegment(F, seg, off + b, LE);
+            FloatVector k1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE);
+            FloatVector k2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE);
+            FloatVector k3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE);
+            FloatVector q = FloatVector.fromArray(F, q0, i);
+            a00 = k0.fma(q, a00);
+            a01 = k1.fma(q, a01);
+            a02 = k2.fma(q, a02);
+            a03 = k3.fma(q, a03);
+            q = FloatVector.fromArray(F, q1, i);
+            a10 = k0.fma(q, a10);
+            a11 = k1.fma(q, a11);
+            a12 = k2.fma(q, a12);
+            a13 = k3.fma(q, a13);
+            q = FloatVector.fromArray(F, q2, i);
+            a20 = k0.fma(q, a20);
+            a21 = k1.fma(q, a21);
+            a22 = k2.fma(q, a22);
+            a23 = k3.fma(q, a23);
+            q = FloatVector.fromArray(F, q3, i);
+            a30 = k0.fma(q, a30);
+            a31 = k1.fma(q, a31);
+            a32 = k2.fma(q, a32);
+            a33 = k3.fma(q, a33);
+        }
+        finishRows4(q0, d, seg, off, gap, end, a00, a01, a02, a03, out, o, og);
+        finishRows4(q1, d, seg, off, gap, end, a10, a11, a12, a13, out, o + os, og);
+        finishRows4(q2, d, seg, off, gap, end, a20, a21, a22, a23, out, o + 2 * os, og);
+        finishRows4(q3, d, seg, off, gap, end, a30, a31, a32, a33, out, o + 3 * os, og);
+    }
+
+    /** Reduces one query's four row accumulators, adds the scalar tail from {@code end}, and stores the scores. */
+    private static void finishRows4(float[] q, int d, MemorySegment seg, long off, long gap, int end,
+                                    FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out,
+                                    int o, int og) {
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
         float s0 = a0.reduceLanes(ADD_OP);
         float s1 = a1.reduceLanes(ADD_OP);
         float s2 = a2.reduceLanes(ADD_OP);
@@ -334,42 +409,25 @@ final class SimdDotKernels {
 
     private static void f32Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
                                     long off, float[] out, int o, int os) {
-        // two accumulators per query: eight independent FMA chains instead of four chains of d / LANES
+        // One accumulator per query, summed in the order f32Row and f32Rows4 use: a row scores the same bits
+        // whether its query comes alone or in a batch.
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
         int end = laneEnd(d);
-        int i = 0;
-        for (; i + 2 * LANES <= end; i += 2 * LANES) {
-            int j = i + LANES;
-            FloatVector k = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE);
-            FloatVector l = FloatVector.fromMemorySegment(F, seg, off + 4L * j, LE);
-            a0 = k.fma(FloatVector.fromArray(F, q0, i), a0);
-            a1 = k.fma(FloatVector.fromArray(F, q1, i), a1);
-            a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
-            a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
-            b0 = l.fma(FloatVector.fromArray(F, q0, j), b0);
-            b1 = l.fma(FloatVector.fromArray(F, q1, j), b1);
-            b2 = l.fma(FloatVector.fromArray(F, q2, j), b2);
-            b3 = l.fma(FloatVector.fromArray(F, q3, j), b3);
-        }
-        if (i < end) {
+        for (int i = 0; i < end; i += LANES) {
             FloatVector k = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE);
             a0 = k.fma(FloatVector.fromArray(F, q0, i), a0);
             a1 = k.fma(FloatVector.fromArray(F, q1, i), a1);
             a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
             a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
         }
-        float s0 = a0.add(b0).reduceLanes(ADD_OP);
-        float s1 = a1.add(b1).reduceLanes(ADD_OP);
-        float s2 = a2.add(b2).reduceLanes(ADD_OP);
-        float s3 = a3.add(b3).reduceLanes(ADD_OP);
-        for (i = end; i < d; i++) {
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
+        for (int i = end; i < d; i++) {
             float k = seg.get(F32, off + 4L * i);
             s0 = Math.fma(q0[i], k, s0);
             s1 = Math.fma(q1[i], k, s1);

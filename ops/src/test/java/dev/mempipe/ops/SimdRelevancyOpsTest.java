@@ -72,6 +72,30 @@ class SimdRelevancyOpsTest {
     }
 
     @Test
+    void should_score_f32_rows_in_a_batch_bit_for_bit_as_one_query_alone() {
+        // The batched kernels (4 queries x 4 rows per register block, then the leftover queries and rows) must
+        // sum in the single-query order: the LangChain4j store promises that searchAll ranks as search does.
+        for (int d : new int[] {7, 16, 33, 384}) {
+            for (int queries : new int[] {4, 5, 11}) {
+                Tensor q = random(ElementType.F32, queries, d, true);
+                Tensor m = random(ElementType.F32, 1031, d, true);
+                Tensor batch = output(ElementType.F32, queries, 1031);
+                ops.dot(q, m, batch);
+                for (int j = 0; j < queries; j++) {
+                    Tensor alone = output(ElementType.F32, 1, 1031);
+                    ops.dot(q.rowSlice(j, j + 1), m, alone);
+                    for (int r = 0; r < 1031; r++) {
+                        if (Float.floatToRawIntBits(alone.get(0, r)) != Float.floatToRawIntBits(batch.get(j, r))) {
+                            fail("d=" + d + " m=" + queries + " query " + j + " row " + r + ": batch "
+                                    + batch.get(j, r) + " alone " + alone.get(0, r) + " (seed " + seed + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void should_round_f16_and_bf16_outputs_within_half_an_ulp() {
         for (ElementType out : new ElementType[] {ElementType.F16, ElementType.BF16}) {
             for (ElementType mt : TYPES) {
