@@ -1,16 +1,26 @@
 package dev.mempipe.ops;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Fork-join split of large scans over rows. Work below {@link #minGrain} items, or on a one-core machine,
- * stays on the calling thread: forking costs microseconds, more than a small scan.
+ * Splits large scans over rows between the calling thread and a pool of helpers. Work below {@code minGrain}
+ * items, or on a one-core machine, stays on the calling thread: waking a helper costs microseconds, more than a
+ * small scan.
+ *
+ * <p>The range is cut into about {@code 4 * THREADS} chunks that every participant, the caller included, claims
+ * one at a time from a shared counter, so whoever is running takes the next chunk and a helper that wakes late
+ * costs nothing. (A recursive fork-join split was used before: the caller only waited, and the first helper took
+ * the halves before the second woke, so a 150 MB store scan ran mostly on one core: one pool thread held 95% of
+ * the profiler's samples.)
  *
  * <p>Uses its own pool of daemon threads sized to the machine ({@code -Dmempipe.threads=N} overrides), not the
- * common pool, whose parallelism is one less than the cores (1 on a 2-core machine).
+ * common pool, whose parallelism is one less than the cores (1 on a 2-core machine). Safe for concurrent use:
+ * each call has its own chunk counter.
  */
 final class Parallel {
     /** A body over the half-open range {@code [from, to)}. */
@@ -37,7 +47,8 @@ final class Parallel {
     /**
      * Runs {@code body} over {@code [0, n)}, split into about {@code 4 * THREADS} chunks of at least
      * {@code minGrain} items each (aligned to {@code align} items, e.g. a page), in parallel when there is
-     * more than one chunk. Exceptions from a chunk propagate to the caller.
+     * more than one chunk. Returns when every claimed chunk is done; the first exception from a chunk propagates
+     * to the caller (chunks not yet started are then skipped).
      */
     static void forRange(long n, long minGrain, long align, RangeBody body) {
         if (n <= 0) {
@@ -50,7 +61,12 @@ final class Parallel {
         long chunks = Math.min(4L * THREADS, n / minGrain);
         long grain = (n + chunks - 1) / chunks;
         grain = (grain + align - 1) / align * align;
-        POOL.invoke(new Split(0, n, grain, body));
+        Chunks work = new Chunks(n, grain, body);
+        for (int h = 0; h < Math.min(THREADS - 1, work.count - 1); h++) {
+            POOL.execute(work::claimAll);
+        }
+        work.claimAll();
+        work.awaitAll();
     }
 
     static void forRange(long n, long minGrain, RangeBody body) {
@@ -85,28 +101,65 @@ final class Parallel {
         return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
     }
 
-    private static final class Split extends RecursiveAction {
-        private final long from;
-        private final long to;
+    /**
+     * The chunks of one call. A helper that starts after every chunk is claimed does nothing and touches no
+     * memory, so the caller waits for claimed chunks only, never for helpers still queued.
+     */
+    private static final class Chunks {
+        private final long n;
         private final long grain;
-        private final transient RangeBody body;
+        private final RangeBody body;
+        private final int count;
+        private final AtomicLong next = new AtomicLong();
+        private final CountDownLatch done;
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Split(long from, long to, long grain, RangeBody body) {
-            this.from = from;
-            this.to = to;
+        Chunks(long n, long grain, RangeBody body) {
+            this.n = n;
             this.grain = grain;
             this.body = body;
+            this.count = (int) ((n + grain - 1) / grain);
+            this.done = new CountDownLatch(count);
         }
 
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
+        void claimAll() {
+            for (long c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
+                try {
+                    if (failure.get() == null) {
+                        long from = c * grain;
+                        body.run(from, Math.min(n, from + grain));
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.countDown();
+                }
             }
-            long chunks = (to - from + grain - 1) / grain;
-            long mid = from + (chunks / 2) * grain;
-            invokeAll(new Split(from, mid, grain, body), new Split(mid, to, grain, body));
+        }
+
+        void awaitAll() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    done.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // chunks still read the caller's memory: wait for them regardless
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 }
