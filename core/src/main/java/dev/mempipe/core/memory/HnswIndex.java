@@ -150,11 +150,20 @@ public final class HnswIndex {
         }
     }
 
-    /** Rescores the graph's candidates as exact cosines and keeps the best {@code k}. */
+    /**
+     * Rescores the graph's best candidates as exact cosines and keeps the best {@code k}. The collector holds the
+     * search beam's worth of candidates, best first by the graph's similarity, a monotone function of the cosine:
+     * the first {@code k}, plus any tied with the k-th, are the ones to rescore (the rest could only come in on a
+     * rounding of {@code (1 + cos) / 2}, which the tie rule covers).
+     */
     private Hits best(ScoreDoc[] found, float[] unitQuery, int k) {
         float[] scratch = new float[dimension];
-        ScoreDoc[] scored = new ScoreDoc[found.length];
-        for (int i = 0; i < found.length; i++) {
+        int candidates = Math.min(k, found.length);
+        while (candidates < found.length && found[candidates].score == found[candidates - 1].score) {
+            candidates++;
+        }
+        ScoreDoc[] scored = new ScoreDoc[candidates];
+        for (int i = 0; i < candidates; i++) {
             int row = found[i].doc;
             scored[i] = new ScoreDoc(row, vectors.cosine(unitQuery, row, scratch) + 0.0f); // -0.0 ties +0.0
         }
@@ -174,6 +183,20 @@ public final class HnswIndex {
         return Math.max((1 + cosine) / 2, 0);
     }
 
+    /**
+     * Lucene's {@code bulkScore}: the similarities of {@code query} with {@code nodes[0, count)} into
+     * {@code scores}, scored together by {@link HnswVectors#graphCosines}; returns the largest.
+     */
+    private float bulkSimilarities(float[] query, int[] nodes, float[] scores, int count, float[] scratch) {
+        vectors.graphCosines(query, nodes, count, scores, scratch);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            scores[i] = similarity(scores[i]);
+            max = Math.max(max, scores[i]);
+        }
+        return max;
+    }
+
     /** Scores of a query against the graph's rows. */
     private final class QueryScorer implements RandomVectorScorer {
         private final float[] query;
@@ -186,6 +209,11 @@ public final class HnswIndex {
         @Override
         public float score(int node) {
             return similarity(vectors.graphCosine(query, node, scratch));
+        }
+
+        @Override
+        public float bulkScore(int[] nodes, float[] scores, int count) {
+            return bulkSimilarities(query, nodes, scores, count, scratch);
         }
 
         @Override
@@ -219,6 +247,11 @@ public final class HnswIndex {
         @Override
         public float score(int node) {
             return similarity(vectors.graphCosine(from, node, scratch));
+        }
+
+        @Override
+        public float bulkScore(int[] nodes, float[] scores, int count) {
+            return bulkSimilarities(from, nodes, scores, count, scratch);
         }
 
         @Override

@@ -31,6 +31,19 @@ public interface HnswVectors {
     float graphCosine(float[] unitQuery, int row, float[] scratch);
 
     /**
+     * {@link #graphCosine} of {@code unitQuery} with each of {@code rows[0, count)} into {@code out[0, count)}, the
+     * same values one call each would give. The graph scores a node's neighbours together: an implementation may
+     * read several rows at once, so that their cache misses overlap instead of queueing one row behind the other.
+     *
+     * @param scratch {@code d} floats the method may overwrite
+     */
+    default void graphCosines(float[] unitQuery, int[] rows, int count, float[] out, float[] scratch) {
+        for (int i = 0; i < count; i++) {
+            out[i] = graphCosine(unitQuery, rows[i], scratch);
+        }
+    }
+
+    /**
      * The cosine reported for a hit, once per returned row: {@link #graphCosine} unless that takes a shortcut.
      *
      * @param scratch {@code d} floats the method may overwrite

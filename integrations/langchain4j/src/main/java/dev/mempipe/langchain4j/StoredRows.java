@@ -187,6 +187,67 @@ final class StoredRows implements HnswVectors, AutoCloseable {
         return Math.clamp(VectorUtil.dotProduct(unitQuery, scratch) * inverseNorm(row), -1f, 1f);
     }
 
+    /**
+     * {@link #graphCosine} of each of {@code rows[0, count)}: F32 rows four at a time (a random-row probe over 100k
+     * rows: 106 ns a row against 142 ns one at a time, as their cache misses overlap), with the bits one call each
+     * gives.
+     */
+    @Override
+    public void graphCosines(float[] unitQuery, int[] rows, int count, float[] out, float[] scratch) {
+        int i = 0;
+        if (type == ElementType.F32) {
+            MemorySegment data = vectors.data();
+            for (; i + 4 <= count; i += 4) {
+                f32Dots4(unitQuery, data, vectors.offset(rows[i], 0), vectors.offset(rows[i + 1], 0),
+                        vectors.offset(rows[i + 2], 0), vectors.offset(rows[i + 3], 0), out, i);
+                for (int k = i; k < i + 4; k++) {
+                    out[k] = Math.clamp(out[k] * inverseNorm(rows[k]), -1f, 1f);
+                }
+            }
+        }
+        for (; i < count; i++) {
+            out[i] = graphCosine(unitQuery, rows[i], scratch);
+        }
+    }
+
+    /** {@link #f32Dot} of {@code q} with the four f32 rows at bytes {@code o0..o3} into {@code out[o, o + 4)}. */
+    private void f32Dots4(float[] q, MemorySegment data, long o0, long o1, long o2, long o3, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(LANES);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (int bound = LANES.loopBound(dimension); i < bound; i += LANES.length()) {
+            FloatVector qv = FloatVector.fromArray(LANES, q, i);
+            long b = 4L * i;
+            a0 = FloatVector.fromMemorySegment(LANES, data, o0 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a0);
+            a1 = FloatVector.fromMemorySegment(LANES, data, o1 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a1);
+            a2 = FloatVector.fromMemorySegment(LANES, data, o2 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a2);
+            a3 = FloatVector.fromMemorySegment(LANES, data, o3 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < dimension; i++) {
+            float qi = q[i];
+            long b = 4L * i;
+            s0 = Math.fma(qi, data.get(F32, o0 + b), s0);
+            s1 = Math.fma(qi, data.get(F32, o1 + b), s1);
+            s2 = Math.fma(qi, data.get(F32, o2 + b), s2);
+            s3 = Math.fma(qi, data.get(F32, o3 + b), s3);
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+    }
+
+    /**
+     * Dot product of {@code q} with the f32 row at byte {@code at}, one accumulator. Four accumulators, as
+     * Lucene's {@code VectorUtil.dotProduct} unrolls over arrays, were 1.5x slower here: with segment offsets
+     * C2 kept a bounds check per load (a random-row probe: 211 ns against 137 ns a row).
+     */
     private float f32Dot(float[] q, MemorySegment data, long at) {
         FloatVector acc = FloatVector.zero(LANES);
         int i = 0;

@@ -1,0 +1,51 @@
+package dev.mempipe.langchain4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mempipe.spi.Backends;
+import dev.mempipe.spi.ElementType;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link StoredRows}' graph scoring: the batched {@code graphCosines} (four F32 rows per pass) gives the bits of one
+ * {@code graphCosine} call per row, so a graph built or searched with either is the same graph and walk.
+ */
+class StoredRowsTest {
+    private final long seed = Long.getLong("mempipe.test.seed", System.nanoTime());
+    private final Random random = new Random(seed);
+
+    @Test
+    void should_score_rows_in_bulk_bit_for_bit_as_one_by_one_for_every_storage_type() {
+        for (ElementType type : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
+            for (int d : new int[] {1, 15, 16, 17, 384, 391}) {
+                try (StoredRows rows = new StoredRows(Backends.defaultBackend(), type, d)) {
+                    float[][] raw = new float[50][d];
+                    for (float[] row : raw) {
+                        for (int i = 0; i < d; i++) {
+                            row[i] = (float) random.nextGaussian() * (1 + random.nextInt(4));
+                        }
+                    }
+                    rows.append(raw);
+                    float[] query = new float[d];
+                    rows.readUnit(7, query);
+                    float[] scratch = new float[d];
+                    for (int count = 0; count <= 11; count++) {
+                        int[] picked = new int[count];
+                        for (int i = 0; i < count; i++) {
+                            picked[i] = random.nextInt(raw.length);
+                        }
+                        float[] bulk = new float[count];
+                        rows.graphCosines(query, picked, count, bulk, scratch);
+                        for (int i = 0; i < count; i++) {
+                            float alone = rows.graphCosine(query, picked[i], scratch);
+                            assertEquals(Float.floatToRawIntBits(alone), Float.floatToRawIntBits(bulk[i]),
+                                    type + " d=" + d + " count=" + count + " row " + picked[i] + ": bulk " + bulk[i]
+                                            + " alone " + alone + " (seed " + seed + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
