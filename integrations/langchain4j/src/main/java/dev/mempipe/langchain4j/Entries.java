@@ -22,8 +22,14 @@ final class Entries {
     private final Map<String, Integer> rowOfId = new HashMap<>();
     private int rows;
     private int deadCount;
+    private long version; // bumped by every change: caches of per-row facts compare it
 
     /** Rows in the table, live or dead. */
+    /** A number that changes whenever an entry is added, removed, moved or cleared. */
+    long version() {
+        return version;
+    }
+
     int rows() {
         return rows;
     }
@@ -69,6 +75,7 @@ final class Entries {
 
     /** Appends entries (already validated: unique, non-blank ids); {@code segs} may be null. */
     void append(List<String> newIds, List<TextSegment> segs) {
+        version++;
         int n = newIds.size();
         reserve(rows + n);
         for (int i = 0; i < n; i++) {
@@ -83,6 +90,7 @@ final class Entries {
 
     /** Marks a live row dead. */
     void kill(int row) {
+        version++;
         assert live.get(row) : "row " + row + " is already dead";
         live.clear(row);
         rowOfId.remove(ids[row]);
@@ -92,6 +100,7 @@ final class Entries {
 
     /** Moves entry {@code from} to row {@code to} (a dead row or itself), for compaction; {@code to <= from}. */
     void moveRow(int from, int to) {
+        version++;
         ids[to] = ids[from];
         segments[to] = segments[from];
         rowOfId.put(ids[to], to);
@@ -105,6 +114,7 @@ final class Entries {
 
     /** Ends a compaction that moved every live row to {@code [0, liveCount)}. */
     void truncateToLive() {
+        version++;
         int newRows = liveCount();
         Arrays.fill(ids, newRows, rows, null);
         Arrays.fill(segments, newRows, rows, null);
@@ -114,6 +124,7 @@ final class Entries {
     }
 
     void clear() {
+        version++;
         ids = new String[0];
         segments = new TextSegment[0];
         live = new FixedBitSet(0);

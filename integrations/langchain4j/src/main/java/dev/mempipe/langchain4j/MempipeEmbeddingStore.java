@@ -67,6 +67,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     private final HnswSettings hnsw; // null: exact search
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Entries entries = new Entries();
+    private final AcceptCache acceptCache = new AcceptCache();
     private int dimension;     // 0 until fixed
     private StoredRows rows;   // null until the dimension is fixed
     private HnswIndex graph;   // null for an exact store, or until rows exist
@@ -396,7 +397,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         if (filter == null) {
             return entries.deadCount() == 0 ? null : entries.liveRows();
         }
-        return accepted(filter);
+        return acceptCache.accepted(filter, entries.version(), () -> accepted(filter));
     }
 
     /** The live rows whose metadata {@code filter} accepts. */
