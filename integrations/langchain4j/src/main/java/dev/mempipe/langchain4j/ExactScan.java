@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Exact search of many queries in one pass over the rows: per block of rows, the backend's {@code dot} scores
- * every query (it reads each row once for up to 64 queries), each score is turned into a cosine with the row's
+ * every query (the CPU backend reads each row once per 16 queries), each score is turned into a cosine with the row's
  * inverse norm, rows a query may not see get {@code -inf}, and the backend's {@code topK} keeps each query's best.
  *
  * <p>Blocks bound the score scratch to {@link #SCORE_BUDGET} floats whatever the store and batch size, so a batch of
