@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * items, or on a one-core machine, stays on the calling thread: waking a helper costs microseconds, more than a
  * small scan.
  *
- * <p>The range is cut into about {@code 4 * THREADS} chunks that every participant, the caller included, claims
+ * <p>The range is cut into up to {@code 16 * THREADS} chunks that every participant, the caller included, claims
  * one at a time from a shared counter, so whoever is running takes the next chunk and a helper that wakes late
  * costs nothing. (A recursive fork-join split was used before: the caller only waited, and the first helper took
  * the halves before the second woke, so a 150 MB store scan ran mostly on one core: one pool thread held 95% of
@@ -31,6 +31,13 @@ final class Parallel {
 
     static final int THREADS = Integer.getInteger("mempipe.threads", Runtime.getRuntime().availableProcessors());
 
+    /**
+     * Chunks per thread at most: the last chunk to finish sets the end, so smaller chunks leave less idle time
+     * behind (with 4 per thread a 150 MB scan kept one core idle for up to an eighth of it); the grain keeps each
+     * chunk worth a claim.
+     */
+    private static final long CHUNKS_PER_THREAD = 16;
+
     private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS), pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         t.setName("mempipe-simd-" + t.getPoolIndex());
@@ -45,7 +52,7 @@ final class Parallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)}, split into about {@code 4 * THREADS} chunks of at least
+     * Runs {@code body} over {@code [0, n)}, split into up to {@code 16 * THREADS} chunks of at least
      * {@code minGrain} items each (aligned to {@code align} items, e.g. a page), in parallel when there is
      * more than one chunk. Returns when every claimed chunk is done; the first exception from a chunk propagates
      * to the caller (chunks not yet started are then skipped).
@@ -58,7 +65,7 @@ final class Parallel {
             body.run(0, n);
             return;
         }
-        long chunks = Math.min(4L * THREADS, n / minGrain);
+        long chunks = Math.min(CHUNKS_PER_THREAD * THREADS, n / minGrain);
         long grain = (n + chunks - 1) / chunks;
         grain = (grain + align - 1) / align * align;
         Chunks work = new Chunks(n, grain, body);
