@@ -6,9 +6,12 @@ import dev.langchain4j.store.embedding.EmbeddingSearchResult;
 import dev.langchain4j.store.embedding.EmbeddingStore;
 import dev.mempipe.langchain4j.MempipeEmbeddingStore;
 import dev.mempipe.spi.ElementType;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One top-10 search over 100k x 384 clustered unit vectors ({@link ClusteredVectors}), LangChain4j's stock
- * {@code InMemoryEmbeddingStore} against {@link MempipeEmbeddingStore} exact F32, BF16 and I8, and the machine's read
- * bandwidth over a segment the size of the F32 vectors (153.6 MB; {@link ReadBandwidth}, one stream per core, and the
- * same read as four streams per core), all in one JMH run.
+ * {@code InMemoryEmbeddingStore} against {@link MempipeEmbeddingStore} exact F32, BF16 and I8, and read bandwidth
+ * ({@link ReadBandwidth}): over a segment the size of the F32 vectors (153.6 MB, one stream per core, and the same
+ * read as four streams per core) and over a STREAM-sized segment (4x the L3, 1 GiB at least: memory, not cache), all
+ * in one JMH run.
  *
  * <p>Each search is a full {@code EmbeddingStore.search(request)}: query checks, the scan, top-k and the result
  * objects. Queries cycle through the data set's 1000. The setup computes recall@10 over all 1000 queries against the
@@ -123,6 +127,51 @@ public class EmbeddingStoreBenchmark {
         }
     }
 
+    /**
+     * A segment of at least four times the last-level cache and at least 1 GiB, the size rule of the STREAM
+     * benchmark: a read of it comes from memory, not from cache, so its sum measures the machine's memory read
+     * bandwidth. The 153.6 MB of the {@link Bandwidth} baseline fit in a large L3 (260 MiB on the development VM),
+     * where they are read at cache speed. The size goes to {@code bench/target/lc4j} for {@code ratios.py}, which
+     * compares read rates (bytes per second) since the sizes differ.
+     */
+    @State(Scope.Benchmark)
+    public static class MemoryBandwidth {
+        Arena arena;
+        MemorySegment bytes;
+        ReadBandwidth bandwidth;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            long lastLevelCache = lastLevelCacheBytes();
+            long size = Math.max(1L << 30, 4 * lastLevelCache) / 256 * 256;
+            arena = Arena.ofShared();
+            bytes = arena.allocate(size, 64);
+            bytes.fill((byte) 0x3F); // every float 0x3F3F3F3F = 0.747: finite, so the sum stays a number
+            bandwidth = new ReadBandwidth();
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("bytes", size);
+            figures.put("lastLevelCacheBytes", lastLevelCache);
+            BenchReport.write("EmbeddingStoreBenchmark-memoryBandwidth", figures);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            bandwidth.close();
+            arena.close();
+        }
+
+        /** The L3 size Linux reports for CPU 0 ({@code 266240K}), or 0 when it cannot be read. */
+        private static long lastLevelCacheBytes() {
+            try {
+                String text = Files.readString(Path.of("/sys/devices/system/cpu/cpu0/cache/index3/size")).trim();
+                long unit = text.endsWith("K") ? 1024 : text.endsWith("M") ? 1024 * 1024 : 1;
+                return Long.parseLong(text.replaceAll("[KM]$", "")) * unit;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+    }
+
     @Benchmark
     public EmbeddingSearchResult<TextSegment> search(Stores s) {
         EmbeddingSearchRequest request = s.requests[s.next];
@@ -134,6 +183,12 @@ public class EmbeddingStoreBenchmark {
     @Benchmark
     public float bandwidth(Bandwidth b) {
         return b.bandwidth.sum(b.vectors);
+    }
+
+    /** The same sum over the STREAM-sized segment: the machine's memory read bandwidth. */
+    @Benchmark
+    public float bandwidthFromMemory(MemoryBandwidth b) {
+        return b.bandwidth.sum(b.bytes);
     }
 
     /**
