@@ -319,17 +319,20 @@ final class SimdDotKernels {
         finishRows4(q3, d, seg, off, gap, end, a30, a31, a32, a33, out, o + 3 * os, og);
     }
 
-    /** Reduces one query's four row accumulators, adds the scalar tail from {@code end}, and stores the scores. */
+    /**
+     * Reduces one query's four row accumulators with {@link SimdRows#laneSum} (the same bits in every JIT tier,
+     * unlike {@code reduceLanes}), adds the scalar tail from {@code end}, and stores the scores.
+     */
     private static void finishRows4(float[] q, int d, MemorySegment seg, long off, long gap, int end,
                                     FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out,
                                     int o, int og) {
         long o1 = off + gap;
         long o2 = o1 + gap;
         long o3 = o2 + gap;
-        float s0 = a0.reduceLanes(ADD_OP);
-        float s1 = a1.reduceLanes(ADD_OP);
-        float s2 = a2.reduceLanes(ADD_OP);
-        float s3 = a3.reduceLanes(ADD_OP);
+        float s0 = SimdRows.laneSum(a0);
+        float s1 = SimdRows.laneSum(a1);
+        float s2 = SimdRows.laneSum(a2);
+        float s3 = SimdRows.laneSum(a3);
         for (int i = end; i < d; i++) {
             float qi = q[i];
             long b = 4L * i;
@@ -394,8 +397,8 @@ final class SimdDotKernels {
             acc = k.fma(FloatVector.fromArray(F, q, i), acc);
             nacc = k.fma(k, nacc);
         }
-        float s = acc.reduceLanes(ADD_OP);
-        float n = nacc.reduceLanes(ADD_OP);
+        float s = SimdRows.laneSum(acc);
+        float n = SimdRows.laneSum(nacc);
         for (int i = end; i < d; i++) {
             float k = seg.get(F32, off + 4L * i);
             s = Math.fma(q[i], k, s);
@@ -409,8 +412,9 @@ final class SimdDotKernels {
 
     private static void f32Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
                                     long off, float[] out, int o, int os) {
-        // One accumulator per query, summed in the order f32Row and f32Rows4 use: a row scores the same bits
-        // whether its query comes alone or in a batch.
+        // One accumulator per query, summed in the order f32Row and f32Rows4 use, and lanes summed by
+        // SimdRows.laneSum (reduceLanes may change order between JIT tiers): a row scores the same bits whether
+        // its query comes alone or in a batch.
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -423,10 +427,10 @@ final class SimdDotKernels {
             a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
             a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
         }
-        float s0 = a0.reduceLanes(ADD_OP);
-        float s1 = a1.reduceLanes(ADD_OP);
-        float s2 = a2.reduceLanes(ADD_OP);
-        float s3 = a3.reduceLanes(ADD_OP);
+        float s0 = SimdRows.laneSum(a0);
+        float s1 = SimdRows.laneSum(a1);
+        float s2 = SimdRows.laneSum(a2);
+        float s3 = SimdRows.laneSum(a3);
         for (int i = end; i < d; i++) {
             float k = seg.get(F32, off + 4L * i);
             s0 = Math.fma(q0[i], k, s0);

@@ -31,8 +31,8 @@ public interface HnswVectors {
     float graphCosine(float[] unitQuery, int row, float[] scratch);
 
     /**
-     * {@link #graphCosine} of {@code unitQuery} with each of {@code rows[0, count)} into {@code out[0, count)}, the
-     * same values one call each would give. The graph scores a node's neighbours together: an implementation may
+     * {@link #graphCosine} of {@code unitQuery} with each of {@code rows[0, count)} into {@code out[0, count)}: the
+     * values one call each would give, up to rounding (the graph needs the order, not the last bit). The graph scores a node's neighbours together: an implementation may
      * read several rows at once, so that their cache misses overlap instead of queueing one row behind the other.
      *
      * @param scratch {@code d} floats the method may overwrite

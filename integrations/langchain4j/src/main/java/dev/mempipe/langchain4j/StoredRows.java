@@ -189,8 +189,8 @@ final class StoredRows implements HnswVectors, AutoCloseable {
 
     /**
      * {@link #graphCosine} of each of {@code rows[0, count)}: F32 rows four at a time (a random-row probe over 100k
-     * rows: 106 ns a row against 142 ns one at a time, as their cache misses overlap), with the bits one call each
-     * gives.
+     * rows: 106 ns a row against 142 ns one at a time, as their cache misses overlap); the values one call each
+     * gives, up to the order {@code reduceLanes} adds the lanes in.
      */
     @Override
     public void graphCosines(float[] unitQuery, int[] rows, int count, float[] out, float[] scratch) {

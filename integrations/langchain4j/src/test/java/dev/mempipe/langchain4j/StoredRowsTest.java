@@ -8,15 +8,16 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link StoredRows}' graph scoring: the batched {@code graphCosines} (four F32 rows per pass) gives the bits of one
- * {@code graphCosine} call per row, so a graph built or searched with either is the same graph and walk.
+ * {@link StoredRows}' graph scoring: the batched {@code graphCosines} (four F32 rows per pass) gives what one
+ * {@code graphCosine} call per row gives, up to the last bits of the final lane sum ({@code reduceLanes} may add the
+ * 16 lanes in another order while a method is not yet compiled).
  */
 class StoredRowsTest {
     private final long seed = Long.getLong("mempipe.test.seed", System.nanoTime());
     private final Random random = new Random(seed);
 
     @Test
-    void should_score_rows_in_bulk_bit_for_bit_as_one_by_one_for_every_storage_type() {
+    void should_score_rows_in_bulk_as_one_by_one_for_every_storage_type() {
         for (ElementType type : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
             for (int d : new int[] {1, 15, 16, 17, 384, 391}) {
                 try (StoredRows rows = new StoredRows(Backends.defaultBackend(), type, d)) {
@@ -39,9 +40,9 @@ class StoredRowsTest {
                         rows.graphCosines(query, picked, count, bulk, scratch);
                         for (int i = 0; i < count; i++) {
                             float alone = rows.graphCosine(query, picked[i], scratch);
-                            assertEquals(Float.floatToRawIntBits(alone), Float.floatToRawIntBits(bulk[i]),
-                                    type + " d=" + d + " count=" + count + " row " + picked[i] + ": bulk " + bulk[i]
-                                            + " alone " + alone + " (seed " + seed + ")");
+                            // cosines lie in [-1, 1]: 4e-6 covers a 16-lane sum's reordering, not a wrong row
+                            assertEquals(alone, bulk[i], 4e-6f, type + " d=" + d + " count=" + count + " row "
+                                    + picked[i] + ": bulk " + bulk[i] + " alone " + alone + " (seed " + seed + ")");
                         }
                     }
                 }
