@@ -273,7 +273,9 @@ final class SimdDotKernels {
      * Rows {@code off + k * gap} (k = 0..3) against queries q0..q3 into {@code out[o + qi * os + k * og]}: a 4 x 4
      * register block, so each loaded vector feeds four multiply-adds (eight loads per sixteen FMAs; one query
      * against one row at a time was load-bound at half that). Each pair keeps one accumulator, as
-     * {@link #f32Rows4} does, so a batch scores every row bit for bit as a single query does.
+     * {@link #f32Rows4} does, so a batch scores every row as a single query does, up to the order in which
+     * {@code reduceLanes} adds the 16 lanes (it may differ between JIT tiers; {@code SimdRows.laneSum} would fix
+     * it, but cost this kernel a fifth of its speed).
      */
     private static void f32Rows4Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
                                          long off, long gap, float[] out, int o, int og, int os) {
@@ -319,20 +321,17 @@ final class SimdDotKernels {
         finishRows4(q3, d, seg, off, gap, end, a30, a31, a32, a33, out, o + 3 * os, og);
     }
 
-    /**
-     * Reduces one query's four row accumulators with {@link SimdRows#laneSum} (the same bits in every JIT tier,
-     * unlike {@code reduceLanes}), adds the scalar tail from {@code end}, and stores the scores.
-     */
+    /** Reduces one query's four row accumulators, adds the scalar tail from {@code end}, and stores the scores. */
     private static void finishRows4(float[] q, int d, MemorySegment seg, long off, long gap, int end,
                                     FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out,
                                     int o, int og) {
         long o1 = off + gap;
         long o2 = o1 + gap;
         long o3 = o2 + gap;
-        float s0 = SimdRows.laneSum(a0);
-        float s1 = SimdRows.laneSum(a1);
-        float s2 = SimdRows.laneSum(a2);
-        float s3 = SimdRows.laneSum(a3);
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
         for (int i = end; i < d; i++) {
             float qi = q[i];
             long b = 4L * i;
@@ -397,8 +396,8 @@ final class SimdDotKernels {
             acc = k.fma(FloatVector.fromArray(F, q, i), acc);
             nacc = k.fma(k, nacc);
         }
-        float s = SimdRows.laneSum(acc);
-        float n = SimdRows.laneSum(nacc);
+        float s = acc.reduceLanes(ADD_OP);
+        float n = nacc.reduceLanes(ADD_OP);
         for (int i = end; i < d; i++) {
             float k = seg.get(F32, off + 4L * i);
             s = Math.fma(q[i], k, s);
@@ -412,9 +411,8 @@ final class SimdDotKernels {
 
     private static void f32Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
                                     long off, float[] out, int o, int os) {
-        // One accumulator per query, summed in the order f32Row and f32Rows4 use, and lanes summed by
-        // SimdRows.laneSum (reduceLanes may change order between JIT tiers): a row scores the same bits whether
-        // its query comes alone or in a batch.
+        // One accumulator per query, summed in the order f32Row and f32Rows4 use: a row scores the same
+        // whether its query comes alone or in a batch (up to reduceLanes' order of the lanes).
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -427,10 +425,10 @@ final class SimdDotKernels {
             a2 = k.fma(FloatVector.fromArray(F, q2, i), a2);
             a3 = k.fma(FloatVector.fromArray(F, q3, i), a3);
         }
-        float s0 = SimdRows.laneSum(a0);
-        float s1 = SimdRows.laneSum(a1);
-        float s2 = SimdRows.laneSum(a2);
-        float s3 = SimdRows.laneSum(a3);
+        float s0 = a0.reduceLanes(ADD_OP);
+        float s1 = a1.reduceLanes(ADD_OP);
+        float s2 = a2.reduceLanes(ADD_OP);
+        float s3 = a3.reduceLanes(ADD_OP);
         for (int i = end; i < d; i++) {
             float k = seg.get(F32, off + 4L * i);
             s0 = Math.fma(q0[i], k, s0);

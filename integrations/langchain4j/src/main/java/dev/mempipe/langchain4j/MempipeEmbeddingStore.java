@@ -338,8 +338,8 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
      * Answers many requests exactly in one pass over the rows (the CPU backend reads each row once per 16
      * requests): for multi-query RAG, re-ranking, or evaluating a batch. Each request keeps its own {@code maxResults}, {@code minScore} and
      * filter; the results are in the order of the requests and hold what {@link #search} returns on an exact store
-     * (on an F32 store the same scores bit for bit; on a BF16 or I8 store a score may differ in its last f32 bit,
-     * as their batched kernels add the products in another order). Always exact, also on an approximate store.
+     * (a score may differ in its last f32 bits: the kernels may add the final vector lanes in another order).
+     * Always exact, also on an approximate store.
      */
     public List<EmbeddingSearchResult<TextSegment>> searchAll(List<EmbeddingSearchRequest> requests) {
         Objects.requireNonNull(requests, "requests");
