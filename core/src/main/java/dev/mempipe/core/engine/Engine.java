@@ -134,9 +134,14 @@ public final class Engine {
         return usable(devices.get(plan.deviceFor(step))).backend();
     }
 
-    /** Whether the current plan runs both steps on one usable device, so a fused op can run them as one call. */
-    public boolean sameDevice(Step a, Step b) {
-        return usable(devices.get(plan.deviceFor(a))) == usable(devices.get(plan.deviceFor(b)));
+    /**
+     * Whether the current plan runs both steps on one usable device other than the CPU, where a fused op keeps
+     * the intermediate on the device. On the CPU nothing crosses a link either way, so pipelines keep the steps
+     * separate there and the profile attributes each step's time to it.
+     */
+    public boolean fusesOnDevice(Step a, Step b) {
+        Device first = usable(devices.get(plan.deviceFor(a)));
+        return first != cpu && first == usable(devices.get(plan.deviceFor(b)));
     }
 
     /** Devices lost so far ({@link BackendException#deviceLost()}), with the failure that lost each. */
