@@ -274,6 +274,11 @@ public final class GoldenCase {
                 }
                 tensors.put("S", s);
             }
+            case DOT_ROWS -> {
+                Tensor s = output(arena, "s");
+                backend.relevancy().dotRows(tensor(arena, "q"), tensor(arena, "K"), indices(arena, "rowIds"), s);
+                tensors.put("s", s);
+            }
             case QUEST_BOUND -> {
                 Tensor s = output(arena, "s");
                 backend.relevancy().questBound(tensor(arena, "q"), tensor(arena, "min"), tensor(arena, "max"), s);

@@ -33,6 +33,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
     }
 
     @Override
+    public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        state.ensureOpen("dotRows");
+        OpArgs.dotRows(caps, q, keys, rowIds, s);
+        for (int j = 0; j < rowIds.length(); j++) {
+            ScalarMath.store(s, 0, j, ScalarMath.dot(q, 0, keys, rowIds.get(j)));
+        }
+    }
+
+    @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
         state.ensureOpen("cosine");
         OpArgs.cosine(caps, q, m, s);

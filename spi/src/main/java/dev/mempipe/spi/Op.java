@@ -13,6 +13,7 @@ public enum Op {
     BM25_INDEX(Step.PREPARE, "bm25Index"),
 
     DOT(Step.RELEVANCY, "dot"),
+    DOT_ROWS(Step.RELEVANCY, "dotRows"),
     COSINE(Step.RELEVANCY, "cosine"),
     QUEST_BOUND(Step.RELEVANCY, "questBound"),
     GROUP_MAX(Step.RELEVANCY, "groupMax"),

@@ -160,6 +160,23 @@ public final class OpArgs {
         output(caps, op, "S", s, q.rows(), toIntCols(op, "M rows", m.rows()));
     }
 
+    public static void dotRows(Capabilities caps, Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        Op op = Op.DOT_ROWS;
+        input(caps, op, "q", q);
+        input(caps, op, "K", keys);
+        vector(op, "q", q);
+        sameCols(op, "q", q, "K", keys);
+        indices(op, "rowIds", rowIds);
+        for (int j = 0; j < rowIds.length(); j++) {
+            int r = rowIds.get(j);
+            if (r < 0 || r >= keys.rows()) {
+                throw new IllegalArgumentException(op + ": argument 'rowIds' holds " + r + " at position " + j
+                        + ", outside [0, " + keys.rows() + ")");
+            }
+        }
+        output(caps, op, "s", s, 1, rowIds.length());
+    }
+
     public static void questBound(Capabilities caps, Tensor q, Tensor min, Tensor max, Tensor s) {
         Op op = Op.QUEST_BOUND;
         input(caps, op, "q", q);

@@ -71,6 +71,10 @@ final class OpSignatures {
         add(Op.DOT, "Q[m,d], M[n,d] -> S[m,n]",
                 List.of(tensor("Q", "queries"), tensor("M", "memory rows")), List.of(floatType()),
                 List.of(matrix("S")));
+        add(Op.DOT_ROWS, "q[d], K[n,d], rowIds[k] -> s[k]",
+                List.of(tensor("q", "the query"), tensor("K", "memory rows"),
+                        indices("rowIds", "rows to score, each in [0, n)")),
+                List.of(floatType()), List.of(vector("s")));
         add(Op.COSINE, "Q[m,d], M[n,d] -> S[m,n]",
                 List.of(tensor("Q", "queries"), tensor("M", "memory rows")), List.of(floatType()),
                 List.of(matrix("S")));
@@ -153,6 +157,7 @@ final class OpSignatures {
             case PROJECT -> shape(in.get("X").rows(), in.get("W").rows());
             case L2_NORMALIZE, ROPE -> shape(in.get("X").rows(), in.get("X").cols());
             case DOT, COSINE -> shape(in.get("Q").rows(), in.get("M").rows());
+            case DOT_ROWS -> shape(1, in.get("rowIds").size());
             case QUEST_BOUND -> shape(1, in.get("min").rows());
             case GROUP_MAX -> shape(1, ceilDiv(in.get("s").cols(), intOf(params, "g")));
             case INDEXER_SCORE -> shape(1, in.get("K").rows());

@@ -165,6 +165,15 @@ public final class OpCosts {
         return dot(m, n, d, qType, mType, ElementType.F32);
     }
 
+    /**
+     * {@code dotRows(q[d], K[n,d], rowIds[k]) -> s[k]}: read q, the k chosen rows of K (with their scales) and the
+     * row ids; write s; {@code 2*k*d} FLOPs.
+     */
+    public static OpCost dotRows(long k, long d, ElementType qType, ElementType keyType, ElementType sType) {
+        return new OpCost(addExact(addExact(tensorBytes(qType, 1, d), tensorBytes(keyType, k, d)),
+                multiplyExact(k, INDEX_BYTES)), tensorBytes(sType, 1, k), multiplyExact(2 * k, d));
+    }
+
     /** {@code cosine(Q[m,d], M[n,d]) -> S[m,n]}: the bytes of {@code dot}; {@code 2*m*n*d + 2*(m+n)*d} FLOPs (norms). */
     public static OpCost cosine(long m, long n, long d, ElementType qType, ElementType mType, ElementType sType) {
         OpCost dot = dot(m, n, d, qType, mType, sType);
