@@ -204,9 +204,9 @@ public enum Op {
 
     /** Quest's bound {@code s_p = sum_i max(q_i*min_pi, q_i*max_pi)}, one row per query row. */
     QUEST_BOUND(builder(Step.RELEVANCY, "questBound")
-            .tensor("q", "m,d", "the queries (one per KV head sharing the summaries)")
-            .tensor("min", "p,d", "page minima")
-            .tensor("max", "p,d", "page maxima")
+            .tensor("q", "m,d", "the queries, one per KV head")
+            .tensor("min", "p,m*d", "page minima, KV head j's in columns [j*d, (j+1)*d)")
+            .tensor("max", "p,m*d", "page maxima, banded as min")
             .output("s", "m,p")
             // two multiplies, a max and an add per element and query
             .cost(z -> work(z.bytes("q") + z.bytes("min") + z.bytes("max"), z.bytes("s"),
