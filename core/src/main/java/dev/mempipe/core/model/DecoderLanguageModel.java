@@ -126,6 +126,11 @@ public final class DecoderLanguageModel implements LanguageModel {
     }
 
     @Override
+    public OpCost decodeCost(int tokens) {
+        return model.decodeCost(tokens, length);
+    }
+
+    @Override
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("length must be in [0, " + length + "], got " + newLength);

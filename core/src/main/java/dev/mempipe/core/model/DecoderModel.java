@@ -302,6 +302,21 @@ public final class DecoderModel {
         return perLayer.plus(attention).times(config.layers()).plus(project(h, config.vocab()));
     }
 
+    /**
+     * The analytic work of n {@link #decodeStep}s after {@code length} cached tokens: every weight read per step,
+     * the attention over a growing cache, the LM head each step.
+     */
+    public OpCost decodeCost(int n, long length) {
+        OpCost one = prefillCost(1, 0);
+        long rows = (long) n * length + (long) n * (n + 1) / 2;  // step i attends over length + i + 1 rows
+        OpCost attention = new OpCost(2 * rows * config.kvWidth() * Float.BYTES, 0, 4 * rows * config.queryWidth())
+                .times(config.layers());
+        OpCost oneAttention = new OpCost(2L * config.kvWidth() * Float.BYTES, 0, 4L * config.queryWidth())
+                .times(config.layers());
+        return new OpCost(one.bytesRead() - oneAttention.bytesRead(), one.bytesWritten(),
+                one.flops() - oneAttention.flops()).times(n).plus(attention);
+    }
+
     private void rmsNormRows(Tensor xs, Tensor gain, Tensor out) {
         for (long i = 0; i < xs.rows(); i++) {
             Activations.rmsNorm(xs.rowSlice(i, i + 1), gain, DecoderConfig.NORM_EPSILON, out.rowSlice(i, i + 1));

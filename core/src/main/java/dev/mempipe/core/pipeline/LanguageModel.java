@@ -47,6 +47,12 @@ public interface LanguageModel {
      */
     OpCost prefillCost(int tokens);
 
+    /**
+     * The analytic work of decoding {@code tokens} tokens one by one after the current context (weights read once
+     * per token): what the profile records for a generation such as MemAgent's memory rewrite.
+     */
+    OpCost decodeCost(int tokens);
+
     /** Forgets the positions from {@code length} on; {@code length} in {@code [0, length()]}. */
     void truncate(int length);
 

@@ -102,6 +102,11 @@ final class ScriptedLanguageModel implements LanguageModel {
     }
 
     @Override
+    public OpCost decodeCost(int tokens) {
+        return new OpCost(8L * tokens, 4L * tokens, 2L * tokens);
+    }
+
+    @Override
     public void truncate(int length) {
         while (context.size() > length) {
             context.removeLast();
