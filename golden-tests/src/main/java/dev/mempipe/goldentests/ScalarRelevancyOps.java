@@ -50,13 +50,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         state.ensureOpen("questBound");
         OpArgs.questBound(caps, q, min, max, s);
-        for (int p = 0; p < min.rows(); p++) {
-            double bound = 0;
-            for (int i = 0; i < q.cols(); i++) {
-                double qi = q.get(0, i);
-                bound += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+        for (long j = 0; j < q.rows(); j++) {
+            for (int p = 0; p < min.rows(); p++) {
+                double bound = 0;
+                for (int i = 0; i < q.cols(); i++) {
+                    double qi = q.get(j, i);
+                    bound += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                }
+                ScalarMath.store(s, j, p, bound);
             }
-            ScalarMath.store(s, 0, p, bound);
         }
     }
 
@@ -65,13 +67,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
         state.ensureOpen("groupMax");
         OpArgs.groupMax(caps, s, groupSize, y);
         int n = s.cols();
-        for (int g = 0; (long) g * groupSize < n; g++) {
-            int end = (int) Math.min((long) (g + 1) * groupSize, n);
-            float best = Float.NEGATIVE_INFINITY;
-            for (int i = g * groupSize; i < end; i++) {
-                best = Math.max(best, s.get(0, i));
+        for (long j = 0; j < s.rows(); j++) {
+            for (int g = 0; (long) g * groupSize < n; g++) {
+                int end = (int) Math.min((long) (g + 1) * groupSize, n);
+                float best = Float.NEGATIVE_INFINITY;
+                for (int i = g * groupSize; i < end; i++) {
+                    best = Math.max(best, s.get(j, i));
+                }
+                y.set(j, g, best);
             }
-            y.set(0, g, best);
         }
     }
 

@@ -61,7 +61,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         OpArgs.questBound(caps, q, min, max, s);
-        boundPages(q, min, max, s);
+        // One scan of the summaries per query row: m is the handful of KV heads sharing them.
+        for (long j = 0; j < q.rows(); j++) {
+            boundPages(q.rowSlice(j, j + 1), min, max, s.rowSlice(j, j + 1));
+        }
     }
 
     private static void boundPages(Tensor q, Tensor min, Tensor max, Tensor s) {
@@ -93,7 +96,9 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void groupMax(Tensor s, int groupSize, Tensor y) {
         OpArgs.groupMax(caps, s, groupSize, y);
-        groupMaxima(s, groupSize, y);
+        for (long j = 0; j < s.rows(); j++) {
+            groupMaxima(s.rowSlice(j, j + 1), groupSize, y.rowSlice(j, j + 1));
+        }
     }
 
     private static void groupMaxima(Tensor s, int groupSize, Tensor y) {

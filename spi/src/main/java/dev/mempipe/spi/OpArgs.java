@@ -24,8 +24,8 @@ public final class OpArgs {
         input(caps, op, "K", keys);
         positive(op, "P", pageSize);
         long pages = ceilDiv(keys.rows(), pageSize);
-        output(op, "min", min, pages, keys.cols());
-        output(op, "max", max, pages, keys.cols());
+        output(caps, op, "min", min, pages, keys.cols());
+        output(caps, op, "max", max, pages, keys.cols());
     }
 
     public static void pageMinMaxAppend(Capabilities caps, Tensor keys, long fromRow, int pageSize, Tensor min,
@@ -42,7 +42,7 @@ public final class OpArgs {
         input(caps, op, "K", keys);
         positive(op, "P", pageSize);
         notNull(op, "mode", mode);
-        output(op, "Y", out, ceilDiv(keys.rows(), pageSize), keys.cols());
+        output(caps, op, "Y", out, ceilDiv(keys.rows(), pageSize), keys.cols());
     }
 
     public static void project(Capabilities caps, Tensor x, Tensor w, Tensor y) {
@@ -50,7 +50,7 @@ public final class OpArgs {
         input(caps, op, "X", x);
         input(caps, op, "W", w);
         sameCols(op, "X", x, "W", w);
-        output(op, "Y", y, x.rows(), toIntCols(op, "W rows", w.rows()));
+        output(caps, op, "Y", y, x.rows(), toIntCols(op, "W rows", w.rows()));
     }
 
     public static void quantize(Capabilities caps, Tensor x, Tensor q) {
@@ -60,6 +60,7 @@ public final class OpArgs {
         if (!q.type().isQuantized()) {
             throw new UnsupportedElementTypeException(op, "X'", q.type(), INTEGER_TYPES);
         }
+        declaredOutput(caps, op, "X'", q);
         shape(op, "X'", q, x.rows(), x.cols());
         alive(op, "X'", q);
     }
@@ -70,13 +71,14 @@ public final class OpArgs {
         if (!q.type().isQuantized()) {
             throw new UnsupportedElementTypeException(op, "X", q.type(), INTEGER_TYPES);
         }
-        output(op, "X'", y, q.rows(), q.cols());
+        output(caps, op, "X'", y, q.rows(), q.cols());
     }
 
     public static void convert(Capabilities caps, Tensor x, Tensor y) {
         Op op = Op.CONVERT;
         input(caps, op, "X", x);
         notNull(op, "X'", y);
+        declaredOutput(caps, op, "X'", y);
         shape(op, "X'", y, x.rows(), x.cols());
         alive(op, "X'", y);
     }
@@ -84,7 +86,7 @@ public final class OpArgs {
     public static void l2Normalize(Capabilities caps, Tensor x, Tensor y) {
         Op op = Op.L2_NORMALIZE;
         input(caps, op, "X", x);
-        output(op, "Y", y, x.rows(), x.cols());
+        output(caps, op, "Y", y, x.rows(), x.cols());
     }
 
     public static void rope(Capabilities caps, Tensor x, Indices positions, float theta, Tensor y) {
@@ -108,7 +110,7 @@ public final class OpArgs {
         if (!(theta > 0) || Float.isInfinite(theta)) {
             throw new IllegalArgumentException(op + ": theta must be finite and > 0, got " + theta);
         }
-        output(op, "Y", y, x.rows(), x.cols());
+        output(caps, op, "Y", y, x.rows(), x.cols());
     }
 
     public static void bm25Index(Capabilities caps, Indices offsets, Indices tokens) {
@@ -155,7 +157,7 @@ public final class OpArgs {
         input(caps, op, "Q", q);
         input(caps, op, "M", m);
         sameCols(op, "Q", q, "M", m);
-        output(op, "S", s, q.rows(), toIntCols(op, "M rows", m.rows()));
+        output(caps, op, "S", s, q.rows(), toIntCols(op, "M rows", m.rows()));
     }
 
     public static void questBound(Capabilities caps, Tensor q, Tensor min, Tensor max, Tensor s) {
@@ -163,18 +165,16 @@ public final class OpArgs {
         input(caps, op, "q", q);
         input(caps, op, "min", min);
         input(caps, op, "max", max);
-        vector(op, "q", q);
         sameCols(op, "q", q, "min", min);
         shape(op, "max", max, min.rows(), min.cols());
-        output(op, "s", s, 1, toIntCols(op, "pages", min.rows()));
+        output(caps, op, "s", s, q.rows(), toIntCols(op, "pages", min.rows()));
     }
 
     public static void groupMax(Capabilities caps, Tensor s, int groupSize, Tensor y) {
         Op op = Op.GROUP_MAX;
         input(caps, op, "s", s);
-        vector(op, "s", s);
         positive(op, "g", groupSize);
-        output(op, "y", y, 1, (int) ceilDiv(s.cols(), groupSize));
+        output(caps, op, "y", y, s.rows(), (int) ceilDiv(s.cols(), groupSize));
     }
 
     public static void indexerScore(Capabilities caps, Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
@@ -189,7 +189,7 @@ public final class OpArgs {
             input(caps, op, "kScale", kScale);
             shape(op, "kScale", kScale, 1, n);
         }
-        output(op, "s", s, 1, n);
+        output(caps, op, "s", s, 1, n);
     }
 
     public static void softmax(Capabilities caps, Tensor s, float scale, Tensor p) {
@@ -202,7 +202,7 @@ public final class OpArgs {
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
         }
-        output(op, "p", p, 1, s.cols());
+        output(caps, op, "p", p, 1, s.cols());
     }
 
     public static void bm25Score(Capabilities caps, Indices query, Bm25Index index, Bm25Params params, Tensor s) {
@@ -211,7 +211,22 @@ public final class OpArgs {
         indices(op, "query", query);
         notNull(op, "index", index);
         notNull(op, "params", params);
-        output(op, "s", s, 1, index.numDocs());
+        Limits limits = caps.limits(op);
+        for (int i = 0; i < query.length(); i++) {
+            if (query.get(i) > limits.maxTermId()) {
+                throw new IllegalArgumentException(op + ": argument 'query' holds term id " + query.get(i)
+                        + " at position " + i + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+            }
+        }
+        if (index.vocabularySize() - 1L > limits.maxTermId()) {
+            throw new IllegalArgumentException(op + ": argument 'index' has term ids up to "
+                    + (index.vocabularySize() - 1) + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+        }
+        if (index.numDocs() > limits.maxRows()) {
+            throw new IllegalArgumentException(op + ": argument 'index' holds " + index.numDocs()
+                    + " documents, beyond this backend's limit maxRows = " + limits.maxRows());
+        }
+        output(caps, op, "s", s, 1, index.numDocs());
     }
 
     // ---- Stage 3: Retrieval ----
@@ -219,21 +234,26 @@ public final class OpArgs {
     public static void topK(Capabilities caps, Tensor s, int k, Indices idx, Tensor val) {
         Op op = Op.TOP_K;
         input(caps, op, "s", s);
-        vector(op, "s", s);
         if (k <= 0) {
             throw new IllegalArgumentException(op + ": k must be >= 1, got " + k);
         }
+        int maxK = caps.limits(op).maxK();
+        if (k > maxK) {
+            throw new IllegalArgumentException(op + ": k = " + k + " exceeds this backend's limit maxK = " + maxK);
+        }
         int count = Math.min(k, s.cols());
         indices(op, "idx", idx);
-        if (idx.length() < count) {
-            throw new IllegalArgumentException(op + ": argument 'idx' holds " + idx.length() + " entries but min(k="
-                    + k + ", n=" + s.cols() + ") = " + count + " are needed");
+        long needed = s.rows() * count;
+        if (idx.length() < needed) {
+            throw new IllegalArgumentException(op + ": argument 'idx' holds " + idx.length() + " entries but "
+                    + (s.rows() == 1 ? "" : s.rows() + " rows x ") + "min(k=" + k + ", n=" + s.cols() + ") = "
+                    + needed + " are needed");
         }
         if (val != null) {
             alive(op, "val", val);
-            if (val.type() != ElementType.F32 || val.rows() != 1 || val.cols() < count) {
-                throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [1, >= " + count
-                        + "] tensor, got " + val.shapeString());
+            if (val.type() != ElementType.F32 || val.rows() != s.rows() || val.cols() < count) {
+                throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [" + s.rows() + ", >= "
+                        + count + "] tensor, got " + val.shapeString());
             }
         }
     }
@@ -241,7 +261,6 @@ public final class OpArgs {
     public static void threshold(Capabilities caps, Tensor s, float t, Bitmap out) {
         Op op = Op.THRESHOLD;
         input(caps, op, "s", s);
-        vector(op, "s", s);
         if (Float.isNaN(t)) {
             throw new IllegalArgumentException(op + ": threshold T must not be NaN");
         }
@@ -249,9 +268,9 @@ public final class OpArgs {
         if (!out.isAlive()) {
             throw new IllegalStateException(op + ": argument 'bitmap' refers to memory whose arena is closed");
         }
-        if (out.length() != s.cols()) {
+        if (out.length() != s.size()) {
             throw new IllegalArgumentException(op + ": argument 'bitmap' has " + out.length() + " bits but s has "
-                    + s.cols() + " scores");
+                    + s.size() + " scores" + (s.rows() == 1 ? "" : " (" + s.rows() + " rows of " + s.cols() + ")"));
         }
     }
 
@@ -388,7 +407,7 @@ public final class OpArgs {
                 }
             }
         }
-        output(op, "o", out, hq, q.cols());
+        output(caps, op, "o", out, hq, q.cols());
     }
 
     public static void softRetrieve(Capabilities caps, Tensor a, Tensor v, Tensor out) {
@@ -400,7 +419,7 @@ public final class OpArgs {
             throw new IllegalArgumentException(op + ": argument 'a' has " + a.cols() + " weights but V has "
                     + v.rows() + " rows");
         }
-        output(op, "o", out, 1, v.cols());
+        output(caps, op, "o", out, 1, v.cols());
     }
 
     // ---- building blocks ----
@@ -421,16 +440,38 @@ public final class OpArgs {
         if (!caps.supports(op, t.type())) {
             throw new UnsupportedElementTypeException(op, name, t.type(), caps.types(op));
         }
+        within(caps, op, name, t);
     }
 
-    /** A float output tensor of exactly {@code [rows, cols]}. */
-    public static void output(Op op, String name, Tensor t, long rows, int cols) {
+    /** Fails naming the limit when {@code t} is wider or longer than the backend declares for {@code op}. */
+    public static void within(Capabilities caps, Op op, String name, Tensor t) {
+        Limits limits = caps.limits(op);
+        if (t.cols() > limits.maxCols()) {
+            throw new IllegalArgumentException(op + ": argument '" + name + "' has rows of " + t.cols()
+                    + " elements, beyond this backend's limit maxCols = " + limits.maxCols());
+        }
+        if (t.rows() > limits.maxRows()) {
+            throw new IllegalArgumentException(op + ": argument '" + name + "' has " + t.rows()
+                    + " rows, beyond this backend's limit maxRows = " + limits.maxRows());
+        }
+    }
+
+    /** A float output tensor of exactly {@code [rows, cols]}, of a type the backend declares for the op. */
+    public static void output(Capabilities caps, Op op, String name, Tensor t, long rows, int cols) {
         notNull(op, name, t);
         alive(op, name, t);
         if (!FLOAT_OUTPUTS.contains(t.type())) {
             throw new UnsupportedElementTypeException(op, name, t.type(), FLOAT_OUTPUTS);
         }
+        declaredOutput(caps, op, name, t);
         shape(op, name, t, rows, cols);
+        within(caps, op, name, t);
+    }
+
+    private static void declaredOutput(Capabilities caps, Op op, String name, Tensor t) {
+        if (caps.supports(op) && !caps.writes(op, t.type())) {
+            throw new UnsupportedElementTypeException(op, name, t.type(), caps.outputTypes(op));
+        }
     }
 
     public static void shape(Op op, String name, Tensor t, long rows, int cols) {

@@ -25,20 +25,22 @@ public interface RelevancyOps {
 
     /**
      * Quest's upper bound of a page's attention logits: {@code s_p = sum_i max(q_i * min_pi, q_i * max_pi)},
-     * which is {@code >= <q, k>} for every key k summarized by page p.
+     * which is {@code >= <q, k>} for every key k summarized by page p. A row batch: query row j gives score
+     * row j (one call for the query of every KV head that shares the summaries).
      *
-     * @param q   {@code [1, d]}
+     * @param q   {@code [m, d]}, m {@code >= 1} independent queries
      * @param min {@code [p, d]}
      * @param max {@code [p, d]}
-     * @param s   {@code [1, p]}
+     * @param s   {@code [m, p]}
      */
     void questBound(Tensor q, Tensor min, Tensor max, Tensor s);
 
     /**
      * Max over consecutive groups of g scores (page score from token scores); the last group may be partial.
+     * Each of the m rows is grouped independently.
      *
-     * @param s {@code [1, n]}
-     * @param y {@code [1, ceil(n/g)]}
+     * @param s {@code [m, n]}
+     * @param y {@code [m, ceil(n/g)]}
      */
     void groupMax(Tensor s, int groupSize, Tensor y);
 
