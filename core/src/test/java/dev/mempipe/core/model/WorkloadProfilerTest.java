@@ -48,7 +48,7 @@ class WorkloadProfilerTest {
         assertTrue(p.stepSeconds() > 0 && p.memorySeconds() > 0 && p.otherSeconds() >= 0, p.toString());
         assertEquals(p.stepSeconds(), p.memorySeconds() + p.otherSeconds(), 1e-9);
         assertTrue(p.memoryShare() > 0 && p.memoryShare() <= 1, "share " + p.memoryShare());
-        assertTrue(p.setupSeconds() > 0);
+        assertTrue(p.setupSeconds() > 0 || workload == Workload.MEMAGENT, "MemAgent builds nothing before reading");
 
         Map<Step, Totals> steps = p.measured().perStep();
         Set<Step> expected = switch (workload) {
