@@ -10,6 +10,7 @@ import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.MlpLoss;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.PoolMode;
 import dev.mempipe.spi.Tensor;
@@ -353,6 +354,35 @@ public final class GoldenCase {
                 Tensor o = output(arena, "o");
                 backend.apply().softRetrieve(tensor(arena, "a"), tensor(arena, "V"), o);
                 tensors.put("o", o);
+            }
+            case MLP_FORWARD -> {
+                Tensor y = output(arena, "Y");
+                backend.train().mlpForward(tensor(arena, "X"), tensor(arena, "W1"), tensor(arena, "W3"),
+                        tensor(arena, "W2"), y);
+                tensors.put("Y", y);
+            }
+            case MLP_GRADIENT -> {
+                Tensor g1 = output(arena, "dW1");
+                Tensor g3 = output(arena, "dW3");
+                Tensor g2 = output(arena, "dW2");
+                backend.train().mlpGradient(tensor(arena, "X"), tensor(arena, "T"), tensor(arena, "W1"),
+                        tensor(arena, "W3"), tensor(arena, "W2"), MlpLoss.valueOf(param("loss")), g1, g3, g2);
+                tensors.put("dW1", g1);
+                tensors.put("dW3", g3);
+                tensors.put("dW2", g2);
+            }
+            case MOMENTUM_UPDATE -> { // in place: the updated W and S are the outputs W' and S'
+                Tensor w = tensor(arena, "W");
+                Tensor m = tensor(arena, "S");
+                backend.train().momentumUpdate(w, tensor(arena, "G"), m, floatParam("eta"), floatParam("theta"),
+                        floatParam("alpha"));
+                tensors.put("Wprime", w);
+                tensors.put("Sprime", m);
+            }
+            case NEWTON_SCHULZ -> {
+                Tensor o = output(arena, "O");
+                backend.train().newtonSchulz(tensor(arena, "G"), intParam("steps"), o);
+                tensors.put("O", o);
             }
         }
         return new Outputs(tensors, ints);

@@ -27,7 +27,13 @@ public enum Op {
     GATHER(Step.RETRIEVAL, "gather"),
 
     ATTENTION(Step.APPLY, "attention"),
-    SOFT_RETRIEVE(Step.APPLY, "softRetrieve");
+    SOFT_RETRIEVE(Step.APPLY, "softRetrieve"),
+
+    // parametric memories (TrainOps): written in Prepare, read in Apply
+    MLP_GRADIENT(Step.PREPARE, "mlpGradient"),
+    MOMENTUM_UPDATE(Step.PREPARE, "momentumUpdate"),
+    NEWTON_SCHULZ(Step.PREPARE, "newtonSchulz"),
+    MLP_FORWARD(Step.APPLY, "mlpForward");
 
     private final Step step;
     private final String contractName;

@@ -128,6 +128,24 @@ final class OpSignatures {
         add(Op.SOFT_RETRIEVE, "a[n], V[n,d] -> o[d]",
                 List.of(tensor("a", "weights, used as given"), tensor("V", "memory rows")),
                 List.of(floatType()), List.of(vector("o")));
+        add(Op.MLP_FORWARD, "X[n,d], W1[h,d], W3[h,d], W2[d,h] -> Y[n,d]",
+                List.of(tensor("X", "rows (F32)"), tensor("W1", "gate weights"), tensor("W3", "up weights"),
+                        tensor("W2", "down weights")), List.of(), List.of(matrix("Y")));
+        add(Op.MLP_GRADIENT, "X[n,d], T[n,d], W1[h,d], W3[h,d], W2[d,h], loss -> dW1[h,d], dW3[h,d], dW2[d,h]",
+                List.of(tensor("X", "rows (F32)"), tensor("T", "targets"), tensor("W1", "gate weights"),
+                        tensor("W3", "up weights"), tensor("W2", "down weights")),
+                List.of(new Param("loss", ParamKind.CHOICE, "SQUARED", false, 0,
+                        List.of("SQUARED", "NEGATIVE_DOT"), null, "SQUARED (Titans) or NEGATIVE_DOT (LaCT)")),
+                List.of(matrix("dW1"), matrix("dW3"), matrix("dW2")));
+        add(Op.MOMENTUM_UPDATE, "W, G, S, eta, theta, alpha -> W', S' (in place)",
+                List.of(tensor("W", "weights"), tensor("G", "gradient"), tensor("S", "momentum")),
+                List.of(new Param("eta", ParamKind.FLOAT, "0.9", false, 0, null, null, "momentum decay"),
+                        new Param("theta", ParamKind.FLOAT, "0.01", false, 0, null, null, "learning rate"),
+                        new Param("alpha", ParamKind.FLOAT, "0", false, 0, null, null, "weight decay")),
+                List.of(matrix("Wprime"), matrix("Sprime")));
+        add(Op.NEWTON_SCHULZ, "G[r,c], steps -> O[r,c]", List.of(tensor("G", "matrix to orthogonalize")),
+                List.of(new Param("steps", ParamKind.INT, "5", false, 1, null, null, "iterations")),
+                List.of(matrix("O")));
     }
 
     private OpSignatures() {
@@ -160,6 +178,10 @@ final class OpSignatures {
             case BM25_SCORE -> shape(1, Math.max(0, in.get("offsets").size() - 1));
             case ATTENTION -> shape(in.get("q").rows(), in.get("q").cols());
             case SOFT_RETRIEVE -> shape(1, in.get("V").cols());
+            case MLP_FORWARD -> shape(in.get("X").rows(), in.get("X").cols());
+            case MLP_GRADIENT -> output.equals("dW2") ? shape(in.get("W2").rows(), in.get("W2").cols())
+                    : shape(in.get("W1").rows(), in.get("W1").cols());
+            case NEWTON_SCHULZ -> shape(in.get("G").rows(), in.get("G").cols());
             default -> null;
         };
     }
