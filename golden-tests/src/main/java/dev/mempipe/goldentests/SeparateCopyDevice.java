@@ -161,7 +161,7 @@ public final class SeparateCopyDevice implements Backend {
             this.pinned = host.withPin(this);
             this.data = arena.allocate(Math.max(1, host.data().byteSize()), 64);
             this.scales = host.scales() == null ? null : arena.allocate(Math.max(1, host.scales().byteSize()), 64);
-            upload(0);
+            upload(0, host.rows());
         }
 
         @Override
@@ -175,25 +175,27 @@ public final class SeparateCopyDevice implements Backend {
         }
 
         @Override
-        public void refresh(long fromRow) {
+        public void refresh(long fromRow, long toRow) {
             if (!open) {
                 throw new IllegalStateException("refresh of a closed pin on device '" + name + "'");
             }
-            Pins.checkRefresh(host, fromRow);
+            Pins.checkRefresh(host, fromRow, toRow);
             if (!ignoreRefresh) {
-                upload(fromRow);
+                upload(fromRow, toRow);
             }
         }
 
-        private void upload(long fromRow) {
-            long start = Math.min(fromRow * host.rowStride(), host.data().byteSize());
-            long bytes = host.data().byteSize() - start;
-            MemorySegment.copy(host.data(), start, data, start, bytes);
-            long total = bytes;
+        /** Copies the bytes of rows {@code [fromRow, toRow)} (and their scales). */
+        private void upload(long fromRow, long toRow) {
+            long size = host.data().byteSize();
+            long start = Math.min(fromRow * host.rowStride(), size);
+            long end = Math.min(toRow * host.rowStride(), size);
+            MemorySegment.copy(host.data(), start, data, start, end - start);
+            long total = end - start;
             if (scales != null) {
-                long s = Math.min(fromRow * Float.BYTES, host.scales().byteSize());
-                MemorySegment.copy(host.scales(), s, scales, s, host.scales().byteSize() - s);
-                total += host.scales().byteSize() - s;
+                long s = fromRow * Float.BYTES;
+                MemorySegment.copy(host.scales(), s, scales, s, (toRow - fromRow) * Float.BYTES);
+                total += (toRow - fromRow) * Float.BYTES;
             }
             uploaded.get()[0] += total;
         }

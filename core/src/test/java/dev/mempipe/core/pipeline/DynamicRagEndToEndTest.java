@@ -208,7 +208,7 @@ class DynamicRagEndToEndTest {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
             int d = 64;
-            EmbeddingMemory memory = new EmbeddingMemory(arena, engine.cpu().backend(), d, 64);
+            EmbeddingMemory memory = new EmbeddingMemory(arena, engine, d, 64);
             DenseRagPipeline dense = new DenseRagPipeline(engine, memory,
                     new DenseRagPipeline.Settings(DocumentRetrieval.DEFAULT_TOP_K, false, 4096), arena);
             IntPredicate stop = c.stopWord();

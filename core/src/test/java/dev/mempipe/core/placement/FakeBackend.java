@@ -69,6 +69,19 @@ public final class FakeBackend implements Backend {
         return this;
     }
 
+    private volatile dev.mempipe.spi.DeviceDescription description;
+
+    /** This device, describing its hardware as given. */
+    public FakeBackend describedAs(dev.mempipe.spi.DeviceDescription description) {
+        this.description = description;
+        return this;
+    }
+
+    @Override
+    public dev.mempipe.spi.DeviceDescription deviceDescription() {
+        return description != null ? description : dev.mempipe.spi.DeviceDescription.unknown(name);
+    }
+
     @Override
     public dev.mempipe.spi.DeviceCounters counters() {
         long[] m = moved.get();
