@@ -224,18 +224,21 @@ public abstract class RelevancyContract extends BackendContract {
             Profile profile = Gen.pick(r, Profile.UNIT, Profile.WIDE);
             int pages = t.rows(Gen.size(r, size(65)));
             int d = t.cols(Gen.size(r, size(129)));
-            Tensor q = t.input("q", Gen.tensor(t, qType, 1, d, profile));
+            int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(8) : 1); // a row batch: one query per KV head
+            Tensor q = t.input("q", Gen.tensor(t, qType, m, d, profile));
             Tensor min = t.input("min", Gen.tensor(t, type, pages, d, profile));
             Tensor max = t.input("max", Gen.tensor(t, type, pages, d, profile));
-            Tensor s = t.output("s", outType, 1, pages);
-            Tensor ref = t.reference(F32, 1, pages);
+            Tensor s = t.output("s", outType, m, pages);
+            Tensor ref = t.reference(F32, m, pages);
             subject().relevancy().questBound(q, min, max, s);
             oracle().relevancy().questBound(q, min, max, ref);
-            double[][] sumAbs = new double[1][pages];
-            for (int p = 0; p < pages; p++) {
-                for (int i = 0; i < d; i++) {
-                    double qi = q.get(0, i);
-                    sumAbs[0][p] += Math.max(Math.abs(qi * min.get(p, i)), Math.abs(qi * max.get(p, i)));
+            double[][] sumAbs = new double[m][pages];
+            for (int j = 0; j < m; j++) {
+                for (int p = 0; p < pages; p++) {
+                    for (int i = 0; i < d; i++) {
+                        double qi = q.get(j, i);
+                        sumAbs[j][p] += Math.max(Math.abs(qi * min.get(p, i)), Math.abs(qi * max.get(p, i)));
+                    }
                 }
             }
             Compare.within("s", s, ref, Compare.dotBound(outType, d, sumAbs));
@@ -296,9 +299,10 @@ public abstract class RelevancyContract extends BackendContract {
             int n = t.cols(Gen.size(r, size(1025)));
             int g = t.param("g", Gen.size(r, 65));
             int groups = (n + g - 1) / g;
-            Tensor s = t.input("s", Gen.tensor(t, type, 1, n, Profile.SCORES));
-            Tensor y = t.output("y", outType, 1, groups);
-            Tensor ref = t.reference(outType, 1, groups);
+            int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(8) : 1); // a row batch
+            Tensor s = t.input("s", Gen.tensor(t, type, m, n, Profile.SCORES));
+            Tensor y = t.output("y", outType, m, groups);
+            Tensor ref = t.reference(outType, m, groups);
             subject().relevancy().groupMax(s, g, y);
             oracle().relevancy().groupMax(s, g, ref);
             Compare.sameValues("y", y, ref);

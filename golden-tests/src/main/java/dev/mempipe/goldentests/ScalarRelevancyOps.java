@@ -4,6 +4,7 @@ import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
@@ -35,7 +36,7 @@ final class ScalarRelevancyOps implements RelevancyOps {
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
         state.ensureOpen("dotRows");
-        OpArgs.dotRows(caps, q, keys, rowIds, s);
+        OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         for (int j = 0; j < rowIds.length(); j++) {
             ScalarMath.store(s, 0, j, ScalarMath.dot(q, 0, keys, rowIds.get(j)));
         }

@@ -6,6 +6,7 @@ import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
@@ -60,7 +61,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
-        OpArgs.dotRows(caps, q, keys, rowIds, s);
+        OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         boolean exact = q.type().isQuantized() && keys.type().isQuantized();
         MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
         // Rows are scored four at a time so that their cache misses overlap (an HNSW walk's neighbours are far

@@ -29,6 +29,16 @@ public record DeviceCounters(long bytesToDevice, long bytesFromDevice, long tran
                 deviceNanos + device, Double.isNaN(joules) ? energy : joules + energy);
     }
 
+    /**
+     * Field-by-field sum, for totals over many steps: joules add up over the summands that have a meter (NaN
+     * only when none has).
+     */
+    public DeviceCounters sum(DeviceCounters other) {
+        double energy = Double.isNaN(joules) ? other.joules : Double.isNaN(other.joules) ? joules : joules + other.joules;
+        return new DeviceCounters(bytesToDevice + other.bytesToDevice, bytesFromDevice + other.bytesFromDevice,
+                transferNanos + other.transferNanos, deviceNanos + other.deviceNanos, energy);
+    }
+
     /** Whether the device meters energy. */
     public boolean hasEnergy() {
         return !Double.isNaN(joules);

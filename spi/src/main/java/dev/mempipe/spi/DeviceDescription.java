@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param peakFlops        FLOP/s of the compute roof, or null when unknown
  * @param memoryBandwidth  bytes/s of the device memory roof, or null when unknown
  * @param launchSeconds    fixed cost of one op call, or null when unknown
- * @param opThroughput     per op, FLOP/s-equivalent rate replacing the roofline for that op (optional)
+ * @param opThroughput     per op, the bytes/s it sustains (compulsory traffic), replacing the memory roof for that
+ *                         op: a top-k sorter or a BM25 unit is not a roofline (optional)
  * @param capacityBytes    device memory, or null for the host
  * @param hostLink         the link to the host, or null for the host itself
  */

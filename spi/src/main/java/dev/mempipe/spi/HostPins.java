@@ -26,11 +26,11 @@ final class HostPins {
             }
 
             @Override
-            public void refresh(long fromRow) {
+            public void refresh(long fromRow, long toRow) {
                 if (!open) {
                     throw new IllegalStateException("refresh of a closed pin of " + host);
                 }
-                Pins.checkRefresh(host, fromRow);
+                Pins.checkRefresh(host, fromRow, toRow);
             }
 
             @Override

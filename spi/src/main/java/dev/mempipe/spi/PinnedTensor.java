@@ -31,7 +31,17 @@ public interface PinnedTensor extends AutoCloseable {
      * @throws IllegalStateException    when the pin is closed
      * @throws BackendException         when the device fails
      */
-    void refresh(long fromRow);
+    default void refresh(long fromRow) {
+        refresh(fromRow, tensor().rows());
+    }
+
+    /**
+     * Uploads rows {@code [fromRow, toRow)} of the host tensor: what an append wrote into a tensor allocated for
+     * the memory's capacity, without the unused rows after it.
+     *
+     * @throws IllegalArgumentException naming the values unless {@code 0 <= fromRow <= toRow <= rows}
+     */
+    void refresh(long fromRow, long toRow);
 
     /** Whether the device still holds the copy (false after {@link #close()} or a lost device). */
     boolean isOpen();

@@ -10,10 +10,14 @@ public final class Pins {
     private Pins() {
     }
 
-    /** Fails naming the value when {@code fromRow} is not in {@code [0, rows]}. */
-    public static void checkRefresh(Tensor host, long fromRow) {
+    /** Fails naming the values unless {@code 0 <= fromRow <= toRow <= rows}. */
+    public static void checkRefresh(Tensor host, long fromRow, long toRow) {
         if (fromRow < 0 || fromRow > host.rows()) {
             throw new IllegalArgumentException("refresh: fromRow must be in [0, " + host.rows() + "], got " + fromRow);
+        }
+        if (toRow < fromRow || toRow > host.rows()) {
+            throw new IllegalArgumentException("refresh: toRow must be in [fromRow=" + fromRow + ", " + host.rows()
+                    + "], got " + toRow);
         }
     }
 

@@ -36,7 +36,7 @@ public interface RelevancyOps {
      */
     default void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
         // every check but the backend's declared types (dot checks those on the first row, before any write)
-        OpArgs.dotRows(Capabilities.all(), q, keys, rowIds, s);
+        OpArgs.check(Capabilities.all(), Op.DOT_ROWS, q, keys, rowIds, s);
         for (int j = 0; j < rowIds.length(); j++) {
             int row = rowIds.get(j);
             dot(q, keys.rowSlice(row, row + 1), s.columns(j, 1));
