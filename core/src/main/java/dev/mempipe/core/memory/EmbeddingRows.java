@@ -8,7 +8,6 @@ import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
-import dev.mempipe.spi.PinnedTensor;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
@@ -30,10 +29,10 @@ import java.util.Objects;
  * {@code dot(query, row) * inverseNorm(row)}, clamped to {@code [-1, 1]} (which absorbs f32 rounding); the exact scan
  * ({@link EmbeddingScan}) uses the backend's {@code cosine}, which gives the same value up to rounding.
  *
- * <p><b>Residency.</b> The rows tensor is pinned on the backend the engine's plan chooses for the Relevancy step
- * ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append; {@link #vectors} hands
- * out views that carry the pin. The host copy stays authoritative. Should a refresh fail, the pin is dropped and
- * ops read the host memory from then on. A growable instance that outgrows its capacity moves to a new, larger
+ * <p><b>Residency.</b> The rows tensor is a {@link ResidentTensor} pinned on the backend the engine's plan chooses
+ * for the Relevancy step ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append;
+ * {@link #vectors} hands out views that carry the pin. The host copy stays authoritative. Should a refresh fail, the pin is dropped and
+ * ops read the host memory from then on. Only the rows written are uploaded, before they are published. A growable instance that outgrows its capacity moves to a new, larger
  * arena and pins that.
  *
  * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
@@ -61,8 +60,8 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     private final int dimension;
     private final boolean growable;
     private Arena owned;               // growable: the arena of the current buffers (null until the first row)
-    private Tensor vectors;            // [capacity, d] of type, host memory
-    private PinnedTensor pin;          // null when not pinned (no buffer yet, or a refresh failed)
+    private Tensor vectors;            // [capacity, d] of type, host memory (resident.host())
+    private ResidentTensor resident;   // the rows and their pin on the Relevancy step's backend
     private MemorySegment inverseNorms; // capacity f32
     private int capacity;
     private volatile int rows;
@@ -119,8 +118,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (from < 0 || from > to || to > rows) {
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + rows);
         }
-        PinnedTensor p = pin;
-        return (p != null ? p.tensor() : vectors).rowSlice(from, to);
+        return resident.view().rowSlice(from, to);
     }
 
     /** {@code 1 / ||row||} of the stored row; 0 for a zero row. */
@@ -275,10 +273,10 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (newRows < 0 || newRows > rows) {
             throw new IllegalArgumentException("newRows must be in [0, " + rows + "], got " + newRows);
         }
-        rows = newRows;
         if (firstChanged < newRows) {
-            refresh(firstChanged);
+            refresh(firstChanged, newRows);
         }
+        rows = newRows;
     }
 
     /** Forgets every row; a growable instance releases its memory (the next append allocates afresh). */
@@ -288,6 +286,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             close();
             capacity = 0;
             vectors = null;
+            resident = null;
             inverseNorms = null;
         }
     }
@@ -295,7 +294,9 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     /** Frees the device copy and, for a growable instance, the memory. Idempotent. */
     @Override
     public void close() {
-        unpin();
+        if (resident != null) {
+            resident.close();
+        }
         if (owned != null) {
             owned.close();
             owned = null;
@@ -314,30 +315,20 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         }
     }
 
+    /** Uploads the new rows, then publishes them: a reader of the published rows on the device never sees them stale. */
     private void publish(int from, int to) {
+        refresh(from, to);
         rows = to;
-        refresh(from);
     }
 
-    private void refresh(int from) {
-        PinnedTensor p = pin;
-        if (p == null) {
-            return;
-        }
+    private void refresh(int from, int to) {
         try {
-            p.refresh(from);
+            resident.refresh(from, to);
         } catch (BackendException e) {
             // The host copy is authoritative: without the pin every backend reads it, and the answers stay right.
             LOG.log(System.Logger.Level.WARNING, () -> "unpinning " + vectors.shapeString() + " from "
-                    + p.backend().name() + " after a failed refresh; ops read host memory from now on", e);
-            unpin();
-        }
-    }
-
-    private void unpin() {
-        if (pin != null) {
-            pin.close();
-            pin = null;
+                    + e.backend() + " after a failed refresh; ops read host memory from now on", e);
+            resident.close();
         }
     }
 
@@ -369,7 +360,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             owned = next;
             use(nextVectors, nextNorms);
             if (held > 0) {
-                refresh(0);
+                refresh(0, held);
             }
         } catch (RuntimeException | Error e) {
             if (owned != next) {
@@ -389,12 +380,12 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         vectors = newVectors;
         inverseNorms = newNorms;
         capacity = Math.toIntExact(newVectors.rows());
+        resident = new ResidentTensor(newVectors);
         try {
-            pin = engine.backendFor(Step.RELEVANCY).pin(newVectors);
+            resident.placeOn(engine.backendFor(Step.RELEVANCY));
         } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, () -> "cannot pin " + newVectors.shapeString() + " on "
                     + e.backend() + "; ops read host memory", e);
-            pin = null;
         }
     }
 }
