@@ -148,12 +148,13 @@ class OpErrorsTest {
         String before = System.getProperty(Backends.BACKEND_PROPERTY);
         try {
             System.setProperty(Backends.BACKEND_PROPERTY, BrokenGatherProvider.NAME);
-            CliRun run = CliRun.of("op", "dot", "--in", "Q=" + q, "--in", "M=" + m, "--out", out.toString());
+            CliRun run = CliRun.of("op", "dot", "--in", "Q=" + q, "--in", "M=" + m, "--out",
+                    tmp.resolve("ran").toString());
             assertEquals(0, run.exitCode(), run::toString);
             assertTrue(run.out().startsWith("dot on " + BrokenGatherProvider.NAME), run::toString);
             System.setProperty(Backends.BACKEND_PROPERTY, "no-such-backend");
             assertUserError("backend 'no-such-backend' (mempipe.backend) is not available", "op", "dot", "--in",
-                    "Q=" + q, "--in", "M=" + m, "--out", tmp.resolve("out2").toString());
+                    "Q=" + q, "--in", "M=" + m, "--out", out.toString());
         } finally {
             if (before == null) {
                 System.clearProperty(Backends.BACKEND_PROPERTY);
