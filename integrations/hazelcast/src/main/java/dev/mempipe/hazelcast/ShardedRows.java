@@ -1,0 +1,293 @@
+package dev.mempipe.hazelcast;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.HazelcastException;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.IExecutorService;
+import com.hazelcast.core.MemberLeftException;
+import com.hazelcast.map.IMap;
+import com.hazelcast.spi.exception.RetryableException;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The cluster side of one distributed memory, shared by its kinds (embeddings, BM25 documents, store entries):
+ * <ul>
+ *   <li>{@code mempipe.<name>.rows}: an {@link IMap} of the rows, partitioned by Hazelcast by key, with
+ *       {@code backupCount} synchronous backups, so a write returns only once every backup holds it;</li>
+ *   <li>{@code mempipe.<name>.meta}: the memory's shape, the next row id, and one version per partition;</li>
+ *   <li>queries sent to every member through the {@code mempipe.query} executor, each member answering for the
+ *       partitions it owns from its {@link MemberReplica}; the answers must cover every partition exactly once,
+ *       otherwise (a member left, partitions migrating) the query is sent again until {@code queryTimeout}.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: safe for concurrent use; the Hazelcast proxies it holds are.
+ */
+final class ShardedRows<K, V> {
+    static final String EXECUTOR = "mempipe.query";
+    private static final String SHAPE = "shape";
+    private static final String NEXT_ID = "nextId";
+    private static final String VERSIONS = "versions";
+    private static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private final HazelcastInstance hz;
+    private final String name;
+    private final IMap<K, V> rows;
+    private final IMap<String, long[]> meta;
+    private final IExecutorService executor;
+    private final int partitionCount;
+    private final Duration queryTimeout;
+    private final long[] shape;
+
+    /**
+     * Opens memory {@code name}, creating it with {@code shape} when it does not exist.
+     *
+     * @param shape what the memory holds ({@code {kind, dimension, storage}}); an existing memory must match
+     * @throws IllegalArgumentException when the memory exists with another shape, or its maps are configured with
+     *                                  another backup count
+     */
+    ShardedRows(HazelcastInstance hz, String name, long[] shape, int backupCount, Duration queryTimeout) {
+        this.hz = Objects.requireNonNull(hz, "hazelcastInstance");
+        this.name = checkName(name);
+        this.queryTimeout = Objects.requireNonNull(queryTimeout, "queryTimeout");
+        if (queryTimeout.isNegative() || queryTimeout.isZero()) {
+            throw new IllegalArgumentException("queryTimeout must be positive, got " + queryTimeout);
+        }
+        if (backupCount < 0 || backupCount > MapConfig.MAX_BACKUP_COUNT) {
+            throw new IllegalArgumentException("backupCount must be in [0, " + MapConfig.MAX_BACKUP_COUNT + "], got "
+                    + backupCount);
+        }
+        configureBackups(hz, rowsMap(name), backupCount);
+        configureBackups(hz, metaMap(name), backupCount);
+        this.rows = hz.getMap(rowsMap(name));
+        this.meta = hz.getMap(metaMap(name));
+        this.executor = hz.getExecutorService(EXECUTOR);
+        this.partitionCount = Partitions.count(hz);
+        long[] withIncarnation = Arrays.copyOf(shape, shape.length + 1);
+        withIncarnation[shape.length] = System.nanoTime() ^ Double.doubleToLongBits(Math.random());
+        long[] existing = meta.putIfAbsent(SHAPE, withIncarnation);
+        if (existing != null && !Arrays.equals(Arrays.copyOf(existing, shape.length), shape)) {
+            throw new IllegalArgumentException("memory '" + name + "' exists with shape "
+                    + Arrays.toString(Arrays.copyOf(existing, existing.length - 1)) + " but "
+                    + Arrays.toString(shape) + " was asked for");
+        }
+        this.shape = existing != null ? existing : withIncarnation;
+    }
+
+    static String rowsMap(String name) {
+        return "mempipe." + name + ".rows";
+    }
+
+    static String metaMap(String name) {
+        return "mempipe." + name + ".meta";
+    }
+
+    private static String checkName(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank() || name.length() > 200) {
+            throw new IllegalArgumentException("name must be 1 to 200 characters and not blank, got '" + name + "'");
+        }
+        return name;
+    }
+
+    /**
+     * Adds the maps' backup configuration (synchronous backups only: an asynchronous backup would acknowledge a
+     * write before a backup holds it). An existing configuration of the same name must agree.
+     */
+    private static void configureBackups(HazelcastInstance hz, String map, int backupCount) {
+        MapConfig config = new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0);
+        try {
+            hz.getConfig().addMapConfig(config);
+        } catch (HazelcastException | UnsupportedOperationException e) {
+            throw new IllegalArgumentException("map '" + map + "' is already configured differently from "
+                    + backupCount + " synchronous backups and no asynchronous ones: " + e.getMessage(), e);
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    IMap<K, V> rows() {
+        return rows;
+    }
+
+    HazelcastInstance instance() {
+        return hz;
+    }
+
+    int partitionCount() {
+        return partitionCount;
+    }
+
+    /** The shape this memory was created with. */
+    long[] shape() {
+        return Arrays.copyOf(shape, shape.length - 1);
+    }
+
+    /** Names the member replicas of this incarnation of the memory (a destroyed and re-created one gets a new key). */
+    String replicaKey() {
+        return name + "#" + shape[shape.length - 1];
+    }
+
+    /** Reserves {@code count} consecutive row ids (backed up before this returns); returns the first. */
+    long reserveIds(int count) {
+        return meta.executeOnKey(NEXT_ID, new MetaUpdates.ReserveIds(count));
+    }
+
+    /** The current version of every partition. */
+    long[] versions() {
+        long[] versions = meta.get(VERSIONS);
+        return versions != null ? versions : new long[partitionCount];
+    }
+
+    /** Marks the partitions of {@code keys} changed; call after their writes returned. */
+    void changed(Collection<?> keys) {
+        TreeSet<Integer> partitions = new TreeSet<>();
+        for (Object key : keys) {
+            partitions.add(hz.getPartitionService().getPartition(key).getPartitionId());
+        }
+        bump(partitions.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Marks every partition changed (after a clear). */
+    void changedAll() {
+        int[] all = new int[partitionCount];
+        Arrays.setAll(all, p -> p);
+        bump(all);
+    }
+
+    private void bump(int[] partitions) {
+        if (partitions.length > 0) {
+            meta.executeOnKey(VERSIONS, new MetaUpdates.BumpVersions(partitionCount, partitions));
+        }
+    }
+
+    /**
+     * Sends the task made for the current versions to every member and returns their answers, which together cover
+     * every partition exactly once. Retries (with the versions read again) while members leave or partitions move.
+     *
+     * @throws ShardsUnavailableException when no complete answer came within the query timeout
+     * @throws IllegalArgumentException   (and other unchecked exceptions) thrown by a member's task, as thrown
+     */
+    <R extends MemberAnswer> List<R> askEveryMember(Function<long[], Callable<R>> task) {
+        long deadline = System.nanoTime() + queryTimeout.toNanos();
+        long backoff = FIRST_BACKOFF_NANOS;
+        String problem;
+        Throwable cause = null;
+        while (true) {
+            Map<Member, Future<R>> futures = executor.submitToAllMembers(task.apply(versions()));
+            try {
+                List<R> answers = new ArrayList<>(futures.size());
+                for (Future<R> future : futures.values()) {
+                    answers.add(future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                }
+                problem = coverageProblem(answers);
+                if (problem == null) {
+                    return answers;
+                }
+            } catch (ExecutionException e) {
+                Throwable failure = e instanceof MemberLeftException || e.getCause() == null ? e : e.getCause();
+                if (!retryable(failure)) {
+                    throw rethrow(failure);
+                }
+                problem = "a member failed: " + failure;
+                cause = failure;
+            } catch (TimeoutException e) {
+                problem = "a member did not answer";
+                cause = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ShardsUnavailableException("interrupted while querying memory '" + name + "'", e);
+            } catch (HazelcastInstanceNotActiveException e) {
+                problem = "a member left: " + e;
+                cause = e;
+            }
+            if (System.nanoTime() + backoff > deadline) {
+                throw new ShardsUnavailableException("memory '" + name + "' could not be queried within "
+                        + queryTimeout + ": " + problem, cause);
+            }
+            sleep(backoff);
+            backoff = Math.min(MAX_BACKOFF_NANOS, 2 * backoff);
+        }
+    }
+
+    /** Null when the answers cover each partition exactly once, else what is wrong. */
+    private String coverageProblem(List<? extends MemberAnswer> answers) {
+        int[] times = new int[partitionCount];
+        for (MemberAnswer answer : answers) {
+            for (int p : answer.partitions()) {
+                times[p]++;
+            }
+        }
+        List<Integer> missing = new ArrayList<>();
+        List<Integer> twice = new ArrayList<>();
+        for (int p = 0; p < partitionCount; p++) {
+            if (times[p] == 0) {
+                missing.add(p);
+            } else if (times[p] > 1) {
+                twice.add(p);
+            }
+        }
+        if (missing.isEmpty() && twice.isEmpty()) {
+            return null;
+        }
+        return "partitions " + missing + " had no owner and " + twice + " were answered twice (migrating)";
+    }
+
+    private static boolean retryable(Throwable t) {
+        return t instanceof RetryableException || t instanceof MemberLeftException
+                || t instanceof HazelcastInstanceNotActiveException || t instanceof ReplicaClosedException;
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new HazelcastException(t);
+    }
+
+    private static void sleep(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShardsUnavailableException("interrupted while waiting to retry a query", e);
+        }
+    }
+
+    /** Removes every row and the memory's metadata, and closes every member's replica. */
+    void destroy() {
+        String key = replicaKey();
+        executor.submitToAllMembers(new DropReplica(key)).values().forEach(f -> {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                // a member that left has no replica to drop
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        rows.destroy();
+        meta.destroy();
+    }
+}
