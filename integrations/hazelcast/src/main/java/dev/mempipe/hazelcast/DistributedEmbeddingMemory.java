@@ -63,7 +63,7 @@ public final class DistributedEmbeddingMemory {
      * Returns once every backup holds them.
      *
      * @param vectors each of {@link #dimension()} finite elements
-     * @return the id of the first vector; the others follow consecutively
+     * @return the id of the first vector, the others following consecutively; -1 when {@code vectors} is empty
      * @throws IllegalArgumentException naming the position of a vector of the wrong dimension or a non-finite
      *                                  element; nothing is appended then
      */

@@ -132,6 +132,10 @@ final class ShardedRows<K, V> {
         return hz;
     }
 
+    Duration queryTimeout() {
+        return queryTimeout;
+    }
+
     int partitionCount() {
         return partitionCount;
     }
