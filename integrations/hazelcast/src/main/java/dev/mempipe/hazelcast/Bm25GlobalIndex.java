@@ -67,7 +67,7 @@ final class Bm25GlobalIndex {
         postingOffsets[vocabulary] = local.postingDocs().length;
         for (int i = 0; i < terms.length; i++) {
             if (terms[i] >= 0 && terms[i] < vocabulary) {
-                docFreq[terms[i]] = docFreq[terms[i]];
+                docFreq[terms[i]] = globalDf[i];
             }
         }
         return new Bm25Index(paddedLengths, docFreq, postingOffsets, local.postingDocs(), local.postingTfs());
