@@ -59,13 +59,16 @@ final class LoopbackCluster implements AutoCloseable {
         return members.size();
     }
 
-    /** Waits (up to 60 s) until every partition is owned and backed up as configured. */
+    /** Waits (up to 20 s) until every partition is owned and backed up as configured. */
     void awaitSafe() {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (members.stream().anyMatch(m -> !m.getPartitionService().isClusterSafe()
-                || m.getCluster().getMembers().size() != members.size())) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        // the member count first: isClusterSafe asks every member in the view, and waits out a killed one
+        while (members.stream().anyMatch(m -> m.getCluster().getMembers().size() != members.size()
+                || !m.getPartitionService().isClusterSafe())) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cluster " + clusterName + " not safe after 60 s");
+                throw new IllegalStateException("cluster " + clusterName + " not safe after 20 s: " + members.stream()
+                        .map(m -> m.getCluster().getMembers().size() + " members, safe "
+                                + m.getPartitionService().isClusterSafe()).toList());
             }
             try {
                 Thread.sleep(20);
