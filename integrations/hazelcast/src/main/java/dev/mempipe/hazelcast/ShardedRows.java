@@ -40,7 +40,7 @@ import java.util.function.Function;
  */
 final class ShardedRows<K, V> {
     static final String EXECUTOR = "mempipe.query";
-    private static final String SHAPE = "shape";
+    private static final String SHAPE = "shape"; // keys of the meta map; callers add their own
     private static final String NEXT_ID = "nextId";
     private static final String VERSIONS = "versions";
     private static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
@@ -148,6 +148,17 @@ final class ShardedRows<K, V> {
     /** Names the member replicas of this incarnation of the memory (a destroyed and re-created one gets a new key). */
     String replicaKey() {
         return name + "#" + shape[shape.length - 1];
+    }
+
+    /** The meta value under {@code key}, or null. */
+    long[] meta(String key) {
+        return meta.get(key);
+    }
+
+    /** Stores {@code value} under {@code key} unless a value is there; returns the value that is there now. */
+    long[] metaIfAbsent(String key, long[] value) {
+        long[] existing = meta.putIfAbsent(key, value);
+        return existing != null ? existing : value;
     }
 
     /** Reserves {@code count} consecutive row ids (backed up before this returns); returns the first. */
