@@ -79,7 +79,7 @@ final class Bm25Replica implements AutoCloseable {
     }
 
     /** This member's document count, token count and the document frequency of each of {@code terms}. */
-    Bm25Stats stats(int[] terms, int[] partitions, long generation) {
+    Bm25Stats stats(int[] terms, Coverage coverage) {
         int[] df = new int[terms.length];
         if (memory != null) {
             Bm25Index index = memory.index();
@@ -87,15 +87,15 @@ final class Bm25Replica implements AutoCloseable {
                 df[i] = index.docFreq(terms[i]);
             }
         }
-        return new Bm25Stats(partitions, generation, ids.length, tokens, df);
+        return new Bm25Stats(coverage, ids.length, tokens, df);
     }
 
     /** This member's best {@code min(k, documents)} documents, scored with the cluster's statistics. */
     RankedAnswer search(int[] terms, int k, Bm25Params params, int globalDocs, long globalTokens, int[] globalDf,
-                        int[] partitions, long generation) {
+                        Coverage coverage) {
         int n = ids.length;
         if (n == 0) {
-            return new RankedAnswer(partitions, generation, new long[0], new float[0]);
+            return new RankedAnswer(coverage, new long[0], new float[0]);
         }
         Bm25Index local = memory.index();
         Bm25Index global = Bm25GlobalIndex.of(local, padding(local, globalDocs, globalTokens), terms, globalDf);
@@ -113,7 +113,7 @@ final class Bm25Replica implements AutoCloseable {
                 rowIds[i] = ids[top.get(i)];
                 best[i] = topScores.get(0, i);
             }
-            return new RankedAnswer(partitions, generation, rowIds, best);
+            return new RankedAnswer(coverage, rowIds, best);
         }
     }
 

@@ -53,7 +53,7 @@ final class Bm25Tasks {
 
         @Override
         public Bm25Stats call() {
-            return read((copy, partitions, generation) -> copy.stats(terms, partitions, generation));
+            return read((copy, coverage) -> copy.stats(terms, coverage));
         }
     }
 
@@ -85,8 +85,8 @@ final class Bm25Tasks {
         @Override
         public RankedAnswer call() {
             Bm25Params params = new Bm25Params(k1, b, idf);
-            return read((copy, partitions, generation) -> copy.search(terms, k, params, globalDocs, globalTokens,
-                    globalDf, partitions, generation));
+            return read((copy, coverage) -> copy.search(terms, k, params, globalDocs, globalTokens, globalDf,
+                    coverage));
         }
     }
 }

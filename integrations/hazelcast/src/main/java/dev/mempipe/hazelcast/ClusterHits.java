@@ -1,6 +1,8 @@
 package dev.mempipe.hazelcast;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -24,6 +26,26 @@ public final class ClusterHits {
         }
         this.ids = ids.clone();
         this.scores = scores.clone();
+    }
+
+    /**
+     * The best {@code k} of several results, each best first and over disjoint rows (members, shards, clusters): an
+     * exact k-way merge in the contract's total order, costing {@code O(k * lists)}. This is how a distributed search
+     * combines its members' answers.
+     *
+     * @throws IllegalArgumentException when {@code k < 1}
+     */
+    public static ClusterHits merge(List<ClusterHits> lists, int k) {
+        Objects.requireNonNull(lists, "lists");
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        List<HitMerge.Ranked> ranked = new ArrayList<>(lists.size());
+        for (int i = 0; i < lists.size(); i++) {
+            ClusterHits hits = Objects.requireNonNull(lists.get(i), "lists[" + i + "]");
+            ranked.add(new HitMerge.Ranked(hits.ids, hits.scores));
+        }
+        return HitMerge.merge(ranked, k);
     }
 
     static ClusterHits empty() {
@@ -58,7 +80,7 @@ public final class ClusterHits {
             return false;
         }
         for (int i = 0; i < scores.length; i++) {
-            if (scores[i] + 0.0f != other.scores[i] + 0.0f && !(Float.isNaN(scores[i]) && Float.isNaN(other.scores[i]))) {
+            if (scores[i] + 0.0f != other.scores[i] + 0.0f) { // scores are never NaN: the ops reject it
                 return false;
             }
         }

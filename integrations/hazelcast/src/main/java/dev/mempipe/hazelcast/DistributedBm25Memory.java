@@ -112,11 +112,8 @@ public final class DistributedBm25Memory {
         String replicaKey = shards.replicaKey();
         long deadline = System.nanoTime() + shards.queryTimeout().toNanos();
         while (true) {
-            long[][] versionsRead = new long[1][];
-            List<Bm25Stats> stats = shards.askEveryMember(versions -> {
-                versionsRead[0] = versions;
-                return new Bm25Tasks.Stats(rowsMap, replicaKey, versions, terms);
-            });
+            List<Bm25Stats> stats = shards.askEveryMember(versions -> new Bm25Tasks.Stats(rowsMap, replicaKey,
+                    versions, terms));
             long documents = 0;
             long tokens = 0;
             int[] docFreq = new int[terms.length];
@@ -136,9 +133,16 @@ public final class DistributedBm25Memory {
             }
             int n = (int) documents;
             long total = tokens;
-            // the same versions as the statistics pass: the members score the copies they counted
-            List<RankedAnswer> answers = shards.askEveryMember(ignored -> new Bm25Tasks.Score(rowsMap, replicaKey,
-                    versionsRead[0], terms, k, params, n, total, docFreq));
+            // the versions of the copies the statistics pass counted: the members score those same copies
+            long[] counted = new long[shards.partitionCount()];
+            for (Bm25Stats member : stats) {
+                Coverage c = member.coverage();
+                for (int i = 0; i < c.partitions().length; i++) {
+                    counted[c.partitions()[i]] = c.stamps()[i];
+                }
+            }
+            List<RankedAnswer> answers = shards.askEveryMember(versions -> new Bm25Tasks.Score(rowsMap, replicaKey,
+                    versions, terms, k, params, n, total, docFreq), counted);
             if (sameCopies(stats, answers)) {
                 List<HitMerge.Ranked> lists = new ArrayList<>(answers.size());
                 answers.forEach(a -> lists.add(a.ranked()));
@@ -157,7 +161,8 @@ public final class DistributedBm25Memory {
         for (RankedAnswer answer : answers) {
             boolean counted = false;
             for (Bm25Stats s : stats) {
-                if (s.generation() == answer.generation() && Arrays.equals(s.partitions(), answer.partitions())) {
+                if (s.coverage().generation() == answer.coverage().generation()
+                        && Arrays.equals(s.coverage().partitions(), answer.coverage().partitions())) {
                     counted = true;
                     break;
                 }

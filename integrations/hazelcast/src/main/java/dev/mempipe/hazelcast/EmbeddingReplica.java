@@ -77,16 +77,16 @@ final class EmbeddingReplica implements AutoCloseable {
     }
 
     /** This member's best {@code min(k, rows)} rows for {@code query}, best first, with their ids. */
-    RankedAnswer search(float[] query, int k, int[] partitions, long generation) {
+    RankedAnswer search(float[] query, int k, Coverage coverage) {
         if (memory == null) {
-            return new RankedAnswer(partitions, generation, new long[0], new float[0]);
+            return new RankedAnswer(coverage, new long[0], new float[0]);
         }
         Hits hits = memory.search(Tensor.wrap(MemorySegment.ofArray(query), ElementType.F32, 1, query.length), k);
         long[] rowIds = new long[hits.size()];
         for (int rank = 0; rank < rowIds.length; rank++) {
             rowIds[rank] = ids[hits.id(rank)];
         }
-        return new RankedAnswer(partitions, generation, rowIds, hits.scores());
+        return new RankedAnswer(coverage, rowIds, hits.scores());
     }
 
     int rows() {

@@ -44,6 +44,6 @@ final class EmbeddingSearchTask implements Callable<RankedAnswer>, Serializable,
         return replica.read(Partitions.ownedLocally(hz), versions,
                 partitions -> EmbeddingReplica.build(hz, rowsMap, partitions, dimension, storage,
                         Backends.defaultBackend()),
-                (copy, partitions, generation) -> copy.search(query, k, partitions, generation));
+                (copy, coverage) -> copy.search(query, k, coverage));
     }
 }

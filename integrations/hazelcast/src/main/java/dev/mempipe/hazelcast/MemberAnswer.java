@@ -2,8 +2,7 @@ package dev.mempipe.hazelcast;
 
 import java.io.Serializable;
 
-/** What a member's part of a query returns: at least the partitions it answered for. */
+/** What a member's part of a query returns: at least what it was read from. */
 interface MemberAnswer extends Serializable {
-    /** The partitions whose rows this answer covers, ascending. */
-    int[] partitions();
+    Coverage coverage();
 }

@@ -34,7 +34,7 @@ final class MemberReplica<C extends AutoCloseable> implements AutoCloseable {
 
     /** Reads a current copy. */
     interface Reader<C, R> {
-        R read(C copy, int[] partitions, long generation);
+        R read(C copy, Coverage coverage);
     }
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -102,7 +102,11 @@ final class MemberReplica<C extends AutoCloseable> implements AutoCloseable {
                     lock.writeLock().unlock();
                 }
             }
-            return reader.read(copy, partitions, generation);
+            long[] copyStamps = new long[partitions.length];
+            for (int i = 0; i < partitions.length; i++) {
+                copyStamps[i] = stamps[partitions[i]];
+            }
+            return reader.read(copy, new Coverage(partitions.clone(), copyStamps, generation));
         } finally {
             if (holdsShared) {
                 shared.unlock();
@@ -118,7 +122,7 @@ final class MemberReplica<C extends AutoCloseable> implements AutoCloseable {
             return false;
         }
         for (int p : owned) {
-            if (stamps[p] < versions[p]) {
+            if (stamps[p] < versions[p]) { // stamps never decrease: a newer copy serves an older query too
                 return false;
             }
         }
@@ -129,8 +133,14 @@ final class MemberReplica<C extends AutoCloseable> implements AutoCloseable {
         C next = builder.build(owned);
         C old = copy;
         copy = next;
+        long[] newStamps = versions.clone();
+        if (stamps != null) { // what this member read before stays true of the versions it read it under
+            for (int p = 0; p < newStamps.length; p++) {
+                newStamps[p] = Math.max(newStamps[p], stamps[p]);
+            }
+        }
         partitions = owned.clone();
-        stamps = versions.clone();
+        stamps = newStamps;
         generation++;
         closeCopy(old);
     }

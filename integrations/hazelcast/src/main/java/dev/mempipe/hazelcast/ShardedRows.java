@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastException;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IExecutorService;
 import com.hazelcast.core.MemberLeftException;
@@ -17,8 +18,10 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +57,7 @@ final class ShardedRows<K, V> {
     private final int partitionCount;
     private final Duration queryTimeout;
     private final long[] shape;
+    private volatile long[] lastVersions;
 
     /**
      * Opens memory {@code name}, creating it with {@code shape} when it does not exist.
@@ -166,12 +170,6 @@ final class ShardedRows<K, V> {
         return meta.executeOnKey(NEXT_ID, new MetaUpdates.ReserveIds(count));
     }
 
-    /** The current version of every partition. */
-    long[] versions() {
-        long[] versions = meta.get(VERSIONS);
-        return versions != null ? versions : new long[partitionCount];
-    }
-
     /** Marks the partitions of {@code keys} changed; call after their writes returned. */
     void changed(Collection<?> keys) {
         TreeSet<Integer> partitions = new TreeSet<>();
@@ -195,28 +193,59 @@ final class ShardedRows<K, V> {
     }
 
     /**
-     * Sends the task made for the current versions to every member and returns their answers, which together cover
-     * every partition exactly once. Retries (with the versions read again) while members leave or partitions move.
+     * Sends the task to every member and returns their answers, which together cover every partition exactly once,
+     * each from a member copy that holds every write acknowledged before this call. Retries while members leave or
+     * partitions move.
+     *
+     * <p>The versions the task carries are a guess (the newest this handle has seen), read again from the cluster at
+     * the same time as the members work: when a member's copy turns out older than what the cluster holds now, the
+     * task is sent again with the versions just read. Without writes, a query costs one round trip, not two. The
+     * calling member (when the caller is one) answers for its own partitions in the calling thread.
      *
      * @throws ShardsUnavailableException when no complete answer came within the query timeout
      * @throws IllegalArgumentException   (and other unchecked exceptions) thrown by a member's task, as thrown
      */
     <R extends MemberAnswer> List<R> askEveryMember(Function<long[], Callable<R>> task) {
+        return ask(task, null);
+    }
+
+    /**
+     * {@link #askEveryMember(Function)} for a second pass over the copies an earlier pass read: the task carries
+     * {@code required}, the versions that pass used, and copies are accepted when at least that new.
+     */
+    <R extends MemberAnswer> List<R> askEveryMember(Function<long[], Callable<R>> task, long[] required) {
+        return ask(task, Objects.requireNonNull(required, "required"));
+    }
+
+    private <R extends MemberAnswer> List<R> ask(Function<long[], Callable<R>> task, long[] required) {
         long deadline = System.nanoTime() + queryTimeout.toNanos();
         long backoff = FIRST_BACKOFF_NANOS;
+        long[] guess = required != null ? required : lastVersions;
         String problem;
         Throwable cause = null;
         while (true) {
-            Map<Member, Future<R>> futures = executor.submitToAllMembers(task.apply(versions()));
+            CompletableFuture<long[]> current = required != null ? CompletableFuture.completedFuture(required)
+                    : meta.getAsync(VERSIONS).toCompletableFuture();
+            long[] sent = guess != null ? guess : versionsOrZero(current.join());
             try {
-                List<R> answers = new ArrayList<>(futures.size());
-                for (Future<R> future : futures.values()) {
-                    answers.add(future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-                }
+                List<R> answers = attempt(task.apply(sent), deadline);
+                long[] now = versionsOrZero(current.join());
                 problem = coverageProblem(answers);
                 if (problem == null) {
-                    return answers;
+                    if (answers.stream().allMatch(a -> a.coverage().atLeast(now))) {
+                        if (required == null) {
+                            lastVersions = now;
+                        }
+                        return answers;
+                    }
+                    // a write landed since the guess: ask again, at once, with the versions read just now
+                    problem = "member copies were older than the cluster's versions";
+                    if (System.nanoTime() < deadline) {
+                        guess = now;
+                        continue;
+                    }
                 }
+                guess = now;
             } catch (ExecutionException e) {
                 Throwable failure = e instanceof MemberLeftException || e.getCause() == null ? e : e.getCause();
                 if (!retryable(failure)) {
@@ -243,11 +272,44 @@ final class ShardedRows<K, V> {
         }
     }
 
+    private long[] versionsOrZero(long[] versions) {
+        return versions != null ? versions : new long[partitionCount];
+    }
+
+    /** Runs {@code task} on every member: the others through the executor, this member (if the caller is one) here. */
+    private <R extends MemberAnswer> List<R> attempt(Callable<R> task, long deadline)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Set<Member> members = hz.getCluster().getMembers();
+        Member self = hz.getLocalEndpoint() instanceof Member m && members.contains(m) ? m : null;
+        List<Member> others = new ArrayList<>(members.size());
+        for (Member member : members) {
+            if (!member.equals(self)) {
+                others.add(member);
+            }
+        }
+        Map<Member, Future<R>> futures = others.isEmpty() ? Map.of() : executor.submitToMembers(task, others);
+        List<R> answers = new ArrayList<>(members.size());
+        if (self != null) {
+            if (task instanceof HazelcastInstanceAware aware) {
+                aware.setHazelcastInstance(hz); // a transient field: the copies sent to the others are already made
+            }
+            try {
+                answers.add(task.call());
+            } catch (Exception e) { // as a remote member's failure arrives
+                throw new ExecutionException(e);
+            }
+        }
+        for (Future<R> future : futures.values()) {
+            answers.add(future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        }
+        return answers;
+    }
+
     /** Null when the answers cover each partition exactly once, else what is wrong. */
     private String coverageProblem(List<? extends MemberAnswer> answers) {
         int[] times = new int[partitionCount];
         for (MemberAnswer answer : answers) {
-            for (int p : answer.partitions()) {
+            for (int p : answer.coverage().partitions()) {
                 times[p]++;
             }
         }

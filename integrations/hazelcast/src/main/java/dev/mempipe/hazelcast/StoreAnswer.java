@@ -7,11 +7,10 @@ import java.util.List;
 /**
  * A member's best store matches for a request.
  *
- * @param partitions the partitions answered for
- * @param generation the replica generation read
+ * @param coverage   what the matches were read from
  * @param matches    best first
  */
-record StoreAnswer(int[] partitions, long generation, List<Match> matches) implements MemberAnswer {
+record StoreAnswer(Coverage coverage, List<Match> matches) implements MemberAnswer {
     @Serial
     private static final long serialVersionUID = 1L;
 

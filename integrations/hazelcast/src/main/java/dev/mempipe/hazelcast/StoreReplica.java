@@ -75,10 +75,9 @@ final class StoreReplica implements AutoCloseable {
     }
 
     /** This member's best matches for the request, best first, encoded for the caller's merge. */
-    StoreAnswer search(float[] query, int maxResults, double minScore, byte[] filter, int[] partitions,
-                       long generation) {
+    StoreAnswer search(float[] query, int maxResults, double minScore, byte[] filter, Coverage coverage) {
         if (store == null) {
-            return new StoreAnswer(partitions, generation, List.of());
+            return new StoreAnswer(coverage, List.of());
         }
         Filter decoded = FilterCodec.decode(filter);
         EmbeddingSearchRequest request = EmbeddingSearchRequest.builder().queryEmbedding(new Embedding(query))
@@ -89,7 +88,7 @@ final class StoreReplica implements AutoCloseable {
             matches.add(new StoreAnswer.Match(match.score(), match.embeddingId(),
                     EntryCodec.encode(sequence, match.embedding().vector(), match.embedded())));
         }
-        return new StoreAnswer(partitions, generation, matches);
+        return new StoreAnswer(coverage, matches);
     }
 
     @Override

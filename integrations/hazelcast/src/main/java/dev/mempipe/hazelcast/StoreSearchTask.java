@@ -44,7 +44,6 @@ final class StoreSearchTask implements Callable<StoreAnswer>, Serializable, Haze
         MemberReplica<StoreReplica> replica = MemberReplica.of(hz, replicaKey);
         return replica.read(Partitions.ownedLocally(hz), versions,
                 partitions -> StoreReplica.build(hz, rowsMap, partitions, storage),
-                (copy, partitions, generation) -> copy.search(query, maxResults, minScore, filter, partitions,
-                        generation));
+                (copy, coverage) -> copy.search(query, maxResults, minScore, filter, coverage));
     }
 }
