@@ -114,6 +114,24 @@ class DistributedEmbeddingMemoryTest {
     }
 
     @Test
+    void should_see_an_append_made_through_another_member_right_after_it_returned() {
+        SplittableRandom random = TestData.random("other-handle");
+        int d = 12;
+        DistributedEmbeddingMemory reader = memory(cluster.member(0), d, ElementType.F32);
+        DistributedEmbeddingMemory writer = DistributedEmbeddingMemory.builder(cluster.member(2), reader.name())
+                .dimension(d).build();
+        writer.append(TestData.gaussian(random, 50, d));
+        for (int round = 0; round < 5; round++) {
+            assertEquals(50 + round, reader.search(new float[d], 1000).size()); // the reader's guess is now current
+            float[] fresh = TestData.gaussian(random, 1, d)[0];
+            long id = writer.append(new float[][] {fresh});
+            ClusterHits hits = reader.search(fresh, 1);
+            assertEquals(id, hits.id(0), "round " + round + ": the reader missed the append; " + hits);
+        }
+        reader.destroy();
+    }
+
+    @Test
     void should_answer_a_client_as_it_answers_a_member() {
         SplittableRandom random = TestData.random("client");
         int d = 16;
