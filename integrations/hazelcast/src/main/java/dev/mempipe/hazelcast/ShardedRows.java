@@ -10,6 +10,7 @@ import com.hazelcast.core.IExecutorService;
 import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.map.IMap;
 import com.hazelcast.spi.exception.RetryableException;
+import com.hazelcast.spi.exception.RetryableHazelcastException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -115,6 +117,20 @@ final class ShardedRows<K, V> {
      * write before a backup holds it). An existing configuration of the same name must agree.
      */
     private static void configureBackups(HazelcastInstance hz, String map, int backupCount) {
+        MapConfig existing = null;
+        try {
+            existing = hz.getConfig().getMapConfigOrNull(map);
+        } catch (UnsupportedOperationException e) {
+            // a client cannot read the members' configuration: adding it below lets the members check
+        }
+        if (existing != null) {
+            if (existing.getBackupCount() != backupCount || existing.getAsyncBackupCount() != 0) {
+                throw new IllegalArgumentException("map '" + map + "' is configured with " + existing.getBackupCount()
+                        + " synchronous and " + existing.getAsyncBackupCount() + " asynchronous backups, not "
+                        + backupCount + " synchronous and none asynchronous");
+            }
+            return;
+        }
         MapConfig config = new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0);
         try {
             hz.getConfig().addMapConfig(config);
@@ -259,9 +275,14 @@ final class ShardedRows<K, V> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ShardsUnavailableException("interrupted while querying memory '" + name + "'", e);
-            } catch (HazelcastInstanceNotActiveException e) {
-                problem = "a member left: " + e;
-                cause = e;
+            } catch (CompletionException | RetryableHazelcastException e) {
+                // the versions read, or a submission to a member that just left; anything else is not ours to retry
+                Throwable failure = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (!(failure instanceof RetryableException)) {
+                    throw rethrow(failure);
+                }
+                problem = "the cluster is changing: " + failure;
+                cause = failure;
             }
             if (System.nanoTime() + backoff > deadline) {
                 throw new ShardsUnavailableException("memory '" + name + "' could not be queried within "

@@ -4,8 +4,6 @@ import dev.mempipe.core.memory.Bm25Memory;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.Bm25Idf;
 import dev.mempipe.spi.Bm25Params;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -19,17 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The distributed BM25 memory on three members against one {@link Bm25Memory} holding the same documents. */
 class DistributedBm25MemoryTest {
-    private static LoopbackCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = new LoopbackCluster(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        cluster.close();
-    }
 
     /** Documents of 0 to 40 terms from a skewed vocabulary (common terms in most documents, rare ones in few). */
     static List<int[]> corpus(SplittableRandom random, int n, int vocabulary) {
@@ -50,7 +37,7 @@ class DistributedBm25MemoryTest {
         SplittableRandom random = TestData.random("bm25");
         int vocabulary = 300;
         List<int[]> docs = corpus(random, 1200 * TestData.SCALE, vocabulary);
-        DistributedBm25Memory memory = DistributedBm25Memory.builder(cluster.member(0), "bm25-equal").build();
+        DistributedBm25Memory memory = DistributedBm25Memory.builder(SharedCluster.member(0), "bm25-equal").build();
         // two appends, from two members: ids continue across them
         assertEquals(0, memory.append(docs.subList(0, 500)));
         assertEquals(500, memory.append(docs.subList(500, docs.size())));
@@ -79,7 +66,7 @@ class DistributedBm25MemoryTest {
 
     @Test
     void should_reflect_new_documents_in_the_statistics_of_every_member() {
-        DistributedBm25Memory memory = DistributedBm25Memory.builder(cluster.member(1), "bm25-grow").build();
+        DistributedBm25Memory memory = DistributedBm25Memory.builder(SharedCluster.member(1), "bm25-grow").build();
         assertEquals(0, memory.search(new int[] {1}, 3).size());
         memory.append(List.of(new int[] {1, 2}, new int[] {2, 3}, new int[] {4}));
         float before = memory.search(new int[] {1}, 1).score(0);
@@ -102,13 +89,13 @@ class DistributedBm25MemoryTest {
 
     @Test
     void should_reject_negative_term_ids_naming_the_position() {
-        DistributedBm25Memory memory = DistributedBm25Memory.builder(cluster.member(2), "bm25-bad").build();
+        DistributedBm25Memory memory = DistributedBm25Memory.builder(SharedCluster.member(2), "bm25-bad").build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> memory.append(List.of(new int[] {1}, new int[] {2, -3})));
         assertEquals("documents[1] holds term id -3 at position 1; term ids must be >= 0", e.getMessage());
         assertEquals(0, memory.size());
         IllegalArgumentException asEmbeddings = assertThrows(IllegalArgumentException.class,
-                () -> DistributedEmbeddingMemory.builder(cluster.member(0), "bm25-bad").dimension(4).build());
+                () -> DistributedEmbeddingMemory.builder(SharedCluster.member(0), "bm25-bad").dimension(4).build());
         assertTrue(asEmbeddings.getMessage().contains("exists with shape"), asEmbeddings.getMessage());
         memory.destroy();
     }

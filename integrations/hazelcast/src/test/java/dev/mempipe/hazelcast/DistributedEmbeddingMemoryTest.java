@@ -7,8 +7,6 @@ import dev.mempipe.core.memory.HnswSettings;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,17 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The distributed embedding memory on three members against one {@link EmbeddingMemory} holding the same rows. */
 class DistributedEmbeddingMemoryTest {
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static LoopbackCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = new LoopbackCluster(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        cluster.close();
-    }
 
     private static DistributedEmbeddingMemory memory(HazelcastInstance hz, int d, ElementType storage) {
         return DistributedEmbeddingMemory.builder(hz, "emb" + NAMES.incrementAndGet()).dimension(d).storage(storage)
@@ -48,7 +35,7 @@ class DistributedEmbeddingMemoryTest {
         int d = 9;
         int n = 997 * TestData.SCALE;
         float[][] rows = TestData.twoHotRows(random, n, d, 40);
-        DistributedEmbeddingMemory memory = memory(cluster.member(1), d, storage);
+        DistributedEmbeddingMemory memory = memory(SharedCluster.member(1), d, storage);
         assertEquals(0, memory.append(rows));
         try (Arena arena = Arena.ofShared()) {
             EmbeddingMemory single = new EmbeddingMemory(arena, Backends.defaultBackend(), d, n, storage,
@@ -73,7 +60,7 @@ class DistributedEmbeddingMemoryTest {
         int nearTies = 0;
         for (int n : new int[] {1, 7, 17, 1500 * TestData.SCALE}) {
             float[][] rows = TestData.gaussian(random, n, d);
-            DistributedEmbeddingMemory memory = memory(cluster.member(0), d, ElementType.F32);
+            DistributedEmbeddingMemory memory = memory(SharedCluster.member(0), d, ElementType.F32);
             memory.append(rows);
             try (Arena arena = Arena.ofShared()) {
                 EmbeddingMemory single = new EmbeddingMemory(arena, Backends.defaultBackend(), d, n);
@@ -97,7 +84,7 @@ class DistributedEmbeddingMemoryTest {
     void should_see_every_append_that_returned_before_the_search() {
         SplittableRandom random = TestData.random("appends");
         int d = 8;
-        DistributedEmbeddingMemory memory = memory(cluster.member(2), d, ElementType.F32);
+        DistributedEmbeddingMemory memory = memory(SharedCluster.member(2), d, ElementType.F32);
         assertEquals(0, memory.search(new float[] {1, 0, 0, 0, 0, 0, 0, 0}, 5).size());
         long expected = 0;
         for (int batch = 0; batch < 6; batch++) {
@@ -117,8 +104,8 @@ class DistributedEmbeddingMemoryTest {
     void should_see_an_append_made_through_another_member_right_after_it_returned() {
         SplittableRandom random = TestData.random("other-handle");
         int d = 12;
-        DistributedEmbeddingMemory reader = memory(cluster.member(0), d, ElementType.F32);
-        DistributedEmbeddingMemory writer = DistributedEmbeddingMemory.builder(cluster.member(2), reader.name())
+        DistributedEmbeddingMemory reader = memory(SharedCluster.member(0), d, ElementType.F32);
+        DistributedEmbeddingMemory writer = DistributedEmbeddingMemory.builder(SharedCluster.member(2), reader.name())
                 .dimension(d).build();
         writer.append(TestData.gaussian(random, 50, d));
         for (int round = 0; round < 5; round++) {
@@ -136,9 +123,9 @@ class DistributedEmbeddingMemoryTest {
         SplittableRandom random = TestData.random("client");
         int d = 16;
         float[][] rows = TestData.gaussian(random, 300, d);
-        DistributedEmbeddingMemory onMember = memory(cluster.member(0), d, ElementType.F32);
+        DistributedEmbeddingMemory onMember = memory(SharedCluster.member(0), d, ElementType.F32);
         onMember.append(rows);
-        HazelcastInstance client = HazelcastClient.newHazelcastClient(cluster.clientConfig());
+        HazelcastInstance client = HazelcastClient.newHazelcastClient(SharedCluster.clientConfig());
         try {
             DistributedEmbeddingMemory viaClient = DistributedEmbeddingMemory.builder(client, onMember.name())
                     .dimension(d).build();
@@ -155,7 +142,7 @@ class DistributedEmbeddingMemoryTest {
 
     @Test
     void should_reject_bad_input_naming_the_argument() {
-        DistributedEmbeddingMemory memory = memory(cluster.member(0), 4, ElementType.F32);
+        DistributedEmbeddingMemory memory = memory(SharedCluster.member(0), 4, ElementType.F32);
         IllegalArgumentException wrongWidth = assertThrows(IllegalArgumentException.class,
                 () -> memory.append(new float[][] {{1, 2, 3, 4}, {1, 2, 3}}));
         assertTrue(wrongWidth.getMessage().contains("vectors[1] has 3 elements"), wrongWidth.getMessage());
@@ -167,8 +154,17 @@ class DistributedEmbeddingMemoryTest {
                 () -> memory.search(new float[] {1, 0, 0, 0}, 0));
         assertTrue(k.getMessage().contains("k must be >= 1, got 0"), k.getMessage());
         IllegalArgumentException reopened = assertThrows(IllegalArgumentException.class,
-                () -> DistributedEmbeddingMemory.builder(cluster.member(1), memory.name()).dimension(5).build());
+                () -> DistributedEmbeddingMemory.builder(SharedCluster.member(1), memory.name()).dimension(5).build());
         assertTrue(reopened.getMessage().contains("exists with shape"), reopened.getMessage());
+        IllegalArgumentException backups = assertThrows(IllegalArgumentException.class,
+                () -> DistributedEmbeddingMemory.builder(SharedCluster.member(2), memory.name()).dimension(4)
+                        .backupCount(2).build());
+        assertTrue(backups.getMessage().contains("is configured with 1 synchronous and 0 asynchronous backups, not 2"
+                + " synchronous"), backups.getMessage());
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> DistributedEmbeddingMemory.builder(SharedCluster.member(2), "x").dimension(4).backupCount(-1)
+                        .build());
+        assertTrue(negative.getMessage().contains("backupCount must be in [0, 6], got -1"), negative.getMessage());
         memory.destroy();
     }
 }

@@ -1,11 +1,12 @@
 package dev.mempipe.hazelcast;
 
+import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.core.HazelcastInstance;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One three-member loopback cluster for every test class that only reads and writes (the LangChain4j suites): started
+ * One three-member loopback cluster for every test class that only reads and writes (no member is killed): started
  * on first use, terminated when the test JVM exits. Failure tests start clusters of their own.
  */
 final class SharedCluster {
@@ -15,12 +16,20 @@ final class SharedCluster {
     private SharedCluster() {
     }
 
-    static synchronized HazelcastInstance member(int index) {
+    static HazelcastInstance member(int index) {
+        return cluster().member(index);
+    }
+
+    static ClientConfig clientConfig() {
+        return cluster().clientConfig();
+    }
+
+    private static synchronized LoopbackCluster cluster() {
         if (cluster == null) {
             cluster = new LoopbackCluster(3);
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "loopback-cluster-stop"));
         }
-        return cluster.member(index);
+        return cluster;
     }
 
     /** A name no other test uses. */
