@@ -12,6 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -116,6 +121,54 @@ class DistributedEmbeddingMemoryTest {
             assertEquals(id, hits.id(0), "round " + round + ": the reader missed the append; " + hits);
         }
         reader.destroy();
+    }
+
+    @Test
+    void should_stay_exact_while_appends_and_searches_run_concurrently_on_several_members() throws Exception {
+        int d = 16;
+        DistributedEmbeddingMemory first = memory(SharedCluster.member(0), d, ElementType.F32);
+        List<DistributedEmbeddingMemory> handles = List.of(first,
+                DistributedEmbeddingMemory.builder(SharedCluster.member(1), first.name()).dimension(d).build(),
+                DistributedEmbeddingMemory.builder(SharedCluster.member(2), first.name()).dimension(d).build());
+        float[][][] appended = new float[4][][];
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> work = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                work.add(threads.submit(() -> {
+                    SplittableRandom random = TestData.random("concurrent" + thread);
+                    DistributedEmbeddingMemory handle = handles.get(thread % 3);
+                    List<float[]> mine = new ArrayList<>();
+                    for (int batch = 0; batch < 8; batch++) {
+                        float[][] rows = TestData.gaussian(random, 1 + random.nextInt(20), d);
+                        long id = handle.append(rows);
+                        mine.addAll(List.of(rows));
+                        // this thread's append returned: its last row must be found, whatever else runs meanwhile
+                        ClusterHits hits = handle.search(rows[rows.length - 1], 3);
+                        assertEquals(id + rows.length - 1, hits.id(0), "thread " + thread + " batch " + batch);
+                        for (int i = 1; i < hits.size(); i++) {
+                            assertTrue(HitMerge.before(hits.score(i - 1), hits.id(i - 1), hits.score(i), hits.id(i)),
+                                    "out of order: " + hits);
+                        }
+                    }
+                    appended[thread] = mine.toArray(new float[0][]);
+                    return null;
+                }));
+            }
+            for (Future<?> f : work) {
+                f.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        long total = 0;
+        for (float[][] rows : appended) {
+            total += rows.length;
+        }
+        assertEquals(total, first.size());
+        assertEquals(total, first.search(new float[d], (int) total + 1).size(), "every row once, none twice");
+        first.destroy();
     }
 
     @Test
