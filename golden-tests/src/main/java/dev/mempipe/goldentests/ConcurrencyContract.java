@@ -45,7 +45,7 @@ public abstract class ConcurrencyContract extends BackendContract {
     void op_called_from_several_threads_at_once_should_give_the_serial_results(Op op) {
         requireOp(op);
         property(op.contractName() + " from " + THREADS + " threads", 1, t -> {
-            int rounds = 2 * PropertyHarness.trials(3);
+            int rounds = 2 * PropertyHarness.trials(2);
             t.param("threads", THREADS);
             t.param("rounds", rounds);
             Backend backend = subject();
@@ -132,9 +132,9 @@ public abstract class ConcurrencyContract extends BackendContract {
         property(op.contractName() + " on confined memory", 1, t -> {
             Backend backend = subject();
             // large enough that the CPU backend would split it over its pool if the memory allowed it
-            OpScenarios.Maker maker = OpScenarios.of(op, backend.capabilities(), t.seed(), 32);
+            OpScenarios.Maker maker = OpScenarios.of(op, backend.capabilities(), t.seed(), 64);
             t.describe("case", "op " + op + " on " + OpScenarios.inputType(backend.capabilities(), op)
-                    + " inputs (OpScenarios, scale 32)");
+                    + " inputs (OpScenarios, scale 64)");
             OpScenarios.Result expected = maker.make(t.arena()).run(backend, t.arena());
             try (Arena confined = Arena.ofConfined()) {
                 OpScenarios.Result got;

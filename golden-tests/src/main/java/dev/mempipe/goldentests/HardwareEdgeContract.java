@@ -220,13 +220,20 @@ public abstract class HardwareEdgeContract extends BackendContract {
             Tensor q = t.input("Q", Gen.unitConstant(t, qType, 1, 1));
             Tensor s = t.output("S", F32, 1, WIDE);
             subject().relevancy().dot(q, m, s);
+            // one exact product per score: the background's everywhere but at the planted rows
             float qv = Gen.unit(qType);
-            for (int i = 0; i < WIDE; i++) {
-                float expected = qv * m.get(i, 0); // one exact product per score
-                if (s.get(0, i) != expected) {
-                    throw new AssertionError("S[0, " + i + "] = " + Compare.num(s.get(0, i)) + ", expected "
-                            + Compare.num(expected) + " = Q[0] * M[" + i + "] (exact: one product of small integers)");
-                }
+            Tensor expected = Gen.unitConstant(t, F32, 1, WIDE);
+            Gen.scaleValues(expected.rowSlice(0, 1).columns(0, 1), qv * Gen.unit(type));
+            Gen.replicate(expected.data(), Float.BYTES);
+            for (int pos : BOUNDARIES) {
+                expected.set(0, pos, qv * m.get(pos, 0));
+            }
+            long at = s.data().asSlice(0, 4L * WIDE).mismatch(expected.data());
+            if (at >= 0) {
+                int i = (int) (at / 4);
+                throw new AssertionError("S[0, " + i + "] = " + Compare.num(s.get(0, i)) + ", expected "
+                        + Compare.num(expected.get(0, i)) + " = Q[0] * M[" + i + "] (exact: one product of small "
+                        + "integers)");
             }
         });
     }
@@ -587,8 +594,8 @@ public abstract class HardwareEdgeContract extends BackendContract {
             // (1-17 queries, 1-33 keys, widths around 8/16/32/64 lanes), on views of padded rows; small integers,
             // so every result is exact in any order
             int[] ms = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17};
-            int[] ns = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33};
-            int[] ds = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65};
+            int[] ns = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33};
+            int[] ds = {1, 7, 8, 9, 15, 16, 17, 33, 65};
             Tensor qAll = t.input("Q", Gen.integers(t, type, 17, 65, -3, 3));
             Tensor mAll = t.input("M", Gen.integers(t, type, 33, 65, -3, 3));
             boolean project = subject().capabilities().supports(Op.PROJECT, type);

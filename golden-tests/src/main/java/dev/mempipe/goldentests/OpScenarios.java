@@ -155,7 +155,7 @@ final class OpScenarios {
 
     /**
      * A scenario of {@code op} on a backend with {@code caps}; {@code scale} multiplies the row counts (1 is
-     * about 64 KiB of input, 32 crosses the CPU backend's thresholds for splitting work over threads).
+     * about 64 KiB of input; 64 gives dot 2^22 multiply-adds, past the CPU backend's threshold for splitting work over threads).
      */
     static Maker of(Op op, Capabilities caps, long seed, int scale) {
         ElementType in = inputType(caps, op);
