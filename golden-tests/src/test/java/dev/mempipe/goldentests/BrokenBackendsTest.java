@@ -140,6 +140,19 @@ class BrokenBackendsTest {
                         "closing_one_instance_should_leave_another_working"));
     }
 
+    @Test
+    void kit_readme_should_list_every_planted_bug_and_the_test_that_catches_it() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        for (Bug bug : bugs()) {
+            String contract = bug.contract().getSuperclass().getSimpleName();
+            String row = "| " + bug.name() + " | ";
+            String test = "`" + contract + "#" + bug.test() + "`" + (bug.invocation() == null ? "" : " [" + bug.invocation()
+                    + "]") + " |";
+            assertTrue(readme.lines().anyMatch(l -> l.startsWith(row) && l.endsWith(test)),
+                    () -> "golden-tests/README.md has no row '" + row + "... | " + test + "'");
+        }
+    }
+
     @TestFactory
     Stream<DynamicTest> kit_should_fail_every_broken_backend() {
         return bugs().stream().map(bug -> DynamicTest.dynamicTest(bug.name(), () -> {
