@@ -14,8 +14,10 @@ import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.MethodSelector;
 import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -33,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectIteration;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
@@ -156,7 +159,7 @@ class BrokenBackendsTest {
     @TestFactory
     Stream<DynamicTest> kit_should_fail_every_broken_backend() {
         return bugs().stream().map(bug -> DynamicTest.dynamicTest(bug.name(), () -> {
-            Results results = launch(bug.contract(), bug.test(), bug.backend());
+            Results results = launch(bug.contract(), bug.test(), bug.invocation(), bug.backend());
             assertFalse(results.failures.isEmpty(), () -> "the kit passed a backend whose " + bug.name()
                     + "; tests run: " + results.succeeded + " passed, " + results.aborted.size() + " skipped");
             List<Failure> named = results.failures.stream().filter(f -> bug.invocation() == null
@@ -187,7 +190,7 @@ class BrokenBackendsTest {
                         LaunchedDevice.class, LaunchedHardwareEdge.class, LaunchedConcurrency.class,
                         LaunchedLifecycle.class, LaunchedGoldenCases.class)
                 .map(contract -> DynamicTest.dynamicTest(contract.getSuperclass().getSimpleName(), () -> {
-                    Results results = launch(contract, null,
+                    Results results = launch(contract, null, null,
                             () -> new ForwardingBackend("unbroken-oracle", new ScalarBackend()));
                     assertTrue(results.failures.isEmpty(), () -> "the unbroken oracle failed: "
                             + results.failures.stream().map(f -> f.test() + ": " + f.error().getMessage()).toList());
@@ -197,7 +200,7 @@ class BrokenBackendsTest {
 
     @Test
     void kit_should_report_undeclared_ops_and_types_as_skipped() {
-        Results results = launch(LaunchedRelevancy.class, null, BrokenBackendsTest::dotOnlyForF32);
+        Results results = launch(LaunchedRelevancy.class, null, null, BrokenBackendsTest::dotOnlyForF32);
         assertTrue(results.failures.isEmpty(), () -> "a backend that declares dot for F32 only failed: "
                 + results.failures.stream().map(f -> f.test() + ": " + f.error().getMessage()).toList());
         assertTrue(results.succeeded > 0, "the F32 dot tests did not run");
@@ -266,9 +269,18 @@ class BrokenBackendsTest {
         }
     }
 
-    /** Runs {@code test} (a method name; null: every test) of {@code contract} against {@code backend}. */
-    private static Results launch(Class<? extends BackendContract> contract, String test, Supplier<Backend> backend) {
-        DiscoverySelector selector = test == null ? selectClass(contract) : selectMethod(contract, method(contract, test));
+    /**
+     * Runs {@code test} (a method name; null: every test) of {@code contract} against {@code backend}; with
+     * {@code invocation} (an element type or op name), only that invocation of a parameterized test.
+     */
+    private static Results launch(Class<? extends BackendContract> contract, String test, String invocation,
+                                  Supplier<Backend> backend) {
+        DiscoverySelector selector = selectClass(contract);
+        if (test != null) {
+            java.lang.reflect.Method m = method(contract, test);
+            MethodSelector byMethod = selectMethod(contract, m);
+            selector = invocation == null ? byMethod : selectIteration(byMethod, iteration(m, invocation));
+        }
         LauncherDiscoveryRequest request = request()
                 .selectors(selector)
                 .configurationParameter(LAUNCHED, "true")
@@ -282,6 +294,22 @@ class BrokenBackendsTest {
             current = null;
         }
         return results;
+    }
+
+    /** The index of the invocation of an {@code @EnumSource} test whose constant is named {@code name}. */
+    private static int iteration(java.lang.reflect.Method m, String name) {
+        EnumSource source = m.getAnnotation(EnumSource.class);
+        List<String> included = java.util.Arrays.asList(source.names());
+        int index = 0;
+        for (Enum<?> constant : source.value().getEnumConstants()) {
+            if (included.isEmpty() || included.contains(constant.name())) {
+                if (constant.name().equals(name) || constant.toString().equals(name)) {
+                    return index;
+                }
+                index++;
+            }
+        }
+        throw new IllegalArgumentException(m.getName() + " has no invocation " + name);
     }
 
     private static java.lang.reflect.Method method(Class<?> contract, String name) {
