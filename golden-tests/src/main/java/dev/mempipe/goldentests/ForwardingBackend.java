@@ -183,6 +183,11 @@ public class ForwardingBackend implements Backend {
         }
 
         @Override
+        public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+            delegate.dotRows(q, keys, rowIds, s);
+        }
+
+        @Override
         public void cosine(Tensor q, Tensor m, Tensor s) {
             delegate.cosine(q, m, s);
         }

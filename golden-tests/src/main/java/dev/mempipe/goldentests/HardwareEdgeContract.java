@@ -24,7 +24,7 @@ import static dev.mempipe.spi.ElementType.F32;
  * <ul>
  *   <li><b>index fields</b>: positions past 2^16 (a 16-bit counter or index) and past 2^24 (the last integer
  *       an f32 holds exactly) in every op that reads or writes positions: topK, threshold, bitmapToIndices,
- *       expandBlocks, gather, attention's idx, rope's positions, with every declared type, and dot's score
+ *       expandBlocks, gather, dotRows, attention's idx, rope's positions, with every declared type, and dot's score
  *       positions with its first declared type (past 2^16 with the others); past 2^16 in every other op's rows,
  *       pages, groups, documents and term ids. Tensors have one or two columns, so 2^24 rows cost at most
  *       64 MiB;</li>
@@ -240,6 +240,32 @@ public abstract class HardwareEdgeContract extends BackendContract {
                 throw new AssertionError("S[0, " + i + "] = " + Compare.num(s.get(0, i)) + ", expected "
                         + Compare.num(expected.get(0, i)) + " = Q[0] * M[" + i + "] (exact: one product of small "
                         + "integers)");
+            }
+        });
+    }
+
+    @ParameterizedTest(name = "K {0}")
+    @EnumSource(ElementType.class)
+    void dotRows_should_score_row_ids_past_2_16_and_2_24(ElementType type) {
+        requireType(Op.DOT_ROWS, type);
+        property(Op.DOT_ROWS, 1, t -> {
+            Tensor keys = Gen.unitConstant(t, type, WIDE, 1);
+            for (int j = 0; j < BOUNDARIES.length; j++) {
+                plant(keys, BOUNDARIES[j], j + 2);
+            }
+            t.input("K", keys);
+            ElementType qType = queryType(Op.DOT_ROWS, type);
+            Tensor q = t.input("q", Gen.unitConstant(t, qType, 1, 1));
+            int[] rows = reversed(BOUNDARIES);
+            Indices rowIds = t.input("rowIds", Gen.indices(t, rows));
+            Tensor s = t.output("s", F32, 1, rows.length);
+            subject().relevancy().dotRows(q, keys, rowIds, s);
+            for (int j = 0; j < rows.length; j++) {
+                float expected = Gen.unit(qType) * keys.get(rows[j], 0);
+                if (s.get(0, j) != expected) {
+                    throw new AssertionError("s[0, " + j + "] = " + Compare.num(s.get(0, j)) + ", expected "
+                            + Compare.num(expected) + " = q * K[" + rows[j] + "] (exact: one product)");
+                }
             }
         });
     }

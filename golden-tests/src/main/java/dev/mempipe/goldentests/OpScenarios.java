@@ -221,6 +221,12 @@ final class OpScenarios {
                     }
                 });
             };
+            case DOT_ROWS -> a -> {
+                Tensor q = tensor(a, seed, in, 1, d);
+                Tensor keys = tensor(a, seed + 1, in, n, d);
+                Indices rowIds = Indices.of(a, Gen.distinct(new SplittableRandom(seed), n, n / 4));
+                return (b, o) -> outputs(o, x -> b.relevancy().dotRows(q, keys, rowIds, x.tensor("s", out, 1, n / 4)));
+            };
             case QUEST_BOUND -> a -> {
                 Tensor q = tensor(a, seed, in, 4, d);
                 Tensor min = tensor(a, seed + 1, in, n / 4, d);

@@ -159,7 +159,7 @@ final class Float32Backend extends ForwardingBackend {
             @Override
             public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
                 OpArgs.questBound(ALL, q, min, max, s);
-                for (long j = 0; j < q.rows(); j++) { // a row batch: one query per row
+                for (long j = 0; j < q.rows(); j++) {
                     for (int p = 0; p < min.rows(); p++) {
                         float[] lanes = new float[LANES];
                         for (int i = 0; i < q.cols(); i++) {
