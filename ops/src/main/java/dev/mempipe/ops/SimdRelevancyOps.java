@@ -65,6 +65,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        state.ensureOpen("dotRows");
         OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         boolean exact = q.type().isQuantized() && keys.type().isQuantized();
         MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
