@@ -69,7 +69,7 @@ final class Float32Backend extends ForwardingBackend {
             @Override
             public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
                 if (mode != PoolMode.MEAN) {
-                    d.pagePool(keys, pageSize, mode, out);
+                    delegate.pagePool(keys, pageSize, mode, out);
                     return;
                 }
                 OpArgs.pagePool(ALL, keys, pageSize, mode, out);
