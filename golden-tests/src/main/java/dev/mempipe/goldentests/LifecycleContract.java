@@ -36,6 +36,7 @@ public abstract class LifecycleContract extends BackendContract {
     @EnumSource(Op.class)
     void op_after_close_should_throw_IllegalStateException(Op op) {
         requireOp(op);
+        OpScenarios.requireScenario(op);
         property(op.contractName() + " after close()", 1, t -> {
             Backend b = freshBackend();
             t.describe("case", "op " + op + " on " + OpScenarios.inputType(b.capabilities(), op)

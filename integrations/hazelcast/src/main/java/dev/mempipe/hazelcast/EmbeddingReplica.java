@@ -6,7 +6,7 @@ import com.hazelcast.query.Predicates;
 import dev.mempipe.core.memory.EmbeddingMemory;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.HnswSettings;
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
@@ -38,9 +38,22 @@ final class EmbeddingReplica implements AutoCloseable {
         this.ids = ids;
     }
 
+    /**
+     * The engine every replica of this member scores with: the default devices (from {@code Backends}, so
+     * {@code -Dmempipe.backend} is honoured), a bounded profile and no energy meter, made once per process.
+     */
+    static Engine memberEngine() {
+        return MemberEngine.INSTANCE;
+    }
+
+    private static final class MemberEngine {
+        static final Engine INSTANCE = Engine.builder().maxRecords(1024)
+                .energyMeter(dev.mempipe.core.profile.EnergyMeter.unavailable("not metered on cluster members")).build();
+    }
+
     /** Reads the rows of {@code partitions} from the member's map data and copies them off-heap. */
     static EmbeddingReplica build(HazelcastInstance hz, String rowsMap, int[] partitions, int dimension,
-                                  ElementType storage, Backend backend) {
+                                  ElementType storage, Engine engine) {
         List<Map.Entry<Long, byte[]>> entries = new ArrayList<>();
         if (partitions.length > 0) {
             IMap<Long, byte[]> rows = hz.getMap(rowsMap);
@@ -56,7 +69,7 @@ final class EmbeddingReplica implements AutoCloseable {
         }
         Arena arena = Arena.ofShared(); // shared: the backend splits large scans over its threads
         try {
-            EmbeddingMemory memory = new EmbeddingMemory(arena, backend, dimension, n, storage, HnswSettings.DEFAULT);
+            EmbeddingMemory memory = new EmbeddingMemory(arena, engine, dimension, n, storage, HnswSettings.DEFAULT);
             long rowBytes = (long) dimension * Float.BYTES;
             float[] staging = new float[Math.min(n, STAGING_ROWS) * dimension];
             MemorySegment stagingBytes = MemorySegment.ofArray(staging);
