@@ -15,6 +15,7 @@ import dev.mempipe.core.memory.HnswSettings;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.io.AtomicFile;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.FixedBitSet;
 
@@ -445,12 +446,17 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     /** {@link #save(Path)} that fails once {@code budget} runs out, for the tests of a save cut short. */
     void save(Path file, SectionWriter.WriteBudget budget) throws IOException {
+        save(file, budget, AtomicFile.StepListener.NONE);
+    }
+
+    /** {@link #save(Path, SectionWriter.WriteBudget)} telling {@code steps} each step of the write: crash tests. */
+    void save(Path file, SectionWriter.WriteBudget budget, AtomicFile.StepListener steps) throws IOException {
         Objects.requireNonNull(file, "file");
         Lock read = lock.readLock();
         read.lock();
         try {
             ensureOpen();
-            StoreFile.save(file, dimension, storage, rows, entries, budget);
+            StoreFile.save(file, dimension, storage, rows, entries, budget, steps);
         } finally {
             read.unlock();
         }

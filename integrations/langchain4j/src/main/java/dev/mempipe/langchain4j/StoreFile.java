@@ -4,16 +4,14 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,8 +43,8 @@ import java.util.zip.CRC32;
  * the file ends right after the last section.
  * </pre>
  *
- * <p>Saving writes a temporary file beside the target, forces it to disk, renames it over the target atomically and
- * forces the directory: a crash at any point leaves either the old file or the new one, whole. Loading checks every
+ * <p>Saving goes through {@link AtomicFile}: a temporary file beside the target, forced to disk, renamed over the
+ * target atomically, then the folder forced: a crash at any point leaves either the old file or the new one, whole. Loading checks every
  * checksum and bound before the store exists, so a damaged file is refused and nothing of it is used. The HNSW graph
  * is not saved: an approximate store rebuilds it on its first search.
  */
@@ -60,8 +58,6 @@ final class StoreFile {
     /** A dimension beyond this is a damaged header, not a model (the largest embedding models use 4096-8192). */
     static final int MAX_DIMENSION = 1 << 20;
 
-    private static final System.Logger LOG = System.getLogger(StoreFile.class.getName());
-
     private StoreFile() {
     }
 
@@ -72,26 +68,19 @@ final class StoreFile {
     // ---- save ----
 
     /**
-     * Writes the live entries to {@code file} through a temporary file and an atomic rename. The caller holds the
-     * store's read lock, so the rows do not change meanwhile.
+     * Writes the live entries to {@code file} with the shared {@link AtomicFile} protocol (temporary file, force,
+     * atomic rename, folder force; permissions, owner and symbolic links kept). The caller holds the store's read
+     * lock, so the rows do not change meanwhile.
      */
     static void save(Path file, int dimension, ElementType type, StoredRows rows, Entries entries,
                      SectionWriter.WriteBudget budget) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeContents(out, dimension, type, rows, entries, budget);
-                out.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException | Error e) {
-            Files.deleteIfExists(temp);
-            throw e;
-        }
-        forceDirectory(dir);
+        save(file, dimension, type, rows, entries, budget, AtomicFile.StepListener.NONE);
+    }
+
+    /** {@link #save}, telling {@code steps} each step of the write: for crash tests. */
+    static void save(Path file, int dimension, ElementType type, StoredRows rows, Entries entries,
+                     SectionWriter.WriteBudget budget, AtomicFile.StepListener steps) throws IOException {
+        AtomicFile.write(file, out -> writeContents(out, dimension, type, rows, entries, budget), steps);
     }
 
     private static void writeContents(FileChannel out, int dimension, ElementType type, StoredRows rows,
@@ -155,18 +144,6 @@ final class StoreFile {
                 row++;
             }
             body.run(from, row);
-        }
-    }
-
-    /**
-     * Makes the rename durable. A directory cannot be opened for this on every platform (Windows refuses): there the
-     * rename is still atomic, only its durability across a power cut is up to the file system, so it is logged.
-     */
-    private static void forceDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "could not force directory " + dir + " after the rename: " + e);
         }
     }
 
