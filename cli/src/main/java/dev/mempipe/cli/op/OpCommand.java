@@ -17,11 +17,14 @@ import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,6 +122,7 @@ public final class OpCommand implements Command {
             throw CliException.usage(sig.op() + ": missing --out DIR (the folder the outputs are written to)");
         }
         Map<String, NpyArray> arrays = readInputs(sig, args.values("--in"));
+        Path outPath = outputFolder(sig, outDir); // before any work: a bad --out fails now, not after the op
         Map<String, String> params = params(sig, args.values("--param"), arrays);
 
         Properties props = new Properties();
@@ -156,7 +160,7 @@ public final class OpCommand implements Command {
                 throw CliException.usage(opMessage(sig.op(), e), e);
             }
             out.println(sig.op() + " on " + backend.description() + ":");
-            for (String line : write(sig, result, arrays, Path.of(outDir))) {
+            for (String line : write(sig, result, arrays, outPath)) {
                 out.println("  wrote " + line);
             }
         }
@@ -416,13 +420,37 @@ public final class OpCommand implements Command {
 
     // ---- writing ----
 
-    private static List<String> write(OpSignature sig, GoldenCase.Outputs result, Map<String, NpyArray> inputs,
-                                      Path dir) throws CliException {
+    /**
+     * The --out folder, created if missing, after checking that every output file of the op (and the scales of a
+     * quantized output) can be written there.
+     */
+    private static Path outputFolder(OpSignature sig, String outDir) throws CliException {
+        Path dir;
+        try {
+            dir = Path.of(outDir);
+        } catch (InvalidPathException e) {
+            throw CliException.usage(sig.op() + ": --out " + outDir + " is not a valid path: " + e.getReason(), e);
+        }
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw CliException.usage(sig.op() + ": cannot create the --out folder " + dir + ": " + e, e);
+            throw CliException.usage(sig.op() + ": cannot create the --out folder " + dir + ": "
+                    + (e instanceof FileAlreadyExistsException ? "a file of that name exists" : e.toString()), e);
         }
+        for (String name : sig.outputNames()) {
+            for (String file : List.of(name + ".npy", name + "_scale.npy")) {
+                try {
+                    AtomicFile.checkWritable(dir.resolve(file));
+                } catch (IOException e) {
+                    throw CliException.usage(sig.op() + ": --out: " + e.getMessage(), e);
+                }
+            }
+        }
+        return dir;
+    }
+
+    private static List<String> write(OpSignature sig, GoldenCase.Outputs result, Map<String, NpyArray> inputs,
+                                      Path dir) throws CliException {
         List<String> written = new ArrayList<>();
         for (Output o : sig.outputs()) {
             Tensor t = result.tensors().get(o.name());
@@ -462,7 +490,8 @@ public final class OpCommand implements Command {
         try {
             Npy.write(file, array);
         } catch (IOException e) {
-            throw CliException.usage(op + ": cannot write " + file + ": " + e, e);
+            // AtomicFile names the file and the reason, and left no partial file behind
+            throw CliException.failed(op + ": " + e.getMessage());
         }
         long[] shape = array.shape();
         String shapeText = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";

@@ -2,9 +2,9 @@ package dev.mempipe.cli.profile;
 
 import dev.mempipe.cli.Main;
 import dev.mempipe.core.profile.JsonWriter;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,11 +43,11 @@ public final class ProfileReportWriter {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         Path json = dir.resolve("report.json");
-        Files.writeString(json, json(run), StandardCharsets.UTF_8);
+        AtomicFile.writeString(json, json(run));
         written.add(json);
         if (!jsonOnly) {
             Path html = dir.resolve("report.html");
-            Files.writeString(html, html(run), StandardCharsets.UTF_8);
+            AtomicFile.writeString(html, html(run));
             written.add(html);
         }
         return written;

@@ -1,5 +1,7 @@
 package dev.mempipe.goldentests.npy;
 
+import dev.mempipe.spi.io.AtomicFile;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -148,8 +150,12 @@ public final class Npy {
         return dims.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /**
+     * Writes {@code array} to {@code file} through {@link AtomicFile}: a failure (a full disk) leaves no truncated file,
+     * only the previous one, and an existing file keeps its permissions.
+     */
     public static void write(Path file, NpyArray array) throws IOException {
-        Files.write(file, toBytes(array));
+        AtomicFile.write(file, toBytes(array));
     }
 
     public static void write(OutputStream out, NpyArray array) throws IOException {

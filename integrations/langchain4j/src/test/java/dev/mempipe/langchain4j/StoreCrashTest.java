@@ -194,8 +194,13 @@ class StoreCrashTest {
 
     /** A store of {@code n} entries whose vectors, ids and texts depend on {@code seed}. */
     static MempipeEmbeddingStore store(ElementType storage, int seed, int n) {
+        return store(storage, seed, n, D);
+    }
+
+    /** {@link #store(ElementType, int, int)} of dimension {@code d}. */
+    static MempipeEmbeddingStore store(ElementType storage, int seed, int n, int d) {
         MempipeEmbeddingStore store = MempipeEmbeddingStore.builder().storage(storage).build();
-        List<Embedding> vectors = SyntheticEmbeddings.clustered(seed, n, D, 3);
+        List<Embedding> vectors = SyntheticEmbeddings.clustered(seed, n, d, 3);
         for (int i = 0; i < n; i++) {
             store.addAll(List.of("s" + seed + "-" + i), List.of(vectors.get(i)),
                     List.of(TextSegment.from("text " + seed + "/" + i, new Metadata().put("i", i))));
