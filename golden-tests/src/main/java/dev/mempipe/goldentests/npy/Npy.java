@@ -79,11 +79,17 @@ public final class Npy {
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         NpyDtype dtype = parseDtype(source, header);
         long[] shape = parseShape(source, header);
-        long count = 1;
-        for (long dim : shape) {
-            count = Math.multiplyExact(count, dim);
+        long expected;
+        try {
+            long count = 1;
+            for (long dim : shape) {
+                count = Math.multiplyExact(count, dim);
+            }
+            expected = Math.multiplyExact(count, dtype.itemSize());
+        } catch (ArithmeticException e) { // a forged shape: found by NpyFuzzTest
+            throw new NpyFormatException(source, "shape " + java.util.Arrays.toString(shape) + " of " + dtype
+                    + " holds more than 2^63 bytes");
         }
-        long expected = Math.multiplyExact(count, dtype.itemSize());
         long dataStart = headerStart + headerLength;
         long got = bytes.length - dataStart;
         if (got < expected) {

@@ -226,6 +226,16 @@ final class StoreFile {
         }
         vecs.finish();
         if (n > 0) {
+            // a file whose checksums match may still hold what no add accepts (written by another tool, or damaged
+            // before its checksum was computed): NaN would fail every later search (found by StoreFileFuzzTest)
+            float[] decoded = new float[dimension];
+            for (int r = 0; r < n; r++) {
+                rows.read(r, decoded);
+                String problem = InputChecks.problem(decoded);
+                if (problem != null) {
+                    throw vecs.corrupt("vector " + r + " " + problem);
+                }
+            }
             rows.finishRawAppend(n); // only now: the inverse norms are computed from checked bytes
         }
     }

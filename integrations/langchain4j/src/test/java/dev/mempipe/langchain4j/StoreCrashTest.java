@@ -219,7 +219,7 @@ class StoreCrashTest {
         for (EmbeddingMatch<TextSegment> m : store.search(EmbeddingSearchRequest.builder()
                 .queryEmbedding(Embedding.from(probe)).maxResults(store.size()).build()).matches()) {
             lines.add(m.embeddingId() + " " + Arrays.toString(m.embedding().vector()) + " "
-                    + (m.embedded() == null ? "-" : m.embedded().text() + " " + m.embedded().metadata().toMap()));
+                    + (m.embedded() == null ? "-" : m.embedded().text() + " " + new java.util.TreeMap<>(m.embedded().metadata().toMap())));
         }
         lines.sort(null);
         assertThat(lines).hasSize(store.size());
