@@ -55,6 +55,9 @@ public final class EmbeddingMemory {
         this.dimension = MemoryArgs.positive("dimension", dimension);
         this.capacity = MemoryArgs.positive("capacity", capacity);
         Objects.requireNonNull(storage, "storage");
+        MemoryBudget.claim(arena, MemoryArgs.tensorBytes(storage, capacity, dimension) + (storage.isQuantized()
+                ? MemoryArgs.tensorBytes(ElementType.F32, Math.min(NORMALIZE_CHUNK_ROWS, capacity), dimension) : 0),
+                "EmbeddingMemory of " + capacity + " vectors");
         this.vectors = Tensor.allocate(arena, storage, capacity, dimension);
         this.normalized = storage.isQuantized()
                 ? Tensor.allocate(arena, ElementType.F32, Math.min(NORMALIZE_CHUNK_ROWS, capacity), dimension)

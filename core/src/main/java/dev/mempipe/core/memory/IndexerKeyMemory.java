@@ -36,7 +36,9 @@ public final class IndexerKeyMemory {
         this.prepare = Objects.requireNonNull(backend, "backend").prepare();
         this.indexDim = MemoryArgs.positive("indexDim", indexDim);
         this.capacity = MemoryArgs.positive("capacity", capacity);
-        this.keys = Tensor.allocate(arena, Objects.requireNonNull(storage, "storage"), capacity, indexDim);
+        MemoryBudget.claim(arena, MemoryArgs.tensorBytes(Objects.requireNonNull(storage, "storage"), capacity,
+                indexDim), "IndexerKeyMemory of " + capacity + " tokens");
+        this.keys = Tensor.allocate(arena, storage, capacity, indexDim);
     }
 
     /**

@@ -71,6 +71,8 @@ public final class PagedKvMemory {
             throw new IllegalArgumentException("storage must be F32, F16 or BF16, got " + storage);
         }
         long pages = OpArgs.ceilDiv(capacity, pageSize);
+        MemoryBudget.claim(arena, 2 * MemoryArgs.tensorBytes(storage, capacity + pages, rowWidth),
+                "PagedKvMemory of " + capacity + " tokens");
         this.keys = Tensor.allocate(arena, storage, capacity, rowWidth);
         this.values = Tensor.allocate(arena, storage, capacity, rowWidth);
         this.pageMin = Tensor.allocate(arena, storage, pages, rowWidth);

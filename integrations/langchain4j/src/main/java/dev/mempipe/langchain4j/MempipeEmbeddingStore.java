@@ -12,6 +12,7 @@ import dev.langchain4j.store.embedding.filter.Filter;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.HnswIndex;
 import dev.mempipe.core.memory.HnswSettings;
+import dev.mempipe.core.memory.MemoryBudget;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
@@ -64,6 +65,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     private static final Metadata NO_METADATA = new Metadata(); // never handed out: filters only read it
 
     private final Backend backend;
+    private final MemoryBudget budget;
     private final ElementType storage;
     private final HnswSettings hnsw; // null: exact search
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -76,6 +78,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     private MempipeEmbeddingStore(Builder builder) {
         this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+        this.budget = builder.budget != null ? builder.budget : MemoryBudget.shared();
         this.storage = builder.storage;
         this.hnsw = builder.hnsw;
         this.dimension = builder.dimension;
@@ -176,13 +179,25 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             }
             InputChecks.ids(idCopy, entries);
             // every check passed: from here on the batch goes in whole
-            if (rows == null) {
+            int dimensionBefore = dimension;
+            boolean created = rows == null;
+            if (created) {
                 dimension = d;
-                rows = new StoredRows(backend, storage, d);
+                rows = new StoredRows(backend, storage, d, budget);
                 graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
             }
             int before = rows.rows();
-            rows.append(raw);
+            try {
+                rows.append(raw); // may be refused by the memory budget before it allocates
+            } catch (RuntimeException | Error e) {
+                if (created) { // as if the add had not happened: the dimension is not fixed by it
+                    rows.close();
+                    rows = null;
+                    graph = null;
+                    dimension = dimensionBefore;
+                }
+                throw e;
+            }
             try {
                 entries.append(idCopy, segmentCopy == null ? null : copies(segmentCopy));
             } catch (RuntimeException | Error e) {
@@ -573,6 +588,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         private ElementType storage = ElementType.F32;
         private HnswSettings hnsw;
         private Backend backend;
+        private MemoryBudget budget;
 
         private Builder() {
         }
@@ -614,6 +630,16 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             return this;
         }
 
+        /**
+         * The off-heap budget the store's vectors count against (default: the process-wide
+         * {@link MemoryBudget#shared()}): an add that would grow the store past it is refused, with the numbers,
+         * before anything is allocated or changed.
+         */
+        public Builder memoryBudget(MemoryBudget budget) {
+            this.budget = Objects.requireNonNull(budget, "budget");
+            return this;
+        }
+
         public MempipeEmbeddingStore build() {
             return new MempipeEmbeddingStore(this);
         }
@@ -629,7 +655,8 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             Objects.requireNonNull(file, "file");
             Builder settings = copy();
             StoreFile.Contents contents = StoreFile.load(file,
-                    settings.backend != null ? settings.backend : Backends.defaultBackend());
+                    settings.backend != null ? settings.backend : Backends.defaultBackend(),
+                    settings.budget != null ? settings.budget : MemoryBudget.shared());
             try {
                 if (dimension != 0 && contents.dimension() != 0 && contents.dimension() != dimension) {
                     throw new IllegalArgumentException(file + " holds " + contents.dimension()
@@ -657,6 +684,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             b.storage = storage;
             b.hnsw = hnsw;
             b.backend = backend;
+            b.budget = budget;
             return b;
         }
     }

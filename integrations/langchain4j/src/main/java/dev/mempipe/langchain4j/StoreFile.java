@@ -1,6 +1,7 @@
 package dev.mempipe.langchain4j;
 
 import dev.langchain4j.data.segment.TextSegment;
+import dev.mempipe.core.memory.MemoryBudget;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
@@ -150,7 +151,7 @@ final class StoreFile {
     // ---- load ----
 
     /** Reads and checks {@code file}; nothing is returned unless every check passed. */
-    static Contents load(Path file, Backend backend) throws IOException {
+    static Contents load(Path file, Backend backend, MemoryBudget budget) throws IOException {
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             while (header.hasRemaining()) {
@@ -192,7 +193,7 @@ final class StoreFile {
                 throw new StoreFormatException(file, sections + " sections; version 1 has 3");
             }
             int n = (int) count;
-            StoredRows rows = new StoredRows(backend, type, Math.max(dimension, 1));
+            StoredRows rows = new StoredRows(backend, type, Math.max(dimension, 1), budget);
             try {
                 readVectors(in, file, rows, n, dimension, type);
                 List<String> ids = readIds(in, file, n);

@@ -1,6 +1,7 @@
 package dev.mempipe.langchain4j;
 
 import dev.mempipe.core.memory.HnswVectors;
+import dev.mempipe.core.memory.MemoryBudget;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.FloatFormats;
@@ -40,6 +41,7 @@ final class StoredRows implements HnswVectors, AutoCloseable {
     static final int MAX_ROWS = Integer.MAX_VALUE - 16;
 
     private final Backend backend;
+    private final MemoryBudget budget;
     private final ElementType type;
     private final int dimension;
     private Arena arena;               // null until the first row, and after clear()
@@ -48,8 +50,9 @@ final class StoredRows implements HnswVectors, AutoCloseable {
     private int capacity;
     private int rows;
 
-    StoredRows(Backend backend, ElementType type, int dimension) {
+    StoredRows(Backend backend, ElementType type, int dimension, MemoryBudget budget) {
         this.backend = backend;
+        this.budget = budget;
         this.type = type;
         this.dimension = dimension;
     }
@@ -309,8 +312,13 @@ final class StoredRows implements HnswVectors, AutoCloseable {
             return;
         }
         int grown = (int) Math.min(MAX_ROWS, Math.max((long) needed, Math.max(FIRST_CAPACITY, 2L * capacity)));
-        Arena next = Arena.ofShared();
+        Arena next = budget.arena();
         try {
+            // the whole new buffer is taken from the budget before any of it is allocated (the old one stays counted
+            // until the copy is done: that is the peak this growth needs)
+            MemoryBudget.claim(next, Math.addExact(Math.multiplyExact(Math.multiplyExact((long) grown, dimension),
+                    type.byteSize()), (type.isQuantized() ? 2L : 1L) * grown * Float.BYTES),
+                    "MempipeEmbeddingStore growing to " + grown + " rows of " + dimension + " " + type);
             Tensor nextVectors = Tensor.allocate(next, type, grown, dimension);
             MemorySegment nextNorms = next.allocate((long) grown * Float.BYTES, 64);
             if (rows > 0) {

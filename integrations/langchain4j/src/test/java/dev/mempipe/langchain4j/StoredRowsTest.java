@@ -20,7 +20,7 @@ class StoredRowsTest {
     void should_score_rows_in_bulk_as_one_by_one_for_every_storage_type() {
         for (ElementType type : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
             for (int d : new int[] {1, 15, 16, 17, 384, 391}) {
-                try (StoredRows rows = new StoredRows(Backends.defaultBackend(), type, d)) {
+                try (StoredRows rows = new StoredRows(Backends.defaultBackend(), type, d, dev.mempipe.core.memory.MemoryBudget.unlimited())) {
                     float[][] raw = new float[50][d];
                     for (float[] row : raw) {
                         for (int i = 0; i < d; i++) {
