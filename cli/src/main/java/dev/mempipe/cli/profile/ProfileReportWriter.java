@@ -17,7 +17,7 @@ import java.util.OptionalDouble;
  *
  * <p>JSON layout ({@code "schema": "mempipe-profile/1"}): {@code mempipe} (version), {@code machine},
  * {@code backend}, {@code model}, {@code roofline} ({@code peakFlops}, {@code bandwidthBytesPerSecond},
- * {@code ridgePoint}, {@code source}), and {@code rows}: per workload and context length
+ * {@code ridgePoint}, {@code source}), {@code warmUp} (how the measurements were warmed up), and {@code rows}: per workload and context length
  * {@code workload}, {@code contextLength}, {@code decodeStepSeconds}, {@code memorySeconds},
  * {@code otherSeconds}, {@code memoryShare}, {@code relativeError}, {@code softmaxMassCovered} (null when
  * absent), {@code energy}, and {@code steps}: per step {@code step}, {@code wallNanos}, {@code seconds},
@@ -62,6 +62,7 @@ public final class ProfileReportWriter {
         w.name("roofline").beginObject().name("peakFlops").value(run.peakFlops())
                 .name("bandwidthBytesPerSecond").value(run.bandwidthBytesPerSecond())
                 .name("ridgePoint").value(run.ridgePoint()).name("source").value(run.roofSource()).endObject();
+        w.name("warmUp").value(run.warmUp());
         w.name("rows").beginArray();
         for (ProfileRow r : run.rows()) {
             w.beginObject().name("workload").value(r.workload()).name("contextLength").value(r.contextLength())

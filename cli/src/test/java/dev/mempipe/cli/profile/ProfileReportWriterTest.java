@@ -139,7 +139,8 @@ class ProfileReportWriterTest {
     @Test
     @SuppressWarnings("unchecked")
     void should_render_a_run_without_rows_or_roofs() {
-        ProfileRun empty = new ProfileRun("m", "b", "tiny", Double.NaN, 0, "unknown: not measured", List.of());
+        ProfileRun empty = new ProfileRun("m", "b", "tiny", Double.NaN, 0, "unknown: not measured", List.of(),
+                "none");
         String html = ProfileReportWriter.html(empty);
         assertEquals(1, count(html, "<svg "), "the roofline frame, with no bar chart");
         assertTrue(html.contains("roofs unknown"));

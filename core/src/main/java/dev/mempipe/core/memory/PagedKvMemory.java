@@ -24,9 +24,10 @@ import java.util.Objects;
  * the new length with a volatile store; {@link #snapshot} reads it once and returns views of that prefix.
  * Rows and the summaries of full pages never change afterwards. The one exception is the snapshot's last
  * page when it is partial: later appends merge their rows into it in place, so its min can only decrease
- * and its max only increase. It therefore stays a valid Quest bound for the snapshot's rows (what a reader
- * needs: {@code questBound >= <q, k>} for every key k of the page), but it is exact only until the next
- * append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
+ * and its max only increase, element by element (a reader may see some elements widened and others not yet;
+ * each is its old or its new value: the jcstress test {@code PagedKvAppendRead} checks this). It therefore stays
+ * a valid Quest bound for the snapshot's rows (what a reader needs: {@code questBound >= <q, k>} for every key
+ * k of the page), but it is exact only until the next append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
  * Appends are {@code synchronized}.
  */
 public final class PagedKvMemory {

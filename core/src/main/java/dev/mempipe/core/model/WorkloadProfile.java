@@ -31,10 +31,13 @@ import java.util.Objects;
  * @param otherOps      the decoder's own work in the measured steps, by label ({@link ModelWork})
  * @param accuracy      for sparse attention workloads, the accuracy against dense attention on planted
  *                      structure (mean over layers); null otherwise
+ * @param warmUpSteps   decode steps run in this profile's memory before the measured ones
+ *                      ({@link WorkloadProfiler#WARM_UP_DESCRIPTION})
  */
 public record WorkloadProfile(Workload workload, long context, DecoderConfig config, int steps, double stepSeconds,
                               double memorySeconds, double otherSeconds, double setupSeconds, ProfileReport measured,
-                              ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy) {
+                              ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy,
+                              int warmUpSteps) {
     public WorkloadProfile {
         Objects.requireNonNull(workload, "workload");
         Objects.requireNonNull(config, "config");
