@@ -20,13 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Runs every jcstress test of this module briefly, as part of {@code ./mvnw verify}: one fork per test, one
- * iteration of {@value #QUICK_MILLIS} ms, the JVM flags mempipe needs and no others. Any forbidden outcome fails the
+ * iteration of {@value #QUICK_MILLIS} ms, without jcstress's matrix of per-actor compilation modes, with the JVM
+ * flags mempipe needs and no others. Any forbidden outcome fails the
  * build (jcstress throws), and so does a test that did not run (an error or a skipped configuration).
  * {@code -Dmempipe.jcstress.args="-m default"} (or {@code -m tough}, {@code -m stress}) runs the long version with
  * jcstress's own JIT-mode and flag combinations: docs/RELIABILITY.md.
  */
 class JcstressQuickTest {
     static final int QUICK_MILLIS = 150;
+    /** The @JCStressTest classes of this module; each must run. */
+    static final int TESTS = 4;
     private static final String FLAGS = "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
     private static final Pattern RESULTS = Pattern.compile(
             "Results: (\\d+) planned; (\\d+) passed, (\\d+) failed, (\\d+) soft errs, (\\d+) hard errs");
@@ -40,7 +43,9 @@ class JcstressQuickTest {
             args.addAll(List.of(custom.strip().split("\\s+")));
             args.addAll(List.of("-jvmArgsPrepend", FLAGS));
         } else {
-            args.addAll(List.of("-f", "1", "-iters", "1", "-time", Integer.toString(QUICK_MILLIS), "-jvmArgs", FLAGS));
+            // one fork per test, no split-compilation matrix: seconds, not the minutes of jcstress's own modes
+            args.addAll(List.of("-sc", "false", "-f", "1", "-iters", "1", "-time", Integer.toString(QUICK_MILLIS),
+                    "-jvmArgs", FLAGS));
         }
         Options options = new Options(args.toArray(String[]::new));
         assertTrue(options.parse(), "jcstress rejected its options " + args);
@@ -66,7 +71,7 @@ class JcstressQuickTest {
         assertTrue(last != null, "no jcstress results line; see " + results.resolve("console.txt"));
         int planned = Integer.parseInt(last.group(1));
         System.out.println("[jcstress] " + last.group() + " (report: " + results.resolve("index.html") + ")");
-        assertTrue(planned >= 4, "fewer jcstress runs than tests: " + last.group());
+        assertTrue(planned >= TESTS, "fewer jcstress runs than the " + TESTS + " tests: " + last.group());
         assertEquals(planned, Integer.parseInt(last.group(2)), last.group());
         assertEquals(0, Integer.parseInt(last.group(4)) + Integer.parseInt(last.group(5)), last.group());
     }
