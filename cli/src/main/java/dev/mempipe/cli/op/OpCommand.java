@@ -122,8 +122,8 @@ public final class OpCommand implements Command {
             throw CliException.usage(sig.op() + ": missing --out DIR (the folder the outputs are written to)");
         }
         Map<String, NpyArray> arrays = readInputs(sig, args.values("--in"));
-        Path outPath = outputFolder(sig, outDir); // before any work: a bad --out fails now, not after the op
         Map<String, String> params = params(sig, args.values("--param"), arrays);
+        Path outPath = outputFolder(sig, outDir); // before any work: a bad --out fails now, not after the op
 
         Properties props = new Properties();
         props.setProperty("op", sig.op().contractName());

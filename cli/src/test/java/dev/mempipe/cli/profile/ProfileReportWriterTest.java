@@ -32,6 +32,7 @@ class ProfileReportWriterTest {
     void json_should_parse_and_hold_every_row_and_step() {
         Map<String, Object> json = (Map<String, Object>) MiniJson.parse(ProfileReportWriter.json(run));
         assertEquals(ProfileReportWriter.SCHEMA, json.get("schema"));
+        assertEquals("synthetic: no warm-up", json.get("warmUp"), "the report says how it warmed up");
         assertEquals(SyntheticRun.MACHINE, json.get("machine"));
         Map<String, Object> roof = (Map<String, Object>) json.get("roofline");
         assertEquals(100e9, roof.get("peakFlops"));
