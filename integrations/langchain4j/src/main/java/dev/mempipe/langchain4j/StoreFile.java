@@ -268,7 +268,13 @@ final class StoreFile {
                 if (text.isBlank()) {
                     throw section.corrupt("entry " + i + " has a blank segment text");
                 }
-                segments.add(TextSegment.from(text, MetadataCodec.read(section)));
+                try {
+                    segments.add(TextSegment.from(text, MetadataCodec.read(section)));
+                } catch (IllegalArgumentException e) {
+                    // LangChain4j's own checks are stricter than String.isBlank (it trims control characters too):
+                    // a text of one U+0002 passed ours and failed its (found by StoreFileFuzzTest)
+                    throw section.corrupt("entry " + i + " is not a valid segment: " + e.getMessage());
+                }
             } else {
                 throw section.corrupt("entry " + i + " has segment flag " + present + " (0 or 1 expected)");
             }
