@@ -1,5 +1,6 @@
 package dev.mempipe.stress;
 
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
@@ -10,6 +11,7 @@ import java.lang.foreign.Arena;
 /** What every stress test shares: one CPU backend and constant rows in the global arena (never freed). */
 final class Cpu {
     static final Backend BACKEND = new SimdBackend();
+    static final Engine ENGINE = Engine.builder().build();
 
     private Cpu() {
     }

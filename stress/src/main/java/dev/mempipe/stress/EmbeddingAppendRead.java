@@ -27,7 +27,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public class EmbeddingAppendRead {
     private static final Tensor FOURS = Cpu.row(4, 4f);
 
-    private final EmbeddingMemory memory = new EmbeddingMemory(Arena.ofAuto(), Cpu.BACKEND, 4, 2);
+    private final EmbeddingMemory memory = new EmbeddingMemory(Arena.ofAuto(), Cpu.ENGINE, 4, 2);
 
     @Actor
     public void writer() {

@@ -184,9 +184,12 @@ public final class WorkloadProfiler implements AutoCloseable {
             }
         }
         try (Arena arena = Arena.ofShared()) {
-            return workload.kind() == Workload.Kind.ATTENTION
-                    ? profileAttention(workload, context, model, options, arena, phases)
-                    : profileRetrieval(workload, context, model, options, arena, phases);
+            return switch (workload.kind()) {
+                case ATTENTION -> profileAttention(workload, context, model, options, arena, phases);
+                case RETRIEVAL -> profileRetrieval(workload, context, model, options, arena, phases);
+                case GENERATION -> new GenerationProfiler(engine, cpu).profile(workload, context, model, options, arena,
+                        phases);
+            };
         }
     }
 
@@ -264,7 +267,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                 yield () -> pipeline.step(SyntheticCorpus.query(options.seed(), step[0]++));
             }
             case DENSE_RAG -> {
-                EmbeddingMemory memory = new EmbeddingMemory(arena, cpu, hidden, entries);
+                EmbeddingMemory memory = new EmbeddingMemory(arena, engine, hidden, entries);
                 DenseRagPipeline pipeline = new DenseRagPipeline(engine, memory, settings.denseRag(), arena);
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> {
                     List<String> texts = new ArrayList<>();
@@ -304,12 +307,12 @@ public final class WorkloadProfiler implements AutoCloseable {
         int maxWarmUp = maxWarmUpSteps(options);
         long[] warmUpNanos = new long[maxWarmUp];
         long warmUpStart = System.nanoTime();
-        int warmedUp = 0;
-        while (warmedUp < maxWarmUp && !(warmedUp >= options.warmupSteps()
-                && System.nanoTime() - warmUpStart >= MIN_WARM_UP_NANOS && settled(warmUpNanos, warmedUp))) {
+        int warmUpSteps = 0;
+        while (warmUpSteps < maxWarmUp && !(warmUpSteps >= options.warmupSteps()
+                && System.nanoTime() - warmUpStart >= MIN_WARM_UP_NANOS && settled(warmUpNanos, warmUpSteps))) {
             long start = System.nanoTime();
             decodeStep.accept(step++);
-            warmUpNanos[warmedUp++] = System.nanoTime() - start;
+            warmUpNanos[warmUpSteps++] = System.nanoTime() - start;
         }
         engine.resetProfile();
         model.work().reset();
@@ -325,7 +328,7 @@ public final class WorkloadProfiler implements AutoCloseable {
         double memorySeconds = measured.total().wallNanos() / 1e9 / n;
         return new WorkloadProfile(workload, context, model.config(), n, stepSeconds, memorySeconds,
                 Math.max(0, stepSeconds - memorySeconds), setupSeconds, measured, setup, model.work().ops(), accuracy,
-                warmedUp);
+                warmUpSteps);
     }
 
     /** Decode steps a run may warm up with: none when it asks for none (tests), else up to the cap. */

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class MemoryBudgetTest {
     private static final Backend CPU = Backends.defaultBackend();
+    private static final Engine ENGINE = Engine.builder().build();
 
     @Test
     void should_refuse_a_memory_too_large_before_allocating_any_of_it_with_the_numbers() {
@@ -39,9 +40,9 @@ class MemoryBudgetTest {
             assertEquals(2 * (1000 + 63) * 16 * 4, budget.used());
             new CompressedMemory(arena, CPU, 8, 10);     // 2 * 10 * 8 * 4 B
             assertEquals(2 * (1000 + 63) * 16 * 4 + 640, budget.used());
-            // I8 codes and row scales, plus the f32 normalization staging of up to 256 rows
-            new EmbeddingMemory(arena, CPU, 4, 100, ElementType.I8, HnswSettings.DEFAULT);
-            assertEquals(2 * (1000 + 63) * 16 * 4 + 640 + (100 * 4 + 100 * 4) + 100 * 4 * 4, budget.used());
+            // I8 codes and row scales, plus one f32 inverse norm per row
+            new EmbeddingMemory(arena, ENGINE, 4, 100, ElementType.I8, HnswSettings.DEFAULT);
+            assertEquals(2 * (1000 + 63) * 16 * 4 + 640 + (100 * 4 + 100 * 4) + 100 * 4, budget.used());
         }
         assertEquals(0, budget.used());
     }

@@ -28,12 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OffHeapSafetyTest {
     private static final Backend CPU = Backends.defaultBackend();
+    private static final dev.mempipe.core.engine.Engine ENGINE = dev.mempipe.core.engine.Engine.builder().build();
     private static final int ROUNDS = Integer.getInteger("mempipe.offheap.rounds", 5);
 
     @Test
     void every_memory_should_refuse_use_after_its_arena_is_closed() {
         Arena arena = Arena.ofShared();
-        EmbeddingMemory embeddings = new EmbeddingMemory(arena, CPU, 8, 16);
+        EmbeddingMemory embeddings = new EmbeddingMemory(arena, ENGINE, 8, 16);
         PagedKvMemory kv = new PagedKvMemory(arena, CPU, 1, 8, 32);
         CompressedMemory summaries = new CompressedMemory(arena, CPU, 8, 4);
         Bm25Memory bm25 = new Bm25Memory(arena, CPU, 4, 64);
@@ -62,7 +63,7 @@ class OffHeapSafetyTest {
         int cleanFailures = 0;
         for (int round = 0; round < ROUNDS; round++) {
             Arena arena = Arena.ofShared();
-            EmbeddingMemory memory = new EmbeddingMemory(arena, CPU, d, n);
+            EmbeddingMemory memory = new EmbeddingMemory(arena, ENGINE, d, n);
             float[] values = new float[4096 * d];
             SplittableRandom random = new SplittableRandom(round);
             for (int i = 0; i < values.length; i++) {
