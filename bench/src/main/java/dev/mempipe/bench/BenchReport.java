@@ -1,5 +1,7 @@
 package dev.mempipe.bench;
 
+import dev.mempipe.spi.io.AtomicFile;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -36,7 +38,7 @@ final class BenchReport {
         try {
             Path dir = directory();
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve(name + ".json"), json.toString());
+            AtomicFile.writeString(dir.resolve(name + ".json"), json.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the figures of " + name, e);
         }

@@ -1,12 +1,14 @@
 package dev.mempipe.bench;
 
+import dev.mempipe.spi.io.AtomicFile;
+
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
@@ -140,8 +142,8 @@ final class GroundTruth {
 
     private static void write(Path file, int[][] truth) {
         try {
-            Path tmp = Files.createTempFile(file.getParent(), "truth", ".tmp");
-            try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(tmp))) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
                 out.writeInt(truth.length);
                 for (int[] t : truth) {
                     out.writeInt(t.length);
@@ -150,7 +152,7 @@ final class GroundTruth {
                     }
                 }
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.write(file, bytes.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot cache ground truth in " + file, e);
         }

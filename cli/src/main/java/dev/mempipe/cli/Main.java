@@ -32,6 +32,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        CliLogging.configure(System.err);
         int code = run(args, System.out, System.err);
         System.out.flush();
         System.err.flush();
@@ -125,6 +126,8 @@ public final class Main {
             s.append(String.format("  %-12s %s%n", c.name(), c.summary()));
         }
         s.append("""
+
+                logging: one line per warning on stderr; -Dmempipe.log=info (or debug) shows more, libraries included
 
                 exit codes: 0 success; 1 the run found failures or could not finish; 2 bad usage or bad input
                 (one line on stderr); 3 internal error (a bug: the stack trace is printed)

@@ -39,6 +39,16 @@ class OpErrorsTest {
     }
 
     @Test
+    void should_check_the_out_folder_before_running_the_op() throws IOException {
+        Path file = java.nio.file.Files.writeString(tmp.resolve("plain"), "not a folder");
+        assertUserError("dot: cannot create the --out folder " + file.resolve("sub") + ": ", "op", "dot", "--in",
+                "Q=" + q, "--in", "M=" + m, "--out", file.resolve("sub").toString());
+        Path taken = java.nio.file.Files.createDirectories(tmp.resolve("taken").resolve("S.npy"));
+        assertUserError("dot: --out: cannot write " + taken + ": it is a folder", "op", "dot", "--in",
+                "Q=" + q, "--in", "M=" + m, "--out", taken.getParent().toString());
+    }
+
+    @Test
     void should_reject_an_unknown_op() {
         assertUserError("unknown op 'dott'", "op", "dott", "--in", "Q=" + q, "--out", out.toString());
     }

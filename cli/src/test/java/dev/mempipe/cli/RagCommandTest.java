@@ -68,6 +68,32 @@ class RagCommandTest {
     }
 
     @Test
+    void should_name_a_file_that_is_not_utf8_and_skip_it_when_asked(@TempDir Path docs) throws Exception {
+        java.nio.file.Files.writeString(docs.resolve("good.txt"), "Bees dance to show where the flowers are.");
+        Path bad = docs.resolve("latin1.txt");
+        java.nio.file.Files.write(bad, new byte[] {'c', 'a', 'f', (byte) 0xE9, ' ', 'a', 'u', ' ', 'l', 'a', 'i', 't'});
+        CliRun stopped = CliRun.of("rag", "--docs", docs.toString(), "--mode", "bm25", "--query", "bees");
+        assertEquals(CliException.USAGE, stopped.exitCode(), stopped::toString);
+        assertTrue(stopped.err().contains("cannot read " + bad + ": not UTF-8 text (byte 0xe9 at offset 3"),
+                stopped::toString);
+        assertTrue(stopped.err().contains("--skip-unreadable"), stopped::toString);
+
+        CliRun skipped = CliRun.of("rag", "--docs", docs.toString(), "--mode", "bm25", "--skip-unreadable",
+                "--query", "bees");
+        assertEquals(0, skipped.exitCode(), skipped::toString);
+        assertTrue(skipped.err().contains("mempipe rag: skipping " + bad + ": not UTF-8 text"), skipped::toString);
+        assertEquals(List.of("good.txt"), files(skipped.out()), skipped::toString);
+    }
+
+    @Test
+    void should_embed_nothing_in_bm25_mode() {
+        CliRun run = CliRun.of("rag", "--docs", DOCS.toString(), "--mode", "bm25", "--query", "sourdough bread");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("indexed by BM25") && run.err().contains("nothing embedded"), run::toString);
+        assertTrue(!run.err().contains("all-MiniLM"), run::toString);
+    }
+
+    @Test
     void should_list_the_command_and_print_its_help() {
         CliRun list = CliRun.of("--help");
         assertTrue(list.out().contains("  rag "), list::toString);

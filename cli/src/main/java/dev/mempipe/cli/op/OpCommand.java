@@ -17,11 +17,14 @@ import dev.mempipe.spi.OpDescriptor.Arg;
 import dev.mempipe.spi.OpDescriptor.Role;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,6 +127,7 @@ public final class OpCommand implements Command {
         }
         Map<String, NpyArray> arrays = readInputs(op, args.values("--in"));
         Map<String, String> params = params(op, args.values("--param"), arrays);
+        Path outPath = outputFolder(op, outDir); // before any work: a bad --out fails now, not after the op
 
         Properties props = new Properties();
         props.setProperty("op", op.contractName());
@@ -155,7 +159,7 @@ public final class OpCommand implements Command {
                 throw CliException.usage(opMessage(op, e), e);
             }
             out.println(op + " on " + backend.description() + ":");
-            for (String line : write(op, result, arrays, Path.of(outDir))) {
+            for (String line : write(op, result, arrays, outPath)) {
                 out.println("  wrote " + line);
             }
         }
@@ -452,13 +456,37 @@ public final class OpCommand implements Command {
 
     // ---- writing ----
 
-    private static List<String> write(Op op, GoldenCase.Outputs result, Map<String, NpyArray> inputs, Path dir)
-            throws CliException {
+    /**
+     * The --out folder, created if missing, after checking that every output file of the op (and the scales of a
+     * quantized output) can be written there.
+     */
+    private static Path outputFolder(Op op, String outDir) throws CliException {
+        Path dir;
+        try {
+            dir = Path.of(outDir);
+        } catch (InvalidPathException e) {
+            throw CliException.usage(op + ": --out " + outDir + " is not a valid path: " + e.getReason(), e);
+        }
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw CliException.usage(op + ": cannot create the --out folder " + dir + ": " + e, e);
+            throw CliException.usage(op + ": cannot create the --out folder " + dir + ": "
+                    + (e instanceof FileAlreadyExistsException ? "a file of that name exists" : e.toString()), e);
         }
+        for (String name : outputFiles(op.descriptor())) {
+            for (String file : List.of(name + ".npy", name + "_scale.npy")) {
+                try {
+                    AtomicFile.checkWritable(dir.resolve(file));
+                } catch (IOException e) {
+                    throw CliException.usage(op + ": --out: " + e.getMessage(), e);
+                }
+            }
+        }
+        return dir;
+    }
+
+    private static List<String> write(Op op, GoldenCase.Outputs result, Map<String, NpyArray> inputs, Path dir)
+            throws CliException {
         List<String> written = new ArrayList<>();
         for (Arg o : op.descriptor().outputs()) {
             String name = GoldenCase.fileName(o.name());
@@ -509,7 +537,8 @@ public final class OpCommand implements Command {
         try {
             Npy.write(file, array);
         } catch (IOException e) {
-            throw CliException.usage(op + ": cannot write " + file + ": " + e, e);
+            // AtomicFile names the file and the reason, and left no partial file behind
+            throw CliException.failed(op + ": " + e.getMessage());
         }
         long[] shape = array.shape();
         String shapeText = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";

@@ -52,6 +52,7 @@ final class Html {
         dd(s, "backend", run.backendDescription());
         dd(s, "model", run.model());
         dd(s, "roofs", ProfileTable.roofs(run));
+        dd(s, "warm-up", run.warmUp());
         s.append("</dl>\n");
         s.append("<p class=\"note\">The roofline's roofs are models, not guarantees (here: ")
                 .append(esc(run.roofSource()))

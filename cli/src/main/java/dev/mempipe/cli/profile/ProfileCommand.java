@@ -4,10 +4,12 @@ import dev.mempipe.cli.Args;
 import dev.mempipe.cli.CliException;
 import dev.mempipe.cli.Command;
 import dev.mempipe.core.model.Workload;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,6 +92,7 @@ public final class ProfileCommand implements Command {
     @Override
     public int run(List<String> tokens, PrintStream out, PrintStream err) throws CliException {
         ProfileOptions options = parse(tokens);
+        checkOutputFolder(options);
         Progress progress = new Progress(err, Progress.detect(), options.runCount());
         ProfileRun run;
         try {
@@ -164,15 +167,38 @@ public final class ProfileCommand implements Command {
             throw CliException.usage("unknown --model '" + modelName + "' (choose from "
                     + String.join(", ", Arrays.stream(ModelSize.values()).map(ModelSize::cliName).toList()) + ")");
         }
-        Path out = Path.of(args.value("--out", DEFAULT_OUT));
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw CliException.usage("--out " + out + " is a file, not a folder");
-        }
         String backend = args.value("--backend");
         if (backend != null && backend.isBlank()) {
             throw CliException.usage("--backend needs a name");
         }
+        String outValue = args.value("--out", DEFAULT_OUT);
+        Path out;
+        try {
+            out = Path.of(outValue);
+        } catch (InvalidPathException e) {
+            throw CliException.usage("--out " + outValue + " is not a valid path: " + e.getReason(), e);
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw CliException.usage("--out " + out + " is a file, not a folder");
+        }
         return new ProfileOptions(workloads, contexts, model, out, backend, args.flag("--json-only"));
+    }
+
+    /**
+     * The report folder, created if missing, once the report files are known to be writable there: checked before
+     * the measurement, so that a bad --out fails at once instead of after a minute of profiling.
+     */
+    static void checkOutputFolder(ProfileOptions options) throws CliException {
+        Path out = options.out();
+        try {
+            Files.createDirectories(out);
+            AtomicFile.checkWritable(out.resolve("report.json"));
+            if (!options.jsonOnly()) {
+                AtomicFile.checkWritable(out.resolve("report.html"));
+            }
+        } catch (IOException e) {
+            throw CliException.usage("--out: " + e.getMessage(), e);
+        }
     }
 
     private static List<Workload> workloads(String list) throws CliException {

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.IntSummaryStatistics;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,6 +64,7 @@ final class ProfileMeasurement {
             }
             Engine engine = builder.build();
             List<ProfileRow> rows = new ArrayList<>();
+            List<Integer> warmUps = new ArrayList<>();
             try (WorkloadProfiler profiler = new WorkloadProfiler(engine)) {
                 int run = 0;
                 for (Workload workload : options.workloads()) {
@@ -72,14 +74,22 @@ final class ProfileMeasurement {
                                 WorkloadProfiler.Options.DEFAULT,
                                 phase -> progress.update(current, workload.id(), context, phase));
                         rows.add(row(workload, context, p));
+                        warmUps.add(p.warmUpSteps());
                     }
                 }
             }
             DeviceModel roofs = device.model();
             String backends = onCpu ? simd.description() : chosen.description() + " (CPU fallback " + simd.description() + ")";
             return new ProfileRun(machine(), backends, model(options.model(), config), roofs.peakFlopsPerSecond(),
-                    roofs.bytesPerSecond(), roofSource(roofs), rows);
+                    roofs.bytesPerSecond(), roofSource(roofs), rows, warmUp(warmUps));
         }
+    }
+
+    /** How the runs were warmed up, with the warm-up steps they took. */
+    static String warmUp(List<Integer> steps) {
+        IntSummaryStatistics s = steps.stream().mapToInt(Integer::intValue).summaryStatistics();
+        return WorkloadProfiler.WARM_UP_DESCRIPTION + (s.getCount() == 0 ? ""
+                : "; the runs took " + s.getMin() + " to " + s.getMax() + " warm-up steps");
     }
 
     /** The steps of the measured decode steps, per decode step, with the device and the roofline bound. */

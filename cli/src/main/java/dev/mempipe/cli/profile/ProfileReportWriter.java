@@ -2,9 +2,9 @@ package dev.mempipe.cli.profile;
 
 import dev.mempipe.cli.Main;
 import dev.mempipe.core.profile.JsonWriter;
+import dev.mempipe.spi.io.AtomicFile;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import java.util.OptionalDouble;
  *
  * <p>JSON layout ({@code "schema": "mempipe-profile/1"}): {@code mempipe} (version), {@code machine},
  * {@code backend}, {@code model}, {@code roofline} ({@code peakFlops}, {@code bandwidthBytesPerSecond},
- * {@code ridgePoint}, {@code source}), and {@code rows}: per workload and context length
+ * {@code ridgePoint}, {@code source}), {@code warmUp} (how the measurements were warmed up), and {@code rows}: per workload and context length
  * {@code workload}, {@code contextLength}, {@code decodeStepSeconds}, {@code memorySeconds},
  * {@code otherSeconds}, {@code memoryShare}, {@code relativeError}, {@code softmaxMassCovered} (null when
  * absent), {@code energy}, {@code figures} (the workload's own: {@code name}, {@code value} as shown, {@code basis}:
@@ -44,11 +44,11 @@ public final class ProfileReportWriter {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         Path json = dir.resolve("report.json");
-        Files.writeString(json, json(run), StandardCharsets.UTF_8);
+        AtomicFile.writeString(json, json(run));
         written.add(json);
         if (!jsonOnly) {
             Path html = dir.resolve("report.html");
-            Files.writeString(html, html(run), StandardCharsets.UTF_8);
+            AtomicFile.writeString(html, html(run));
             written.add(html);
         }
         return written;
@@ -63,6 +63,7 @@ public final class ProfileReportWriter {
         w.name("roofline").beginObject().name("peakFlops").value(run.peakFlops())
                 .name("bandwidthBytesPerSecond").value(run.bandwidthBytesPerSecond())
                 .name("ridgePoint").value(run.ridgePoint()).name("source").value(run.roofSource()).endObject();
+        w.name("warmUp").value(run.warmUp());
         w.name("rows").beginArray();
         for (ProfileRow r : run.rows()) {
             w.beginObject().name("workload").value(r.workload()).name("contextLength").value(r.contextLength())

@@ -15,15 +15,17 @@ import java.util.Objects;
  *                                FMA loop on 2 threads"} or {@code "declared: device model"}; the report says that
  *                                roofs are measured or declared models
  * @param rows                    one per workload and context length, in the order measured
+ * @param warmUp                  how the measurements were warmed up, in words (with the steps it took)
  */
 public record ProfileRun(String machine, String backendDescription, String model, double peakFlops,
-                         double bandwidthBytesPerSecond, String roofSource, List<ProfileRow> rows) {
+                         double bandwidthBytesPerSecond, String roofSource, List<ProfileRow> rows, String warmUp) {
 
     public ProfileRun {
         Objects.requireNonNull(machine, "machine");
         Objects.requireNonNull(backendDescription, "backendDescription");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(roofSource, "roofSource");
+        Objects.requireNonNull(warmUp, "warmUp");
         rows = List.copyOf(rows);
     }
 

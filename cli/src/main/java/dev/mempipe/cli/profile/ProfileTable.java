@@ -41,6 +41,7 @@ public final class ProfileTable {
             s.append("* a device failed on this step and the CPU reran it\n");
         }
         s.append("times are per decode step; memory = the four steps, decode step = memory + projections and MLP\n");
+        s.append("warm-up: ").append(run.warmUp()).append('\n');
         // The reason energy is unavailable is the same on every row: say it once, below the table.
         run.rows().stream().map(ProfileRow::energy).filter(e -> !e.equals(energyCell(e))).findFirst()
                 .ifPresent(e -> s.append("energy: ").append(e).append('\n'));

@@ -8,6 +8,7 @@ import dev.langchain4j.rag.content.ContentMetadata;
 import dev.mempipe.cli.Args;
 import dev.mempipe.cli.CliException;
 import dev.mempipe.cli.Command;
+import dev.mempipe.cli.profile.Progress;
 import dev.mempipe.langchain4j.rag.RagIndex;
 import dev.mempipe.langchain4j.rag.RetrievalMode;
 import dev.mempipe.langchain4j.rag.TextFolder;
@@ -27,7 +28,7 @@ import java.util.Locale;
  */
 public final class RagCommand implements Command {
     private static final Args.Spec SPEC = new Args.Spec().value("--docs").repeatable("--query").value("--top")
-            .value("--mode");
+            .value("--mode").flag("--skip-unreadable");
     private static final int MAX_TOP = 100;
 
     @Override
@@ -44,6 +45,7 @@ public final class RagCommand implements Command {
     public String help() {
         return """
                 usage: mempipe rag --docs DIR --query TEXT [--query TEXT ...] [--top N] [--mode MODE]
+                                   [--skip-unreadable]
 
                 Offline retrieval-augmented generation, up to the prompt: every .txt and .md file under DIR is split
                 into paragraphs (at blank lines), each paragraph is embedded with all-MiniLM-L6-v2 (384-d, run
@@ -56,10 +58,15 @@ public final class RagCommand implements Command {
                   --top N        passages per query, 1 to %d (default 3)
                   --mode MODE    dense (the default: embedding similarity, score (cosine + 1) / 2 as LangChain4j
                                  reports it), bm25 (word matches, BM25 score) or hybrid (both, fused by
-                                 reciprocal rank: score = sum over the two lists of 1 / (60 + rank))
+                                 reciprocal rank: score = sum over the two lists of 1 / (60 + rank)); bm25
+                                 embeds nothing and does not load the model
+                  --skip-unreadable  leave out files that are not UTF-8 text (or cannot be read), naming each on
+                                 stderr; without it such a file stops the command, named with the offset of its
+                                 first bad byte
 
                 output: per query a line 'query: TEXT', then per passage 'RANK. SCORE  FILE#PARAGRAPH' and the
-                passage on the next line, indented. Progress goes to stderr.
+                passage on the next line, indented. Progress goes to stderr: a long embedding shows passages done
+                and an estimate of the time left.
 
                 examples:
                   mempipe rag --docs integrations/langchain4j/src/test/resources/rag/docs \\
@@ -90,17 +97,37 @@ public final class RagCommand implements Command {
         int top = top(args.value("--top", "3"));
         RetrievalMode mode = mode(args.value("--mode", "dense"));
 
-        List<TextSegment> passages = passages(docs);
+        List<TextSegment> passages = passages(docs, args.flag("--skip-unreadable"), err);
         long start = System.nanoTime();
+        if (mode == RetrievalMode.BM25) {
+            try (RagIndex index = RagIndex.lexical(passages)) {
+                err.printf(Locale.ROOT, "mempipe rag: %d passages from %s, indexed by BM25 in %.1f s (nothing "
+                        + "embedded)%n", index.size(), docs, (System.nanoTime() - start) / 1e9);
+                answerAll(out, index, queries, mode, top);
+            }
+            return 0;
+        }
         EmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
-        try (RagIndex index = RagIndex.build(passages, model)) {
+        EmbeddingEta eta = new EmbeddingEta(err, Progress.detect(), System::nanoTime);
+        RagIndex built;
+        try {
+            built = RagIndex.build(passages, model, eta);
+        } finally {
+            eta.done();
+        }
+        try (RagIndex index = built) {
             err.printf(Locale.ROOT, "mempipe rag: %d passages from %s, embedded with all-MiniLM-L6-v2 (%d-d) "
                     + "in %.1f s%n", index.size(), docs, model.dimension(), (System.nanoTime() - start) / 1e9);
-            for (int q = 0; q < queries.size(); q++) {
-                printAnswer(out, q, queries.get(q), index.search(queries.get(q), mode, top));
-            }
+            answerAll(out, index, queries, mode, top);
         }
         return 0;
+    }
+
+    private static void answerAll(PrintStream out, RagIndex index, List<String> queries, RetrievalMode mode,
+                                  int top) {
+        for (int q = 0; q < queries.size(); q++) {
+            printAnswer(out, q, queries.get(q), index.search(queries.get(q), mode, top));
+        }
     }
 
     /** Prints one query and its ranked passages; a blank line before every query but the first. */
@@ -123,14 +150,17 @@ public final class RagCommand implements Command {
         }
     }
 
-    private static List<TextSegment> passages(String docs) throws CliException {
+    private static List<TextSegment> passages(String docs, boolean skipUnreadable, PrintStream err)
+            throws CliException {
         List<TextSegment> passages;
         try {
-            passages = TextFolder.passages(Path.of(docs));
+            passages = TextFolder.passages(Path.of(docs), skipUnreadable
+                    ? skipped -> err.println("mempipe rag: skipping " + skipped.file() + ": " + skipped.reason()) : null);
         } catch (IllegalArgumentException e) { // also InvalidPathException, a bad path string
             throw CliException.usage("--docs: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw CliException.usage("--docs: cannot read " + docs + ": " + e, e);
+            // TextFolder names the file (and the first bad byte of text that is not UTF-8)
+            throw CliException.usage("--docs: " + e.getMessage() + " (--skip-unreadable leaves such files out)", e);
         }
         if (passages.isEmpty()) {
             throw CliException.usage("--docs: no text in " + docs + " (looked for non-empty .txt and .md files)");

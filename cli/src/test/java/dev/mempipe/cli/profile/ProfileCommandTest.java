@@ -42,6 +42,20 @@ class ProfileCommandTest {
     }
 
     @Test
+    void should_check_the_report_folder_before_measuring(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("plain"), "x");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream errStream = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+        CliException e = assertThrows(CliException.class, () -> new ProfileCommand().run(
+                List.of("--workload", "quest", "--context", "1k", "--out", file.resolve("report").toString()),
+                System.out, errStream));
+        assertEquals(CliException.USAGE, e.exitCode());
+        assertTrue(e.getMessage().startsWith("--out: "), e.getMessage());
+        assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8), "nothing was measured");
+    }
+
+    @Test
     void should_reject_unknown_workloads_models_and_contexts_naming_them() {
         assertTrue(assertThrows(CliException.class, () -> ProfileCommand.parse(List.of("--workload", "quest,rag")))
                 .getMessage().startsWith("unknown workload 'rag' in --workload (choose from quest, seer, dsa, bm25, dense, hmt"));

@@ -32,6 +32,7 @@ class ProfileReportWriterTest {
     void json_should_parse_and_hold_every_row_and_step() {
         Map<String, Object> json = (Map<String, Object>) MiniJson.parse(ProfileReportWriter.json(run));
         assertEquals(ProfileReportWriter.SCHEMA, json.get("schema"));
+        assertEquals("synthetic: no warm-up", json.get("warmUp"), "the report says how it warmed up");
         assertEquals(SyntheticRun.MACHINE, json.get("machine"));
         Map<String, Object> roof = (Map<String, Object>) json.get("roofline");
         assertEquals(100e9, roof.get("peakFlops"));
@@ -139,7 +140,8 @@ class ProfileReportWriterTest {
     @Test
     @SuppressWarnings("unchecked")
     void should_render_a_run_without_rows_or_roofs() {
-        ProfileRun empty = new ProfileRun("m", "b", "tiny", Double.NaN, 0, "unknown: not measured", List.of());
+        ProfileRun empty = new ProfileRun("m", "b", "tiny", Double.NaN, 0, "unknown: not measured", List.of(),
+                "none");
         String html = ProfileReportWriter.html(empty);
         assertEquals(1, count(html, "<svg "), "the roofline frame, with no bar chart");
         assertTrue(html.contains("roofs unknown"));
@@ -160,7 +162,7 @@ class ProfileReportWriterTest {
                         new ProfileFigure("triggers per token", "0.0625", "synthetic: random-weight model"),
                         new ProfileFigure("re-prefill per token", "3.1 ms", "measured")));
         ProfileRun withFigures = new ProfileRun(run.machine(), run.backendDescription(), run.model(), run.peakFlops(),
-                run.bandwidthBytesPerSecond(), run.roofSource(), List.of(run.rows().getFirst(), flare));
+                run.bandwidthBytesPerSecond(), run.roofSource(), List.of(run.rows().getFirst(), flare), run.warmUp());
 
         String table = ProfileTable.render(withFigures);
         assertTrue(table.matches("(?s).*flare\\s+4k\\s+triggers per token\\s+0\\.0625\\s+synthetic: random-weight model.*"),

@@ -32,7 +32,7 @@ final class SyntheticRun {
         rows.add(new ProfileRow("dense-attention", 16384, dense, 0.0021, 0.0009, OptionalDouble.empty(),
                 OptionalDouble.empty(), "unavailable (no readable RAPL counter)"));
         return new ProfileRun(MACHINE, "cpu-simd(256-bit, 2 threads)", ModelSize.TINY.description(), 100e9, 20e9,
-                "declared: synthetic test roofs", rows);
+                "declared: synthetic test roofs", rows, "synthetic: no warm-up");
     }
 
     private static ProfileRow row(String workload, int context, boolean fallback) {

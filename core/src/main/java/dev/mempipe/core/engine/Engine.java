@@ -1,5 +1,6 @@
 package dev.mempipe.core.engine;
 
+import dev.mempipe.core.memory.MemoryBudget;
 import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
 import dev.mempipe.core.placement.Plan;
@@ -63,6 +64,7 @@ public final class Engine {
     private final Map<String, Device> devices;
     private final EnergyMeter energy;
     private final ProfileRecorder recorder;
+    private final MemoryBudget memoryBudget;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
     private final Map<String, String> lost = new ConcurrentHashMap<>();
     private volatile Plan plan;
@@ -79,6 +81,7 @@ public final class Engine {
         this.devices = java.util.Collections.unmodifiableMap(byName);
         this.energy = b.energy != null ? b.energy : EnergyMeter.rapl();
         this.recorder = new ProfileRecorder(b.maxRecords);
+        this.memoryBudget = b.memoryBudget != null ? b.memoryBudget : MemoryBudget.shared();
         this.plan = Plan.allOn(cpu.name());
         if (b.plan != null) {
             usePlan(b.plan);
@@ -92,6 +95,15 @@ public final class Engine {
     /** The CPU device, which runs every unplaced step and every fallback. */
     public Device cpu() {
         return cpu;
+    }
+
+    /**
+     * The off-heap budget of the memories built for this engine: give them {@code memoryBudget().arena()} and a
+     * memory that would pass the limit is refused before it allocates. {@link MemoryBudget#shared()} unless the
+     * builder set another.
+     */
+    public MemoryBudget memoryBudget() {
+        return memoryBudget;
     }
 
     /** The CPU first, then the other devices in the order they were added. */
@@ -296,6 +308,7 @@ public final class Engine {
         private Plan plan;
         private EnergyMeter energy;
         private int maxRecords = 100_000;
+        private MemoryBudget memoryBudget;
 
         private Builder() {
         }
@@ -327,7 +340,14 @@ public final class Engine {
             return this;
         }
 
+        /** The budget of {@link Engine#memoryBudget()} (default: the process-wide {@link MemoryBudget#shared()}). */
+        public Builder memoryBudget(MemoryBudget budget) {
+            this.memoryBudget = Objects.requireNonNull(budget, "budget");
+            return this;
+        }
+
         /** How many individual records the profile keeps (totals count all). Default 100 000. */
+
         public Builder maxRecords(int maxRecords) {
             if (maxRecords < 0) {
                 throw new IllegalArgumentException("maxRecords must be >= 0, got " + maxRecords);

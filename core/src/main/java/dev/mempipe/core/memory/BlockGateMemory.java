@@ -78,6 +78,10 @@ public final class BlockGateMemory implements AutoCloseable {
                     + " rows (the gate dimension dg), got " + gateWeight.shapeString());
         }
         this.gateDim = (int) gateWeight.rows();
+        MemoryBudget.claim(arena, MemoryArgs.tensorBytes(ElementType.F32, gateDim + POOL_CHUNK_BLOCKS, pooledWidth)
+                + MemoryArgs.tensorBytes(ElementType.F32, capacity / blockSize, Math.multiplyExact(kvHeads, gateDim))
+                + MemoryArgs.tensorBytes(ElementType.F32, blockSize, Math.multiplyExact(kvHeads, headDim)),
+                "BlockGateMemory of " + capacity + " tokens");
         this.gateWeight = Tensor.allocate(arena, ElementType.F32, gateDim, pooledWidth);
         prepare.convert(gateWeight, this.gateWeight);
         this.gateKeys = new ResidentTensor(Tensor.allocate(arena, ElementType.F32, capacity / blockSize,

@@ -61,6 +61,8 @@ public final class Bm25Memory implements AutoCloseable {
         if (maxDocuments == Integer.MAX_VALUE) {
             throw new IllegalArgumentException("maxDocuments must be < " + Integer.MAX_VALUE + " (offsets need N+1)");
         }
+        MemoryBudget.claim(arena, ((long) maxDocuments + 1 + maxTokens) * Integer.BYTES,
+                "Bm25Memory of " + maxDocuments + " documents");
         this.offsets = Indices.allocate(arena, maxDocuments + 1); // zeroed, so offsets[0] == 0
         this.tokens = Indices.allocate(arena, maxTokens);
     }

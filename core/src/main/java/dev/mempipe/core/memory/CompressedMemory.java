@@ -48,6 +48,8 @@ public final class CompressedMemory {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.dimension = MemoryArgs.positive("dimension", dimension);
         this.capacity = MemoryArgs.positive("capacity", capacity);
+        MemoryBudget.claim(arena, MemoryArgs.tensorBytes(ElementType.F32, 2L * capacity, dimension),
+                "CompressedMemory of " + capacity + " summaries");
         this.ring = Tensor.allocate(arena, ElementType.F32, 2L * capacity, dimension);
     }
 

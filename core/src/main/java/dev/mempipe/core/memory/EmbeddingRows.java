@@ -343,8 +343,12 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             throw new IllegalStateException("at most " + MAX_ROWS + " rows, " + needed + " requested");
         }
         int grown = (int) Math.min(MAX_ROWS, Math.max(needed, Math.max(FIRST_CAPACITY, 2L * capacity)));
-        Arena next = Arena.ofShared();
+        Arena next = engine.memoryBudget().arena();
         try {
+            // the whole new buffer is taken from the engine's memory budget before any of it is allocated (the old
+            // one stays counted until the copy is done: that is the peak this growth needs)
+            MemoryBudget.claim(next, bytes(grown), "growing " + dimension + "-d " + type + " embeddings to " + grown
+                    + " rows");
             Tensor nextVectors = Tensor.allocate(next, type, grown, dimension);
             MemorySegment nextNorms = next.allocate((long) grown * Float.BYTES, 64);
             int held = rows;
@@ -372,7 +376,13 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
 
     /** Buffers of {@code rowCount} rows in {@code arena} (a fixed instance's only buffers). */
     private void allocate(Arena arena, int rowCount) {
+        MemoryBudget.claim(arena, bytes(rowCount), rowCount + " " + dimension + "-d " + type + " embeddings");
         use(Tensor.allocate(arena, type, rowCount, dimension), arena.allocate((long) rowCount * Float.BYTES, 64));
+    }
+
+    /** Bytes of {@code rowCount} rows with their scales and inverse norms. */
+    private long bytes(long rowCount) {
+        return Math.addExact(MemoryArgs.tensorBytes(type, rowCount, dimension), rowCount * Float.BYTES);
     }
 
     /** Takes these buffers and pins the rows on the Relevancy step's backend. */

@@ -39,6 +39,8 @@ public final class IndexerKeyMemory implements AutoCloseable {
         this.prepare = Objects.requireNonNull(backend, "backend").prepare();
         this.indexDim = MemoryArgs.positive("indexDim", indexDim);
         this.capacity = MemoryArgs.positive("capacity", capacity);
+        MemoryBudget.claim(arena, MemoryArgs.tensorBytes(Objects.requireNonNull(storage, "storage"), capacity,
+                indexDim), "IndexerKeyMemory of " + capacity + " tokens");
         this.keys = new ResidentTensor(Tensor.allocate(arena, Objects.requireNonNull(storage, "storage"), capacity,
                 indexDim));
     }

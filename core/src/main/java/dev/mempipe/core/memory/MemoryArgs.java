@@ -1,5 +1,6 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
@@ -12,6 +13,12 @@ final class MemoryArgs {
 
     static Arena arena(Arena arena) {
         return Objects.requireNonNull(arena, "arena");
+    }
+
+    /** Bytes of a {@code [rows, cols]} tensor of {@code type}, with its per-row scales when quantized. */
+    static long tensorBytes(ElementType type, long rows, long cols) {
+        long data = Math.multiplyExact(Math.multiplyExact(rows, cols), type.byteSize());
+        return type.isQuantized() ? Math.addExact(data, Math.multiplyExact(rows, Float.BYTES)) : data;
     }
 
     static int positive(String name, int value) {

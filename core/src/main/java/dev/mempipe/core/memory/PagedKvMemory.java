@@ -24,9 +24,10 @@ import java.util.Objects;
  * the new length with a volatile store; {@link #snapshot} reads it once and returns views of that prefix.
  * Rows and the summaries of full pages never change afterwards. The one exception is the snapshot's last
  * page when it is partial: later appends merge their rows into it in place, so its min can only decrease
- * and its max only increase. It therefore stays a valid Quest bound for the snapshot's rows (what a reader
- * needs: {@code questBound >= <q, k>} for every key k of the page), but it is exact only until the next
- * append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
+ * and its max only increase, element by element (a reader may see some elements widened and others not yet;
+ * each is its old or its new value: the jcstress test {@code PagedKvAppendRead} checks this). It therefore stays
+ * a valid Quest bound for the snapshot's rows (what a reader needs: {@code questBound >= <q, k>} for every key
+ * k of the page), but it is exact only until the next append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
  * Appends are {@code synchronized}.
  *
  * <p>Residency: {@link #placeOn} pins the summaries on the device that scores them (Relevancy) and the keys and
@@ -76,6 +77,8 @@ public final class PagedKvMemory implements AutoCloseable {
             throw new IllegalArgumentException("storage must be F32, F16 or BF16, got " + storage);
         }
         long pages = OpArgs.ceilDiv(capacity, pageSize);
+        MemoryBudget.claim(arena, 2 * MemoryArgs.tensorBytes(storage, capacity + pages, rowWidth),
+                "PagedKvMemory of " + capacity + " tokens");
         this.keys = new ResidentTensor(Tensor.allocate(arena, storage, capacity, rowWidth));
         this.values = new ResidentTensor(Tensor.allocate(arena, storage, capacity, rowWidth));
         this.pageMin = new ResidentTensor(Tensor.allocate(arena, storage, pages, rowWidth));

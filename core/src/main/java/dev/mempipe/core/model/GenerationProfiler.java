@@ -31,6 +31,9 @@ import java.util.function.IntSupplier;
  * scaled to an eighth of the paper's chunk and memory so that the default profile stays within its time budget.
  */
 final class GenerationProfiler {
+    /** Look-ahead sentences generated before measuring the dynamic RAG workloads (their warm-up). */
+    private static final int WARM_UP_SENTENCES = 1;
+
     /**
      * The temperature the dynamic RAG rows judge tokens at. A random-weight decoder with a tied embedding predicts
      * its own input token again and again, with probability 0.98 at temperature 32 and 0.10 at 64: its confidence
@@ -110,7 +113,7 @@ final class GenerationProfiler {
         }
 
         phases.accept(WorkloadProfiler.PHASE_DECODE);
-        sentence.getAsInt(); // warm-up
+        sentence.getAsInt(); // warm-up: WARM_UP_SENTENCES
         engine.resetProfile();
         model.work().reset();
         DynamicRagStats before = stats.get();
@@ -134,7 +137,7 @@ final class GenerationProfiler {
                 new WorkloadFigure("decoded per kept token", (double) done.decodedTokens() / kept, "", DYNAMIC_BASIS));
         return new WorkloadProfile(workload, context, config, Math.toIntExact(kept), stepSeconds, memorySeconds,
                 Math.max(0, stepSeconds - memorySeconds), setupSeconds, measured, setup, model.work().ops(), null,
-                figures);
+                figures, WARM_UP_SENTENCES);
     }
 
     private WorkloadProfile memAgent(long context, DecoderModel model, WorkloadProfiler.Options options, Arena arena,
@@ -195,7 +198,8 @@ final class GenerationProfiler {
                 new WorkloadFigure("rewrite share of reading the input", 100 * rewriteNanos / readNanos, "%", basis),
                 new WorkloadFigure("time to read the input", readNanos / 1e9, "s", basis));
         return new WorkloadProfile(Workload.MEMAGENT, context, config, n, stepSeconds, memorySeconds,
-                Math.max(0, stepSeconds - memorySeconds), 0, measured, setup, model.work().ops(), null, figures);
+                Math.max(0, stepSeconds - memorySeconds), 0, measured, setup, model.work().ops(), null, figures,
+                options.warmupSteps() > 0 ? 1 : 0); // one chunk read before measuring (a step here is a chunk)
     }
 
     /** Fills all but the last prompt position with synthetic KV, decodes the last one, returns its logits. */

@@ -32,11 +32,13 @@ import java.util.Objects;
  * @param accuracy      for sparse attention workloads, the accuracy against dense attention on planted
  *                      structure (mean over layers); null otherwise
  * @param figures       the workload's own figures (triggers per token, rewrite share, ...), each with its basis
+ * @param warmUpSteps   decode steps run in this profile's memory before the measured ones
+ *                      ({@link WorkloadProfiler#WARM_UP_DESCRIPTION})
  */
 public record WorkloadProfile(Workload workload, long context, DecoderConfig config, int steps, double stepSeconds,
                               double memorySeconds, double otherSeconds, double setupSeconds, ProfileReport measured,
                               ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy,
-                              List<WorkloadFigure> figures) {
+                              List<WorkloadFigure> figures, int warmUpSteps) {
     public WorkloadProfile {
         Objects.requireNonNull(workload, "workload");
         Objects.requireNonNull(config, "config");
@@ -49,9 +51,10 @@ public record WorkloadProfile(Workload workload, long context, DecoderConfig con
     /** Without figures of the workload's own. */
     public WorkloadProfile(Workload workload, long context, DecoderConfig config, int steps, double stepSeconds,
                            double memorySeconds, double otherSeconds, double setupSeconds, ProfileReport measured,
-                           ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy) {
+                           ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy,
+                           int warmUpSteps) {
         this(workload, context, config, steps, stepSeconds, memorySeconds, otherSeconds, setupSeconds, measured, setup,
-                otherOps, accuracy, List.of());
+                otherOps, accuracy, List.of(), warmUpSteps);
     }
 
     /** The same profile with {@code more} figures added. */
@@ -59,7 +62,7 @@ public record WorkloadProfile(Workload workload, long context, DecoderConfig con
         List<WorkloadFigure> all = new java.util.ArrayList<>(figures);
         all.addAll(more);
         return new WorkloadProfile(workload, context, config, steps, stepSeconds, memorySeconds, otherSeconds,
-                setupSeconds, measured, setup, otherOps, accuracy, all);
+                setupSeconds, measured, setup, otherOps, accuracy, all, warmUpSteps);
     }
 
     /** Share of the decode step spent in the memory pipeline, in [0, 1]. */

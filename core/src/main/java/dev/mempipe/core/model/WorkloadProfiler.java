@@ -45,6 +45,23 @@ public final class WorkloadProfiler implements AutoCloseable {
     /** Context and decode steps of the kernel warm-up: enough calls for the JIT's C2 tier to compile the ops. */
     private static final int KERNEL_WARM_UP_CONTEXT = 4096;
     private static final int KERNEL_WARM_UP_STEPS = 12;
+    /**
+     * Warm-up of each run in its own memory, after its {@code warmupSteps}: decode steps go on until at least
+     * {@value #MIN_WARM_UP_NANOS} ns passed and the median of the last {@value #WARM_UP_WINDOW} steps is within
+     * {@value #WARM_UP_AGREEMENT} of the median of the {@value #WARM_UP_WINDOW} before (the JIT has settled on this
+     * size), or {@value #MAX_WARM_UP_STEPS} steps ran. A fixed count was not enough: the first runs measured slower
+     * than later, larger ones.
+     */
+    static final long MIN_WARM_UP_NANOS = 200_000_000L;
+    static final int WARM_UP_WINDOW = 5;
+    static final double WARM_UP_AGREEMENT = 0.10;
+    static final int MAX_WARM_UP_STEPS = 40;
+    /** How the profile warms up, in words, for the report. */
+    public static final String WARM_UP_DESCRIPTION = "JIT warm-up once per model: every workload at "
+            + KERNEL_WARM_UP_CONTEXT / 1024 + "k context for " + KERNEL_WARM_UP_STEPS + " decode steps; then each run, in "
+            + "its own memory, at least its warm-up steps and " + MIN_WARM_UP_NANOS / 1_000_000 + " ms of decode steps, "
+            + "until the median of the last " + WARM_UP_WINDOW + " steps is within " + (int) (WARM_UP_AGREEMENT * 100)
+            + "% of the " + WARM_UP_WINDOW + " before (at most " + MAX_WARM_UP_STEPS + " steps)";
 
     /** Phases reported to a {@link #profile(Workload, long, DecoderConfig, Options, Consumer)} listener. */
     public static final String PHASE_WARM_UP = "warm-up";
@@ -180,7 +197,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                                              Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
         AttentionShape shape = config.attentionShape();
-        int steps = options.warmupSteps() + options.measuredSteps();
+        int steps = maxWarmUpSteps(options) + options.measuredSteps();
         LayeredAttention attention = WorkloadAttention.create(workload, engine, arena, cpu, config, context + steps,
                 options.kvStorage(), options.settingsFor(config));
 
@@ -219,7 +236,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                                              Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
         WorkloadSettings settings = options.settingsFor(config);
-        int steps = options.warmupSteps() + options.measuredSteps();
+        int steps = maxWarmUpSteps(options) + options.measuredSteps();
         int entries = Math.toIntExact(context);
         int hidden = config.hidden();
 
@@ -287,8 +304,15 @@ public final class WorkloadProfiler implements AutoCloseable {
                                     double setupSeconds, ProfileReport setup, AttentionAccuracy accuracy,
                                     LongConsumer decodeStep) {
         long step = 0;
-        for (int i = 0; i < options.warmupSteps(); i++) {
+        int maxWarmUp = maxWarmUpSteps(options);
+        long[] warmUpNanos = new long[maxWarmUp];
+        long warmUpStart = System.nanoTime();
+        int warmUpSteps = 0;
+        while (warmUpSteps < maxWarmUp && !(warmUpSteps >= options.warmupSteps()
+                && System.nanoTime() - warmUpStart >= MIN_WARM_UP_NANOS && settled(warmUpNanos, warmUpSteps))) {
+            long start = System.nanoTime();
             decodeStep.accept(step++);
+            warmUpNanos[warmUpSteps++] = System.nanoTime() - start;
         }
         engine.resetProfile();
         model.work().reset();
@@ -303,7 +327,29 @@ public final class WorkloadProfiler implements AutoCloseable {
         double stepSeconds = wall / 1e9 / n;
         double memorySeconds = measured.total().wallNanos() / 1e9 / n;
         return new WorkloadProfile(workload, context, model.config(), n, stepSeconds, memorySeconds,
-                Math.max(0, stepSeconds - memorySeconds), setupSeconds, measured, setup, model.work().ops(), accuracy);
+                Math.max(0, stepSeconds - memorySeconds), setupSeconds, measured, setup, model.work().ops(), accuracy,
+                warmUpSteps);
+    }
+
+    /** Decode steps a run may warm up with: none when it asks for none (tests), else up to the cap. */
+    static int maxWarmUpSteps(Options options) {
+        return options.warmupSteps() == 0 ? 0 : Math.max(options.warmupSteps(), MAX_WARM_UP_STEPS);
+    }
+
+    /** Whether the last two windows of {@code n} step times have medians within {@link #WARM_UP_AGREEMENT}. */
+    static boolean settled(long[] nanos, int n) {
+        if (n < 2 * WARM_UP_WINDOW) {
+            return false;
+        }
+        double last = median(nanos, n - WARM_UP_WINDOW, n);
+        double before = median(nanos, n - 2 * WARM_UP_WINDOW, n - WARM_UP_WINDOW);
+        return Math.abs(last - before) <= WARM_UP_AGREEMENT * before;
+    }
+
+    private static double median(long[] nanos, int from, int to) {
+        long[] window = java.util.Arrays.copyOfRange(nanos, from, to);
+        java.util.Arrays.sort(window);
+        return window[window.length / 2];
     }
 
     /** The selection and output of one layer's pipeline for its probe query, against dense attention. */

@@ -1,5 +1,7 @@
 package dev.mempipe.goldentests.npy;
 
+import dev.mempipe.spi.io.AtomicFile;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,11 +80,17 @@ public final class Npy {
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         NpyDtype dtype = parseDtype(source, header);
         long[] shape = parseShape(source, header);
-        long count = 1;
-        for (long dim : shape) {
-            count = Math.multiplyExact(count, dim);
+        long expected;
+        try {
+            long count = 1;
+            for (long dim : shape) {
+                count = Math.multiplyExact(count, dim);
+            }
+            expected = Math.multiplyExact(count, dtype.itemSize());
+        } catch (ArithmeticException e) { // a forged shape: found by NpyFuzzTest
+            throw new NpyFormatException(source, "shape " + java.util.Arrays.toString(shape) + " of " + dtype
+                    + " holds more than 2^63 bytes");
         }
-        long expected = Math.multiplyExact(count, dtype.itemSize());
         long dataStart = headerStart + headerLength;
         long got = bytes.length - dataStart;
         if (got < expected) {
@@ -149,8 +157,12 @@ public final class Npy {
         return dims.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /**
+     * Writes {@code array} to {@code file} through {@link AtomicFile}: a failure (a full disk) leaves no truncated file,
+     * only the previous one, and an existing file keeps its permissions.
+     */
     public static void write(Path file, NpyArray array) throws IOException {
-        Files.write(file, toBytes(array));
+        AtomicFile.write(file, toBytes(array));
     }
 
     public static void write(OutputStream out, NpyArray array) throws IOException {

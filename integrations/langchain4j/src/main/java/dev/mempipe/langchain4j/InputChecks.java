@@ -40,20 +40,30 @@ final class InputChecks {
             throw new IllegalArgumentException(name + " has dimension " + v.length + " but this store holds "
                     + dimension + "-dimensional embeddings");
         }
+        String problem = problem(v);
+        if (problem != null) {
+            throw new IllegalArgumentException(name + " " + problem);
+        }
+        return v;
+    }
+
+    /**
+     * What makes {@code v} unfit for the store (a value that is not finite, a norm out of range), as the end of a
+     * sentence that starts with the vector's name; null when it is fit. Loading a file checks its vectors with it.
+     */
+    static String problem(float[] v) {
         double sumSquares = 0;
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
-                throw new IllegalArgumentException(name + " holds " + v[i] + " at element " + i
-                        + "; embeddings must be finite");
+                return "holds " + v[i] + " at element " + i + "; embeddings must be finite";
             }
             sumSquares += (double) v[i] * v[i];
         }
         double norm = Math.sqrt(sumSquares);
         if (norm != 0 && (norm < MIN_NORM || norm > MAX_NORM)) {
-            throw new IllegalArgumentException(name + " has L2 norm " + norm + ", outside [2^-60, 2^60]; scale it"
-                    + " (cosine does not depend on the norm)");
+            return "has L2 norm " + norm + ", outside [2^-60, 2^60]; scale it (cosine does not depend on the norm)";
         }
-        return v;
+        return null;
     }
 
     /**

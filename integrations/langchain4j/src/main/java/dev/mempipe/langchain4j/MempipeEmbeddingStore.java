@@ -19,6 +19,7 @@ import dev.mempipe.core.profile.EnergyMeter;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Step;
+import dev.mempipe.spi.io.AtomicFile;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.FixedBitSet;
 
@@ -213,13 +214,25 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
                 return;
             }
             // every check passed: from here on the batch goes in whole
-            if (rows == null) {
+            int dimensionBefore = dimension;
+            boolean created = rows == null;
+            if (created) {
                 dimension = d;
                 rows = EmbeddingRows.growable(engine, storage, d);
                 graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
             }
             int before = rows.rows();
-            rows.append(raw);
+            try {
+                rows.append(raw); // may be refused by the memory budget before it allocates
+            } catch (RuntimeException | Error e) {
+                if (created) { // as if the add had not happened: the dimension is not fixed by it
+                    rows.close();
+                    rows = null;
+                    graph = null;
+                    dimension = dimensionBefore;
+                }
+                throw e;
+            }
             try {
                 entries.append(idCopy, segmentCopy == null ? null : copies(segmentCopy));
             } catch (RuntimeException | Error e) {
@@ -515,6 +528,11 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     /** {@link #save(Path)} that fails once {@code budget} runs out, for the tests of a save cut short. */
     void save(Path file, SectionWriter.WriteBudget budget) throws IOException {
+        save(file, budget, AtomicFile.StepListener.NONE);
+    }
+
+    /** {@link #save(Path, SectionWriter.WriteBudget)} telling {@code steps} each step of the write: crash tests. */
+    void save(Path file, SectionWriter.WriteBudget budget, AtomicFile.StepListener steps) throws IOException {
         Objects.requireNonNull(file, "file");
         if (backing != null) {
             throw new UnsupportedOperationException("save writes the entries this store holds; this one is backed by "
@@ -524,7 +542,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         read.lock();
         try {
             ensureOpen();
-            StoreFile.save(file, dimension, storage, rows, entries, budget);
+            StoreFile.save(file, dimension, storage, rows, entries, budget, steps);
         } finally {
             read.unlock();
         }

@@ -41,23 +41,41 @@ public final class RagIndex implements AutoCloseable {
     /** The fewest candidates each retriever hands a hybrid fusion, so that a top-1 fusion still sees a list. */
     private static final int MIN_HYBRID_CANDIDATES = 10;
 
-    private final EmbeddingModel model;
-    private final EmbeddingStore<TextSegment> store;
+    /** Passages per {@code embedAll} call: progress is reported after each batch. */
+    static final int EMBED_BATCH = 32;
+
+    /** Told how many passages are embedded so far, after each batch; for a progress display. */
+    @FunctionalInterface
+    public interface EmbeddingProgress {
+        EmbeddingProgress NONE = (done, total) -> { };
+
+        void embedded(int done, int total);
+    }
+
+    private final EmbeddingModel model;               // null for a lexical index
+    private final EmbeddingStore<TextSegment> store;  // null for a lexical index
     private final MempipeEmbeddingStore ownedStore; // the store when this index made it, else null
     private final Bm25Retriever bm25;
     private final int size;
 
     private RagIndex(List<TextSegment> passages, EmbeddingModel model, EmbeddingStore<TextSegment> store,
-                     MempipeEmbeddingStore ownedStore) {
+                     MempipeEmbeddingStore ownedStore, EmbeddingProgress progress) {
         Objects.requireNonNull(passages, "passages");
+        Objects.requireNonNull(progress, "progress");
         if (passages.isEmpty()) {
             throw new IllegalArgumentException("passages must not be empty");
         }
         this.model = model;
         this.store = store;
         this.ownedStore = ownedStore;
-        List<Embedding> embeddings = model.embedAll(passages).content();
-        store.addAll(embeddings, passages);
+        if (model != null) {
+            for (int from = 0; from < passages.size(); from += EMBED_BATCH) {
+                List<TextSegment> batch = passages.subList(from, Math.min(passages.size(), from + EMBED_BATCH));
+                List<Embedding> embeddings = model.embedAll(batch).content();
+                store.addAll(embeddings, batch);
+                progress.embedded(from + batch.size(), passages.size());
+            }
+        }
         int words = passages.stream().mapToInt(p -> SimpleTokenizer.words(p.text()).size()).sum();
         this.bm25 = Bm25Retriever.builder().initialCapacity(passages.size(), Math.max(1, words)).build();
         bm25.addAll(passages);
@@ -71,10 +89,18 @@ public final class RagIndex implements AutoCloseable {
      * @throws IllegalArgumentException when {@code passages} is empty
      */
     public static RagIndex build(List<TextSegment> passages, EmbeddingModel model) {
+        return build(passages, model, EmbeddingProgress.NONE);
+    }
+
+    /**
+     * {@link #build(List, EmbeddingModel)}, telling {@code progress} after each batch of {@value #EMBED_BATCH}
+     * passages: embedding is the slow part (minutes for tens of megabytes of text).
+     */
+    public static RagIndex build(List<TextSegment> passages, EmbeddingModel model, EmbeddingProgress progress) {
         Objects.requireNonNull(model, "model");
         MempipeEmbeddingStore store = MempipeEmbeddingStore.builder().dimension(model.dimension()).build();
         try {
-            return new RagIndex(passages, model, store, store);
+            return new RagIndex(passages, model, store, store, progress);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -90,12 +116,26 @@ public final class RagIndex implements AutoCloseable {
      */
     public static RagIndex build(List<TextSegment> passages, EmbeddingModel model, EmbeddingStore<TextSegment> store) {
         return new RagIndex(passages, Objects.requireNonNull(model, "model"), Objects.requireNonNull(store, "store"),
-                null);
+                null, EmbeddingProgress.NONE);
+    }
+
+    /**
+     * Indexes {@code passages} by BM25 only: nothing is embedded (fast, no model needed); only
+     * {@link RetrievalMode#BM25} can be asked of it.
+     *
+     * @throws IllegalArgumentException when {@code passages} is empty
+     */
+    public static RagIndex lexical(List<TextSegment> passages) {
+        return new RagIndex(passages, null, null, null, EmbeddingProgress.NONE);
     }
 
     /** A retriever of the {@code maxResults} best passages by {@code mode}. */
     public ContentRetriever retriever(RetrievalMode mode, int maxResults) {
         Objects.requireNonNull(mode, "mode");
+        if (model == null && mode != RetrievalMode.BM25) {
+            throw new IllegalStateException(mode + " retrieval needs embeddings, but this index was built with "
+                    + "RagIndex.lexical (BM25 only)");
+        }
         return switch (mode) {
             case DENSE -> DenseRetriever.builder(store, model).maxResults(maxResults).build();
             case BM25 -> bm25.withMaxResults(maxResults);
@@ -117,7 +157,11 @@ public final class RagIndex implements AutoCloseable {
         return size;
     }
 
+    /** The embedding store; a lexical index has none. */
     public EmbeddingStore<TextSegment> store() {
+        if (store == null) {
+            throw new IllegalStateException("this index was built with RagIndex.lexical: it has no embedding store");
+        }
         return store;
     }
 
