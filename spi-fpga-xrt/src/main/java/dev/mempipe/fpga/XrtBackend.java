@@ -63,6 +63,8 @@ public final class XrtBackend extends PartialBackend {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Bm25Index, XrtPinnedIndex> pinnedIndexes = new IdentityHashMap<>();
     private long pinnedBytes;
+    /** Trips of the score kernel's bounding II=1 loop in the last dot call (status word 2; a cycle count in csim). */
+    private volatile long lastScoreTrips;
 
     private XrtBackend(XrtDevice device, XrtCounters counters, XrtModel model, String description) {
         super(XrtDevice.BACKEND, declared());
@@ -110,6 +112,11 @@ public final class XrtBackend extends PartialBackend {
     @Override
     public DeviceCounters counters() {
         return counters.current();
+    }
+
+    /** Trips of the score kernel's key-reading loop (one 512-bit word each) in the last dot call. */
+    long lastScoreTrips() {
+        return lastScoreTrips;
     }
 
     /** Syncs to the device so far, all threads (for tests that prove a transfer happened or did not). */
@@ -178,6 +185,7 @@ public final class XrtBackend extends PartialBackend {
         }
         locked(() -> {
             try (Arena arena = Arena.ofConfined(); Keys keys = keysOf(arena, m)) {
+                lastScoreTrips = 0;
                 boolean integerPath = q.type().isQuantized() && m.type().isQuantized();
                 for (long from = 0; from < q.rows(); from += MAX_QUERY_ROWS) {
                     long to = Math.min(q.rows(), from + MAX_QUERY_ROWS);
@@ -363,7 +371,9 @@ public final class XrtBackend extends PartialBackend {
             device.run(XrtKernels.SCORE, keys.keys(), keys.scales(), qfBo, qiBo, qscaleBo, out, status,
                     KeyLayout.typeCode(keyType), integerPath ? 1 : 0, rows, n, d, keys.rowWords(), keys.row0(),
                     keys.col0());
-            expect(status(arena, status, XrtKernels.SCORE), (long) rows * n, XrtKernels.SCORE);
+            long[] words = status(arena, status, XrtKernels.SCORE);
+            expect(words, (long) rows * n, XrtKernels.SCORE);
+            lastScoreTrips += words[2];
             MemorySegment scores = download(arena, out, (long) rows * n * Float.BYTES);
             for (int j = 0; j < rows; j++) {
                 for (int i = 0; i < n; i++) {
