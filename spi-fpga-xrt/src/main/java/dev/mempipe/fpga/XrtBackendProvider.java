@@ -29,8 +29,11 @@ public final class XrtBackendProvider implements BackendProvider {
     static final String XCLBIN_PROPERTY = "mempipe.xrt.xclbin";
     private static final long PROBE_SECONDS = 120;
 
-    /** Where the backend's library and xclbin are, or why there are none. */
-    record Setup(Path library, Path xclbin, String flavour, String unavailable) {
+    /**
+     * Where the backend's library and xclbin are, or why there are none; {@code env} is the XRT environment the
+     * checks saw ({@code XILINX_XRT}, {@code XCL_EMULATION_MODE}), handed to the probe's child JVM.
+     */
+    record Setup(Path library, Path xclbin, String flavour, String unavailable, Map<String, String> env) {
         boolean csim() {
             return "csim".equals(flavour);
         }
@@ -87,7 +90,7 @@ public final class XrtBackendProvider implements BackendProvider {
             if (!Files.isRegularFile(xclbin)) {
                 return unavailable("the csim xclbin " + xclbin + " does not exist");
             }
-            return new Setup(library, xclbin, "csim", null);
+            return new Setup(library, xclbin, "csim", null, Map.of());
         }
         String root = env.get("XILINX_XRT");
         if (root == null || root.isBlank()) {
@@ -112,7 +115,9 @@ public final class XrtBackendProvider implements BackendProvider {
             return unavailable("-D" + XCLBIN_PROPERTY + "=" + xclbinProperty + " names no file");
         }
         String mode = env.get("XCL_EMULATION_MODE");
-        return new Setup(coreutil, xclbin, mode == null ? "xrt" : "xrt, XCL_EMULATION_MODE=" + mode, null);
+        Map<String, String> xrtEnv = mode == null ? Map.of("XILINX_XRT", root)
+                : Map.of("XILINX_XRT", root, "XCL_EMULATION_MODE", mode);
+        return new Setup(coreutil, xclbin, mode == null ? "xrt" : "xrt, XCL_EMULATION_MODE=" + mode, null, xrtEnv);
     }
 
     /** Probes a resolved setup: csim in this JVM, a real XRT in a child JVM. */
@@ -140,8 +145,10 @@ public final class XrtBackendProvider implements BackendProvider {
             List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                     System.getProperty("java.class.path"), XrtProbe.class.getName(), setup.library().toString(),
                     setup.xclbin().toString(), result.toString()));
-            Process child = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(stderr.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(stderr.toFile());
+            builder.environment().putAll(setup.env());
+            Process child = builder.start();
             if (!child.waitFor(PROBE_SECONDS, TimeUnit.SECONDS)) {
                 child.destroyForcibly();
                 return Availability.unavailable("the XRT probe (child JVM) did not finish in " + PROBE_SECONDS + " s");
@@ -179,6 +186,6 @@ public final class XrtBackendProvider implements BackendProvider {
     }
 
     private static Setup unavailable(String reason) {
-        return new Setup(null, null, null, reason);
+        return new Setup(null, null, null, reason, Map.of());
     }
 }

@@ -1,0 +1,47 @@
+package dev.mempipe.fpga;
+
+import dev.mempipe.spi.Availability;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The provider against the real XRT library (Debian's {@code libxrt1}, XRT 2.13, which {@code .ci/run} installs)
+ * on a machine without a card: the child-JVM probe loads it, {@code xrtDeviceOpen(0)} finds no device, and the
+ * backend is unavailable with that reason while this JVM lives on. Skips, saying so, where the library is missing.
+ */
+class XrtRealLibraryTest {
+    static final Path DEBIAN_LIBS = Path.of(System.getProperty("mempipe.xrt.debianLibs", "/usr/lib/x86_64-linux-gnu"));
+
+    /** An XILINX_XRT folder whose lib/ links every Debian XRT library; skips when they are not installed. */
+    static Path xilinxXrt(Path root) throws IOException {
+        Assumptions.assumeTrue(Files.exists(DEBIAN_LIBS.resolve("libxrt_coreutil.so.2")), () -> "skipped: XRT is not"
+                + " installed (" + DEBIAN_LIBS.resolve("libxrt_coreutil.so.2") + " is missing; apt-get install"
+                + " libxrt1 libxrt-dev, as .ci/run does)");
+        Path lib = Files.createDirectories(root.resolve("lib"));
+        try (Stream<Path> files = Files.list(DEBIAN_LIBS)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("libxrt"))::iterator) {
+                Files.createSymbolicLink(lib.resolve(f.getFileName()), f);
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void without_a_card_the_backend_should_be_unavailable_with_xrts_reason(@TempDir Path root) throws IOException {
+        Path xrt = xilinxXrt(root.resolve("xrt"));
+        Availability a = XrtBackendProvider.probe(XrtBackendProvider.setup(Map.of("XILINX_XRT", xrt.toString()),
+                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, Csim.xclbin().toString())::get));
+        assertFalse(a.available(), a.reason());
+        assertTrue(a.reason().contains("xrtDeviceOpen(0) returned NULL"), a.reason());
+    }
+}
