@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,5 +44,37 @@ class XrtRealLibraryTest {
                 Map.of(XrtBackendProvider.XCLBIN_PROPERTY, Csim.xclbin().toString())::get));
         assertFalse(a.available(), a.reason());
         assertTrue(a.reason().contains("xrtDeviceOpen(0) returned NULL"), a.reason());
+    }
+
+    @Test
+    void in_noop_emulation_every_op_should_run_to_completed_and_fail_on_its_status_word(@TempDir Path root)
+            throws IOException, InterruptedException {
+        Path xrt = xilinxXrt(root.resolve("xrt"));
+        Path xclbin = root.resolve("mempipe-noop.xclbin");
+        XclbinWriter.write(xclbin);
+        // the provider's own path first: checks pass and the child probe opens device, xclbin and kernels
+        Availability a = XrtBackendProvider.probe(XrtBackendProvider.setup(
+                Map.of("XILINX_XRT", xrt.toString(), "XCL_EMULATION_MODE", "noop"),
+                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, xclbin.toString())::get));
+        assertTrue(a.available(), a.reason());
+        // then every op, in a JVM whose environment selects the noop device
+        Path result = root.resolve("noop.txt");
+        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                NoopRun.class.getName(), xrt.resolve("lib/libxrt_coreutil.so.2").toString(), xclbin.toString(),
+                result.toString()).redirectErrorStream(true).redirectOutput(root.resolve("noop.log").toFile());
+        pb.environment().put("XILINX_XRT", xrt.toString());
+        pb.environment().put("XCL_EMULATION_MODE", "noop");
+        int exit = pb.start().waitFor();
+        String log = Files.readString(root.resolve("noop.log"));
+        assertTrue(exit == 0 && Files.exists(result), "noop child exited with " + exit + ": " + log);
+        java.util.List<String> lines = Files.readAllLines(result);
+        assertTrue(lines.get(0).startsWith("open ok"), lines + " " + log);
+        assertEquals(4, lines.size(), lines.toString());
+        for (String line : lines.subList(1, lines.size())) {
+            assertTrue(line.contains(" TRANSIENT ") && line.contains("status word"),
+                    "each op must run to COMPLETED and be refused for its missing status word (a CPU fallback): "
+                            + line);
+        }
     }
 }
