@@ -141,6 +141,26 @@ final class XclbinWriter {
         return b.array();
     }
 
+    /**
+     * The Vitis linker's connectivity file ({@code v++ -l --config}): one compute unit per kernel and each buffer
+     * argument on the HBM bank the interface table gives.
+     */
+    static String connectivityConfig() {
+        StringBuilder c = new StringBuilder("# generated from XrtKernels (src/main/hls/mempipe_kernels.h)\n[connectivity]\n");
+        for (XrtKernels k : XrtKernels.values()) {
+            c.append("nk=").append(k.kernelName).append(":1:").append(k.kernelName).append("_1\n");
+        }
+        for (XrtKernels k : XrtKernels.values()) {
+            for (XrtKernels.Arg a : k.args) {
+                if (a.kind() == XrtKernels.Kind.BUFFER) {
+                    c.append("sp=").append(k.kernelName).append("_1.").append(a.name()).append(":HBM[")
+                            .append(a.bank()).append("]\n");
+                }
+            }
+        }
+        return c.toString();
+    }
+
     /** The EMBEDDED_METADATA XML: each kernel's control port, memory ports, arguments and instance. */
     static String metadata() {
         StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<project name=\"mempipe\">\n"

@@ -47,7 +47,18 @@ final class Csim {
         return dir().resolve("mempipe-csim.xclbin");
     }
 
-    static XrtBackend backend() {
+    /**
+     * The backend under test: the csim device, or with {@code -Dmempipe.xrt.card=true} the provider's real device
+     * (XILINX_XRT and -Dmempipe.xrt.xclbin= set; docs/fpga.md), failing with the provider's reason if there is none.
+     */
+    static dev.mempipe.spi.Backend backend() {
+        if (Boolean.getBoolean("mempipe.xrt.card")) {
+            return new XrtBackendProvider().create();
+        }
+        return XrtBackend.open(library(), xclbin(), "csim");
+    }
+
+    static XrtBackend csimBackend() {
         return XrtBackend.open(library(), xclbin(), "csim");
     }
 

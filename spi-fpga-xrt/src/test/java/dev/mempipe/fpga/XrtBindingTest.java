@@ -37,7 +37,7 @@ class XrtBindingTest {
 
     @Test
     void a_pin_should_be_stale_until_refresh_and_refresh_should_move_only_its_rows() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             int n = 10;
             int d = 33; // not a whole number of 512-bit words: rows are padded
             Tensor keys = random(arena, n, d, SEED);
@@ -73,7 +73,7 @@ class XrtBindingTest {
 
     @Test
     void pinned_keys_should_not_be_uploaded_again_per_call() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             Tensor keys = random(arena, 200, 64, SEED + 2);
             Tensor q = random(arena, 1, 64, SEED + 3);
             Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 200);
@@ -93,7 +93,7 @@ class XrtBindingTest {
 
     @Test
     void a_run_ending_in_error_should_lose_the_device() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             Tensor s = random(arena, 1, 50, SEED + 4);
             Indices idx = Indices.allocate(arena, 5);
             Csim.fault(Csim.RUN_ERROR, 0);
@@ -107,7 +107,7 @@ class XrtBindingTest {
 
     @Test
     void a_run_ending_in_abort_should_lose_the_device() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             Tensor s = random(arena, 1, 50, SEED + 5);
             Csim.fault(Csim.RUN_ABORT, 1); // the second run
             backend.topK(s, 3, Indices.allocate(arena, 3), null);
@@ -120,7 +120,7 @@ class XrtBindingTest {
     @Test
     void transient_faults_should_leave_the_device_usable() {
         for (int kind : new int[] {Csim.RUN_TIMEOUT, Csim.BO_ALLOC, Csim.SYNC, Csim.NO_STATUS}) {
-            try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+            try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
                 Tensor s = random(arena, 1, 50, SEED + 6);
                 Indices idx = Indices.allocate(arena, 4);
                 Csim.fault(kind, 0);
@@ -137,7 +137,7 @@ class XrtBindingTest {
 
     @Test
     void a_nan_should_come_back_as_its_flat_position() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             Tensor s = random(arena, 3, 40, SEED + 7);
             s.set(2, 17, Float.NaN);
             s.set(2, 30, Float.NaN);
@@ -149,7 +149,7 @@ class XrtBindingTest {
 
     @Test
     void the_device_description_should_be_a_model_labelled_so() {
-        try (XrtBackend backend = Csim.backend()) {
+        try (XrtBackend backend = Csim.csimBackend()) {
             DeviceDescription d = backend.deviceDescription();
             assertTrue(d.device().contains("model"), d.device());
             for (Figure f : new Figure[] {d.peakFlops(), d.memoryBandwidth(), d.launchSeconds(), d.capacityBytes(),

@@ -19,7 +19,7 @@ class XrtScoreCyclesTest {
 
     @Test
     void the_bounding_stage_should_read_each_key_word_once() {
-        try (XrtBackend backend = Csim.backend(); Arena arena = Arena.ofConfined()) {
+        try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             SplittableRandom r = new SplittableRandom(7);
             int n = 3000;
             int d = 128;
