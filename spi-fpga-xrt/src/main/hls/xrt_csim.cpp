@@ -56,8 +56,6 @@ T* card(buffer* b) { return b == nullptr ? nullptr : reinterpret_cast<T*>(b->car
 
 void execute(run* r) {
     const char* name = r->k->entry->name;
-    int32_t* i = reinterpret_cast<int32_t*>(r->scalars);
-    (void)i;
     auto I = [r](int a) { return static_cast<int>(static_cast<int32_t>(r->scalars[a])); };
     auto L = [r](int a) { return static_cast<int64_t>(r->scalars[a]); };
     auto B = [r](int a) { return r->buffers[a]; };

@@ -119,11 +119,6 @@ public final class XrtBackend extends PartialBackend {
         return lastScoreTrips;
     }
 
-    /** Syncs to the device so far, all threads (for tests that prove a transfer happened or did not). */
-    long syncsToDevice() {
-        return counters.syncsToDevice();
-    }
-
     // ---- residency ----
 
     @Override

@@ -73,6 +73,16 @@ final class Csim {
         }
     }
 
+    /** Syncs the csim device has performed (both directions), counted on its side of the C API. */
+    static long syncs() {
+        MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_syncs", FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        try {
+            return (long) h.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError("mempipe_csim_syncs failed", t);
+        }
+    }
+
     static String interfaceTable() {
         MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_interface",
                 FunctionDescriptor.of(ValueLayout.ADDRESS));

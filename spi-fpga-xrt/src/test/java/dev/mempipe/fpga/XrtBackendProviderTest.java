@@ -82,11 +82,17 @@ class XrtBackendProviderTest {
         assertTrue(a.reason().contains("libxrt_coreutil.so.2"), a.reason());
     }
 
+    @org.junit.jupiter.api.AfterEach
+    void removeLinks() throws IOException {
+        XrtRealLibraryTest.unlink();
+    }
+
     /** An XILINX_XRT folder whose lib/ has a core library and {@code coreutil} as libxrt_coreutil.so.2. */
     private static void fakeXrt(Path root, Path coreutil) throws IOException {
         Path lib = Files.createDirectories(root.resolve("lib"));
         Files.writeString(lib.resolve("libxrt_core.so.2"), "");
-        Files.createSymbolicLink(lib.resolve("libxrt_coreutil.so.2"), coreutil.toAbsolutePath());
+        XrtRealLibraryTest.LINKS.add(Files.createSymbolicLink(lib.resolve("libxrt_coreutil.so.2"),
+                coreutil.toAbsolutePath()));
     }
 
     private static Availability probe(Map<String, String> env, Map<String, String> properties) {

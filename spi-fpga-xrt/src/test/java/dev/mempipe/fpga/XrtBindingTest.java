@@ -54,8 +54,10 @@ class XrtBindingTest {
                 backend.dot(q, pin.tensor(), stale);
                 assertEquals(before.get(0, 3), stale.get(0, 3), "the device copy changed without a refresh");
                 DeviceCounters start = backend.counters();
+                long syncsBefore = Csim.syncs();
                 pin.refresh(3, 5);
                 DeviceCounters moved = backend.counters().minus(start);
+                assertEquals(1, Csim.syncs() - syncsBefore, "refresh of F32 keys is one sync to the device");
                 assertEquals(2 * KeyLayout.of(ElementType.F32, d).rowBytes(), moved.bytesToDevice(),
                         "refresh(3, 5) must sync exactly two packed rows");
                 Tensor fresh = Tensor.allocate(arena, ElementType.F32, 1, n);

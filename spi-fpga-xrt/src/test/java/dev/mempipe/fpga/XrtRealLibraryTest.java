@@ -31,10 +31,25 @@ class XrtRealLibraryTest {
         Path lib = Files.createDirectories(root.resolve("lib"));
         try (Stream<Path> files = Files.list(DEBIAN_LIBS)) {
             for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().startsWith("libxrt"))::iterator) {
-                Files.createSymbolicLink(lib.resolve(f.getFileName()), f);
+                LINKS.add(Files.createSymbolicLink(lib.resolve(f.getFileName()), f));
             }
         }
         return root;
+    }
+
+    /** Symbolic links the tests made, removed before JUnit cleans its temporary folders (it warns about them). */
+    static final java.util.List<Path> LINKS = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void removeLinks() throws IOException {
+        unlink();
+    }
+
+    static void unlink() throws IOException {
+        for (Path link : LINKS) {
+            Files.deleteIfExists(link);
+        }
+        LINKS.clear();
     }
 
     @Test
