@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -250,6 +251,42 @@ void mempipe_csim_fault(int kind, long after) {
 long mempipe_csim_syncs() {
     std::lock_guard<std::mutex> g(lock_);
     return syncs;
+}
+
+// The argument kinds of a top function, deduced from its C++ parameter list.
+}
+namespace {
+template <typename T>
+char kind_of() {
+    if (std::is_pointer<T>::value) return 'B';
+    if (std::is_same<T, int>::value) return 'I';
+    if (std::is_same<T, int64_t>::value) return 'L';
+    if (std::is_same<T, double>::value) return 'D';
+    return '?';
+}
+
+template <typename... A>
+std::string kinds(void (*)(A...)) {
+    return std::string{kind_of<A>()...};
+}
+}  // namespace
+extern "C" {
+
+// Empty when every top function's parameter list has the kinds the interface table gives its arguments, else
+// what disagrees.
+const char* mempipe_csim_check() {
+    static std::string result;
+    std::lock_guard<std::mutex> g(lock_);
+    result.clear();
+    const std::string actual[] = {kinds(&score), kinds(&topk), kinds(&bm25)};
+    for (int k = 0; k < MEMPIPE_KERNEL_COUNT; k++) {
+        std::string table;
+        for (int a = 0; a < MEMPIPE_KERNELS[k].argc; a++) table += MEMPIPE_KERNELS[k].args[a].kind;
+        if (table != actual[k]) {
+            result += std::string(MEMPIPE_KERNELS[k].name) + ": table " + table + ", top function " + actual[k] + "; ";
+        }
+    }
+    return result.c_str();
 }
 
 // "kernel(arg:kind:bank,...);..." for the Java binding's check of its own table.

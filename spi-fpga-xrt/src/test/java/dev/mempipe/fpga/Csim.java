@@ -83,6 +83,17 @@ final class Csim {
         }
     }
 
+    /** Empty when the kernels' C++ parameter lists agree with the interface table, else what disagrees. */
+    static String topFunctionCheck() {
+        MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_check", FunctionDescriptor.of(ValueLayout.ADDRESS));
+        try {
+            MemorySegment s = (MemorySegment) h.invokeExact();
+            return s.reinterpret(1 << 16).getString(0);
+        } catch (Throwable t) {
+            throw new AssertionError("mempipe_csim_check failed", t);
+        }
+    }
+
     static String interfaceTable() {
         MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_interface",
                 FunctionDescriptor.of(ValueLayout.ADDRESS));

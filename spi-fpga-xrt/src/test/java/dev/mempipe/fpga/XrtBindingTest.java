@@ -36,6 +36,11 @@ class XrtBindingTest {
     }
 
     @Test
+    void every_top_function_should_take_the_arguments_the_table_lists() {
+        assertEquals("", Csim.topFunctionCheck());
+    }
+
+    @Test
     void a_pin_should_be_stale_until_refresh_and_refresh_should_move_only_its_rows() {
         try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             int n = 10;
