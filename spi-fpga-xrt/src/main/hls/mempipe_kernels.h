@@ -22,8 +22,9 @@ static const mempipe_kernel_entry MEMPIPE_KERNELS[] = {
     {"bm25", 12, {{"docOffsets", 'B', 6}, {"pairs", 'B', 6}, {"docLen", 'B', 7}, {"qterms", 'B', 7},
                   {"qidf", 'B', 7}, {"out", 'B', 7}, {"status", 'B', 7}, {"numDocs", 'I', -1},
                   {"numTerms", 'I', -1}, {"k1", 'D', -1}, {"b", 'D', -1}, {"avgLen", 'D', -1}}},
+    {"threshold", 5, {{"s", 'B', 4}, {"bits", 'B', 5}, {"status", 'B', 5}, {"total", 'L', -1}, {"t", 'D', -1}}},
 };
-static const int MEMPIPE_KERNEL_COUNT = 3;
+static const int MEMPIPE_KERNEL_COUNT = 4;
 
 extern "C" {
 void score(const word512* keys, const float* kscale, const float* qf, const int32_t* qi, const float* qscale,
@@ -33,4 +34,5 @@ void topk(const float* s, int32_t* idx, float* val, uint64_t* status, int m, int
 void bm25(const uint32_t* docOffsets, const uint32_t* pairs, const uint32_t* docLen, const int32_t* qterms,
           const double* qidf, float* out, uint64_t* status, int numDocs, int numTerms, double k1, double b,
           double avgLen);
+void threshold(const float* s, uint64_t* bits, uint64_t* status, int64_t total, double t);
 }

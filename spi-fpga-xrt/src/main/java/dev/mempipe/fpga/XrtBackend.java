@@ -1,6 +1,7 @@
 package dev.mempipe.fpga;
 
 import dev.mempipe.spi.BackendException;
+import dev.mempipe.spi.Bitmap;
 import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
@@ -34,7 +35,7 @@ import java.util.function.Supplier;
 
 /**
  * The Alveo U55C backend: {@code dot} through the {@code score} kernel, {@code topK} through the {@code topk}
- * kernel, {@code bm25Score} through the {@code bm25} kernel, over XRT's C API (a card, XRT's noop emulation, or the
+ * kernel, {@code threshold} through the {@code threshold} kernel, {@code bm25Score} through the {@code bm25} kernel, over XRT's C API (a card, XRT's noop emulation, or the
  * csim device, which runs the same kernels compiled by g++). The fused ops are the default compositions of
  * these.
  *
@@ -43,7 +44,7 @@ import java.util.function.Supplier;
  * word; a run that completes without it computed nothing and fails with a transient {@link BackendException}, so
  * the engine reruns the step on the CPU and records the fallback. Run states ERROR and ABORT lose the device.
  *
- * <p>{@code topK} reads f32 scores: scores of another type are decoded to f32 on the host first (as the contract
+ * <p>{@code topK} and {@code threshold} read f32 scores: scores of another type are decoded to f32 on the host first (as the contract
  * decodes them). Thread-safety: safe for concurrent use; device calls are serialized by one lock.
  */
 public final class XrtBackend extends PartialBackend {
@@ -92,6 +93,7 @@ public final class XrtBackend extends PartialBackend {
         return Capabilities.builder()
                 .op(Op.DOT, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
                 .op(Op.TOP_K, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE.withMaxK(MAX_K))
+                .op(Op.THRESHOLD, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
                 // term ids travel as 32-bit words of the forward index: every non-negative int fits
                 .op(Op.BM25_SCORE, EnumSet.of(ElementType.F32), Capabilities.FLOAT_TYPES,
                         Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE))
@@ -227,6 +229,36 @@ public final class XrtBackend extends PartialBackend {
                 }
                 return count;
             }
+        });
+    }
+
+    @Override
+    public void threshold(Tensor s, float t, Bitmap out) {
+        checkOpen();
+        OpArgs.threshold(capabilities(), s, t, out);
+        long total = s.size();
+        long words = Bitmap.wordCount(total);
+        if (total == 0) {
+            return;
+        }
+        locked(() -> {
+            try (Arena arena = Arena.ofConfined();
+                 XrtBuffer scores = upload(KeyLayout.decoded(arena, s), XrtKernels.THRESHOLD, "s");
+                 XrtBuffer bits = device.allocate(words * Long.BYTES, XrtKernels.THRESHOLD, "bits");
+                 XrtBuffer status = device.allocate(XrtKernels.STATUS_WORDS * Long.BYTES, XrtKernels.THRESHOLD,
+                         "status")) {
+                device.run(XrtKernels.THRESHOLD, scores, bits, status, total, (double) t);
+                long[] state = status(arena, status, XrtKernels.THRESHOLD);
+                if (state[3] == XrtKernels.STATUS_MAGIC && state[1] != 0) {
+                    throw new NaNInputException("s", state[1] - 1);
+                }
+                expect(state, total, XrtKernels.THRESHOLD);
+                MemorySegment got = download(arena, bits, words * Long.BYTES);
+                for (long w = 0; w < words; w++) {
+                    out.setWord(w, got.getAtIndex(ValueLayout.JAVA_LONG, w));
+                }
+            }
+            return null;
         });
     }
 

@@ -18,7 +18,9 @@ enum XrtKernels {
     BM25("bm25", List.of(buffer("docOffsets", 6), buffer("pairs", 6), buffer("docLen", 7), buffer("qterms", 7),
             buffer("qidf", 7), buffer("out", 7), buffer("status", 7), scalar("numDocs", Kind.INT),
             scalar("numTerms", Kind.INT), scalar("k1", Kind.DOUBLE), scalar("b", Kind.DOUBLE),
-            scalar("avgLen", Kind.DOUBLE)));
+            scalar("avgLen", Kind.DOUBLE))),
+    THRESHOLD("threshold", List.of(buffer("s", 4), buffer("bits", 5), buffer("status", 5), scalar("total", Kind.LONG),
+            scalar("t", Kind.DOUBLE)));
 
     /** How an argument travels through {@code xrtRunSetArg}'s varargs. */
     enum Kind {
