@@ -19,7 +19,7 @@ if [[ -f "$lib" && "$lib" -nt "$newest" ]]; then
 fi
 # -ffp-contract=off: no fused multiply-add, so double arithmetic rounds as Java's does.
 "$cxx" -std=c++17 -O2 -fPIC -shared -ffp-contract=off -Wall -Wno-unknown-pragmas \
-  -o "$lib" "$here/score.cpp" "$here/topk.cpp" "$here/bm25.cpp" "$here/threshold.cpp" "$here/xrt_csim.cpp"
+  -o "$lib" "$here/score.cpp" "$here/topk.cpp" "$here/bm25.cpp" "$here/threshold.cpp" "$here/groupmax.cpp" "$here/xrt_csim.cpp"
 # The csim device loads any existing file as its xclbin; the kernels are built into the library.
 echo "mempipe csim xclbin: the kernels are compiled into libmempipe_xrt_csim.so" > "$out/mempipe-csim.xclbin"
 echo "[mempipe-xrt] built $lib"

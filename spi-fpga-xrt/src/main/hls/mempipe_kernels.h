@@ -23,8 +23,10 @@ static const mempipe_kernel_entry MEMPIPE_KERNELS[] = {
                   {"qidf", 'B', 7}, {"out", 'B', 7}, {"status", 'B', 7}, {"numDocs", 'I', -1},
                   {"numTerms", 'I', -1}, {"k1", 'D', -1}, {"b", 'D', -1}, {"avgLen", 'D', -1}}},
     {"threshold", 5, {{"s", 'B', 4}, {"bits", 'B', 5}, {"status", 'B', 5}, {"total", 'L', -1}, {"t", 'D', -1}}},
+    {"groupmax", 6, {{"s", 'B', 4}, {"y", 'B', 5}, {"status", 'B', 5}, {"m", 'I', -1}, {"n", 'I', -1},
+                     {"g", 'I', -1}}},
 };
-static const int MEMPIPE_KERNEL_COUNT = 4;
+static const int MEMPIPE_KERNEL_COUNT = 5;
 
 extern "C" {
 void score(const word512* keys, const float* kscale, const float* qf, const int32_t* qi, const float* qscale,
@@ -35,4 +37,5 @@ void bm25(const uint32_t* docOffsets, const uint32_t* pairs, const uint32_t* doc
           const double* qidf, float* out, uint64_t* status, int numDocs, int numTerms, double k1, double b,
           double avgLen);
 void threshold(const float* s, uint64_t* bits, uint64_t* status, int64_t total, double t);
+void groupmax(const float* s, float* y, uint64_t* status, int m, int n, int g);
 }

@@ -65,6 +65,8 @@ void execute(run* r) {
               card<float>(B(5)), card<uint64_t>(B(6)), I(7), I(8), I(9), I(10), I(11), I(12), L(13), I(14));
     } else if (std::string(name) == "topk") {
         topk(card<float>(B(0)), card<int32_t>(B(1)), card<float>(B(2)), card<uint64_t>(B(3)), I(4), I(5), I(6));
+    } else if (std::string(name) == "groupmax") {
+        groupmax(card<float>(B(0)), card<float>(B(1)), card<uint64_t>(B(2)), I(3), I(4), I(5));
     } else if (std::string(name) == "threshold") {
         threshold(card<float>(B(0)), card<uint64_t>(B(1)), card<uint64_t>(B(2)), L(3), r->reals[4]);
     } else {
@@ -280,7 +282,7 @@ const char* mempipe_csim_check() {
     static std::string result;
     std::lock_guard<std::mutex> g(lock_);
     result.clear();
-    const std::string actual[] = {kinds(&score), kinds(&topk), kinds(&bm25), kinds(&threshold)};
+    const std::string actual[] = {kinds(&score), kinds(&topk), kinds(&bm25), kinds(&threshold), kinds(&groupmax)};
     for (int k = 0; k < MEMPIPE_KERNEL_COUNT; k++) {
         std::string table;
         for (int a = 0; a < MEMPIPE_KERNELS[k].argc; a++) table += MEMPIPE_KERNELS[k].args[a].kind;

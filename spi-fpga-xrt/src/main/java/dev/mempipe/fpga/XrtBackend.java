@@ -35,16 +35,16 @@ import java.util.function.Supplier;
 
 /**
  * The Alveo U55C backend: {@code dot} through the {@code score} kernel, {@code topK} through the {@code topk}
- * kernel, {@code threshold} through the {@code threshold} kernel, {@code bm25Score} through the {@code bm25} kernel, over XRT's C API (a card, XRT's noop emulation, or the
- * csim device, which runs the same kernels compiled by g++). The fused ops are the default compositions of
- * these.
+ * kernel, {@code threshold} and {@code groupMax} through kernels of those names, {@code bm25Score} through the
+ * {@code bm25} kernel, over XRT's C API (a card, XRT's noop emulation, or the csim device, which runs the same
+ * kernels compiled by g++). The fused ops are the default compositions of these.
  *
  * <p>Data a call reads goes to the device in buffer objects with explicit, counted syncs: pinned keys and
  * indexes once (and the rows each {@code refresh} names), unpinned inputs per call. Every kernel writes a status
  * word; a run that completes without it computed nothing and fails with a transient {@link BackendException}, so
  * the engine reruns the step on the CPU and records the fallback. Run states ERROR and ABORT lose the device.
  *
- * <p>{@code topK} and {@code threshold} read f32 scores: scores of another type are decoded to f32 on the host first (as the contract
+ * <p>{@code topK}, {@code threshold} and {@code groupMax} read f32 scores: scores of another type are decoded to f32 on the host first (as the contract
  * decodes them). Thread-safety: safe for concurrent use; device calls are serialized by one lock.
  */
 public final class XrtBackend extends PartialBackend {
@@ -94,6 +94,7 @@ public final class XrtBackend extends PartialBackend {
                 .op(Op.DOT, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
                 .op(Op.TOP_K, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE.withMaxK(MAX_K))
                 .op(Op.THRESHOLD, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
+                .op(Op.GROUP_MAX, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
                 // term ids travel as 32-bit words of the forward index: every non-negative int fits
                 .op(Op.BM25_SCORE, EnumSet.of(ElementType.F32), Capabilities.FLOAT_TYPES,
                         Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE))
@@ -229,6 +230,35 @@ public final class XrtBackend extends PartialBackend {
                 }
                 return count;
             }
+        });
+    }
+
+    @Override
+    public void groupMax(Tensor s, int groupSize, Tensor y) {
+        checkOpen();
+        OpArgs.groupMax(capabilities(), s, groupSize, y);
+        int m = (int) s.rows();
+        int n = s.cols();
+        int groups = y.cols();
+        if (m == 0 || n == 0) {
+            return;
+        }
+        locked(() -> {
+            try (Arena arena = Arena.ofConfined();
+                 XrtBuffer scores = upload(KeyLayout.decoded(arena, s), XrtKernels.GROUP_MAX, "s");
+                 XrtBuffer out = device.allocate((long) m * groups * Float.BYTES, XrtKernels.GROUP_MAX, "y");
+                 XrtBuffer status = device.allocate(XrtKernels.STATUS_WORDS * Long.BYTES, XrtKernels.GROUP_MAX,
+                         "status")) {
+                device.run(XrtKernels.GROUP_MAX, scores, out, status, m, n, groupSize);
+                expect(status(arena, status, XrtKernels.GROUP_MAX), (long) m * n, XrtKernels.GROUP_MAX);
+                MemorySegment got = download(arena, out, (long) m * groups * Float.BYTES);
+                for (int j = 0; j < m; j++) {
+                    for (int c = 0; c < groups; c++) {
+                        y.set(j, c, got.getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * groups + c));
+                    }
+                }
+            }
+            return null;
         });
     }
 

@@ -20,7 +20,9 @@ enum XrtKernels {
             scalar("numTerms", Kind.INT), scalar("k1", Kind.DOUBLE), scalar("b", Kind.DOUBLE),
             scalar("avgLen", Kind.DOUBLE))),
     THRESHOLD("threshold", List.of(buffer("s", 4), buffer("bits", 5), buffer("status", 5), scalar("total", Kind.LONG),
-            scalar("t", Kind.DOUBLE)));
+            scalar("t", Kind.DOUBLE))),
+    GROUP_MAX("groupmax", List.of(buffer("s", 4), buffer("y", 5), buffer("status", 5), scalar("m", Kind.INT),
+            scalar("n", Kind.INT), scalar("g", Kind.INT)));
 
     /** How an argument travels through {@code xrtRunSetArg}'s varargs. */
     enum Kind {

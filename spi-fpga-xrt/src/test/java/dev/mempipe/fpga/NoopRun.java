@@ -33,6 +33,7 @@ public final class NoopRun {
             Tensor keys = Tensor.of(arena, new float[] {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, 3, 4);
             lines.add(outcome("dot", () -> backend.dot(q, keys, Tensor.allocate(arena, ElementType.F32, 1, 3))));
             lines.add(outcome("topK", () -> backend.topK(q, 2, Indices.allocate(arena, 2), null)));
+            lines.add(outcome("groupMax", () -> backend.groupMax(q, 3, Tensor.allocate(arena, ElementType.F32, 1, 2))));
             lines.add(outcome("threshold", () -> backend.threshold(q, 2.5f, dev.mempipe.spi.Bitmap.allocate(arena, 4))));
             Bm25Index index = new Bm25Index(new int[] {2, 1}, new int[] {2, 1}, new int[] {0, 2, 3},
                     new int[] {0, 1, 0}, new int[] {1, 1, 1});
