@@ -44,8 +44,8 @@ import java.util.function.Supplier;
  * word; a run that completes without it computed nothing and fails with a transient {@link BackendException}, so
  * the engine reruns the step on the CPU and records the fallback. Run states ERROR and ABORT lose the device.
  *
- * <p>{@code topK}, {@code threshold} and {@code groupMax} read f32 scores: scores of another type are decoded to f32 on the host first (as the contract
- * decodes them). Thread-safety: safe for concurrent use; device calls are serialized by one lock.
+ * <p>{@code topK}, {@code threshold} and {@code groupMax} read f32 scores: scores of another type are decoded to
+ * f32 on the host first (as the contract decodes them). Thread-safety: safe for concurrent use; device calls are serialized by one lock.
  */
 public final class XrtBackend extends PartialBackend {
     /** The top-k unit's size: the kernel's MAX_K. */
