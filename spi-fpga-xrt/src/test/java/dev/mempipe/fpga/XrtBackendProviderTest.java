@@ -43,7 +43,7 @@ class XrtBackendProviderTest {
 
     @Test
     void a_missing_xclbin_should_be_the_reason(@TempDir Path root) throws IOException {
-        fakeXrt(root, Csim.library());
+        fakeXrt(root, Files.writeString(root.resolve("never-loaded.so"), ""));
         Availability a = probe(Map.of("XILINX_XRT", root.toString()), Map.of());
         assertFalse(a.available());
         assertTrue(a.reason().startsWith("no xclbin"), a.reason());
@@ -76,8 +76,10 @@ class XrtBackendProviderTest {
     void a_library_that_cannot_load_should_fail_the_child_probe_not_this_jvm(@TempDir Path root) throws IOException {
         Path notALibrary = Files.writeString(root.resolve("garbage.so"), "not an ELF file");
         fakeXrt(root, notALibrary);
+        Path xclbin = root.resolve("mempipe-noop.xclbin");
+        XclbinWriter.write(xclbin);
         Availability a = probe(Map.of("XILINX_XRT", root.toString()),
-                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, Csim.xclbin().toString()));
+                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, xclbin.toString()));
         assertFalse(a.available());
         assertTrue(a.reason().contains("libxrt_coreutil.so.2"), a.reason());
     }

@@ -55,8 +55,10 @@ class XrtRealLibraryTest {
     @Test
     void without_a_card_the_backend_should_be_unavailable_with_xrts_reason(@TempDir Path root) throws IOException {
         Path xrt = xilinxXrt(root.resolve("xrt"));
+        Path xclbin = root.resolve("mempipe-noop.xclbin");
+        XclbinWriter.write(xclbin);
         Availability a = XrtBackendProvider.probe(XrtBackendProvider.setup(Map.of("XILINX_XRT", xrt.toString()),
-                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, Csim.xclbin().toString())::get));
+                Map.of(XrtBackendProvider.XCLBIN_PROPERTY, xclbin.toString())::get));
         assertFalse(a.available(), a.reason());
         assertTrue(a.reason().contains("xrtDeviceOpen(0) returned NULL"), a.reason());
     }
