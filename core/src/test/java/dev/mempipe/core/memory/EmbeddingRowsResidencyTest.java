@@ -1,5 +1,7 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.goldentests.SeparateCopyDevice;
+
 import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
@@ -21,12 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The embedding rows live on the device the plan chooses for Relevancy: pinned there, refreshed after every append,
- * unpinned on close; a device that keeps its own copy ({@link CopyingDevice}) answers as the CPU does.
+ * unpinned on close; a device that keeps its own copy ({@link SeparateCopyDevice}) answers as the CPU does.
  */
 class EmbeddingRowsResidencyTest {
 
     /** An engine whose plan runs every step on {@code device}, the SIMD backend as the CPU. */
-    private static Engine onDevice(CopyingDevice device) {
+    private static Engine onDevice(SeparateCopyDevice device) {
         SimdBackend simd = new SimdBackend();
         return Engine.builder()
                 .cpu(new Device(simd, DeviceModel.declared(simd.name(), 1e11, 2e10, 1e-6)))
@@ -39,7 +41,7 @@ class EmbeddingRowsResidencyTest {
     void should_answer_from_the_device_copy_as_the_cpu_does_after_every_append() {
         long seed = MemoryTesting.seed();
         Random random = new Random(seed);
-        CopyingDevice device = new CopyingDevice("copying", new SimdBackend(), false);
+        SeparateCopyDevice device = new SeparateCopyDevice("copying", new SimdBackend(), false);
         for (ElementType storage : new ElementType[] {ElementType.F32, ElementType.I8}) {
             String where = storage + " " + reproduce(seed, getClass());
             try (Arena arena = Arena.ofShared();
@@ -53,7 +55,7 @@ class EmbeddingRowsResidencyTest {
                     onDevice.append(vectors.rowSlice(at, at + size));
                     onCpu.append(vectors.rowSlice(at, at + size));
                     at += size;
-                    int reads = device.pinnedReads();
+                    long reads = device.pinnedReads();
                     assertSameSearches(onCpu, onDevice, arena, random, at, where);
                     assertTrue(device.pinnedReads() > reads, "the device read its copy " + where);
                 }
@@ -65,7 +67,7 @@ class EmbeddingRowsResidencyTest {
     @Test
     void a_device_that_misses_a_refresh_gives_answers_the_checks_reject() {
         // the check above must be able to fail: the same appends on a device that never copies refreshed rows
-        CopyingDevice stale = new CopyingDevice("stale", new SimdBackend(), true);
+        SeparateCopyDevice stale = new SeparateCopyDevice("stale", new SimdBackend(), true);
         Random random = new Random(7);
         try (Arena arena = Arena.ofShared();
              var onDevice = new EmbeddingMemory(arena, onDevice(stale), 16, 100);
@@ -81,7 +83,7 @@ class EmbeddingRowsResidencyTest {
 
     @Test
     void a_growing_instance_pins_its_new_buffers_and_frees_the_old() {
-        CopyingDevice device = new CopyingDevice("copying", new SimdBackend(), false);
+        SeparateCopyDevice device = new SeparateCopyDevice("copying", new SimdBackend(), false);
         Engine engine = onDevice(device);
         Random random = new Random(11);
         try (Arena arena = Arena.ofShared(); EmbeddingRows rows = EmbeddingRows.growable(engine, ElementType.F32, 8)) {
