@@ -124,8 +124,8 @@ public abstract class DeviceContract extends BackendContract {
             int m = t.param("m", 1 + r.nextInt(4));
             int k = t.param("k", 1 + r.nextInt(pages + 2));
             Tensor q = t.input("q", Gen.tensor(t, F32, m, d, Profile.UNIT));
-            Tensor min = t.input("min", Gen.tensor(t, F32, pages, d, Profile.UNIT));
-            Tensor max = t.input("max", Gen.tensor(t, F32, pages, d, Profile.UNIT));
+            Tensor min = t.input("min", Gen.tensor(t, F32, pages, m * d, Profile.UNIT)); // one band per KV head
+            Tensor max = t.input("max", Gen.tensor(t, F32, pages, m * d, Profile.UNIT));
             Tensor own = t.reference(F32, m, pages);
             Tensor ref = t.reference(F32, m, pages);
             subject().relevancy().questBound(q, min, max, own);

@@ -154,9 +154,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         OpArgs.questBound(caps, q, min, max, s);
-        // One scan of the summaries per query row: m is the handful of KV heads sharing them.
-        for (long j = 0; j < q.rows(); j++) {
-            boundPages(q.rowSlice(j, j + 1), min, max, s.rowSlice(j, j + 1));
+        // One scan per KV head over its band of the summaries.
+        int d = q.cols();
+        for (int j = 0; j < q.rows(); j++) {
+            boundPages(q.rowSlice(j, j + 1), min.columns(j * d, d), max.columns(j * d, d), s.rowSlice(j, j + 1));
         }
     }
 
