@@ -221,14 +221,15 @@ public abstract class RetrievalContract extends BackendContract {
     }
 
     /** k: mostly small, sometimes all of n or more. */
-    private static int drawK(Trial t, int n) {
+    private int drawK(Trial t, int n) {
         SplittableRandom r = t.random();
         int k = switch (r.nextInt(4)) {
             case 0 -> r.nextInt(1, n + 3);
             case 1 -> n + r.nextInt(0, 3);
             default -> Math.min(n, Gen.size(r, 64));
         };
-        return t.param("k", k);
+        // within the declared maxK (a k beyond it must be rejected: DeviceContract checks that)
+        return t.param("k", Math.min(k, subject().capabilities().limits(Op.TOP_K).maxK()));
     }
 
     /** Runs topK on backend and oracle and checks the total order, then equality with the oracle. */
