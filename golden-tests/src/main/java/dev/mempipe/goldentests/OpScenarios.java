@@ -240,8 +240,8 @@ final class OpScenarios {
             };
             case QUEST_BOUND -> a -> {
                 Tensor q = tensor(a, seed, in, 4, d);
-                Tensor min = tensor(a, seed + 1, in, n / 4, d);
-                Tensor max = tensor(a, seed + 2, in, n / 4, d);
+                Tensor min = tensor(a, seed + 1, in, n / 4, 4 * d); // one band per KV head
+                Tensor max = tensor(a, seed + 2, in, n / 4, 4 * d);
                 return (b, o) -> outputs(o, x -> b.relevancy().questBound(q, min, max, x.tensor("s", out, 4, n / 4)));
             };
             case GROUP_MAX -> a -> {
