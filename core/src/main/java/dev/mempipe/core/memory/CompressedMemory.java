@@ -30,12 +30,15 @@ import java.util.function.Function;
  *
  * <p>Thread-safety: eviction overwrites rows, so this memory gives out no views; reads run inside it under
  * a read lock (concurrent with each other) and appends take the write lock.
+ *
+ * <p>Residency: the ring is pinned on the memory's backend (the identity on the CPU; a device copy otherwise),
+ * and every append refreshes the slots it wrote before releasing the write lock. {@link #close()} frees the copy.
  */
-public final class CompressedMemory {
+public final class CompressedMemory implements AutoCloseable {
     private final Backend backend;
     private final int dimension;
     private final int capacity;
-    private final Tensor ring; // [2N, d] F32
+    private final ResidentTensor ring; // [2N, d] F32, pinned on the backend
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private long appended;
 
@@ -50,7 +53,19 @@ public final class CompressedMemory {
         this.capacity = MemoryArgs.positive("capacity", capacity);
         MemoryBudget.claim(arena, MemoryArgs.tensorBytes(ElementType.F32, 2L * capacity, dimension),
                 "CompressedMemory of " + capacity + " summaries");
-        this.ring = Tensor.allocate(arena, ElementType.F32, 2L * capacity, dimension);
+        this.ring = new ResidentTensor(Tensor.allocate(arena, ElementType.F32, 2L * capacity, dimension));
+        ring.placeOn(backend);
+    }
+
+    /** Frees the device copy of the ring (the host memory belongs to the arena). */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            ring.close();
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     /**
@@ -68,8 +83,10 @@ public final class CompressedMemory {
             for (long i = Math.max(0, m - capacity); i < m; i++) {
                 int slot = (int) ((appended + i) % capacity);
                 Tensor row = summaries.rowSlice(i, i + 1);
-                backend.prepare().convert(row, ring.rowSlice(slot, slot + 1));
-                backend.prepare().convert(row, ring.rowSlice(slot + capacity, slot + capacity + 1));
+                backend.prepare().convert(row, ring.host().rowSlice(slot, slot + 1));
+                backend.prepare().convert(row, ring.host().rowSlice(slot + capacity, slot + capacity + 1));
+                ring.refresh(slot, slot + 1);
+                ring.refresh(slot + capacity, slot + capacity + 1);
             }
             appended += m;
         } finally {
@@ -157,7 +174,7 @@ public final class CompressedMemory {
                         + ", " + appended + ")");
             }
             int slot = (int) (sequence % capacity);
-            return ring.rowSlice(slot, slot + 1).toFloatArray();
+            return ring.host().rowSlice(slot, slot + 1).toFloatArray();
         } finally {
             lock.readLock().unlock();
         }
@@ -224,7 +241,7 @@ public final class CompressedMemory {
     private Tensor window() {
         int n = held();
         int start = (int) ((appended - n) % capacity);
-        return ring.rowSlice(start, start + n);
+        return ring.view().rowSlice(start, start + n);
     }
 
     private Tensor nonEmptyWindow() {

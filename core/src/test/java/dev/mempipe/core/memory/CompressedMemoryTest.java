@@ -22,6 +22,38 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CompressedMemoryTest {
 
     @Test
+    void a_ring_on_a_separate_copy_device_should_read_as_the_cpu_through_evictions() {
+        var device = new dev.mempipe.goldentests.SeparateCopyDevice("copy-gpu", new dev.mempipe.ops.SimdBackend());
+        var stale = new dev.mempipe.goldentests.SeparateCopyDevice("stale-gpu", new dev.mempipe.ops.SimdBackend(),
+                true);
+        Random random = new Random(7);
+        boolean staleDiffered = false;
+        try (Arena arena = Arena.ofShared()) {
+            var onCpu = new CompressedMemory(arena, new dev.mempipe.ops.SimdBackend(), 8, 5);
+            var onDevice = new CompressedMemory(arena, device, 8, 5);
+            var onStale = new CompressedMemory(arena, stale, 8, 5);
+            Tensor query = randomRows(arena, random, 1, 8);
+            for (int round = 0; round < 6; round++) {   // 12 summaries through a ring of 5: evictions wrap it
+                Tensor summaries = randomRows(arena, random, 2, 8);
+                onCpu.append(summaries);
+                onDevice.append(summaries);
+                onStale.append(summaries);
+                Tensor a = Tensor.allocate(arena, ElementType.F32, 1, 8);
+                Tensor b = Tensor.allocate(arena, ElementType.F32, 1, 8);
+                Tensor c = Tensor.allocate(arena, ElementType.F32, 1, 8);
+                assertArrayEquals(onCpu.softRead(query, 0.5f, a), onDevice.softRead(query, 0.5f, b), "round " + round);
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), "round " + round);
+                onStale.softRead(query, 0.5f, c);
+                staleDiffered |= !Arrays.equals(a.toFloatArray(), c.toFloatArray());
+            }
+            assertTrue(device.pinnedReads() > 0, "the device read its own copy");
+            onDevice.close();
+            assertEquals(0, device.openPins(), "close frees the device copy");
+        }
+        assertTrue(staleDiffered, "a device that ignores refresh went unnoticed");
+    }
+
+    @Test
     void evicts_the_oldest_summary_first() {
         try (Arena arena = Arena.ofShared()) {
             var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 2, 4);
