@@ -111,15 +111,42 @@ __device__ void mp_store(mp_u8* out, int type, long long i, float v) {
     }
 }
 
-// S[j, i] = <Q_j, M_i>: one output per thread, grid-stride over the m*n outputs. Two integer operands
-// accumulate their codes exactly in 64 bits and scale once, (sum qa*qb) * scale_q * scale_m, the contract's
-// formula (in double, rounded once to f32); anything else accumulates decoded f32 products in f32.
+// <a, b> over d elements as the contract defines it: two integer rows accumulate their codes exactly in 64
+// bits and scale once, (sum qa*qb) * scale_a * scale_b (in double, rounded once to f32); anything else
+// accumulates decoded f32 products in f32.
+__device__ float mp_row_dot(const mp_u8* a, int aType, float aScale, const mp_u8* b, int bType, float bScale,
+                            int d) {
+    if (aType >= MP_I8 && bType >= MP_I8) {
+        long long acc = 0;
+        for (int c = 0; c < d; c++) {
+            acc += (long long) mp_code(a, aType, c) * (long long) mp_code(b, bType, c);
+        }
+        return (float) ((double) acc * (double) aScale * (double) bScale);
+    }
+    float acc = 0.0f;
+    for (int c = 0; c < d; c++) {
+        acc += mp_load(a, aType, aScale, c) * mp_load(b, bType, bScale, c);
+    }
+    return acc;
+}
+
+// The L2 norm of a decoded row, accumulated in f32.
+__device__ float mp_row_norm(const mp_u8* a, int aType, float aScale, int d) {
+    float acc = 0.0f;
+    for (int c = 0; c < d; c++) {
+        float x = mp_load(a, aType, aScale, c);
+        acc += x * x;
+    }
+    return sqrtf(acc);
+}
+
+// S[j, i] = <Q_j, M_i> (cosine: divided by both norms, 0 when either is 0): one output per thread,
+// grid-stride over the m*n outputs.
 extern "C" __global__ void mp_dot(const mp_u8* q, long long qStride, const float* qScales, int qType,
                                   const mp_u8* m, long long mStride, const float* mScales, int mType,
-                                  int rows, int n, int d, mp_u8* s, int sType) {
+                                  int rows, int n, int d, mp_u8* s, int sType, int cosine) {
     long long total = (long long) rows * n;
     long long step = (long long) blockDim.x * gridDim.x;
-    bool integer = qType >= MP_I8 && mType >= MP_I8;
     for (long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x; o < total; o += step) {
         long long j = o / n;
         long long i = o % n;
@@ -127,21 +154,59 @@ extern "C" __global__ void mp_dot(const mp_u8* q, long long qStride, const float
         const mp_u8* mr = m + i * mStride;
         float qs = mp_row_scale(qScales, j);
         float ms = mp_row_scale(mScales, i);
-        float result;
-        if (integer) {
-            long long acc = 0;
-            for (int c = 0; c < d; c++) {
-                acc += (long long) mp_code(qr, qType, c) * (long long) mp_code(mr, mType, c);
-            }
-            result = (float) ((double) acc * (double) qs * (double) ms);
-        } else {
-            float acc = 0.0f;
-            for (int c = 0; c < d; c++) {
-                acc += mp_load(qr, qType, qs, c) * mp_load(mr, mType, ms, c);
-            }
-            result = acc;
+        float result = mp_row_dot(qr, qType, qs, mr, mType, ms, d);
+        if (cosine) {
+            float norms = mp_row_norm(qr, qType, qs, d) * mp_row_norm(mr, mType, ms, d);
+            result = norms == 0.0f ? 0.0f : result / norms;
         }
         mp_store(s, sType, o, result);
+    }
+}
+
+// Quest's bound s[j, p] = sum_i max(q_i * min_pi, q_i * max_pi), accumulated in f32: one output per thread.
+extern "C" __global__ void mp_quest_bound(const mp_u8* q, long long qStride, const float* qScales, int qType,
+                                          const mp_u8* mn, long long mnStride, const float* mnScales, int mnType,
+                                          const mp_u8* mx, long long mxStride, const float* mxScales, int mxType,
+                                          int rows, int pages, int d, mp_u8* s, int sType) {
+    long long total = (long long) rows * pages;
+    long long step = (long long) blockDim.x * gridDim.x;
+    for (long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x; o < total; o += step) {
+        long long j = o / pages;
+        long long p = o % pages;
+        const mp_u8* qr = q + j * qStride;
+        float qs = mp_row_scale(qScales, j);
+        float lo = mp_row_scale(mnScales, p);
+        float hi = mp_row_scale(mxScales, p);
+        float acc = 0.0f;
+        for (int c = 0; c < d; c++) {
+            float qi = mp_load(qr, qType, qs, c);
+            float a = qi * mp_load(mn + p * mnStride, mnType, lo, c);
+            float b = qi * mp_load(mx + p * mxStride, mxType, hi, c);
+            acc += a > b ? a : b;
+        }
+        mp_store(s, sType, o, acc);
+    }
+}
+
+// DeepSeek's lightning indexer s_t = sum_h w_h * ReLU(kScale_t * <q_h, K_t>): one key per thread.
+extern "C" __global__ void mp_indexer_score(const mp_u8* q, long long qStride, const float* qScales, int qType,
+                                            const mp_u8* w, const float* wScales, int wType, int heads,
+                                            const mp_u8* k, long long kStride, const float* kScales, int kType,
+                                            const mp_u8* ks, const float* ksScales, int ksType, int n, int d,
+                                            mp_u8* s, int sType) {
+    long long step = (long long) blockDim.x * gridDim.x;
+    float wScale = mp_row_scale(wScales, 0);
+    for (long long t = (long long) blockIdx.x * blockDim.x + threadIdx.x; t < n; t += step) {
+        const mp_u8* kr = k + t * kStride;
+        float kRowScale = mp_row_scale(kScales, t);
+        float factor = ks == 0 ? 1.0f : mp_load(ks, ksType, mp_row_scale(ksScales, 0), (int) t);
+        float acc = 0.0f;
+        for (int h = 0; h < heads; h++) {
+            float logit = factor * mp_row_dot(q + h * qStride, qType, mp_row_scale(qScales, h), kr, kType,
+                                              kRowScale, d);
+            acc += mp_load(w, wType, wScale, h) * (logit > 0.0f ? logit : 0.0f);
+        }
+        mp_store(s, sType, t, acc);
     }
 }
 

@@ -37,6 +37,7 @@ extern thread_local std::barrier<>* block_barrier;
 #define __shared__ static
 #define __forceinline__ inline
 
+
 inline void __syncthreads() {
     gsim::block_barrier->arrive_and_wait();
 }

@@ -110,6 +110,8 @@ const std::map<std::string, Trampoline>& kernels() {
         {"mp_top_k", trampoline(mp_top_k)},
         {"mp_softmax", trampoline(mp_softmax)},
         {"mp_gather", trampoline(mp_gather)},
+        {"mp_quest_bound", trampoline(mp_quest_bound)},
+        {"mp_indexer_score", trampoline(mp_indexer_score)},
     };
     return table;
 }

@@ -33,7 +33,8 @@ import java.util.function.Consumer;
 
 /**
  * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, or gsim on the CPU).
- * Runs dot, topK, threshold, groupMax, softmax and gather for every element type; the fused ops are the
+ * Runs dot, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold and gather for every element
+ * type; the fused ops are the
  * default compositions of these. Inputs {@link #pin pinned} on this backend (and views of them) are read from
  * device memory; anything else is uploaded for the call. Outputs are computed into device buffers and copied
  * into the caller's tensors, so a failed call leaves them untouched or fully rewritten by the engine's rerun.
@@ -50,8 +51,8 @@ public final class GpuBackend extends PartialBackend {
     public static final int MAX_K = 4096;
     private static final String NAME = "gpu";
     private static final int MAX_GRID = 1 << 16;
-    private static final String[] KERNELS = {"mp_dot", "mp_group_max", "mp_threshold", "mp_top_k", "mp_softmax",
-            "mp_gather"};
+    private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather"};
 
     private final GpuDriver driver;
     private final GpuDriver.DeviceInfo info;
@@ -101,7 +102,8 @@ public final class GpuBackend extends PartialBackend {
         Set<ElementType> all = EnumSet.allOf(ElementType.class);
         Limits rows = Limits.NONE.withMaxRows(Integer.MAX_VALUE); // kernels index rows with int
         Capabilities.Builder b = Capabilities.builder();
-        for (Op op : EnumSet.of(Op.DOT, Op.GROUP_MAX, Op.THRESHOLD, Op.SOFTMAX, Op.GATHER)) {
+        for (Op op : EnumSet.of(Op.DOT, Op.COSINE, Op.QUEST_BOUND, Op.INDEXER_SCORE, Op.GROUP_MAX, Op.THRESHOLD,
+                Op.SOFTMAX, Op.GATHER)) {
             b.op(op, all, Capabilities.FLOAT_TYPES, rows);
         }
         b.op(Op.TOP_K, all, Capabilities.FLOAT_TYPES, rows.withMaxK(MAX_K));
@@ -253,18 +255,75 @@ public final class GpuBackend extends PartialBackend {
     public void dot(Tensor q, Tensor m, Tensor s) {
         checkOpen();
         OpArgs.dot(capabilities(), q, m, s);
+        dotLike("dot", q, m, s, 0);
+    }
+
+    @Override
+    public void cosine(Tensor q, Tensor m, Tensor s) {
+        checkOpen();
+        OpArgs.cosine(capabilities(), q, m, s);
+        dotLike("cosine", q, m, s, 1);
+    }
+
+    private void dotLike(String what, Tensor q, Tensor m, Tensor s, int cosine) {
         long outputs = q.rows() * m.rows();
         if (outputs == 0) {
             return;
         }
-        run("dot", c -> {
+        run(what, c -> {
             Device qd = c.input(q);
             Device md = c.input(m);
             long out = c.alloc(outputs * s.type().byteSize());
             c.launch("mp_dot", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
                     .int32(q.type().ordinal()).pointer(md.data).int64(m.rowStride()).pointer(md.scales)
                     .int32(m.type().ordinal()).int32((int) q.rows()).int32((int) m.rows()).int32(q.cols())
-                    .pointer(out).int32(s.type().ordinal()));
+                    .pointer(out).int32(s.type().ordinal()).int32(cosine));
+            c.output(out, s);
+        });
+    }
+
+    @Override
+    public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
+        checkOpen();
+        OpArgs.questBound(capabilities(), q, min, max, s);
+        long outputs = q.rows() * min.rows();
+        if (outputs == 0) {
+            return;
+        }
+        run("questBound", c -> {
+            Device qd = c.input(q);
+            Device lo = c.input(min);
+            Device hi = c.input(max);
+            long out = c.alloc(outputs * s.type().byteSize());
+            c.launch("mp_quest_bound", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                    .int32(q.type().ordinal()).pointer(lo.data).int64(min.rowStride()).pointer(lo.scales)
+                    .int32(min.type().ordinal()).pointer(hi.data).int64(max.rowStride()).pointer(hi.scales)
+                    .int32(max.type().ordinal()).int32((int) q.rows())
+                    .int32((int) min.rows()).int32(q.cols()).pointer(out).int32(s.type().ordinal()));
+            c.output(out, s);
+        });
+    }
+
+    @Override
+    public void indexerScore(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
+        checkOpen();
+        OpArgs.indexerScore(capabilities(), q, w, keys, kScale, s);
+        int n = (int) keys.rows();
+        if (n == 0) {
+            return;
+        }
+        run("indexerScore", c -> {
+            Device qd = c.input(q);
+            Device wd = c.input(w);
+            Device kd = c.input(keys);
+            Device sd = kScale == null ? new Device(0, 0) : c.input(kScale);
+            long out = c.alloc((long) n * s.type().byteSize());
+            c.launch("mp_indexer_score", grid(n), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                    .int32(q.type().ordinal()).pointer(wd.data).pointer(wd.scales).int32(w.type().ordinal())
+                    .int32((int) q.rows()).pointer(kd.data).int64(keys.rowStride()).pointer(kd.scales)
+                    .int32(keys.type().ordinal()).pointer(sd.data).pointer(sd.scales)
+                    .int32(kScale == null ? 0 : kScale.type().ordinal()).int32(n).int32(q.cols()).pointer(out)
+                    .int32(s.type().ordinal()));
             c.output(out, s);
         });
     }

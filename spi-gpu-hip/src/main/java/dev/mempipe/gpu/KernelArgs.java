@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * <p>Memory comes from the caller's arena, which must outlive the launch. Not thread-safe.
  */
 public final class KernelArgs {
-    private static final int MAX = 16;
+    private static final int MAX = 24;
     private final MemorySegment values;
     private final MemorySegment pointers;
     private int count;

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * GPU (the NVRTC library the build unpacked from the wheel on disk; skipped with the build's reason without it).
  */
 class NvrtcTest {
-    private static final String[] KERNELS = {"mp_dot", "mp_group_max", "mp_threshold", "mp_top_k", "mp_softmax",
-            "mp_gather"};
+    private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather"};
 
     @Test
     void should_compile_the_kernel_source_to_an_sm_90_cubin() throws Exception {
