@@ -4,6 +4,7 @@ import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
@@ -29,6 +30,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
             for (int i = 0; i < m.rows(); i++) {
                 ScalarMath.store(s, j, i, ScalarMath.dot(q, j, m, i));
             }
+        }
+    }
+
+    @Override
+    public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        state.ensureOpen("dotRows");
+        OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
+        for (int j = 0; j < rowIds.length(); j++) {
+            ScalarMath.store(s, 0, j, ScalarMath.dot(q, 0, keys, rowIds.get(j)));
         }
     }
 

@@ -117,16 +117,9 @@ public final class Capabilities {
         return b.toString();
     }
 
-    /**
-     * Outputs an op may write unless declared otherwise: what the contract allows. Quantize writes I8 or I16,
-     * convert any type, every other op the float types.
-     */
+    /** Outputs an op may write unless declared otherwise: what its descriptor says the contract allows. */
     static Set<ElementType> defaultOutputs(Op op, Set<ElementType> inputs) {
-        return switch (op) {
-            case QUANTIZE -> EnumSet.of(ElementType.I8, ElementType.I16);
-            case CONVERT -> EnumSet.allOf(ElementType.class);
-            default -> FLOAT_TYPES;
-        };
+        return op.descriptor().outputTypes();
     }
 
     /** Collects op declarations. */

@@ -20,6 +20,29 @@ public interface RelevancyOps {
      */
     void dot(Tensor q, Tensor m, Tensor s);
 
+    /**
+     * {@code s[j] = <q, K[rowIds[j]]>}: one query against a gathered set of rows (the neighbours an HNSW walk
+     * visits, the candidates a filter left), with {@link #dot}'s accuracy: integer-by-integer rows are exact
+     * in {@code long} and scaled once. A row id may repeat; a row id outside {@code [0, n)} fails naming its
+     * position and value before anything is written.
+     *
+     * <p>Defined as {@link #dot} of q with each row, in order, which is what this default does; a backend
+     * overrides it to read several rows at once so that their cache misses (or device reads) overlap.
+     *
+     * @param q      {@code [1, d]}
+     * @param keys   K {@code [n, d]}
+     * @param rowIds {@code [k]}, each in {@code [0, n)}
+     * @param s      {@code [1, k]}
+     */
+    default void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        // every check but the backend's declared types (dot checks those on the first row, before any write)
+        OpArgs.check(Capabilities.all(), Op.DOT_ROWS, q, keys, rowIds, s);
+        for (int j = 0; j < rowIds.length(); j++) {
+            int row = rowIds.get(j);
+            dot(q, keys.rowSlice(row, row + 1), s.columns(j, 1));
+        }
+    }
+
     /** As {@link #dot} divided by both norms; 0 when either norm is 0. */
     void cosine(Tensor q, Tensor m, Tensor s);
 

@@ -9,7 +9,6 @@ import dev.mempipe.core.profile.ProfileRecorder;
 import dev.mempipe.core.profile.ProfileReport;
 import dev.mempipe.core.profile.StepEvent;
 import dev.mempipe.core.profile.StepRecord;
-import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.DeviceCounters;
@@ -302,8 +301,8 @@ public final class Engine {
         }
 
         /**
-         * The CPU device. Default: a new {@link SimdBackend} with a model from
-         * {@link DeviceModel#calibrate} (measured when {@link #build()} runs, well under a second).
+         * The CPU device. Default: the SIMD backend found through {@link dev.mempipe.spi.Backends} (ServiceLoader),
+         * with a model from {@link DeviceModel#calibrate} measured once per process (well under a second).
          */
         public Builder cpu(Device cpu) {
             this.cpu = Objects.requireNonNull(cpu, "cpu");
@@ -337,9 +336,27 @@ public final class Engine {
             return this;
         }
 
+        /**
+         * The engine. Given neither a CPU nor a device, its devices come from {@link dev.mempipe.spi.Backends}: the
+         * SIMD backend is the CPU, and when the default backend ({@code -Dmempipe.backend=NAME}, or the available
+         * provider of highest priority) is another one, it is added as a device and, unless a plan was given, every
+         * step is planned on it (the CPU remains the fallback).
+         *
+         * @throws IllegalStateException when a default is needed and the requested backend is unavailable (the
+         *                               message lists every provider's reason)
+         */
         public Engine build() {
-            Device host = cpu != null ? cpu : Device.calibrated(new SimdBackend());
-            return new Engine(this, host);
+            if (cpu != null) {
+                return new Engine(this, cpu);
+            }
+            DefaultDevices.Chosen chosen = DefaultDevices.get();
+            if (chosen.device() != null && devices.isEmpty()) {
+                devices.add(chosen.device());
+                if (plan == null) {
+                    plan = Plan.allOn(chosen.device().name());
+                }
+            }
+            return new Engine(this, chosen.cpu());
         }
     }
 }

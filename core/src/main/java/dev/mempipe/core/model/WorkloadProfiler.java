@@ -247,7 +247,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                 yield () -> pipeline.step(SyntheticCorpus.query(options.seed(), step[0]++));
             }
             case DENSE_RAG -> {
-                EmbeddingMemory memory = new EmbeddingMemory(arena, cpu, hidden, entries);
+                EmbeddingMemory memory = new EmbeddingMemory(arena, engine, hidden, entries);
                 DenseRagPipeline pipeline = new DenseRagPipeline(engine, memory, settings.denseRag(), arena);
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> {
                     List<String> texts = new ArrayList<>();
