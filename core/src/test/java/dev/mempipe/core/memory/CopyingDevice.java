@@ -133,7 +133,7 @@ final class CopyingDevice implements Backend {
         Copy(Tensor host) {
             this.host = host.withPin(this);
             this.device = Tensor.allocate(arena, host.type(), host.rows(), host.cols());
-            copyRows(0);
+            copyRows(0, host.rows());
             openPins.incrementAndGet();
         }
 
@@ -148,13 +148,13 @@ final class CopyingDevice implements Backend {
         }
 
         @Override
-        public void refresh(long fromRow) {
+        public void refresh(long fromRow, long toRow) {
             if (!open) {
                 throw new IllegalStateException("refresh of a closed pin");
             }
-            Pins.checkRefresh(host, fromRow);
+            Pins.checkRefresh(host, fromRow, toRow);
             if (!dropRefreshes) {
-                copyRows(fromRow);
+                copyRows(fromRow, toRow);
             }
         }
 
@@ -172,8 +172,8 @@ final class CopyingDevice implements Backend {
             }
         }
 
-        private void copyRows(long fromRow) {
-            for (long r = fromRow; r < host.rows(); r++) {
+        private void copyRows(long fromRow, long toRow) {
+            for (long r = fromRow; r < toRow; r++) {
                 MemorySegment.copy(host.data(), host.offset(r, 0), device.data(), device.offset(r, 0),
                         (long) host.cols() * host.type().byteSize());
                 if (host.type().isQuantized()) {
