@@ -140,16 +140,16 @@ __device__ float mp_row_norm(const mp_u8* a, int aType, float aScale, int d) {
     return sqrtf(acc);
 }
 
-// S[j, i] = <Q_j, M_i> (cosine: divided by both norms, 0 when either is 0): one output per thread,
-// grid-stride over the m*n outputs.
+// S[j, i] = <Q_j, M_r> with r = rowIds[i], or i when rowIds is null (cosine: divided by both norms, 0 when
+// either is 0): one output per thread, grid-stride over the m*n outputs.
 extern "C" __global__ void mp_dot(const mp_u8* q, long long qStride, const float* qScales, int qType,
                                   const mp_u8* m, long long mStride, const float* mScales, int mType,
-                                  int rows, int n, int d, mp_u8* s, int sType, int cosine) {
+                                  const int* rowIds, int rows, int n, int d, mp_u8* s, int sType, int cosine) {
     long long total = (long long) rows * n;
     long long step = (long long) blockDim.x * gridDim.x;
     for (long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x; o < total; o += step) {
         long long j = o / n;
-        long long i = o % n;
+        long long i = rowIds == 0 ? o % n : rowIds[o % n];
         const mp_u8* qr = q + j * qStride;
         const mp_u8* mr = m + i * mStride;
         float qs = mp_row_scale(qScales, j);
@@ -399,5 +399,79 @@ extern "C" __global__ void mp_gather(const mp_u8* src, long long srcStride, long
     for (long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x; o < total; o += step) {
         long long r = o / rowBytes;
         dst[o] = src[(long long) idx[r] * srcStride + o % rowBytes];
+    }
+}
+
+__device__ int mp_byte_size(int type) {
+    return type == MP_F32 ? 4 : type == MP_I8 ? 1 : 2;
+}
+
+// Grouped-query attention for query head h = blockIdx.x over the selected rows (idx, or all `selected` rows
+// when idx is null), reading KV head h / groupSize: an online softmax over tiles of blockDim rows. Each thread
+// scores one row of the tile; the tile's max and sum come from block reductions; the running max m and sum l
+// are the same in every thread; each thread owns output columns c = threadIdx.x + i * blockDim.x, kept in
+// acc (global scratch, d floats per head) and rescaled by exp(m_old - m_new) whenever the max grows.
+extern "C" __global__ void mp_attention(const mp_u8* q, long long qStride, const float* qScales, int qType,
+                                        const mp_u8* k, long long kStride, const float* kScales, int kType,
+                                        const mp_u8* v, long long vStride, const float* vScales, int vType,
+                                        int groupSize, int d, const int* idx, int selected, float scale,
+                                        float* acc, mp_u8* out, int outType) {
+    __shared__ float p[1024];
+    __shared__ float red[1024];
+    int h = blockIdx.x;
+    int kvCol = (h / groupSize) * d;
+    const mp_u8* qr = q + (long long) h * qStride;
+    float qs = mp_row_scale(qScales, h);
+    float* a = acc + (long long) h * d;
+    for (int c = threadIdx.x; c < d; c += blockDim.x) {
+        a[c] = 0.0f;
+    }
+    float m = -__uint_as_float(0x7f800000u);
+    float l = 0.0f;
+    for (int base = 0; base < selected; base += blockDim.x) {
+        int j = base + threadIdx.x;
+        float logit = -__uint_as_float(0x7f800000u);
+        if (j < selected) {
+            long long row = idx == 0 ? j : idx[j];
+            logit = scale * mp_row_dot(qr, qType, qs, k + row * kStride + (long long) kvCol * mp_byte_size(kType),
+                                       kType, mp_row_scale(kScales, row), d);
+        }
+        float tileMax = mp_block_reduce(red, logit, true);
+        float mNew = tileMax > m ? tileMax : m;
+        float alpha = expf(m - mNew); // 0 on the first tile (m = -inf)
+        float pj = j < selected ? expf(logit - mNew) : 0.0f;
+        p[threadIdx.x] = pj;
+        float tileSum = mp_block_reduce(red, pj, false); // its barriers also publish p[]
+        l = l * alpha + tileSum;
+        int count = selected - base < (int) blockDim.x ? selected - base : (int) blockDim.x;
+        for (int c = threadIdx.x; c < d; c += blockDim.x) {
+            float sum = 0.0f;
+            for (int t = 0; t < count; t++) {
+                long long row = idx == 0 ? base + t : idx[base + t];
+                sum += p[t] * mp_load(v + row * vStride, vType, mp_row_scale(vScales, row), kvCol + c);
+            }
+            a[c] = a[c] * alpha + sum;
+        }
+        m = mNew;
+        __syncthreads(); // p[] is rewritten by the next tile
+    }
+    for (int c = threadIdx.x; c < d; c += blockDim.x) {
+        mp_store(out, outType, (long long) h * d + c, a[c] / l);
+    }
+}
+
+// Soft memory read o[c] = sum_i a_i * V[i, c], accumulated in f32: one output column per thread.
+extern "C" __global__ void mp_soft_retrieve(const mp_u8* w, const float* wScales, int wType, const mp_u8* v,
+                                            long long vStride, const float* vScales, int vType, int n, int d,
+                                            mp_u8* out, int outType) {
+    long long step = (long long) blockDim.x * gridDim.x;
+    float ws = mp_row_scale(wScales, 0);
+    for (long long c = (long long) blockIdx.x * blockDim.x + threadIdx.x; c < d; c += step) {
+        float sum = 0.0f;
+        for (int i = 0; i < n; i++) {
+            sum += mp_load(w, wType, ws, i) * mp_load(v + (long long) i * vStride, vType, mp_row_scale(vScales, i),
+                                                       (int) c);
+        }
+        mp_store(out, outType, c, sum);
     }
 }

@@ -1,10 +1,14 @@
 // gsim: runs kernels written in the common CUDA/HIP dialect on the CPU, so that the same source mempipe
 // compiles with NVRTC/nvcc/hiprtc builds with g++ -std=c++20 and is tested without a GPU.
 //
-// Model: a launch runs its blocks one at a time; each GPU thread of a block is one OS thread (all of them
-// live for the whole launch and walk the blocks together), __syncthreads is a std::barrier over the block's
-// threads, and __shared__ variables are static storage (one block at a time uses them; launches are
-// serialized). warpSize is a runtime value (32 or 64) so that code sized by it is exercised both ways.
+// Model: a launch runs its blocks one at a time and __shared__ variables are static storage (one block at a
+// time uses them; launches are serialized). The GPU threads of a block run in one of two ways:
+//  - threads: each GPU thread is one OS thread (all live for the whole launch and walk the blocks together),
+//    __syncthreads is a std::barrier over the block's threads: real concurrency, so atomics race for real;
+//  - fibers (the default, for speed on small CI machines): each GPU thread is a ucontext fiber on the calling
+//    thread; __syncthreads yields to a scheduler that runs every other fiber of the block up to the same
+//    barrier before resuming any, which is exactly a barrier's guarantee.
+// warpSize is a runtime value (32 or 64) so that code sized by it is exercised both ways.
 // Only what mempipe's kernels use is here.
 #pragma once
 
@@ -25,6 +29,7 @@ extern dim3 block_dim;
 extern dim3 grid_dim;
 extern int warp_size;
 extern thread_local std::barrier<>* block_barrier;
+void yield_to_scheduler();
 }
 
 #define threadIdx (gsim::thread_idx)
@@ -39,7 +44,11 @@ extern thread_local std::barrier<>* block_barrier;
 
 
 inline void __syncthreads() {
-    gsim::block_barrier->arrive_and_wait();
+    if (gsim::block_barrier != nullptr) {
+        gsim::block_barrier->arrive_and_wait();
+    } else {
+        gsim::yield_to_scheduler();
+    }
 }
 
 inline unsigned int __float_as_uint(float f) {

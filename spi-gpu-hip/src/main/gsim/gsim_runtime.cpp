@@ -10,11 +10,13 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <ucontext.h>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,14 @@ dim3 block_dim;
 dim3 grid_dim;
 int warp_size = 32;
 thread_local std::barrier<>* block_barrier = nullptr;
+
+// fiber mode: the scheduler's context and the running fiber's, on the launching thread
+thread_local ucontext_t* scheduler_context = nullptr;
+thread_local ucontext_t* fiber_context = nullptr;
+
+void yield_to_scheduler() {
+    swapcontext(fiber_context, scheduler_context);
+}
 }
 
 namespace {
@@ -47,6 +57,7 @@ int fault_kind = 0;            // 1 launch error, 2 allocation failure, 3 sticky
 int fault_countdown = -1;      // calls of that kind before the fault fires
 std::map<std::uintptr_t, std::size_t> allocations;
 long long launches = 0;
+bool os_threads = false;       // false: fibers (see gsim.h)
 int compute_major = 9;         // the compute capability the device reports
 int compute_minor = 0;
 
@@ -112,6 +123,8 @@ const std::map<std::string, Trampoline>& kernels() {
         {"mp_gather", trampoline(mp_gather)},
         {"mp_quest_bound", trampoline(mp_quest_bound)},
         {"mp_indexer_score", trampoline(mp_indexer_score)},
+        {"mp_attention", trampoline(mp_attention)},
+        {"mp_soft_retrieve", trampoline(mp_soft_retrieve)},
     };
     return table;
 }
@@ -147,6 +160,84 @@ int run(const Trampoline& kernel, dim3 grid, dim3 block, void** params) {
         t.join();
     }
     return result;
+}
+
+constexpr std::size_t STACK_BYTES = 256 * 1024;
+
+struct Fiber {
+    ucontext_t context;
+    std::unique_ptr<char[]> stack;
+    dim3 index;
+    bool done = false;
+};
+
+// The kernel and parameters the fibers of the current launch call (fiber entry points take no arguments).
+const Trampoline* fiber_kernel = nullptr;
+void** fiber_params = nullptr;
+Fiber* fiber_now = nullptr;
+std::atomic<int> fiber_result{SUCCESS};
+
+void fiber_entry() {
+    int rc = (*fiber_kernel)(fiber_params);
+    if (rc != SUCCESS) {
+        fiber_result = rc;
+    }
+    fiber_now->done = true; // returning resumes uc_link: the scheduler
+}
+
+// Outside run_fibers so that getcontext (which, like setjmp, could return twice) clobbers none of its locals.
+__attribute__((noinline)) void prepare(Fiber& f, ucontext_t* scheduler) {
+    f.done = false;
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = STACK_BYTES;
+    f.context.uc_link = scheduler;
+    makecontext(&f.context, fiber_entry, 0);
+}
+
+int run_fibers(const Trampoline& kernel, dim3 grid, dim3 block, void** params) {
+    gsim::grid_dim = grid;
+    gsim::block_dim = block;
+    unsigned threads = block.x * block.y * block.z;
+    std::vector<Fiber> fibers(threads);
+    for (auto& f : fibers) {
+        // uninitialized: the kernel touches a few pages of it (a value-initialized vector would zero it all)
+        f.stack.reset(new char[STACK_BYTES]);
+    }
+    ucontext_t scheduler;
+    gsim::scheduler_context = &scheduler;
+    gsim::block_barrier = nullptr;
+    fiber_kernel = &kernel;
+    fiber_params = params;
+    fiber_result = SUCCESS;
+    for (unsigned z = 0; z < grid.z; z++) {
+        for (unsigned y = 0; y < grid.y; y++) {
+            for (unsigned x = 0; x < grid.x; x++) {
+                gsim::block_idx = dim3{x, y, z};
+                for (unsigned t = 0; t < threads; t++) {
+                    Fiber& f = fibers[t];
+                    f.index = dim3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
+                    prepare(f, &scheduler);
+                }
+                bool live = true;
+                while (live) { // one round: every live fiber runs to its next barrier or its end
+                    live = false;
+                    for (auto& f : fibers) {
+                        if (f.done) {
+                            continue;
+                        }
+                        fiber_now = &f;
+                        gsim::fiber_context = &f.context;
+                        gsim::thread_idx = f.index;
+                        swapcontext(&scheduler, &f.context);
+                        live |= !f.done;
+                    }
+                }
+            }
+        }
+    }
+    gsim::scheduler_context = nullptr;
+    return fiber_result;
 }
 
 #define GSIM_GUARD                      \
@@ -315,7 +406,9 @@ int cuLaunchKernel(const void* function, unsigned gx, unsigned gy, unsigned gz, 
         return INVALID_VALUE;
     }
     launches++;
-    return run(*static_cast<const Trampoline*>(function), dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
+    const Trampoline& kernel = *static_cast<const Trampoline*>(function);
+    return os_threads ? run(kernel, dim3{gx, gy, gz}, dim3{bx, by, bz}, params)
+                      : run_fibers(kernel, dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
 }
 
 // ---- test hooks ----
@@ -325,6 +418,13 @@ int gsim_set_warp_size(int size) {
     std::lock_guard<std::mutex> g(lock);
     if (size != 32 && size != 64) return INVALID_VALUE;
     gsim::warp_size = size;
+    return SUCCESS;
+}
+
+// How GPU threads run (see gsim.h): 1 one OS thread each, 0 fibers on the launching thread.
+int gsim_set_os_threads(int on) {
+    std::lock_guard<std::mutex> g(lock);
+    os_threads = on != 0;
     return SUCCESS;
 }
 

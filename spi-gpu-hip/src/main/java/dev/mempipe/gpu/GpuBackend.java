@@ -33,8 +33,8 @@ import java.util.function.Consumer;
 
 /**
  * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, or gsim on the CPU).
- * Runs dot, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold and gather for every element
- * type; the fused ops are the
+ * Runs dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold, gather, attention (dense
+ * and sparse, GQA, online softmax) and softRetrieve for every element type; the fused ops are the
  * default compositions of these. Inputs {@link #pin pinned} on this backend (and views of them) are read from
  * device memory; anything else is uploaded for the call. Outputs are computed into device buffers and copied
  * into the caller's tensors, so a failed call leaves them untouched or fully rewritten by the engine's rerun.
@@ -52,7 +52,7 @@ public final class GpuBackend extends PartialBackend {
     private static final String NAME = "gpu";
     private static final int MAX_GRID = 1 << 16;
     private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
-            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather"};
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve"};
 
     private final GpuDriver driver;
     private final GpuDriver.DeviceInfo info;
@@ -102,11 +102,11 @@ public final class GpuBackend extends PartialBackend {
         Set<ElementType> all = EnumSet.allOf(ElementType.class);
         Limits rows = Limits.NONE.withMaxRows(Integer.MAX_VALUE); // kernels index rows with int
         Capabilities.Builder b = Capabilities.builder();
-        for (Op op : EnumSet.of(Op.DOT, Op.COSINE, Op.QUEST_BOUND, Op.INDEXER_SCORE, Op.GROUP_MAX, Op.THRESHOLD,
-                Op.SOFTMAX, Op.GATHER)) {
-            b.op(op, all, Capabilities.FLOAT_TYPES, rows);
+        for (Op op : EnumSet.of(Op.DOT, Op.DOT_ROWS, Op.COSINE, Op.QUEST_BOUND, Op.INDEXER_SCORE, Op.GROUP_MAX, Op.THRESHOLD,
+                Op.SOFTMAX, Op.GATHER, Op.ATTENTION, Op.SOFT_RETRIEVE, Op.TOP_K)) {
+            b.op(op, all).limits(op, rows); // outputs: what the contract allows (floats; gather: X's type)
         }
-        b.op(Op.TOP_K, all, Capabilities.FLOAT_TYPES, rows.withMaxK(MAX_K));
+        b.limits(Op.TOP_K, rows.withMaxK(MAX_K));
         return b.deviceMemoryBytes(Math.max(1, info.totalMemoryBytes())).build();
     }
 
@@ -255,28 +255,38 @@ public final class GpuBackend extends PartialBackend {
     public void dot(Tensor q, Tensor m, Tensor s) {
         checkOpen();
         OpArgs.dot(capabilities(), q, m, s);
-        dotLike("dot", q, m, s, 0);
+        dotLike("dot", q, m, null, s, 0);
+    }
+
+    @Override
+    public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        checkOpen();
+        OpArgs.check(capabilities(), Op.DOT_ROWS, q, keys, rowIds, s);
+        dotLike("dotRows", q, keys, rowIds, s, 0);
     }
 
     @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
         checkOpen();
         OpArgs.cosine(capabilities(), q, m, s);
-        dotLike("cosine", q, m, s, 1);
+        dotLike("cosine", q, m, null, s, 1);
     }
 
-    private void dotLike(String what, Tensor q, Tensor m, Tensor s, int cosine) {
-        long outputs = q.rows() * m.rows();
+    /** dot, dotRows (rowIds non-null: the rows of m, in order) and cosine: one kernel. */
+    private void dotLike(String what, Tensor q, Tensor m, Indices rowIds, Tensor s, int cosine) {
+        int n = rowIds == null ? (int) m.rows() : rowIds.length();
+        long outputs = q.rows() * n;
         if (outputs == 0) {
             return;
         }
         run(what, c -> {
             Device qd = c.input(q);
             Device md = c.input(m);
+            long ids = rowIds == null ? 0 : c.upload(rowIds.data(), (long) n * Integer.BYTES);
             long out = c.alloc(outputs * s.type().byteSize());
             c.launch("mp_dot", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
                     .int32(q.type().ordinal()).pointer(md.data).int64(m.rowStride()).pointer(md.scales)
-                    .int32(m.type().ordinal()).int32((int) q.rows()).int32((int) m.rows()).int32(q.cols())
+                    .int32(m.type().ordinal()).pointer(ids).int32((int) q.rows()).int32(n).int32(q.cols())
                     .pointer(out).int32(s.type().ordinal()).int32(cosine));
             c.output(out, s);
         });
@@ -455,6 +465,50 @@ public final class GpuBackend extends PartialBackend {
                         .int64(Float.BYTES).pointer(rowsAt).int32(count).pointer(scales));
                 c.fromDevice(scales, y.scales(), (long) count * Float.BYTES);
             }
+        });
+    }
+
+    // ---- Apply ----
+
+    @Override
+    public void attention(Tensor q, Tensor keys, Tensor values, int kvHeads, Indices idx, float scale, Tensor out) {
+        checkOpen();
+        OpArgs.attention(capabilities(), q, keys, values, kvHeads, idx, scale, out);
+        int heads = (int) q.rows();
+        int d = q.cols();
+        int selected = idx == null ? (int) keys.rows() : idx.length();
+        run(idx == null ? "dense attention" : "sparse attention", c -> {
+            Device qd = c.input(q);
+            Device kd = c.input(keys);
+            Device vd = c.input(values);
+            long rows = idx == null ? 0 : c.upload(idx.data(), (long) selected * Integer.BYTES);
+            long acc = c.alloc((long) heads * d * Float.BYTES);
+            long o = c.alloc((long) heads * d * out.type().byteSize());
+            c.launch("mp_attention", heads, a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                    .int32(q.type().ordinal()).pointer(kd.data).int64(keys.rowStride()).pointer(kd.scales)
+                    .int32(keys.type().ordinal()).pointer(vd.data).int64(values.rowStride()).pointer(vd.scales)
+                    .int32(values.type().ordinal()).int32(heads / kvHeads).int32(d).pointer(rows).int32(selected)
+                    .f32(scale).pointer(acc).pointer(o).int32(out.type().ordinal()));
+            c.output(o, out);
+        });
+    }
+
+    @Override
+    public void softRetrieve(Tensor a, Tensor v, Tensor out) {
+        checkOpen();
+        OpArgs.softRetrieve(capabilities(), a, v, out);
+        int d = v.cols();
+        if (d == 0) {
+            return;
+        }
+        run("softRetrieve", c -> {
+            Device ad = c.input(a);
+            Device vd = c.input(v);
+            long o = c.alloc((long) d * out.type().byteSize());
+            c.launch("mp_soft_retrieve", grid(d), k -> k.pointer(ad.data).pointer(ad.scales).int32(a.type().ordinal())
+                    .pointer(vd.data).int64(v.rowStride()).pointer(vd.scales).int32(v.type().ordinal())
+                    .int32((int) v.rows()).int32(d).pointer(o).int32(out.type().ordinal()));
+            c.output(o, out);
         });
     }
 

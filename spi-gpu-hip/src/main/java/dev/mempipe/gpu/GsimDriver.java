@@ -42,11 +42,20 @@ public final class GsimDriver extends CudaDriver {
     }
 
     /**
-     * Loads gsim from {@code library} and opens its device reporting {@code warpSize} (32 or 64).
+     * Loads gsim from {@code library} and opens its device reporting {@code warpSize} (32 or 64), its GPU threads
+     * running as fibers on the launching thread (fast, deterministic).
      *
      * @throws IllegalArgumentException when the file is missing or the warp size is neither 32 nor 64
      */
     public static GsimDriver open(Path library, int warpSize) {
+        return open(library, warpSize, false);
+    }
+
+    /**
+     * As {@link #open(Path, int)}, with one OS thread per GPU thread and {@code std::barrier} for
+     * {@code __syncthreads} when {@code osThreads} (real concurrency: atomics race for real; slower).
+     */
+    public static GsimDriver open(Path library, int warpSize, boolean osThreads) {
         if (!Files.isRegularFile(library)) {
             throw new IllegalArgumentException("gsim library " + library + " does not exist (built by src/build/native.sh)");
         }
@@ -56,6 +65,7 @@ public final class GsimDriver extends CudaDriver {
         SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
         hook(lookup, "gsim_set_warp_size", FunctionDescriptor.of(JAVA_INT, JAVA_INT), warpSize);
         hook(lookup, "gsim_set_compute_capability", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), 9, 0);
+        hook(lookup, "gsim_set_os_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT), osThreads ? 1 : 0);
         return new GsimDriver(lookup);
     }
 

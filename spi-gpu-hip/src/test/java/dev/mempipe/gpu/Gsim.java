@@ -32,9 +32,15 @@ final class Gsim {
         return GsimDriver.open(library(), warpSize);
     }
 
-    /** The GPU backend over gsim; the module image is ignored by gsim (its kernels are built in). */
+    /** The GPU backend over gsim (fibers); the module image is ignored by gsim (its kernels are built in). */
     static GpuBackend backend(int warpSize) {
-        return GpuBackend.open(driver(warpSize), new KernelCode.Image(new byte[]{0}, "gsim (kernel source built with g++)"));
+        return GpuBackend.open(driver(warpSize), new KernelCode.Image(new byte[]{0}, "gsim fibers (kernel source built with g++)"));
+    }
+
+    /** The GPU backend over gsim with one OS thread per GPU thread. */
+    static GpuBackend backendOnOsThreads(int warpSize) {
+        return GpuBackend.open(GsimDriver.open(library(), warpSize, true),
+                new KernelCode.Image(new byte[]{0}, "gsim OS threads (kernel source built with g++)"));
     }
 
     /** The build's reason for skipping {@code part}, or null when it did not skip it. */

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NvrtcTest {
     private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
-            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather"};
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve"};
 
     @Test
     void should_compile_the_kernel_source_to_an_sm_90_cubin() throws Exception {
