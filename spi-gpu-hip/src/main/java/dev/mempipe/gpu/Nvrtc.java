@@ -172,7 +172,7 @@ public final class Nvrtc {
         MemorySegment size = local.allocate(JAVA_LONG);
         check("nvrtcGetProgramLogSize", call("nvrtcGetProgramLogSize", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
                 prog, size));
-        MemorySegment text = local.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
+        MemorySegment text = local.allocate(size.get(JAVA_LONG, 0) + 1); // zeroed: a NUL even if not counted
         check("nvrtcGetProgramLog", call("nvrtcGetProgramLog", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), prog, text));
         return text.getString(0).strip();
     }
