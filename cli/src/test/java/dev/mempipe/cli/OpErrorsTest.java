@@ -3,6 +3,7 @@ package dev.mempipe.cli;
 import dev.mempipe.goldentests.npy.Npy;
 import dev.mempipe.goldentests.npy.NpyArray;
 import dev.mempipe.goldentests.npy.NpyDtype;
+import dev.mempipe.spi.Backends;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,6 +141,27 @@ class OpErrorsTest {
     void should_reject_a_missing_out_and_a_missing_op_name() {
         assertUserError("dot: missing --out DIR", "op", "dot", "--in", "Q=" + q, "--in", "M=" + m);
         assertUserError("expected an op name", "op", "--in", "Q=" + q);
+    }
+
+    @Test
+    void should_run_on_the_backend_the_system_property_names_and_reject_an_unknown_one() {
+        String before = System.getProperty(Backends.BACKEND_PROPERTY);
+        try {
+            System.setProperty(Backends.BACKEND_PROPERTY, BrokenGatherProvider.NAME);
+            CliRun run = CliRun.of("op", "dot", "--in", "Q=" + q, "--in", "M=" + m, "--out",
+                    tmp.resolve("ran").toString());
+            assertEquals(0, run.exitCode(), run::toString);
+            assertTrue(run.out().startsWith("dot on " + BrokenGatherProvider.NAME), run::toString);
+            System.setProperty(Backends.BACKEND_PROPERTY, "no-such-backend");
+            assertUserError("backend 'no-such-backend' (mempipe.backend) is not available", "op", "dot", "--in",
+                    "Q=" + q, "--in", "M=" + m, "--out", out.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Backends.BACKEND_PROPERTY);
+            } else {
+                System.setProperty(Backends.BACKEND_PROPERTY, before);
+            }
+        }
     }
 
     @Test

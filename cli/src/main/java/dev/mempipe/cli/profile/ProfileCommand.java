@@ -3,6 +3,7 @@ package dev.mempipe.cli.profile;
 import dev.mempipe.cli.Args;
 import dev.mempipe.cli.CliException;
 import dev.mempipe.cli.Command;
+import dev.mempipe.core.model.Workload;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -56,13 +57,17 @@ public final class ProfileCommand implements Command {
                 and the softmax mass the selection covers, and energy where the machine has a counter.
 
                 options:
-                  --workload LIST  comma-separated, from quest, seer, dsa, bm25, dense, hmt, or all (default all)
+                  --workload LIST  comma-separated, from quest, seer, dsa, bm25, dense, hmt, flare, dragin,
+                                   memagent, or all (default all)
                                      quest  Quest / LServe page selection
                                      seer   SeerAttention-R block gate
                                      dsa    DeepSeek lightning indexer
                                      bm25   RAG, lexical
                                      dense  RAG, dense embeddings
                                      hmt    HMT compressed memory
+                                     flare    FLARE dynamic RAG (context = documents)
+                                     dragin   DRAGIN dynamic RAG (context = documents)
+                                     memagent MemAgent memory rewrite (context = input tokens)
                   --context LIST   context lengths in tokens, k = 1024 (default 4k,16k,64k)
                   --model SIZE     the decode model around the pipeline (default tiny):
                                      tiny    hidden 512, 8 query / 2 KV heads x 64, MLP 1536; the default run
@@ -106,7 +111,7 @@ public final class ProfileCommand implements Command {
      *
      * <p>Contract for the implementation: one {@link ProfileRow} per (workload, context length), in the order
      * of {@link ProfileOptions#workloads()} then {@link ProfileOptions#contextLengths()}, with
-     * {@link ProfileRow#workload()} set to {@link Workload#cliName()} (an extra dense-attention baseline row
+     * {@link ProfileRow#workload()} set to {@link Workload#id()} (an extra dense-attention baseline row
      * may be added under its own name); step times per decode step; {@code memorySeconds} the four steps'
      * part of the decode step and {@code decodeStepSeconds} the whole step including projections and MLP of
      * {@link ProfileOptions#model()}; the roofs measured or declared, with {@code roofSource} saying which.
@@ -175,18 +180,23 @@ public final class ProfileCommand implements Command {
         for (String part : list.split(",", -1)) {
             String name = part.strip();
             if (name.equalsIgnoreCase("all")) {
-                chosen.addAll(List.of(Workload.values()));
+                chosen.addAll(Workload.paperWorkloads());
                 continue;
             }
-            Workload w = Workload.byName(name);
+            Workload w = paperWorkload(name);
             if (w == null) {
                 throw CliException.usage("unknown workload '" + name + "' in --workload (choose from "
-                        + String.join(", ", Arrays.stream(Workload.values()).map(Workload::cliName).toList())
+                        + String.join(", ", Workload.paperWorkloads().stream().map(Workload::id).toList())
                         + ", or all)");
             }
             chosen.add(w);
         }
         return new ArrayList<>(chosen);
+    }
+
+    /** The workload of the op contract's table named {@code name} (its id, any case), or null. */
+    private static Workload paperWorkload(String name) {
+        return Workload.paperWorkloads().stream().filter(w -> w.id().equalsIgnoreCase(name)).findFirst().orElse(null);
     }
 
     private static List<Integer> contexts(String list) throws CliException {

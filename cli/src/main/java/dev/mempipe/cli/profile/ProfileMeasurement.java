@@ -5,7 +5,9 @@ import dev.mempipe.cli.CliException;
 import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.model.AttentionAccuracy;
 import dev.mempipe.core.model.DecoderConfig;
+import dev.mempipe.core.model.Workload;
 import dev.mempipe.core.model.WorkloadProfile;
+import dev.mempipe.core.model.WorkloadFigure;
 import dev.mempipe.core.model.WorkloadProfiler;
 import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
@@ -14,6 +16,7 @@ import dev.mempipe.core.profile.Bound;
 import dev.mempipe.core.profile.OpTotals;
 import dev.mempipe.core.profile.ProfileReport;
 import dev.mempipe.core.profile.Totals;
+import dev.mempipe.core.profile.Units;
 import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Step;
@@ -43,11 +46,13 @@ final class ProfileMeasurement {
 
     static ProfileRun run(ProfileOptions options, Progress progress) throws CliException {
         DecoderConfig config = DecoderConfig.preset(options.model().cliName());
-        try (Backend chosen = BackendChoice.open(options.backend())) {
-            boolean onCpu = chosen.name().equals(SimdBackend.NAME);
-            Backend simd = onCpu ? chosen : new SimdBackend();
+        try (Backend chosen = BackendChoice.open(options.backend());
+             // the CPU fallback is the SIMD backend, found through ServiceLoader like any other
+             Backend fallback = chosen.name().equals(SimdBackend.NAME) ? null : BackendChoice.open(SimdBackend.NAME)) {
+            boolean onCpu = fallback == null;
+            Backend simd = onCpu ? chosen : fallback;
             // a few seconds, not the default 0.9: in a fresh JVM the kernels are not compiled yet at first
-            progress.update(1, options.workloads().getFirst().cliName(), options.contextLengths().getFirst(),
+            progress.update(1, options.workloads().getFirst().id(), options.contextLengths().getFirst(),
                     "calibrating " + simd.name());
             Device cpu = new Device(simd, DeviceModel.calibrate(simd, CALIBRATION));
             Engine.Builder builder = Engine.builder().cpu(cpu);
@@ -63,9 +68,9 @@ final class ProfileMeasurement {
                 for (Workload workload : options.workloads()) {
                     for (int context : options.contextLengths()) {
                         int current = ++run;
-                        WorkloadProfile p = profiler.profile(coreWorkload(workload), context, config,
+                        WorkloadProfile p = profiler.profile(workload, context, config,
                                 WorkloadProfiler.Options.DEFAULT,
-                                phase -> progress.update(current, workload.cliName(), context, phase));
+                                phase -> progress.update(current, workload.id(), context, phase));
                         rows.add(row(workload, context, p));
                     }
                 }
@@ -75,18 +80,6 @@ final class ProfileMeasurement {
             return new ProfileRun(machine(), backends, model(options.model(), config), roofs.peakFlopsPerSecond(),
                     roofs.bytesPerSecond(), roofSource(roofs), rows);
         }
-    }
-
-    /** The core workload a {@code --workload} name stands for ({@code dense} is dense RAG there). */
-    static dev.mempipe.core.model.Workload coreWorkload(Workload workload) {
-        return switch (workload) {
-            case QUEST -> dev.mempipe.core.model.Workload.QUEST;
-            case SEER -> dev.mempipe.core.model.Workload.SEER_ATTENTION;
-            case DSA -> dev.mempipe.core.model.Workload.DSA;
-            case BM25 -> dev.mempipe.core.model.Workload.BM25;
-            case DENSE -> dev.mempipe.core.model.Workload.DENSE_RAG;
-            case HMT -> dev.mempipe.core.model.Workload.HMT;
-        };
     }
 
     /** The steps of the measured decode steps, per decode step, with the device and the roofline bound. */
@@ -105,8 +98,19 @@ final class ProfileMeasurement {
         AttentionAccuracy accuracy = p.accuracy();
         OptionalDouble error = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.relativeError());
         OptionalDouble mass = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.massCovered());
-        return new ProfileRow(workload.cliName(), context, steps, p.stepSeconds(), p.memorySeconds(), error, mass,
-                energy(measured, n));
+        List<ProfileFigure> figures = p.figures().stream().map(ProfileMeasurement::figure).toList();
+        return new ProfileRow(workload.id(), context, steps, p.stepSeconds(), p.memorySeconds(), error, mass,
+                energy(measured, n), figures);
+    }
+
+    /** A workload's figure as the reports show it: the value with its unit, and its basis. */
+    static ProfileFigure figure(WorkloadFigure f) {
+        String value = switch (f.unit()) {
+            case "s" -> Units.seconds(f.value());
+            case "%" -> String.format(Locale.ROOT, "%.1f%%", f.value());
+            default -> String.format(Locale.ROOT, "%.3g", f.value()) + (f.unit().isEmpty() ? "" : " " + f.unit());
+        };
+        return new ProfileFigure(f.name(), value, f.basis());
     }
 
     /** Energy of the memory pipeline per decode step, or why there is none. */

@@ -1,5 +1,7 @@
 package dev.mempipe.cli.profile;
 
+import dev.mempipe.core.model.Workload;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;

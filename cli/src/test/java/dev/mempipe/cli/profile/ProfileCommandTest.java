@@ -1,6 +1,7 @@
 package dev.mempipe.cli.profile;
 
 import dev.mempipe.cli.CliException;
+import dev.mempipe.core.model.Workload;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -20,13 +21,13 @@ class ProfileCommandTest {
     @Test
     void should_default_to_every_workload_at_4k_16k_64k_on_the_tiny_model() throws CliException {
         ProfileOptions o = ProfileCommand.parse(List.of());
-        assertEquals(List.of(Workload.values()), o.workloads());
+        assertEquals(Workload.paperWorkloads(), o.workloads());
         assertEquals(List.of(4096, 16384, 65536), o.contextLengths());
         assertEquals(ModelSize.TINY, o.model());
         assertEquals(Path.of("mempipe-report"), o.out());
         assertEquals(null, o.backend());
         assertFalse(o.jsonOnly());
-        assertEquals(18, o.runCount());
+        assertEquals(3 * Workload.values().length, o.runCount());
     }
 
     @Test

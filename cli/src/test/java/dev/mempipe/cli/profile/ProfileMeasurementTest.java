@@ -2,6 +2,7 @@ package dev.mempipe.cli.profile;
 
 import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.model.DecoderConfig;
+import dev.mempipe.core.model.Workload;
 import dev.mempipe.core.model.WorkloadProfile;
 import dev.mempipe.core.model.WorkloadProfiler;
 import dev.mempipe.core.placement.Device;
@@ -30,20 +31,20 @@ class ProfileMeasurementTest {
         Engine engine = Engine.builder().cpu(new Device(simd, DeviceModel.declared(simd.name(), 1e11, 2e10, 1e-6)))
                 .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
         try (WorkloadProfiler profiler = new WorkloadProfiler(engine)) {
-            for (Workload workload : Workload.values()) {
-                WorkloadProfile p = profiler.profile(ProfileMeasurement.coreWorkload(workload), 1000,
+            for (Workload workload : Workload.paperWorkloads()) {
+                WorkloadProfile p = profiler.profile(workload, 1000,
                         DecoderConfig.tiny(), QUICK);
                 ProfileRow row = ProfileMeasurement.row(workload, 1000, p);
-                assertEquals(workload.cliName(), row.workload());
+                assertEquals(workload.id(), row.workload());
                 assertEquals(p.memoryShare(), row.memoryShare(), 1e-12);
                 for (Map.Entry<Step, Totals> e : p.measured().perStep().entrySet()) {
                     StepStats s = row.steps().get(e.getKey());
-                    assertEquals(e.getValue().bytesRead() / 2, s.bytesRead(), workload + " " + e.getKey());
-                    assertEquals(e.getValue().wallNanos() / 2, s.wallNanos());
+                    assertEquals(e.getValue().bytesRead() / p.steps(), s.bytesRead(), workload + " " + e.getKey());
+                    assertEquals(e.getValue().wallNanos() / p.steps(), s.wallNanos());
                     assertEquals("cpu-simd", s.device());
                     assertFalse(s.fellBack());
                 }
-                boolean sparse = EnumSet.of(Workload.QUEST, Workload.SEER, Workload.DSA).contains(workload);
+                boolean sparse = EnumSet.of(Workload.QUEST, Workload.SEER_ATTENTION, Workload.DSA).contains(workload);
                 assertEquals(sparse, row.relativeError().isPresent(), workload + " relative error");
                 assertEquals(sparse, row.softmaxMassCovered().isPresent(), workload + " mass");
                 if (sparse) {

@@ -6,13 +6,10 @@ import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
-import dev.mempipe.spi.PinnedTensor;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,15 +29,15 @@ import java.util.Objects;
  * {@code dot(query, row) * inverseNorm(row)}, clamped to {@code [-1, 1]} (which absorbs f32 rounding); the exact scan
  * ({@link EmbeddingScan}) uses the backend's {@code cosine}, which gives the same value up to rounding.
  *
- * <p><b>Residency.</b> The rows tensor is pinned on the backend the engine's plan chooses for the Relevancy step
- * ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append; {@link #vectors} hands
- * out views that carry the pin. The host copy stays authoritative. Should a refresh fail, the pin is dropped and
- * ops read the host memory from then on. A growable instance that outgrows its capacity moves to a new, larger
+ * <p><b>Residency.</b> The rows tensor is a {@link ResidentTensor} pinned on the backend the engine's plan chooses
+ * for the Relevancy step ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append;
+ * {@link #vectors} hands out views that carry the pin. The host copy stays authoritative. Should a refresh fail, the pin is dropped and
+ * ops read the host memory from then on. Only the rows written are uploaded, before they are published. A growable instance that outgrows its capacity moves to a new, larger
  * arena and pins that.
  *
- * <p><b>Ops.</b> Appends run {@code convert} and the norms through the {@link Engine} (placed, recorded, rerun on
- * the CPU when a device fails). The graph scoring methods ({@link HnswVectors}) run inside an engine step the caller
- * opened (the HNSW walk).
+ * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
+ * recorded, rerun on the CPU when a device fails). The graph scoring methods ({@link HnswVectors}) run the backend's
+ * {@code dotRows} inside the engine step the caller opened for the HNSW walk.
  *
  * <p>Thread-safety: one writer. {@link #rows()} is a published (volatile) count: readers that use only rows below it
  * may run during an append of a {@link #fixed} instance, which never moves its memory. A {@link #growable} instance
@@ -52,7 +49,6 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     public static final int MAX_ROWS = Integer.MAX_VALUE - 16;
 
     private static final System.Logger LOG = System.getLogger(EmbeddingRows.class.getName());
-    private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
     // tensors are little-endian whatever the platform (the spi's rule)
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int FIRST_CAPACITY = 64;
@@ -64,8 +60,8 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     private final int dimension;
     private final boolean growable;
     private Arena owned;               // growable: the arena of the current buffers (null until the first row)
-    private Tensor vectors;            // [capacity, d] of type, host memory
-    private PinnedTensor pin;          // null when not pinned (no buffer yet, or a refresh failed)
+    private Tensor vectors;            // [capacity, d] of type, host memory (resident.host())
+    private ResidentTensor resident;   // the rows and their pin on the Relevancy step's backend
     private MemorySegment inverseNorms; // capacity f32
     private int capacity;
     private volatile int rows;
@@ -122,8 +118,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (from < 0 || from > to || to > rows) {
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + rows);
         }
-        PinnedTensor p = pin;
-        return (p != null ? p.tensor() : vectors).rowSlice(from, to);
+        return resident.view().rowSlice(from, to);
     }
 
     /** {@code 1 / ||row||} of the stored row; 0 for a zero row. */
@@ -231,42 +226,32 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         }
     }
 
-    /** The cosine of a unit query with row {@code row}, clamped to {@code [-1, 1]}. */
+    /** The cosine of a unit query with row {@code row}, clamped to {@code [-1, 1]}: {@link #graphCosines} of one row. */
     @Override
     public float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
-        if (type == ElementType.F32) {
-            // Straight from the segment: copying each visited row to the heap first cost a quarter of the walk.
-            return Math.clamp(f32Dot(unitQuery, vectors.data(), vectors.offset(row, 0)) * inverseNorm(row), -1f, 1f);
-        }
-        read(row, scratch);
-        float dot = 0;
-        for (int i = 0; i < dimension; i++) {
-            dot = Math.fma(unitQuery[i], scratch[i], dot);
-        }
-        return Math.clamp(dot * inverseNorm(row), -1f, 1f);
+        float[] out = new float[1];
+        graphCosines(backend, unitQuery, new int[] {row}, 1, out, scratch);
+        return out[0];
     }
 
     /**
-     * {@link #graphCosine} of each of {@code rows[0, count)}: F32 rows four at a time (a random-row probe over 100k
-     * rows: 106 ns a row against 142 ns one at a time, as their cache misses overlap); the values one call each
-     * gives, up to the order {@code reduceLanes} adds the lanes in.
+     * The cosines of a unit query with rows {@code rowIds[0, count)}: the backend's {@code dotRows} over the pinned
+     * rows (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse
+     * norm, clamped to {@code [-1, 1]}.
      */
     @Override
-    public void graphCosines(Backend backend, float[] unitQuery, int[] rows, int count, float[] out,
+    public void graphCosines(Backend backend, float[] unitQuery, int[] rowIds, int count, float[] out,
                              float[] scratch) {
-        int i = 0;
-        if (type == ElementType.F32) {
-            MemorySegment data = vectors.data();
-            for (; i + 4 <= count; i += 4) {
-                f32Dots4(unitQuery, data, vectors.offset(rows[i], 0), vectors.offset(rows[i + 1], 0),
-                        vectors.offset(rows[i + 2], 0), vectors.offset(rows[i + 3], 0), out, i);
-                for (int k = i; k < i + 4; k++) {
-                    out[k] = Math.clamp(out[k] * inverseNorm(rows[k]), -1f, 1f);
-                }
-            }
+        if (count == 0) {
+            return;
         }
-        for (; i < count; i++) {
-            out[i] = graphCosine(backend, unitQuery, rows[i], scratch);
+        // heap views of the caller's arrays: nothing copied, nothing to close
+        Tensor q = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);   // (1, d)
+        Indices ids = Indices.wrap(MemorySegment.ofArray(rowIds), count);                            // (count)
+        Tensor s = Tensor.wrap(MemorySegment.ofArray(out), ElementType.F32, 1, count);              // (1, count)
+        backend.relevancy().dotRows(q, vectors(0, rows), ids, s);
+        for (int i = 0; i < count; i++) {
+            out[i] = Math.clamp(out[i] * inverseNorm(rowIds[i]), -1f, 1f);
         }
     }
 
@@ -288,10 +273,10 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (newRows < 0 || newRows > rows) {
             throw new IllegalArgumentException("newRows must be in [0, " + rows + "], got " + newRows);
         }
-        rows = newRows;
         if (firstChanged < newRows) {
-            refresh(firstChanged);
+            refresh(firstChanged, newRows);
         }
+        rows = newRows;
     }
 
     /** Forgets every row; a growable instance releases its memory (the next append allocates afresh). */
@@ -301,6 +286,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             close();
             capacity = 0;
             vectors = null;
+            resident = null;
             inverseNorms = null;
         }
     }
@@ -308,7 +294,9 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     /** Frees the device copy and, for a growable instance, the memory. Idempotent. */
     @Override
     public void close() {
-        unpin();
+        if (resident != null) {
+            resident.close();
+        }
         if (owned != null) {
             owned.close();
             owned = null;
@@ -327,30 +315,20 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         }
     }
 
+    /** Uploads the new rows, then publishes them: a reader of the published rows on the device never sees them stale. */
     private void publish(int from, int to) {
+        refresh(from, to);
         rows = to;
-        refresh(from);
     }
 
-    private void refresh(int from) {
-        PinnedTensor p = pin;
-        if (p == null) {
-            return;
-        }
+    private void refresh(int from, int to) {
         try {
-            p.refresh(from);
+            resident.refresh(from, to);
         } catch (BackendException e) {
             // The host copy is authoritative: without the pin every backend reads it, and the answers stay right.
             LOG.log(System.Logger.Level.WARNING, () -> "unpinning " + vectors.shapeString() + " from "
-                    + p.backend().name() + " after a failed refresh; ops read host memory from now on", e);
-            unpin();
-        }
-    }
-
-    private void unpin() {
-        if (pin != null) {
-            pin.close();
-            pin = null;
+                    + e.backend() + " after a failed refresh; ops read host memory from now on", e);
+            resident.close();
         }
     }
 
@@ -382,7 +360,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             owned = next;
             use(nextVectors, nextNorms);
             if (held > 0) {
-                refresh(0);
+                refresh(0, held);
             }
         } catch (RuntimeException | Error e) {
             if (owned != next) {
@@ -402,60 +380,12 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         vectors = newVectors;
         inverseNorms = newNorms;
         capacity = Math.toIntExact(newVectors.rows());
+        resident = new ResidentTensor(newVectors);
         try {
-            pin = engine.backendFor(Step.RELEVANCY).pin(newVectors);
+            resident.placeOn(engine.backendFor(Step.RELEVANCY));
         } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, () -> "cannot pin " + newVectors.shapeString() + " on "
                     + e.backend() + "; ops read host memory", e);
-            pin = null;
         }
-    }
-
-    /** {@link #f32Dot} of {@code q} with the four f32 rows at bytes {@code o0..o3} into {@code out[o, o + 4)}. */
-    private void f32Dots4(float[] q, MemorySegment data, long o0, long o1, long o2, long o3, float[] out, int o) {
-        FloatVector a0 = FloatVector.zero(LANES);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int i = 0;
-        for (int bound = LANES.loopBound(dimension); i < bound; i += LANES.length()) {
-            FloatVector qv = FloatVector.fromArray(LANES, q, i);
-            long b = 4L * i;
-            a0 = FloatVector.fromMemorySegment(LANES, data, o0 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a0);
-            a1 = FloatVector.fromMemorySegment(LANES, data, o1 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a1);
-            a2 = FloatVector.fromMemorySegment(LANES, data, o2 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a2);
-            a3 = FloatVector.fromMemorySegment(LANES, data, o3 + b, ByteOrder.LITTLE_ENDIAN).fma(qv, a3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < dimension; i++) {
-            float qi = q[i];
-            long b = 4L * i;
-            s0 = Math.fma(qi, data.get(F32, o0 + b), s0);
-            s1 = Math.fma(qi, data.get(F32, o1 + b), s1);
-            s2 = Math.fma(qi, data.get(F32, o2 + b), s2);
-            s3 = Math.fma(qi, data.get(F32, o3 + b), s3);
-        }
-        out[o] = s0;
-        out[o + 1] = s1;
-        out[o + 2] = s2;
-        out[o + 3] = s3;
-    }
-
-    /** Dot product of {@code q} with the f32 row at byte {@code at}, one accumulator. */
-    private float f32Dot(float[] q, MemorySegment data, long at) {
-        FloatVector acc = FloatVector.zero(LANES);
-        int i = 0;
-        for (int bound = LANES.loopBound(dimension); i < bound; i += LANES.length()) {
-            acc = FloatVector.fromMemorySegment(LANES, data, at + 4L * i, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(LANES, q, i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < dimension; i++) {
-            sum = Math.fma(q[i], data.get(F32, at + 4L * i), sum);
-        }
-        return sum;
     }
 }

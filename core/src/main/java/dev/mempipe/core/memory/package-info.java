@@ -10,8 +10,9 @@
  *       per token in F16 or I8.</li>
  *   <li>{@link dev.mempipe.core.memory.Bm25Memory}: documents as term ids and their BM25 index, with
  *       {@link dev.mempipe.core.memory.SimpleTokenizer} for text.</li>
- *   <li>{@link dev.mempipe.core.memory.EmbeddingMemory}: normalized embeddings with exact scan or Lucene HNSW
- *       search.</li>
+ *   <li>{@link dev.mempipe.core.memory.EmbeddingMemory}: embeddings with exact scan or Lucene HNSW search, kept as
+ *       {@link dev.mempipe.core.memory.EmbeddingRows} (rows as given plus inverse norms: the one representation,
+ *       shared with the LangChain4j store) and searched exactly by {@link dev.mempipe.core.memory.EmbeddingScan}.</li>
  *   <li>{@link dev.mempipe.core.memory.HnswIndex}: the one Lucene HNSW graph, over any
  *       {@link dev.mempipe.core.memory.HnswVectors} (the embedding memory's rows, the LangChain4j store's), with
  *       filtered search and an exact-scan fallback.</li>
@@ -21,8 +22,8 @@
  *
  * <h2>Memory ownership</h2>
  * Every memory allocates its buffers once, at construction, from an {@link java.lang.foreign.Arena} the
- * caller owns; closing that arena ends the memory (later calls fail with {@link IllegalStateException}). No
- * memory owns anything else that needs closing, so none is {@link AutoCloseable}. Capacities are fixed at
+ * caller owns; closing that arena ends the memory (later calls fail with {@link IllegalStateException}). A memory
+ * that pins its data on a device is {@link AutoCloseable}: {@code close()} frees the device copies. Capacities are fixed at
  * construction; an append that would exceed one fails with an {@link IllegalStateException} that names the
  * capacity, before anything is written.
  *

@@ -29,7 +29,7 @@ public final class WorkloadAttention {
     }
 
     /**
-     * @param workload  an attention workload (dense, quest, seer-attention, dsa)
+     * @param workload  an attention workload (dense-attention, quest, seer, dsa)
      * @param engine    runs the pipelines' ops
      * @param arena     holds every memory and scratch (shared)
      * @param backend   the memories' own backend (their appends run on it)

@@ -5,7 +5,9 @@ import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
 import dev.mempipe.core.placement.Plan;
 import dev.mempipe.core.profile.EnergyMeter;
+import dev.mempipe.goldentests.SeparateCopyDevice;
 import dev.mempipe.ops.SimdBackend;
+import dev.mempipe.spi.PinnedTensor;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 import org.junit.jupiter.api.Test;
@@ -21,12 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The embedding rows live on the device the plan chooses for Relevancy: pinned there, refreshed after every append,
- * unpinned on close; a device that keeps its own copy ({@link CopyingDevice}) answers as the CPU does.
+ * unpinned on close; a device that keeps its own copy (the kit's {@link SeparateCopyDevice}) answers as the CPU does,
+ * and one that ignores refresh is caught by the same comparison.
  */
 class EmbeddingRowsResidencyTest {
 
     /** An engine whose plan runs every step on {@code device}, the SIMD backend as the CPU. */
-    private static Engine onDevice(CopyingDevice device) {
+    private static Engine onDevice(SeparateCopyDevice device) {
         SimdBackend simd = new SimdBackend();
         return Engine.builder()
                 .cpu(new Device(simd, DeviceModel.declared(simd.name(), 1e11, 2e10, 1e-6)))
@@ -39,33 +42,37 @@ class EmbeddingRowsResidencyTest {
     void should_answer_from_the_device_copy_as_the_cpu_does_after_every_append() {
         long seed = MemoryTesting.seed();
         Random random = new Random(seed);
-        CopyingDevice device = new CopyingDevice("copying", new SimdBackend(), false);
+        SeparateCopyDevice device = new SeparateCopyDevice("copying", new SimdBackend());
         for (ElementType storage : new ElementType[] {ElementType.F32, ElementType.I8}) {
             String where = storage + " " + reproduce(seed, getClass());
+            PinnedTensor pin;
             try (Arena arena = Arena.ofShared();
                  var onDevice = new EmbeddingMemory(arena, onDevice(device), 16, 300, storage, HnswSettings.DEFAULT);
                  var onCpu = new EmbeddingMemory(arena, MemoryTesting.engine(), 16, 300, storage,
                          HnswSettings.DEFAULT)) {
-                assertEquals(1, device.openPins(), "the rows are pinned when the memory is made " + where);
+                pin = onDevice.vectors().pin();
+                assertTrue(pin != null && pin.isOpen() && pin.backend() == device, "rows pinned on the device " + where);
                 Tensor vectors = randomRows(arena, random, 300, 16);
                 int at = 0;
                 for (int size : new int[] {1, 99, 200}) {
+                    long uploaded = device.counters().bytesToDevice();
                     onDevice.append(vectors.rowSlice(at, at + size));
                     onCpu.append(vectors.rowSlice(at, at + size));
                     at += size;
-                    int reads = device.pinnedReads();
+                    long rowBytes = 16L * storage.byteSize() + (storage.isQuantized() ? Float.BYTES : 0);
+                    assertEquals(size * rowBytes, device.counters().bytesToDevice() - uploaded,
+                            "an append uploads the rows it wrote, nothing else " + where);
                     assertSameSearches(onCpu, onDevice, arena, random, at, where);
-                    assertTrue(device.pinnedReads() > reads, "the device read its copy " + where);
                 }
             }
-            assertEquals(0, device.openPins(), "close frees the device copy " + where);
+            assertTrue(!pin.isOpen(), "close frees the device copy " + where);
         }
     }
 
     @Test
     void a_device_that_misses_a_refresh_gives_answers_the_checks_reject() {
         // the check above must be able to fail: the same appends on a device that never copies refreshed rows
-        CopyingDevice stale = new CopyingDevice("stale", new SimdBackend(), true);
+        SeparateCopyDevice stale = new SeparateCopyDevice("stale", new SimdBackend(), true);
         Random random = new Random(7);
         try (Arena arena = Arena.ofShared();
              var onDevice = new EmbeddingMemory(arena, onDevice(stale), 16, 100);
@@ -81,22 +88,24 @@ class EmbeddingRowsResidencyTest {
 
     @Test
     void a_growing_instance_pins_its_new_buffers_and_frees_the_old() {
-        CopyingDevice device = new CopyingDevice("copying", new SimdBackend(), false);
+        SeparateCopyDevice device = new SeparateCopyDevice("copying", new SimdBackend());
         Engine engine = onDevice(device);
         Random random = new Random(11);
+        PinnedTensor grown;
         try (Arena arena = Arena.ofShared(); EmbeddingRows rows = EmbeddingRows.growable(engine, ElementType.F32, 8)) {
             Tensor vectors = randomRows(arena, random, 200, 8);
             rows.append(vectors.rowSlice(0, 10));
-            assertEquals(1, device.openPins());
+            PinnedTensor first = rows.vectors(0, 10).pin();
             rows.append(vectors.rowSlice(10, 200)); // beyond the first 64 rows: new buffers
-            assertEquals(1, device.openPins(), "one pin: the old buffers' was closed");
+            grown = rows.vectors(0, 200).pin();
+            assertTrue(!first.isOpen() && grown.isOpen() && grown != first, "the old buffers' pin was closed");
             Tensor scores = Tensor.allocate(arena, ElementType.F32, 1, 200);
             device.relevancy().dot(vectors.rowSlice(150, 151), rows.vectors(0, 200), scores);
             Tensor expected = Tensor.allocate(arena, ElementType.F32, 1, 200);
             new SimdBackend().relevancy().dot(vectors.rowSlice(150, 151), vectors, expected);
             MemoryTesting.assertSameBits(expected, scores, "scores from the device copy of the grown rows");
         }
-        assertEquals(0, device.openPins());
+        assertTrue(!grown.isOpen(), "close frees the device copy");
     }
 
     private static void assertSameSearches(EmbeddingMemory expected, EmbeddingMemory actual, Arena arena,
