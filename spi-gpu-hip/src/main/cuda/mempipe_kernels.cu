@@ -163,7 +163,8 @@ extern "C" __global__ void mp_dot(const mp_u8* q, long long qStride, const float
     }
 }
 
-// Quest's bound s[j, p] = sum_i max(q_i * min_pi, q_i * max_pi), accumulated in f32: one output per thread.
+// Quest's bound s[j, p] = sum_i max(q_ji * min_p,jd+i, q_ji * max_p,jd+i) over query row j's band of the
+// [pages, m*d] summaries, accumulated in f32: one output per thread.
 extern "C" __global__ void mp_quest_bound(const mp_u8* q, long long qStride, const float* qScales, int qType,
                                           const mp_u8* mn, long long mnStride, const float* mnScales, int mnType,
                                           const mp_u8* mx, long long mxStride, const float* mxScales, int mxType,
@@ -178,10 +179,11 @@ extern "C" __global__ void mp_quest_bound(const mp_u8* q, long long qStride, con
         float lo = mp_row_scale(mnScales, p);
         float hi = mp_row_scale(mxScales, p);
         float acc = 0.0f;
+        int band = (int) j * d; // query row j reads its KV head's columns [j*d, (j+1)*d) of the summaries
         for (int c = 0; c < d; c++) {
             float qi = mp_load(qr, qType, qs, c);
-            float a = qi * mp_load(mn + p * mnStride, mnType, lo, c);
-            float b = qi * mp_load(mx + p * mxStride, mxType, hi, c);
+            float a = qi * mp_load(mn + p * mnStride, mnType, lo, band + c);
+            float b = qi * mp_load(mx + p * mxStride, mxType, hi, band + c);
             acc += a > b ? a : b;
         }
         mp_store(s, sType, o, acc);
