@@ -14,18 +14,22 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The bottom rung of the conformance kit: what every step's contract shares. A contract creates the backend
- * under test once per class ({@link #backend()} is called once), compares it with a fresh {@link ScalarBackend}
- * (the oracle), turns undeclared capabilities into skipped tests with the reason, and runs properties through
- * {@link PropertyHarness} so that a failure names its seed and the command that reruns it.
+ * The bottom rung of the conformance kit: what every contract shares. Every contract opens and closes its
+ * backend the same way: {@link #backend()} is called once per test class, on first use, and the result is
+ * closed after the class's last test ({@link LifecycleContract} alone asks for more instances, through
+ * {@link #freshBackend()}, and they are closed the same way). It compares the backend with a fresh
+ * {@link ScalarBackend} (the oracle), turns undeclared capabilities into skipped tests with the reason, and runs
+ * properties through {@link PropertyHarness} so that a failure names its seed and the command that reruns it.
  *
  * <p>Not meant to be extended directly: extend {@link PrepareContract}, {@link RelevancyContract},
- * {@link RetrievalContract} or {@link ApplyContract}.
+ * {@link RetrievalContract}, {@link ApplyContract}, {@link DeviceContract}, {@link HardwareEdgeContract},
+ * {@link ConcurrencyContract}, {@link LifecycleContract} or {@link GoldenCasesContract}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendContract {
     private final Backend oracle = new ScalarBackend();
     private Backend underTest;
+    private final java.util.List<Backend> fresh = new java.util.ArrayList<>();
     private TestInfo currentTest;
 
     /** The backend under test; called once per test class, closed after the class's last test. */
@@ -40,6 +44,21 @@ public abstract class BackendContract {
             }
         }
         return underTest;
+    }
+
+    /**
+     * Another instance from {@link #backend()}, closed after the class's last test like {@link #subject()}; for
+     * tests that close a backend themselves.
+     */
+    protected final Backend freshBackend() {
+        Backend b = backend();
+        if (b == null) {
+            throw new IllegalStateException(getClass().getName() + ".backend() returned null");
+        }
+        synchronized (fresh) {
+            fresh.add(b);
+        }
+        return b;
     }
 
     /** The scalar oracle every result is compared with. */
@@ -64,6 +83,10 @@ public abstract class BackendContract {
     final void closeBackend() {
         if (underTest != null) {
             underTest.close();
+        }
+        synchronized (fresh) {
+            fresh.forEach(Backend::close);
+            fresh.clear();
         }
         oracle.close();
     }

@@ -18,7 +18,7 @@ public final class Counterexample extends AssertionError {
         this.rerun = rerun;
     }
 
-    /** The seed that reproduces the case ({@code -Dmempipe.kit.seed=} with one trial). */
+    /** The seed that reproduces the case ({@code -Dmempipe.kit.case=}). */
     public long seed() {
         return seed;
     }

@@ -173,6 +173,12 @@ public final class Gen {
             }
             x.setCode(row, c, code);
         }
+        if (!zeroRow && x.cols() > 0) {
+            // the extreme codes in every row, not by chance (1 in 65536 for I16): -128 / -32768 have no positive
+            // twin, so a kernel that negates, takes abs or assumes a symmetric range breaks on them
+            x.setCode(row, r.nextInt(x.cols()), -max - 1);
+            x.setCode(row, r.nextInt(x.cols()), max);
+        }
     }
 
     /** One value of a float element type from {@code profile} (in f32; {@link Tensor#set} rounds it). */
@@ -342,6 +348,55 @@ public final class Gen {
                     x.set(row, c, x.get(row, c) * factor);
                 }
             }
+        }
+    }
+
+    /** The value {@link #unitConstant} writes: +1 in float types, -1 (the extreme code -128 or -32768) in I8/I16. */
+    public static float unit(ElementType type) {
+        return type.isQuantized() ? -1f : 1f;
+    }
+
+    /**
+     * A contiguous tensor of {@code rows x cols} (at an odd byte offset) whose every element decodes to
+     * {@link #unit(ElementType)}: float types hold 1.0, integer types the extreme code -128 (-32768) with the
+     * power-of-two scale that makes it -1. Sums and products of such elements are exact integers in every order,
+     * so results of any length are known exactly. Filled by doubling copies: a 64 MiB tensor costs a memcpy.
+     */
+    public static Tensor unitConstant(Trial t, ElementType type, long rows, int cols) {
+        long rowBytes = (long) cols * type.byteSize();
+        int lead = 3;
+        MemorySegment base = t.arena().allocate(lead + rows * rowBytes + TAIL, 1);
+        base.fill(Trial.SENTINEL);
+        MemorySegment data = base.asSlice(lead, rows * rowBytes);
+        MemorySegment scaleBase = null;
+        MemorySegment scales = null;
+        if (type.isQuantized()) {
+            scaleBase = t.arena().allocate(lead + rows * Float.BYTES + TAIL, 1);
+            scaleBase.fill(Trial.SENTINEL);
+            scales = scaleBase.asSlice(lead, rows * Float.BYTES);
+        }
+        Tensor x = Tensor.wrap(data, type, rows, cols, rowBytes, scales);
+        t.layout(x, new Trial.Layout(base, lead, scaleBase, lead));
+        if (rows == 0 || cols == 0) {
+            return x;
+        }
+        if (type.isQuantized()) {
+            int extreme = -type.maxCode() - 1;
+            x.setScale(0, -1f / extreme);
+            x.setCode(0, 0, extreme);
+            replicate(scales, Float.BYTES);
+        } else {
+            x.set(0, 0, 1f);
+        }
+        replicate(data, type.byteSize());
+        return x;
+    }
+
+    /** Copies the first {@code unit} bytes of {@code seg} over all of it, doubling the filled prefix each time. */
+    static void replicate(MemorySegment seg, long unit) {
+        long size = seg.byteSize();
+        for (long filled = unit; filled < size; filled *= 2) {
+            MemorySegment.copy(seg, 0, seg, filled, Math.min(filled, size - filled));
         }
     }
 

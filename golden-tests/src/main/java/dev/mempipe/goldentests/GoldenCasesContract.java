@@ -16,21 +16,19 @@ import java.util.stream.Stream;
  * whose op or input element type the backend's {@code Capabilities} do not declare is reported as skipped,
  * with that as the reason.
  *
- * <p>A backend's test suite extends this class and returns its backend; the kit does not close it.
+ * <p>A backend's test suite extends this class and returns its backend, which is opened and closed as in every
+ * other contract ({@link BackendContract}: once per class, closed after its last test).
  * <pre>{@code
  * class SimdBackendGoldenTest extends GoldenCasesContract {
  *     protected Backend backend() { return new SimdBackend(); }
  * }
  * }</pre>
  */
-public abstract class GoldenCasesContract {
-
-    /** The backend under test; called once per run of the case factory. */
-    protected abstract Backend backend();
+public abstract class GoldenCasesContract extends BackendContract {
 
     @TestFactory
     Stream<DynamicTest> should_reproduce_every_golden_case() {
-        Backend backend = backend();
+        Backend backend = subject();
         return GoldenCase.names().stream()
                 .map(name -> DynamicTest.dynamicTest(name, () -> runCase(backend, name)));
     }

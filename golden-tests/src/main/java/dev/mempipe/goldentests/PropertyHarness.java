@@ -1,5 +1,6 @@
 package dev.mempipe.goldentests;
 
+import dev.mempipe.spi.ElementType;
 import org.opentest4j.TestAbortedException;
 
 import java.nio.file.Files;
@@ -19,15 +20,18 @@ import java.util.Locale;
  *   <li>{@value #SCALE_PROPERTY}: integer {@code >= 1}, default 1. Trials grow linearly with it, shapes
  *       with its square root: 1 keeps a whole contract well under ten seconds, a hardware lab's nightly run
  *       might use 10 to 100.</li>
- *   <li>{@value #TRIALS_PROPERTY}: overrides the number of trials of every property (1 with a case seed
- *       reruns just that case).</li>
+ *   <li>{@value #TRIALS_PROPERTY}: overrides the number of trials of every property.</li>
+ *   <li>{@value #CASE_PROPERTY}: runs exactly one case, with this case seed, in every property that runs
+ *       (printed by a counterexample's rerun command).</li>
+ *   <li>{@value #TYPE_PROPERTY}: runs only the invocations of parameterized properties whose name holds this
+ *       element type (e.g. {@code I8}); invocations that name another type are skipped, with the reason.</li>
  *   <li>{@value #SHRINK_PROPERTY}: {@code rows,cols} halvings to apply from the start (printed by a
  *       counterexample so that a rerun starts at the shrunk case).</li>
  * </ul>
  *
- * <p>Trial 0 of every property uses the base seed itself and trial i a seed mixed from the base seed, the
- * property's method and invocation (parameter) names and i; the seeds do not depend on the backend, so every
- * backend sees the same cases.
+ * <p>Trial i of a property uses a seed mixed from the base seed, the property's method, its invocation name
+ * (which names the element type of a parameterized property, so each type sees its own cases) and i; the
+ * seeds do not depend on the backend, so every backend sees the same cases.
  * Thread-safety: stateless; properties may run concurrently.
  */
 public final class PropertyHarness {
@@ -35,6 +39,8 @@ public final class PropertyHarness {
     public static final String SCALE_PROPERTY = "mempipe.kit.scale";
     public static final String TRIALS_PROPERTY = "mempipe.kit.trials";
     public static final String SHRINK_PROPERTY = "mempipe.kit.shrink";
+    public static final String CASE_PROPERTY = "mempipe.kit.case";
+    public static final String TYPE_PROPERTY = "mempipe.kit.type";
 
     /** "mempipe" in ASCII: a fixed default keeps CI repeatable; pass {@code random} to explore. */
     public static final long DEFAULT_SEED = 0x6D656D70697065L;
@@ -87,12 +93,24 @@ public final class PropertyHarness {
         return (int) Math.min(1 << 22, Math.round(base * Math.sqrt(SCALE)));
     }
 
-    /** The seed of trial {@code i} of the property identified by {@code salt}. */
+    /**
+     * The seed of trial {@code i} of the property identified by {@code salt} (method and invocation name): every
+     * trial, the first included, and every element-type invocation get their own.
+     */
     public static long caseSeed(String salt, int i) {
-        if (i == 0) {
-            return BASE_SEED;
+        return mix(BASE_SEED ^ mix(salt.hashCode()) + (i + 1L) * 0x9E3779B97F4A7C15L) >>> 1;
+    }
+
+    /** The element type an invocation name holds as a word ({@code "M I8"} holds I8), or null. */
+    static ElementType typeOf(String invocation) {
+        for (String word : invocation.split("[^A-Za-z0-9]+")) {
+            for (ElementType t : ElementType.values()) {
+                if (t.name().equals(word)) {
+                    return t;
+                }
+            }
         }
-        return mix(BASE_SEED ^ mix(salt.hashCode()) + i * 0x9E3779B97F4A7C15L) >>> 1;
+        return null;
     }
 
     /**
@@ -103,10 +121,18 @@ public final class PropertyHarness {
      * @param backend the backend's description, for the report
      */
     public static void check(Target target, String op, String backend, int baseTrials, Body body) {
-        int trials = trials(baseTrials);
+        String onlyType = System.getProperty(TYPE_PROPERTY);
+        ElementType type = typeOf(target.invocation());
+        if (onlyType != null && !onlyType.isBlank() && type != null && !type.name().equals(onlyType.trim())) {
+            throw new TestAbortedException("skipped: -D" + TYPE_PROPERTY + "=" + onlyType.trim()
+                    + " reruns only that element type's invocation, not '" + target.invocation() + "'");
+        }
+        String fixedCase = System.getProperty(CASE_PROPERTY);
+        boolean rerun = fixedCase != null && !fixedCase.isBlank();
+        int trials = rerun ? 1 : trials(baseTrials);
         int[] start = parseShrink(System.getProperty(SHRINK_PROPERTY));
         for (int i = 0; i < trials; i++) {
-            long seed = caseSeed(target.salt(), i);
+            long seed = rerun ? parseCase(fixedCase) : caseSeed(target.salt(), i);
             Trial.Outcome first = attempt(seed, start[0], start[1], body);
             if (first == null) {
                 continue;
@@ -175,8 +201,11 @@ public final class PropertyHarness {
             cmd.append("mvn");
         }
         cmd.append(" test -Dtest='").append(outer.getSimpleName()).append('#').append(target.method()).append('\'')
-                .append(" -D").append(SEED_PROPERTY).append('=').append(seed)
-                .append(" -D").append(TRIALS_PROPERTY).append("=1");
+                .append(" -D").append(CASE_PROPERTY).append('=').append(seed);
+        ElementType type = typeOf(target.invocation());
+        if (type != null) {
+            cmd.append(" -D").append(TYPE_PROPERTY).append('=').append(type.name());
+        }
         if (outcome.rowShrink() > 0 || outcome.colShrink() > 0) {
             cmd.append(" -D").append(SHRINK_PROPERTY).append('=').append(outcome.rowShrink()).append(',')
                     .append(outcome.colShrink());
@@ -223,6 +252,16 @@ public final class PropertyHarness {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("-D" + SEED_PROPERTY + " must be a long, 0x-hex or 'random', got '"
                     + value + "'", e);
+        }
+    }
+
+    private static long parseCase(String value) {
+        try {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            return v.startsWith("0x") ? Long.parseUnsignedLong(v.substring(2), 16) : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + CASE_PROPERTY + " must be a case seed (a long), got '" + value
+                    + "'", e);
         }
     }
 

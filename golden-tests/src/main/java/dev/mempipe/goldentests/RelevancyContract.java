@@ -226,8 +226,8 @@ public abstract class RelevancyContract extends BackendContract {
             int d = t.cols(Gen.size(r, size(129)));
             int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(8) : 1); // a row batch: one query per KV head
             Tensor q = t.input("q", Gen.tensor(t, qType, m, d, profile));
-            Tensor min = t.input("min", Gen.tensor(t, type, pages, d, profile));
-            Tensor max = t.input("max", Gen.tensor(t, type, pages, d, profile));
+            Tensor min = t.input("min", Gen.tensor(t, type, pages, m * d, profile)); // head j: columns [j*d, (j+1)*d)
+            Tensor max = t.input("max", Gen.tensor(t, type, pages, m * d, profile));
             Tensor s = t.output("s", outType, m, pages);
             Tensor ref = t.reference(F32, m, pages);
             subject().relevancy().questBound(q, min, max, s);
@@ -237,7 +237,8 @@ public abstract class RelevancyContract extends BackendContract {
                 for (int p = 0; p < pages; p++) {
                     for (int i = 0; i < d; i++) {
                         double qi = q.get(j, i);
-                        sumAbs[j][p] += Math.max(Math.abs(qi * min.get(p, i)), Math.abs(qi * max.get(p, i)));
+                        int c = j * d + i;
+                        sumAbs[j][p] += Math.max(Math.abs(qi * min.get(p, c)), Math.abs(qi * max.get(p, c)));
                     }
                 }
             }

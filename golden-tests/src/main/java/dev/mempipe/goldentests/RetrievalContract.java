@@ -58,7 +58,7 @@ public abstract class RetrievalContract extends BackendContract {
             Tensor s = t.input("s", Gen.tensor(t, type, m, n, Gen.pick(r, Profile.SCORES, Profile.UNIT)));
             int spare = 1 + r.nextInt(8);
             Indices idx = t.outputIndices("idx", m * count + spare);
-            Tensor val = t.output("val", F32, m, count + r.nextInt(3));
+            Tensor val = t.output("val", F32, m, count + 1 + r.nextInt(3));
             int got = subject().retrieval().topK(s, k, idx, val);
             if (got != count) {
                 throw new AssertionError("topK returned " + got + " for a batch of " + m + " rows, expected min(k="
@@ -78,12 +78,8 @@ public abstract class RetrievalContract extends BackendContract {
                     }
                 }
             }
-            for (int e = m * count; e < idx.length(); e++) {
-                if (idx.get(e) != -1) {
-                    throw new AssertionError("topK wrote idx[" + e + "] = " + idx.get(e) + " past the " + m * count
-                            + " entries of a " + m + "-row batch (the rest of the buffer must stay untouched)");
-                }
-            }
+            t.requireUnwrittenPast("topK of a " + m + "-row batch", "idx", idx, (long) m * count);
+            t.requireUnwrittenColumns("topK", "val", val, count);
         });
     }
 
@@ -240,12 +236,16 @@ public abstract class RetrievalContract extends BackendContract {
         int n = s.cols();
         int count = Math.min(k, n);
         SplittableRandom r = t.random();
-        int spare = r.nextInt(0, 4);
+        int spare = r.nextInt(1, 5); // a buffer larger than needed: the part past the count must stay untouched
         Indices idx = t.outputIndices("idx", count + spare);
         Tensor val = r.nextInt(4) == 0 ? null : t.output("val", F32, 1, count + spare);
         int got = subject().retrieval().topK(s, k, idx, val);
         if (got != count) {
             throw new AssertionError("topK returned " + got + ", expected min(k=" + k + ", n=" + n + ") = " + count);
+        }
+        t.requireUnwrittenPast("topK", "idx", idx, count);
+        if (val != null) {
+            t.requireUnwrittenColumns("topK", "val", val, count);
         }
         int[] gotIdx = Arrays.copyOf(idx.toArray(), count);
         for (int j = 0; j < count; j++) {
@@ -332,13 +332,14 @@ public abstract class RetrievalContract extends BackendContract {
             }
             t.input("bitmap", bits);
             int card = (int) bits.cardinality();
-            Indices out = t.outputIndices("indices", card + r.nextInt(0, 3));
+            Indices out = t.outputIndices("indices", card + r.nextInt(1, 4));
             int got = subject().retrieval().bitmapToIndices(bits, out);
             Indices ref = Indices.allocate(t.arena(), card);
             int expected = oracle().retrieval().bitmapToIndices(bits, ref);
             if (got != expected) {
                 throw new AssertionError("bitmapToIndices returned " + got + ", expected " + expected + " set bits");
             }
+            t.requireUnwrittenPast("bitmapToIndices", "indices", out, got);
             Compare.sameInts("indices", Arrays.copyOf(out.toArray(), got), ref.toArray());
         });
     }
@@ -379,11 +380,12 @@ public abstract class RetrievalContract extends BackendContract {
             Indices blockList = t.input("blocks", Gen.indices(t, blocks));
             Indices ref = Indices.allocate(t.arena(), length);
             int expected = oracle().retrieval().expandBlocks(blockList, blockSize, length, sink, window, ref);
-            Indices out = t.outputIndices("tokens", expected + r.nextInt(0, 3));
+            Indices out = t.outputIndices("tokens", expected + r.nextInt(1, 4));
             int got = subject().retrieval().expandBlocks(blockList, blockSize, length, sink, window, out);
             if (got != expected) {
                 throw new AssertionError("expandBlocks returned " + got + " tokens, expected " + expected);
             }
+            t.requireUnwrittenPast("expandBlocks", "tokens", out, got);
             Compare.sameInts("tokens", Arrays.copyOf(out.toArray(), got), Arrays.copyOf(ref.toArray(), expected));
         });
     }

@@ -65,7 +65,8 @@ final class ScalarRelevancyOps implements RelevancyOps {
                 double bound = 0;
                 for (int i = 0; i < q.cols(); i++) {
                     double qi = q.get(j, i);
-                    bound += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                    int c = (int) j * q.cols() + i; // KV head j's band of the summaries
+                    bound += Math.max(qi * min.get(p, c), qi * max.get(p, c));
                 }
                 ScalarMath.store(s, j, p, bound);
             }

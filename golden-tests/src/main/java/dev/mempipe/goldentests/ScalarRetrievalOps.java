@@ -35,6 +35,17 @@ final class ScalarRetrievalOps implements RetrievalOps {
         return Integer.compare(a, b);
     }
 
+    /**
+     * A long that sorts ascending exactly as {@link #compareTotalOrder} orders (score, position): the high half
+     * is the score's sortable bits complemented (larger scores first; -0.0 folded onto +0.0), the low half the
+     * position (non-negative, so smaller positions first among equal scores).
+     */
+    static long orderKey(float score, int position) {
+        int bits = Float.floatToIntBits(score == 0f ? 0f : score);
+        int sortable = bits ^ ((bits >> 31) & 0x7FFF_FFFF); // increasing with the score, as a signed int
+        return ((long) ~sortable << 32) | position;
+    }
+
     @Override
     public int topK(Tensor s, int k, Indices idx, Tensor val) {
         state.ensureOpen("topK");
@@ -49,19 +60,29 @@ final class ScalarRetrievalOps implements RetrievalOps {
             }
         }
         for (long r = 0; r < s.rows(); r++) {
-            float[] scores = new float[n];
+            // the count best keys so far, ascending; a key sorts as the total order does (see orderKey), so
+            // this is insertion into a sorted list of at most k entries: linear in n, also for n = 2^24
+            long[] best = new long[count];
+            int size = 0;
             for (int i = 0; i < n; i++) {
-                scores[i] = s.get(r, i);
+                long key = orderKey(s.get(r, i), i);
+                if (size == count && key >= best[count - 1]) {
+                    continue;
+                }
+                int at = Arrays.binarySearch(best, 0, size, key);
+                at = at < 0 ? -at - 1 : at;
+                int moved = Math.min(size, count - 1) - at;
+                if (moved > 0) {
+                    System.arraycopy(best, at, best, at + 1, moved);
+                }
+                best[at] = key;
+                size = Math.min(count, size + 1);
             }
-            Integer[] order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (a, b) -> compareTotalOrder(scores[a], a, scores[b], b));
             for (int j = 0; j < count; j++) {
-                idx.set((int) (r * count + j), order[j]);
+                int i = (int) best[j];
+                idx.set((int) (r * count + j), i);
                 if (val != null) {
-                    val.set(r, j, scores[order[j]]);
+                    val.set(r, j, s.get(r, i));
                 }
             }
         }

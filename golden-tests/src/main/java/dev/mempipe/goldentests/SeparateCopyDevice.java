@@ -36,6 +36,8 @@ public final class SeparateCopyDevice implements Backend {
     private final boolean ignoreRefresh;
     private final Arena arena = Arena.ofShared();
     private final ThreadLocal<long[]> uploaded = ThreadLocal.withInitial(() -> new long[1]);
+    private final java.util.concurrent.atomic.AtomicInteger openPins = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong copyReads = new java.util.concurrent.atomic.AtomicLong();
     private final PrepareOps prepare;
     private final RelevancyOps relevancy;
     private final RetrievalOps retrieval;
@@ -55,6 +57,16 @@ public final class SeparateCopyDevice implements Backend {
         this.relevancy = resolving(RelevancyOps.class, delegate.relevancy());
         this.retrieval = resolving(RetrievalOps.class, delegate.retrieval());
         this.apply = resolving(ApplyOps.class, delegate.apply());
+    }
+
+    /** Pins made and not yet closed: a memory that forgets to close its pins leaks device memory. */
+    public int openPins() {
+        return openPins.get();
+    }
+
+    /** Tensor arguments that ops read from a device copy (not from host memory) so far. */
+    public long pinnedReads() {
+        return copyReads.get();
     }
 
     @Override
@@ -142,6 +154,7 @@ public final class SeparateCopyDevice implements Backend {
         if (!(pin instanceof CopyPin copy)) {
             return t;
         }
+        copyReads.incrementAndGet();
         long offset = Pins.dataOffset(pin, t);
         MemorySegment data = copy.data.asSlice(offset, t.data().byteSize());
         MemorySegment scales = t.scales() == null ? null
@@ -162,6 +175,7 @@ public final class SeparateCopyDevice implements Backend {
             this.data = arena.allocate(Math.max(1, host.data().byteSize()), 64);
             this.scales = host.scales() == null ? null : arena.allocate(Math.max(1, host.scales().byteSize()), 64);
             upload(0, host.rows());
+            openPins.incrementAndGet();
         }
 
         @Override
@@ -207,7 +221,10 @@ public final class SeparateCopyDevice implements Backend {
 
         @Override
         public void close() {
-            open = false; // the copy stays in the device's arena until the device closes: tests are short
+            if (open) {
+                open = false; // the copy stays in the device's arena until the device closes: tests are short
+                openPins.decrementAndGet();
+            }
         }
     }
 }

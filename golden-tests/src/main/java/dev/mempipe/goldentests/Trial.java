@@ -103,23 +103,64 @@ public final class Trial implements AutoCloseable {
     /** Registers an input tensor: it is described in a report and must be unchanged after the case. */
     public Tensor input(String name, Tensor t) {
         shapes.add(name + "=" + describe(t));
-        inputs.add(new Snapshot(name, t.data(), t.data().toArray(ValueLayout.JAVA_BYTE), t.scales(),
-                t.scales() == null ? null : t.scales().toArray(ValueLayout.JAVA_BYTE)));
+        inputs.add(new Snapshot(name, t.data(), copy(t.data()), t.scales(), copy(t.scales())));
         return t;
     }
 
     /** Registers an index input (described, must be unchanged). */
     public Indices input(String name, Indices i) {
         shapes.add(name + "=" + describe(i));
-        inputs.add(new Snapshot(name, i.data(), i.data().toArray(ValueLayout.JAVA_BYTE), null, null));
+        inputs.add(new Snapshot(name, i.data(), copy(i.data()), null, null));
         return i;
     }
 
     /** Registers a bitmap input (described, must be unchanged). */
     public Bitmap input(String name, Bitmap b) {
         shapes.add(name + "=Bitmap[" + b.length() + "]");
-        inputs.add(new Snapshot(name, b.words(), b.words().toArray(ValueLayout.JAVA_BYTE), null, null));
+        inputs.add(new Snapshot(name, b.words(), copy(b.words()), null, null));
         return b;
+    }
+
+    /** An off-heap copy (inputs of the hardware-edge cases reach 64 MiB: no heap array, a plain memcpy). */
+    private MemorySegment copy(MemorySegment data) {
+        if (data == null) {
+            return null;
+        }
+        MemorySegment c = arena.allocate(Math.max(1, data.byteSize()), 1);
+        MemorySegment.copy(data, 0, c, 0, data.byteSize());
+        return c.asSlice(0, data.byteSize());
+    }
+
+    /**
+     * Fails unless entries {@code [count, length)} of an index output still hold the sentinel: an op that writes
+     * a prefix ({@code topK}, {@code bitmapToIndices}, {@code expandBlocks}, the fused top-k ops) returns how
+     * many entries it wrote and must leave the rest of the caller's buffer as it was.
+     */
+    public void requireUnwrittenPast(String op, String name, Indices out, long count) {
+        for (long e = Math.max(0, count); e < out.length(); e++) {
+            int v = out.data().get(ValueLayout.JAVA_INT_UNALIGNED, 4 * e);
+            if (v != -1) {
+                throw new AssertionError(op + " returned " + count + " but wrote " + name + "[" + e + "] = " + v
+                        + " past it (entries [" + count + ", " + out.length() + ") of the caller's buffer must keep "
+                        + "their bytes; the kit fills them with 0xFF)");
+            }
+        }
+    }
+
+    /** As {@link #requireUnwrittenPast(String, String, Indices, long)} for columns {@code [fromCol, cols)} of every row. */
+    public void requireUnwrittenColumns(String op, String name, Tensor out, int fromCol) {
+        int size = out.type().byteSize();
+        for (long row = 0; row < out.rows(); row++) {
+            for (int c = Math.max(0, fromCol); c < out.cols(); c++) {
+                for (int b = 0; b < size; b++) {
+                    if (out.data().get(ValueLayout.JAVA_BYTE, out.offset(row, c) + b) != SENTINEL) {
+                        throw new AssertionError(op + " wrote " + name + "[" + row + ", " + c + "] = "
+                                + Compare.num(out.get(row, c)) + " past the " + fromCol + " entries per row it "
+                                + "returned (the rest of the caller's buffer must keep its bytes)");
+                    }
+                }
+            }
+        }
     }
 
     /** Adds a line to the shapes of the report for something that is neither a tensor nor indices. */
@@ -234,6 +275,10 @@ public final class Trial implements AutoCloseable {
         return now.mismatch(MemorySegment.ofArray(before));
     }
 
+    private static long mismatch(MemorySegment now, MemorySegment before) {
+        return now.mismatch(before);
+    }
+
     /** Checks that inputs are unchanged and that no output was written outside its elements. */
     void verifyUntouched() {
         for (Snapshot s : inputs) {
@@ -271,8 +316,8 @@ public final class Trial implements AutoCloseable {
     record Layout(MemorySegment base, long offset, MemorySegment scaleBase, long scaleOffset) {
     }
 
-    private record Snapshot(String name, MemorySegment data, byte[] dataBytes, MemorySegment scales,
-                            byte[] scaleBytes) {
+    private record Snapshot(String name, MemorySegment data, MemorySegment dataBytes, MemorySegment scales,
+                            MemorySegment scaleBytes) {
     }
 
     /** An output allocation: bytes outside the element rows (and outside the scales) must keep the sentinel. */
@@ -280,30 +325,39 @@ public final class Trial implements AutoCloseable {
                            MemorySegment scaleBase, long scaleOffset) {
         void checkGuards() {
             long size = base.byteSize();
-            long rowIndex = 0;
-            for (long at = 0; at < size; at++) {
-                long rel = at - offset;
-                boolean inside = false;
-                if (rel >= 0 && rows > 0 && stride > 0) {
-                    rowIndex = rel / stride;
-                    inside = rowIndex < rows && rel - rowIndex * stride < rowBytes;
-                }
-                if (!inside && base.get(ValueLayout.JAVA_BYTE, at) != SENTINEL) {
-                    String where = rel < 0 ? (-rel) + " byte(s) before its start"
-                            : rowIndex < rows ? "in the padding after row " + rowIndex
-                            + " (byte " + (rel - rowIndex * stride) + " of the row stride " + stride + ")"
-                            : (rel - ((rows - 1) * stride + rowBytes) + 1) + " byte(s) past its end";
-                    throw new AssertionError("output '" + name + "' was written outside its elements: " + where);
+            // only the bytes outside the rows: a contiguous 64 MiB output costs its lead and tail, not a scan
+            long end = rows == 0 ? offset : offset + (rows - 1) * stride + rowBytes;
+            checkRange(0, Math.min(offset, size), -1);
+            if (stride > rowBytes) {
+                for (long row = 0; row + 1 < rows; row++) {
+                    checkRange(offset + row * stride + rowBytes, offset + (row + 1) * stride, row);
                 }
             }
+            checkRange(Math.max(end, 0), size, rows);
             if (scaleBase != null) {
                 for (long at = 0; at < scaleBase.byteSize(); at++) {
-                    long rel = at - scaleOffset;
-                    boolean inside = rel >= 0 && rel < rows * Float.BYTES;
-                    if (!inside && scaleBase.get(ValueLayout.JAVA_BYTE, at) != SENTINEL) {
+                    if (at == scaleOffset && rows > 0) {
+                        at += rows * Float.BYTES - 1; // skip the scales themselves
+                        continue;
+                    }
+                    if (scaleBase.get(ValueLayout.JAVA_BYTE, at) != SENTINEL) {
                         throw new AssertionError("the scales of output '" + name + "' were written outside their "
                                 + rows + " entries");
                     }
+                }
+            }
+        }
+
+        /** Bytes {@code [from, to)} of the allocation, all outside the rows ({@code row}: the row before them). */
+        private void checkRange(long from, long to, long row) {
+            for (long at = from; at < to; at++) {
+                if (base.get(ValueLayout.JAVA_BYTE, at) != SENTINEL) {
+                    long rel = at - offset;
+                    String where = rel < 0 ? (-rel) + " byte(s) before its start"
+                            : row < rows ? "in the padding after row " + row + " (byte " + (rel - row * stride)
+                            + " of the row stride " + stride + ")"
+                            : (rel - ((rows - 1) * stride + rowBytes) + 1) + " byte(s) past its end";
+                    throw new AssertionError("output '" + name + "' was written outside its elements: " + where);
                 }
             }
         }

@@ -15,8 +15,13 @@
  * }</pre>
  *       The contracts are {@link dev.mempipe.goldentests.PrepareContract},
  *       {@link dev.mempipe.goldentests.RelevancyContract}, {@link dev.mempipe.goldentests.RetrievalContract}
- *       and {@link dev.mempipe.goldentests.ApplyContract}; {@link dev.mempipe.goldentests.GoldenCasesContract}
- *       adds the checked-in golden cases.</li>
+ *       and {@link dev.mempipe.goldentests.ApplyContract} (the ops), {@link dev.mempipe.goldentests.DeviceContract}
+ *       (fused ops, residency, limits), {@link dev.mempipe.goldentests.HardwareEdgeContract} (positions past 2^16
+ *       and 2^24, accumulator widths, extreme codes, block and tile edges),
+ *       {@link dev.mempipe.goldentests.ConcurrencyContract} (calls from several threads, confined memory),
+ *       {@link dev.mempipe.goldentests.LifecycleContract} (ops after close) and
+ *       {@link dev.mempipe.goldentests.GoldenCasesContract} (the checked-in golden cases). To replace one op of an
+ *       existing backend, extend {@link dev.mempipe.goldentests.ForwardingBackend}.</li>
  *   <li>Run your tests as usual. Every op gets seeded random cases compared with the oracle within SPEC.md's
  *       derived error bounds (bit-exact where the contract is exact), metamorphic properties (Quest bound,
  *       incremental page summaries, sparse equals dense attention, topK's total order, quantization error,
@@ -31,7 +36,9 @@
  *       keeps a whole step in seconds for CI; a hardware lab's nightly run might use 10 to 100.</li>
  *   <li>{@code -Dmempipe.kit.seed=S|random}: the base seed (fixed by default so CI is repeatable; every contract
  *       class prints it).</li>
- *   <li>{@code -Dmempipe.kit.trials=N}, {@code -Dmempipe.kit.shrink=r,c}: used by the rerun command below.</li>
+ *   <li>{@code -Dmempipe.kit.trials=N}: the trials of every property.</li>
+ *   <li>{@code -Dmempipe.kit.case=SEED}, {@code -Dmempipe.kit.type=T}, {@code -Dmempipe.kit.shrink=r,c}: written
+ *       by the rerun command below (one case, one element type's invocation, the shrink level).</li>
  * </ul>
  *
  * <h2>Reading a failure</h2>
@@ -41,11 +48,13 @@
  * types, layouts (row stride, byte offset) and parameters, and ends with a command that reruns just that case:
  * <pre>
  * ./mvnw -pl ops test -Dtest='SimdRelevancyConformanceTest#dot_should_match_the_oracle_within_the_error_bound'
- *     -Dmempipe.kit.seed=123456 -Dmempipe.kit.trials=1 -Dmempipe.kit.shrink=2,1
+ *     -Dmempipe.kit.case=123456 -Dmempipe.kit.type=I8 -Dmempipe.kit.shrink=2,1
  * </pre>
  *
  * <p>Memory the kit passes in starts at odd byte offsets and has padded rows; outputs are pre-filled with a
  * sentinel (NaN in float types, -1 in integer types) and guarded on both sides, so an unwritten element, a
- * write past a row and a modified input are all reported.
+ * write past a row, a write past the count a prefix-writing op returns and a modified input are all reported.
+ * The kit's README (golden-tests/README.md) lists every planted bug the kit is tested against and what it cannot
+ * check.
  */
 package dev.mempipe.goldentests;

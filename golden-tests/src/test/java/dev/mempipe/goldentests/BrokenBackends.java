@@ -110,7 +110,7 @@ final class BrokenBackends {
                             wrapped[j] = Math.floorMod(wrapped[j], (int) Math.max(1, x.rows()));
                         }
                         try (Arena arena = Arena.ofConfined()) {
-                            d.gather(x, Indices.of(arena, wrapped), y);
+                            delegate.gather(x, Indices.of(arena, wrapped), y);
                         }
                     }
                 };
@@ -130,7 +130,7 @@ final class BrokenBackends {
                     public void pageMinMax(Tensor keys, int pageSize, Tensor min, Tensor max) {
                         OpArgs.pageMinMax(ALL, keys, pageSize, min, max);
                         long full = keys.rows() / pageSize;
-                        d.pageMinMax(keys.rowSlice(0, full * pageSize), pageSize, min.rowSlice(0, full),
+                        delegate.pageMinMax(keys.rowSlice(0, full * pageSize), pageSize, min.rowSlice(0, full),
                                 max.rowSlice(0, full));
                     }
                 };
@@ -148,7 +148,7 @@ final class BrokenBackends {
                     public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
                         OpArgs.pagePool(ALL, keys, pageSize, mode, out);
                         long full = keys.rows() / pageSize;
-                        d.pagePool(keys.rowSlice(0, full * pageSize), pageSize, mode, out.rowSlice(0, full));
+                        delegate.pagePool(keys.rowSlice(0, full * pageSize), pageSize, mode, out.rowSlice(0, full));
                     }
                 };
             }
@@ -164,7 +164,7 @@ final class BrokenBackends {
                     @Override
                     public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
                         if (mode != PoolMode.MEAN) {
-                            d.pagePool(keys, pageSize, mode, out);
+                            delegate.pagePool(keys, pageSize, mode, out);
                             return;
                         }
                         OpArgs.pagePool(ALL, keys, pageSize, mode, out);
@@ -202,7 +202,7 @@ final class BrokenBackends {
                     @Override
                     public void convert(Tensor x, Tensor y) {
                         if (y.type() != target) {
-                            d.convert(x, y);
+                            delegate.convert(x, y);
                             return;
                         }
                         OpArgs.convert(ALL, x, y);
@@ -266,7 +266,7 @@ final class BrokenBackends {
                         try (Arena arena = Arena.ofConfined()) {
                             Tensor one = Tensor.allocate(arena, ElementType.F32, 1, index.numDocs());
                             for (int j = 0; j < query.length(); j++) {
-                                d.bm25Score(Indices.of(arena, query.get(j)), index, params, one);
+                                delegate.bm25Score(Indices.of(arena, query.get(j)), index, params, one);
                                 for (int doc = 0; doc < total.length; doc++) {
                                     total[doc] += one.get(0, doc);
                                 }
@@ -290,7 +290,7 @@ final class BrokenBackends {
                     @Override
                     public void dot(Tensor q, Tensor m, Tensor s) {
                         if (!(q.type().isQuantized() && m.type().isQuantized())) {
-                            d.dot(q, m, s);
+                            delegate.dot(q, m, s);
                             return;
                         }
                         OpArgs.dot(ALL, q, m, s);
@@ -318,7 +318,7 @@ final class BrokenBackends {
                     @Override
                     public void project(Tensor x, Tensor w, Tensor y) {
                         if (!(x.type().isQuantized() && w.type().isQuantized())) {
-                            d.project(x, w, y);
+                            delegate.project(x, w, y);
                             return;
                         }
                         OpArgs.project(ALL, x, w, y);
@@ -409,7 +409,7 @@ final class BrokenBackends {
                             return;
                         }
                         try (Arena arena = Arena.ofConfined()) {
-                            d.attention(q, keys, values, kvHeads,
+                            delegate.attention(q, keys, values, kvHeads,
                                     Indices.of(arena, Arrays.copyOf(rows, rows.length - 1)), scale, out);
                         }
                     }
@@ -456,7 +456,7 @@ final class BrokenBackends {
                         for (long j = 0; j < s.rows(); j++) {
                             Indices rowIdx = Indices.wrap(idx.data().asSlice(4L * j * Math.min(k, s.cols())),
                                     Math.min(k, s.cols()));
-                            count = d.topK(s.rowSlice(0, 1), k, rowIdx, val == null ? null : val.rowSlice(j, j + 1));
+                            count = delegate.topK(s.rowSlice(0, 1), k, rowIdx, val == null ? null : val.rowSlice(j, j + 1));
                         }
                         return count;
                     }

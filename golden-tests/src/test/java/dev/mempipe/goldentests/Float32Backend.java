@@ -69,7 +69,7 @@ final class Float32Backend extends ForwardingBackend {
             @Override
             public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
                 if (mode != PoolMode.MEAN) {
-                    d.pagePool(keys, pageSize, mode, out);
+                    delegate.pagePool(keys, pageSize, mode, out);
                     return;
                 }
                 OpArgs.pagePool(ALL, keys, pageSize, mode, out);
@@ -164,7 +164,8 @@ final class Float32Backend extends ForwardingBackend {
                         float[] lanes = new float[LANES];
                         for (int i = 0; i < q.cols(); i++) {
                             float qi = q.get(j, i);
-                            lanes[i % LANES] += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                            int c = (int) j * q.cols() + i;
+                            lanes[i % LANES] += Math.max(qi * min.get(p, c), qi * max.get(p, c));
                         }
                         s.set(j, p, reduce(lanes));
                     }

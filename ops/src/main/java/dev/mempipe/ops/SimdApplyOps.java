@@ -19,19 +19,23 @@ final class SimdApplyOps implements ApplyOps {
     private static final long SOFT_RETRIEVE_CHUNK_ROWS = 4096;
 
     private final Capabilities caps;
+    private final SimdState state;
 
-    SimdApplyOps(Capabilities caps) {
+    SimdApplyOps(Capabilities caps, SimdState state) {
+        this.state = state;
         this.caps = caps;
     }
 
     @Override
     public void attention(Tensor q, Tensor keys, Tensor values, int kvHeads, Indices idx, float scale, Tensor out) {
+        state.ensureOpen("attention");
         OpArgs.attention(caps, q, keys, values, kvHeads, idx, scale, out);
         SimdAttention.attention(q, keys, values, kvHeads, idx, scale, out);
     }
 
     @Override
     public void softRetrieve(Tensor a, Tensor v, Tensor out) {
+        state.ensureOpen("softRetrieve");
         OpArgs.softRetrieve(caps, a, v, out);
         int n = a.cols();
         int d = v.cols();

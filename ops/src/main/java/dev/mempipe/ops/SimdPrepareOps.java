@@ -33,19 +33,23 @@ final class SimdPrepareOps implements PrepareOps {
     private static final float ROUND_MAGIC = 0x1.8p23f;
 
     private final Capabilities caps;
+    private final SimdState state;
 
-    SimdPrepareOps(Capabilities caps) {
+    SimdPrepareOps(Capabilities caps, SimdState state) {
+        this.state = state;
         this.caps = caps;
     }
 
     @Override
     public void pageMinMax(Tensor keys, int pageSize, Tensor min, Tensor max) {
+        state.ensureOpen("pageMinMax");
         OpArgs.pageMinMax(caps, keys, pageSize, min, max);
         minMaxPages(keys, 0, pageSize, min, max);
     }
 
     @Override
     public void pageMinMaxAppend(Tensor keys, long fromRow, int pageSize, Tensor min, Tensor max) {
+        state.ensureOpen("pageMinMaxAppend");
         OpArgs.pageMinMaxAppend(caps, keys, fromRow, pageSize, min, max);
         minMaxPages(keys, fromRow, pageSize, min, max);
     }
@@ -106,6 +110,7 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public void pagePool(Tensor keys, int pageSize, PoolMode mode, Tensor out) {
+        state.ensureOpen("pagePool");
         OpArgs.pagePool(caps, keys, pageSize, mode, out);
         long rows = keys.rows();
         int d = keys.cols();
@@ -159,18 +164,21 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public void project(Tensor x, Tensor w, Tensor y) {
+        state.ensureOpen("project");
         OpArgs.project(caps, x, w, y);
         SimdPrepareProject.project(x, w, y);
     }
 
     @Override
     public void quantize(Tensor x, Tensor q) {
+        state.ensureOpen("quantize");
         OpArgs.quantize(caps, x, q);
         quantizeRows(x, q);
     }
 
     @Override
     public void dequantize(Tensor q, Tensor y) {
+        state.ensureOpen("dequantize");
         OpArgs.dequantize(caps, q, y);
         // Decoding an integer row is exactly code * scale in f32.
         decodeEncodeRows(q, y);
@@ -178,6 +186,7 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public void convert(Tensor x, Tensor y) {
+        state.ensureOpen("convert");
         OpArgs.convert(caps, x, y);
         if (y.type().isQuantized()) {
             quantizeRows(x, y);
@@ -256,6 +265,7 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public void l2Normalize(Tensor x, Tensor y) {
+        state.ensureOpen("l2Normalize");
         OpArgs.l2Normalize(caps, x, y);
         int d = x.cols();
         Parallel.forRange(x.rows(), rowGrain(d), (from, to) -> {
@@ -315,6 +325,7 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public void rope(Tensor x, Indices positions, float theta, Tensor y) {
+        state.ensureOpen("rope");
         OpArgs.rope(caps, x, positions, theta, y);
         int d = x.cols();
         int half = d / 2;
@@ -346,6 +357,7 @@ final class SimdPrepareOps implements PrepareOps {
 
     @Override
     public Bm25Index bm25Index(Indices offsets, Indices tokens) {
+        state.ensureOpen("bm25Index");
         OpArgs.bm25Index(caps, offsets, tokens);
         return SimdBm25Indexer.build(offsets.toArray(), tokens);
     }

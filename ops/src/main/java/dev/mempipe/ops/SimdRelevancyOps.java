@@ -42,25 +42,30 @@ final class SimdRelevancyOps implements RelevancyOps {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private final Capabilities caps;
+    private final SimdState state;
 
-    SimdRelevancyOps(Capabilities caps) {
+    SimdRelevancyOps(Capabilities caps, SimdState state) {
+        this.state = state;
         this.caps = caps;
     }
 
     @Override
     public void dot(Tensor q, Tensor m, Tensor s) {
+        state.ensureOpen("dot");
         OpArgs.dot(caps, q, m, s);
         scores(q, m, s, false);
     }
 
     @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
+        state.ensureOpen("cosine");
         OpArgs.cosine(caps, q, m, s);
         scores(q, m, s, true);
     }
 
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        state.ensureOpen("dotRows");
         OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         boolean exact = q.type().isQuantized() && keys.type().isQuantized();
         MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
@@ -153,10 +158,12 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
+        state.ensureOpen("questBound");
         OpArgs.questBound(caps, q, min, max, s);
-        // One scan of the summaries per query row: m is the handful of KV heads sharing them.
-        for (long j = 0; j < q.rows(); j++) {
-            boundPages(q.rowSlice(j, j + 1), min, max, s.rowSlice(j, j + 1));
+        // One scan per KV head over its band of the summaries.
+        int d = q.cols();
+        for (int j = 0; j < q.rows(); j++) {
+            boundPages(q.rowSlice(j, j + 1), min.columns(j * d, d), max.columns(j * d, d), s.rowSlice(j, j + 1));
         }
     }
 
@@ -188,6 +195,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void groupMax(Tensor s, int groupSize, Tensor y) {
+        state.ensureOpen("groupMax");
         OpArgs.groupMax(caps, s, groupSize, y);
         for (long j = 0; j < s.rows(); j++) {
             groupMaxima(s.rowSlice(j, j + 1), groupSize, y.rowSlice(j, j + 1));
@@ -224,6 +232,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void indexerScore(Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
+        state.ensureOpen("indexerScore");
         OpArgs.indexerScore(caps, q, w, keys, kScale, s);
         indexerScores(q, w, keys, kScale, s);
     }
@@ -264,6 +273,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void softmax(Tensor s, float scale, Tensor p) {
+        state.ensureOpen("softmax");
         OpArgs.softmax(caps, s, scale, p);
         softmaxInto(s, scale, p);
     }
@@ -318,6 +328,7 @@ final class SimdRelevancyOps implements RelevancyOps {
 
     @Override
     public void bm25Score(Indices query, Bm25Index index, Bm25Params params, Tensor s) {
+        state.ensureOpen("bm25Score");
         OpArgs.bm25Score(caps, query, index, params, s);
         double[] scores = SimdBm25Scorer.score(query, index, params);
         storeRow(s, 0, 0, toFloats(scores), 0, scores.length);

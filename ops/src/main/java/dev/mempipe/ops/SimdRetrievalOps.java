@@ -32,13 +32,16 @@ final class SimdRetrievalOps implements RetrievalOps {
     private static final long GATHER_MIN_BYTES = 1 << 18;
 
     private final Capabilities caps;
+    private final SimdState state;
 
-    SimdRetrievalOps(Capabilities caps) {
+    SimdRetrievalOps(Capabilities caps, SimdState state) {
+        this.state = state;
         this.caps = caps;
     }
 
     @Override
     public int topK(Tensor s, int k, Indices idx, Tensor val) {
+        state.ensureOpen("topK");
         OpArgs.topK(caps, s, k, idx, val);
         int n = s.cols();
         int rows = Math.toIntExact(s.rows());
@@ -69,6 +72,7 @@ final class SimdRetrievalOps implements RetrievalOps {
 
     @Override
     public void threshold(Tensor s, float t, Bitmap out) {
+        state.ensureOpen("threshold");
         OpArgs.threshold(caps, s, t, out);
         int n = s.cols();
         long rows = s.rows();
@@ -114,6 +118,7 @@ final class SimdRetrievalOps implements RetrievalOps {
 
     @Override
     public int bitmapToIndices(Bitmap bits, Indices out) {
+        state.ensureOpen("bitmapToIndices");
         OpArgs.bitmapToIndices(caps, bits, out);
         long wordCount = Bitmap.wordCount(bits.length());
         MemorySegment words = bits.words();
@@ -137,6 +142,7 @@ final class SimdRetrievalOps implements RetrievalOps {
 
     @Override
     public int expandBlocks(Indices blocks, int blockSize, long length, int sink, int window, Indices out) {
+        state.ensureOpen("expandBlocks");
         int count = OpArgs.expandBlocks(caps, blocks, blockSize, length, sink, window, out);
         int[] bs = blocks.toArray();
         // Each interval [start, end) packed as start << 32 | end; sorting the packed values sorts by start.
@@ -165,6 +171,7 @@ final class SimdRetrievalOps implements RetrievalOps {
 
     @Override
     public void gather(Tensor x, Indices idx, Tensor y) {
+        state.ensureOpen("gather");
         OpArgs.gather(caps, x, idx, y);
         int[] rows = idx.toArray();
         long rowBytes = (long) x.cols() * x.type().byteSize();

@@ -36,7 +36,7 @@ class SimdRetrievalOpsTest {
     private static final int SENTINEL = -7;
     private static final float VAL_SENTINEL = 42.5f;
 
-    private final SimdRetrievalOps ops = new SimdRetrievalOps(Capabilities.all());
+    private final SimdRetrievalOps ops = new SimdRetrievalOps(Capabilities.all(), new SimdState());
     private Arena arena;
 
     @BeforeEach

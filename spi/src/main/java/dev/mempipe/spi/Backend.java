@@ -73,6 +73,15 @@ public interface Backend extends AutoCloseable {
 
     ApplyOps apply();
 
+    /**
+     * The parametric-memory ops (Titans, LaCT); the default, for backends without them, throws
+     * {@link UnsupportedOperationException} from every op (declare them in {@link #capabilities()} only when
+     * overriding this).
+     */
+    default TrainOps train() {
+        return TrainOps.unsupported(name());
+    }
+
     /** Releases what the backend holds; the default holds nothing. Idempotent. */
     @Override
     default void close() {

@@ -44,7 +44,7 @@ public interface FusedOps {
         backend().retrieval().threshold(s, t, out);
     }
 
-    /** {@code topK(questBound(q, min, max), k)}: the k pages of highest bound for each query row. */
+    /** {@code topK(questBound(q, min, max), k)}: the k pages of highest bound for each KV head's query. */
     default int questBoundTopK(Tensor q, Tensor min, Tensor max, int k, Indices idx, Tensor val) {
         Tensor s = scratch(q.rows(), min.rows(), "questBoundTopK");
         backend().relevancy().questBound(q, min, max, s);

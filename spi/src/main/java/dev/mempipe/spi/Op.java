@@ -204,9 +204,9 @@ public enum Op {
 
     /** Quest's bound {@code s_p = sum_i max(q_i*min_pi, q_i*max_pi)}, one row per query row. */
     QUEST_BOUND(builder(Step.RELEVANCY, "questBound")
-            .tensor("q", "m,d", "the queries (one per KV head sharing the summaries)")
-            .tensor("min", "p,d", "page minima")
-            .tensor("max", "p,d", "page maxima")
+            .tensor("q", "m,d", "the queries, one per KV head")
+            .tensor("min", "p,m*d", "page minima, KV head j's in columns [j*d, (j+1)*d)")
+            .tensor("max", "p,m*d", "page maxima, banded as min")
             .output("s", "m,p")
             // two multiplies, a max and an add per element and query
             .cost(z -> work(z.bytes("q") + z.bytes("min") + z.bytes("max"), z.bytes("s"),
@@ -412,6 +412,98 @@ public enum Op {
                 Tensor o = c.output("o");
                 b.apply().softRetrieve(c.tensor("a"), c.tensor("V"), o);
                 c.result("o", o);
+            })),
+
+    // ---- Parametric memories (TrainOps): written in Prepare, read in Apply; every tensor F32 ----
+
+    /** The SwiGLU MLP's gradients of a loss summed over rows (Titans: SQUARED, LaCT: NEGATIVE_DOT). */
+    MLP_GRADIENT(builder(Step.PREPARE, "mlpGradient")
+            .tensor("X", "n,d", EnumSet.of(ElementType.F32), "rows")
+            .tensor("T", "n,d", EnumSet.of(ElementType.F32), "targets")
+            .tensor("W1", "h,d", EnumSet.of(ElementType.F32), "gate weights")
+            .tensor("W3", "h,d", EnumSet.of(ElementType.F32), "up weights")
+            .tensor("W2", "d,h", EnumSet.of(ElementType.F32), "down weights")
+            .choiceParam("loss", "SQUARED", List.of("SQUARED", "NEGATIVE_DOT"), "SQUARED (Titans) or NEGATIVE_DOT "
+                    + "(LaCT)")
+            .output("dW1", "h,d")
+            .output("dW3", "h,d")
+            .output("dW2", "d,h")
+            .outputTypes(EnumSet.of(ElementType.F32))
+            // the forward pass (three products) and four products backward, 2 n d h FLOPs each
+            .cost(z -> work(z.bytes("X") + z.bytes("T") + z.bytes("W1") + z.bytes("W3") + z.bytes("W2"),
+                    z.bytes("dW1") + z.bytes("dW3") + z.bytes("dW2"),
+                    multiplyExact(multiplyExact(14 * z.get("n"), z.get("d")), z.get("h"))))
+            .invoker((b, c) -> {
+                Tensor g1 = c.output("dW1");
+                Tensor g3 = c.output("dW3");
+                Tensor g2 = c.output("dW2");
+                b.train().mlpGradient(c.tensor("X"), c.tensor("T"), c.tensor("W1"), c.tensor("W3"), c.tensor("W2"),
+                        MlpLoss.valueOf(c.param("loss")), g1, g3, g2);
+                c.result("dW1", g1);
+                c.result("dW3", g3);
+                c.result("dW2", g2);
+            })),
+
+    /** Titans' momentum and weight decay, fused, in place: {@code S = eta S - theta G; W = (1 - alpha) W + S}. */
+    MOMENTUM_UPDATE(builder(Step.PREPARE, "momentumUpdate")
+            .tensor("W", "r,c", EnumSet.of(ElementType.F32), "weights (updated: Wprime)")
+            .tensor("G", "r,c", EnumSet.of(ElementType.F32), "gradient")
+            .tensor("S", "r,c", EnumSet.of(ElementType.F32), "momentum (updated: Sprime)")
+            .floatParam("eta", "0.9", "momentum decay, in [0, 1]")
+            .floatParam("theta", "0.01", "learning rate, >= 0")
+            .floatParam("alpha", "0", "weight decay, in [0, 1]")
+            .output("Wprime", "r,c")
+            .output("Sprime", "r,c")
+            .outputTypes(EnumSet.of(ElementType.F32))
+            // two multiply-adds and a multiply per element
+            .cost(z -> work(z.bytes("W") + z.bytes("G") + z.bytes("S"), z.bytes("Wprime") + z.bytes("Sprime"),
+                    5 * z.get("r") * z.get("c")))
+            .invoker((b, c) -> {
+                Tensor w = c.output("Wprime");
+                Tensor s = c.output("Sprime");
+                b.prepare().convert(c.tensor("W"), w);   // in place on copies: the inputs stay as given
+                b.prepare().convert(c.tensor("S"), s);
+                b.train().momentumUpdate(w, c.tensor("G"), s, c.floatParam("eta"), c.floatParam("theta"),
+                        c.floatParam("alpha"));
+                c.result("Wprime", w);
+                c.result("Sprime", s);
+            })),
+
+    /** Muon's quintic Newton-Schulz orthogonalization of {@code G / ||G||_F}. */
+    NEWTON_SCHULZ(builder(Step.PREPARE, "newtonSchulz")
+            .tensor("G", "r,c", EnumSet.of(ElementType.F32), "matrix to orthogonalize")
+            .intParam("steps", 1, "5", "iterations (Muon's and LaCT's 5)")
+            .output("O", "r,c")
+            .outputTypes(EnumSet.of(ElementType.F32))
+            // per step, with m = min(r, c) and k = max(r, c): X X^T (2 m^2 k), A A (2 m^3), (bA + cA^2) X (2 m^2 k)
+            .cost(z -> {
+                long m = Math.min(z.get("r"), z.get("c"));
+                long k = Math.max(z.get("r"), z.get("c"));
+                long perStep = addExact(multiplyExact(4 * m * m, k), 2 * m * m * m);
+                return work(z.bytes("G"), z.bytes("O"), multiplyExact(perStep, Long.parseLong(z.param("steps"))));
+            })
+            .invoker((b, c) -> {
+                Tensor o = c.output("O");
+                b.train().newtonSchulz(c.tensor("G"), c.intParam("steps"), o);
+                c.result("O", o);
+            })),
+
+    /** The SwiGLU MLP forward pass, {@code Y = W2 (silu(W1 X) * (W3 X))} per row: a parametric memory's read. */
+    MLP_FORWARD(builder(Step.APPLY, "mlpForward")
+            .tensor("X", "n,d", EnumSet.of(ElementType.F32), "rows (queries)")
+            .tensor("W1", "h,d", EnumSet.of(ElementType.F32), "gate weights")
+            .tensor("W3", "h,d", EnumSet.of(ElementType.F32), "up weights")
+            .tensor("W2", "d,h", EnumSet.of(ElementType.F32), "down weights")
+            .output("Y", "n,d")
+            .outputTypes(EnumSet.of(ElementType.F32))
+            // three products of 2 n d h FLOPs, and the gate per hidden element
+            .cost(z -> work(z.bytes("X") + z.bytes("W1") + z.bytes("W3") + z.bytes("W2"), z.bytes("Y"),
+                    addExact(multiplyExact(multiplyExact(6 * z.get("n"), z.get("d")), z.get("h")),
+                            5 * z.get("n") * z.get("h"))))
+            .invoker((b, c) -> {
+                Tensor y = c.output("Y");
+                b.train().mlpForward(c.tensor("X"), c.tensor("W1"), c.tensor("W3"), c.tensor("W2"), y);
+                c.result("Y", y);
             }));
 
     private final OpDescriptor descriptor;

@@ -48,12 +48,13 @@ public interface RelevancyOps {
 
     /**
      * Quest's upper bound of a page's attention logits: {@code s_p = sum_i max(q_i * min_pi, q_i * max_pi)},
-     * which is {@code >= <q, k>} for every key k summarized by page p. A row batch: query row j gives score
-     * row j (one call for the query of every KV head that shares the summaries).
+     * which is {@code >= <q, k>} for every key k summarized by page p. A row batch over the KV heads of a
+     * layer: query row j is bounded against its head's band of the summaries, columns {@code [j*d, (j+1)*d)} of
+     * a token row that holds every head (the layout of {@code [L, Hkv*d]} keys), giving score row j.
      *
-     * @param q   {@code [m, d]}, m {@code >= 1} independent queries
-     * @param min {@code [p, d]}
-     * @param max {@code [p, d]}
+     * @param q   {@code [m, d]}, m {@code >= 1} queries, one per KV head
+     * @param min {@code [p, m*d]}
+     * @param max {@code [p, m*d]}
      * @param s   {@code [m, p]}
      */
     void questBound(Tensor q, Tensor min, Tensor max, Tensor s);

@@ -44,6 +44,10 @@ public final class ConformanceCommand implements Command {
         CONTRACTS.put("relevancy", ConformanceContracts.Relevancy.class);
         CONTRACTS.put("retrieval", ConformanceContracts.Retrieval.class);
         CONTRACTS.put("apply", ConformanceContracts.Apply.class);
+        CONTRACTS.put("device", ConformanceContracts.Device.class);
+        CONTRACTS.put("edges", ConformanceContracts.HardwareEdges.class);
+        CONTRACTS.put("concurrency", ConformanceContracts.Concurrency.class);
+        CONTRACTS.put("lifecycle", ConformanceContracts.Lifecycle.class);
         CONTRACTS.put("golden", ConformanceContracts.GoldenCases.class);
     }
 
@@ -67,7 +71,10 @@ public final class ConformanceCommand implements Command {
 
                 Runs the conformance kit against a backend: PrepareContract, RelevancyContract, RetrievalContract,
                 ApplyContract (seeded random cases compared with the scalar oracle within SPEC.md's bounds, plus
-                properties and the bad-input contract) and GoldenCasesContract (the checked-in NumPy cases).
+                properties and the bad-input contract), DeviceContract (fused ops, residency, limits),
+                HardwareEdgeContract (positions past 2^16 and 2^24, accumulator widths, extreme codes),
+                ConcurrencyContract (calls from several threads, confined memory), LifecycleContract (ops after
+                close) and GoldenCasesContract (the checked-in NumPy cases).
                 Prints passed/failed/skipped per contract and each failure's message (with its seed); ops or
                 element types the backend does not declare are skipped, with the reason.
 
@@ -76,7 +83,8 @@ public final class ConformanceCommand implements Command {
                   --scale N        N times the random trials, sqrt(N) times the shapes (default 1, seconds per
                                    contract; a lab's nightly run might use 10 to 100)
                   --seed S         the kit's base seed (a number, or 'random'); default fixed, so runs repeat
-                  --contract LIST  some of prepare,relevancy,retrieval,apply,golden (default: all)
+                  --contract LIST  some of prepare,relevancy,retrieval,apply,device,edges,concurrency,lifecycle,
+                                   golden (default: all)
 
                 exit code: 0 when nothing failed, 1 when a test failed, 2 for bad usage or an unavailable backend.
 

@@ -1,7 +1,11 @@
 package dev.mempipe.cli.conformance;
 
 import dev.mempipe.goldentests.ApplyContract;
+import dev.mempipe.goldentests.ConcurrencyContract;
+import dev.mempipe.goldentests.DeviceContract;
 import dev.mempipe.goldentests.GoldenCasesContract;
+import dev.mempipe.goldentests.HardwareEdgeContract;
+import dev.mempipe.goldentests.LifecycleContract;
 import dev.mempipe.goldentests.PrepareContract;
 import dev.mempipe.goldentests.RelevancyContract;
 import dev.mempipe.goldentests.RetrievalContract;
@@ -45,6 +49,34 @@ final class ConformanceContracts {
     }
 
     static final class GoldenCases extends GoldenCasesContract {
+        @Override
+        protected Backend backend() {
+            return ConformanceTarget.newBackend();
+        }
+    }
+
+    static final class Device extends DeviceContract {
+        @Override
+        protected Backend backend() {
+            return ConformanceTarget.newBackend();
+        }
+    }
+
+    static final class HardwareEdges extends HardwareEdgeContract {
+        @Override
+        protected Backend backend() {
+            return ConformanceTarget.newBackend();
+        }
+    }
+
+    static final class Concurrency extends ConcurrencyContract {
+        @Override
+        protected Backend backend() {
+            return ConformanceTarget.newBackend();
+        }
+    }
+
+    static final class Lifecycle extends LifecycleContract {
         @Override
         protected Backend backend() {
             return ConformanceTarget.newBackend();

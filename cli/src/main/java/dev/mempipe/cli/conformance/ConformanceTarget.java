@@ -35,8 +35,8 @@ final class ConformanceTarget {
     }
 
     /**
-     * Closes every backend created since {@link #use}, and forgets the provider. The step contracts close their
-     * backend themselves; the golden-cases contract does not, and closing twice is allowed.
+     * Closes every backend created since {@link #use}, and forgets the provider. The contracts close their
+     * backends themselves; this is a safety net, and closing twice is allowed.
      */
     static synchronized void closeAll() {
         for (Backend b : created) {

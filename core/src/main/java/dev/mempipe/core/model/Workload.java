@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * The workloads: the op contract's table (SPEC.md, "Workloads") plus the dense-attention baseline, each by the name
  * the profile, its reports and the {@code mempipe profile --workload} option use. An attention workload's context is
- * tokens in the KV cache; a retrieval workload's is entries in its memory (documents, chunks, segment summaries).
+ * tokens in the KV cache; a retrieval workload's is entries in its memory (documents, chunks, segment summaries);
+ * FLARE's and DRAGIN's the documents they retrieve from, MemAgent's the length of the input it reads.
  */
 public enum Workload {
     DENSE("dense-attention", Kind.ATTENTION, "tokens",
@@ -22,12 +23,22 @@ public enum Workload {
     DENSE_RAG("dense", Kind.RETRIEVAL, "chunks",
             "RAG, dense: embeddings + inverse norms, cosine, topK chunks, prompt assembly"),
     HMT("hmt", Kind.RETRIEVAL, "segments",
-            "HMT compressed memory: segment summaries, dot + softmax, soft weights, softRetrieve");
+            "HMT compressed memory: segment summaries, dot + softmax, soft weights, softRetrieve"),
+    FLARE("flare", Kind.GENERATION, "documents",
+            "FLARE dynamic RAG: bm25Index, token confidence + bm25Score, topK 3 documents, re-prefill"),
+    DRAGIN("dragin", Kind.GENERATION, "documents",
+            "DRAGIN dynamic RAG: bm25Index, entropy x attention + bm25Score, topK 3 documents, re-prefill"),
+    MEMAGENT("memagent", Kind.GENERATION, "input tokens",
+            "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)");
 
-    /** Whether the workload is a decoder's attention or a retrieval beside the decoder. */
+    /**
+     * Whether the workload is a decoder's attention, a retrieval beside the decoder, or a generation loop that
+     * drives the decoder itself (dynamic RAG, MemAgent).
+     */
     public enum Kind {
         ATTENTION,
-        RETRIEVAL
+        RETRIEVAL,
+        GENERATION
     }
 
     private final String id;
@@ -66,9 +77,9 @@ public enum Workload {
         return kind == Kind.ATTENTION && this != DENSE;
     }
 
-    /** The six workloads of the op contract's table, in its order (the profile's default). */
+    /** The workloads of the op contract's table, in its order (the profile's default). */
     public static List<Workload> paperWorkloads() {
-        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT);
+        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT);
     }
 
     /**

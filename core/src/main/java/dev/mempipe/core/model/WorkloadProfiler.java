@@ -167,9 +167,12 @@ public final class WorkloadProfiler implements AutoCloseable {
             }
         }
         try (Arena arena = Arena.ofShared()) {
-            return workload.kind() == Workload.Kind.ATTENTION
-                    ? profileAttention(workload, context, model, options, arena, phases)
-                    : profileRetrieval(workload, context, model, options, arena, phases);
+            return switch (workload.kind()) {
+                case ATTENTION -> profileAttention(workload, context, model, options, arena, phases);
+                case RETRIEVAL -> profileRetrieval(workload, context, model, options, arena, phases);
+                case GENERATION -> new GenerationProfiler(engine, cpu).profile(workload, context, model, options, arena,
+                        phases);
+            };
         }
     }
 

@@ -117,13 +117,9 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
         int d = shape.headDim();
         Tensor scores = Views.firstColumns(pageScores, Math.toIntExact(pages)); // (Hkv, pages)
         engine.runVoid(Op.QUEST_BOUND, OpCosts.questBound(pages, d, ElementType.F32, memory.pageMin().type(),
-                ElementType.F32).times(shape.kvHeads()), b -> {
-            for (int g = 0; g < shape.kvHeads(); g++) {
-                b.relevancy().questBound(Views.row(groupQuery, g),                      // (1, d)
-                        Views.kvHead(memory.pageMin(), g, d), Views.kvHead(memory.pageMax(), g, d), // (pages, d)
-                        Views.row(scores, g));                                           // (1, pages)
-            }
-        });
+                ElementType.F32).times(shape.kvHeads()),
+                // one call for every KV head: group query g against head g's band of the summaries
+                b -> b.relevancy().questBound(groupQuery, memory.pageMin(), memory.pageMax(), scores)); // (Hkv, pages)
         return scores;
     }
 
@@ -168,12 +164,8 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
         int k = (int) Math.min(settings.pages(), pages);
         engine.runVoid(Step.RELEVANCY, "questBoundTopK", OpCosts.questBound(pages, d, ElementType.F32,
                 memory.pageMin().type(), ElementType.F32).plus(OpCosts.topK(pages, k, ElementType.F32, false))
-                .times(shape.kvHeads()), b -> {
-            for (int g = 0; g < shape.kvHeads(); g++) {
-                b.fused().questBoundTopK(Views.row(groupQuery, g), Views.kvHead(memory.pageMin(), g, d),
-                        Views.kvHead(memory.pageMax(), g, d), k, topPages.slice(g * k, (g + 1) * k), null);
-            }
-        });
+                .times(shape.kvHeads()),
+                b -> b.fused().questBoundTopK(groupQuery, memory.pageMin(), memory.pageMax(), k, topPages, null));
         return apply(q, expand(k));
     }
 

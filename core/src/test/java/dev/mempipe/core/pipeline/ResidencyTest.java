@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -125,6 +126,44 @@ class ResidencyTest {
             dsa.indexerKeys().close();
         }
         return outputs;
+    }
+
+    @Test
+    void bm25_on_a_device_should_run_scoring_and_top_k_fused_and_equal_the_cpu() {
+        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+        Engine onDevice = engineWith(device, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY);
+        List<dev.mempipe.core.pipeline.Prompt> cpu = runBm25(PipelineTesting.engine());
+        List<dev.mempipe.core.pipeline.Prompt> fused = runBm25(onDevice);
+        assertEquals(cpu, fused);
+        assertTrue(onDevice.report().records().stream().anyMatch(r -> r.op().equals("bm25TopK")
+                && r.device().equals("copy-gpu")), "BM25 scoring and its top-k on one device must run fused");
+    }
+
+    private static List<dev.mempipe.core.pipeline.Prompt> runBm25(Engine engine) {
+        List<String> documents = new java.util.ArrayList<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        String[] words = {"page", "token", "cache", "query", "memory", "fpga", "gpu", "score", "index", "top"};
+        for (int d = 0; d < 150; d++) {
+            StringBuilder text = new StringBuilder();
+            for (int w = 0; w < 5 + random.nextInt(20); w++) {
+                text.append(words[random.nextInt(words.length)]).append(random.nextInt(30)).append(' ');
+            }
+            documents.add(text.toString());
+        }
+        List<dev.mempipe.core.pipeline.Prompt> prompts = new java.util.ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            dev.mempipe.core.memory.Bm25Memory memory = new dev.mempipe.core.memory.Bm25Memory(arena,
+                    engine.cpu().backend(), 400, 20_000);
+            Bm25Pipeline bm25 = new Bm25Pipeline(engine, memory, new Bm25Pipeline.Settings(
+                    dev.mempipe.spi.Bm25Params.DEFAULT, 7, 200), arena);
+            bm25.prepare(documents.subList(0, 60));
+            prompts.add(bm25.step("cache3 memory7 gpu1"));
+            bm25.prepare(documents.subList(60, documents.size())); // a rebuilt index is pinned again
+            prompts.add(bm25.step("cache3 memory7 gpu1"));
+            prompts.add(bm25.step("nothing-matches"));
+            memory.close();
+        }
+        return prompts;
     }
 
     /** Appends the fixture's rows in chunks, decoding one step after each: the outputs, in order. */

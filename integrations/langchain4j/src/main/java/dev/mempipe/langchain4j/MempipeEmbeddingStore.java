@@ -66,6 +66,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * and {@link #save} a read lock, so searches run in parallel with one another and never see half an add.
  * Approximate searches additionally take turns on the graph (Lucene's graph walk is single-threaded).
  *
+ * <p><b>Backed.</b> With {@link Builder#backedBy} the entries live in an {@link EmbeddingStoreBacking} (for example a
+ * Hazelcast cluster, module {@code mempipe-hazelcast}) instead of this store's rows: the store checks every argument
+ * as above and hands the rest to the backing; {@link #save} is not available.
+ *
  * <p>{@link #searchAsync} keeps the interface's default: a search here is in-process CPU work, not I/O, so LangChain4j
  * runs {@link #search} on its own executor, which is what a hand-written async wrapper would do.
  */
@@ -78,6 +82,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     private final Engine engine;
     private final ElementType storage;
     private final HnswSettings hnsw; // null: exact search
+    private final EmbeddingStoreBacking backing; // null: the entries live in this store's rows
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Entries entries = new Entries();
     private final AcceptCache acceptCache = new AcceptCache();
@@ -91,6 +96,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         this.storage = builder.storage;
         this.hnsw = builder.hnsw;
         this.dimension = builder.dimension;
+        this.backing = builder.backing;
     }
 
     public static Builder builder() {
@@ -190,6 +196,9 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         try {
             ensureOpen();
             int d = dimension;
+            if (d == 0 && backing != null) {
+                d = backing.dimension(); // fixed by another store on the same backing
+            }
             if (d == 0 && embeddingCopy.getFirst() != null) {
                 d = embeddingCopy.getFirst().vector().length; // the first add fixes the dimension
             }
@@ -198,6 +207,11 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
                 raw[i] = InputChecks.vector(single ? "embedding" : "embeddings[" + i + "]", embeddingCopy.get(i), d);
             }
             InputChecks.ids(idCopy, entries);
+            if (backing != null) {
+                backing.add(idCopy, List.of(raw), segmentCopy == null ? null : copies(segmentCopy));
+                dimension = d;
+                return;
+            }
             // every check passed: from here on the batch goes in whole
             if (rows == null) {
                 dimension = d;
@@ -244,6 +258,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         write.lock();
         try {
             ensureOpen();
+            if (backing != null) {
+                backing.remove(idList);
+                return;
+            }
             for (String id : idList) {
                 int row = entries.rowOf(id);
                 if (row >= 0) {
@@ -266,6 +284,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         write.lock();
         try {
             ensureOpen();
+            if (backing != null) {
+                backing.removeAll(filter);
+                return;
+            }
             FixedBitSet matching = accepted(filter); // first test all, so that a filter that throws removes nothing
             for (int row = 0; row < entries.rows(); row++) {
                 if (matching.get(row)) {
@@ -285,6 +307,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         write.lock();
         try {
             ensureOpen();
+            if (backing != null) {
+                backing.removeAll();
+                return;
+            }
             entries.clear();
             if (rows != null) {
                 rows.clear();
@@ -339,6 +365,9 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         read.lock();
         try {
             ensureOpen();
+            if (backing != null) {
+                return backedSearch(request, "queryEmbedding");
+            }
             if (entries.liveCount() == 0) {
                 return new EmbeddingSearchResult<>(List.of());
             }
@@ -382,6 +411,12 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         try {
             ensureOpen();
             List<EmbeddingSearchResult<TextSegment>> results = new ArrayList<>(batch.size());
+            if (backing != null) {
+                for (int j = 0; j < batch.size(); j++) {
+                    results.add(backedSearch(batch.get(j), "requests[" + j + "].queryEmbedding"));
+                }
+                return results;
+            }
             if (entries.liveCount() == 0) {
                 batch.forEach(request -> results.add(new EmbeddingSearchResult<>(List.of())));
                 return results;
@@ -406,6 +441,16 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         } finally {
             read.unlock();
         }
+    }
+
+    /** A search of the backing, with the query checked as {@link #search} checks it. */
+    private EmbeddingSearchResult<TextSegment> backedSearch(EmbeddingSearchRequest request, String name) {
+        int d = dimension != 0 ? dimension : backing.dimension();
+        if (d == 0) {
+            return new EmbeddingSearchResult<>(List.of()); // nothing was ever added
+        }
+        InputChecks.vector(name, request.queryEmbedding(), d);
+        return backing.search(request);
     }
 
     /** Hits (row numbers and cosines, best first) as row hits. */
@@ -471,6 +516,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     /** {@link #save(Path)} that fails once {@code budget} runs out, for the tests of a save cut short. */
     void save(Path file, SectionWriter.WriteBudget budget) throws IOException {
         Objects.requireNonNull(file, "file");
+        if (backing != null) {
+            throw new UnsupportedOperationException("save writes the entries this store holds; this one is backed by "
+                    + backing + ", which keeps them (see that backing's documentation for how it is reloaded)");
+        }
         Lock read = lock.readLock();
         read.lock();
         try {
@@ -499,7 +548,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         Lock read = lock.readLock();
         read.lock();
         try {
-            return entries.liveCount();
+            return backing != null ? backing.size() : entries.liveCount();
         } finally {
             read.unlock();
         }
@@ -510,7 +559,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         Lock read = lock.readLock();
         read.lock();
         try {
-            return dimension;
+            return dimension != 0 || backing == null ? dimension : backing.dimension();
         } finally {
             read.unlock();
         }
@@ -547,6 +596,9 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         try {
             if (!closed) {
                 closed = true;
+                if (backing != null) {
+                    backing.close();
+                }
                 if (rows != null) {
                     rows.close();
                 }
@@ -559,7 +611,8 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     @Override
     public String toString() {
-        return "MempipeEmbeddingStore[" + (hnsw == null ? "exact" : "hnsw") + ", " + storage + ", d=" + dimension + "]";
+        return "MempipeEmbeddingStore[" + (backing != null ? "backed by " + backing
+                : (hnsw == null ? "exact" : "hnsw") + ", " + storage) + ", d=" + dimension + "]";
     }
 
     private void ensureOpen() {
@@ -598,6 +651,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         private ElementType storage = ElementType.F32;
         private HnswSettings hnsw;
         private Engine engine;
+        private EmbeddingStoreBacking backing;
 
         private Builder() {
         }
@@ -642,7 +696,22 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             return this;
         }
 
+        /**
+         * Keeps the entries in {@code backing} (a cluster, say) instead of this store's own rows; the store checks
+         * arguments and delegates. Storage, search kind and backend are then the backing's to choose: setting them
+         * here too is an error. The store closes the backing when it is closed.
+         */
+        public Builder backedBy(EmbeddingStoreBacking backing) {
+            this.backing = Objects.requireNonNull(backing, "backing");
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when {@link #backedBy} is combined with storage, approximate or engine */
         public MempipeEmbeddingStore build() {
+            if (backing != null && (storageSet || hnsw != null || engine != null)) {
+                throw new IllegalArgumentException("a store backed by " + backing + " takes its storage, search kind"
+                        + " and engine from the backing; do not set storage, approximate or engine as well");
+            }
             return new MempipeEmbeddingStore(this);
         }
 
@@ -655,6 +724,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
          */
         public MempipeEmbeddingStore load(Path file) throws IOException {
             Objects.requireNonNull(file, "file");
+            if (backing != null) {
+                throw new IllegalArgumentException("load reads a file into the store's own rows; add its entries to"
+                        + " the backed store instead");
+            }
             Builder settings = copy();
             if (settings.engine == null) {
                 settings.engine = defaultEngine();

@@ -14,11 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * The real quantized all-MiniLM-L6-v2 model (384 dimensions, offline, inside its jar), loaded once for every test
  * class and memoized per text: the model is deterministic, and the suites embed the same few words hundreds of
  * times, which would otherwise dominate the module's test time. Each call returns a fresh array, so a caller that
- * changes its embedding cannot change another's.
+ * changes its embedding cannot change another's. Public, in this module's test-jar, for the suites other modules run
+ * against stores backed elsewhere (mempipe-hazelcast).
  */
-final class MiniLm implements EmbeddingModel {
-    static final MiniLm MODEL = new MiniLm();
-    static final int DIMENSION = 384;
+public final class MiniLm implements EmbeddingModel {
+    public static final MiniLm MODEL = new MiniLm();
+    public static final int DIMENSION = 384;
 
     private final AllMiniLmL6V2QuantizedEmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
     private final ConcurrentHashMap<String, float[]> vectors = new ConcurrentHashMap<>();
