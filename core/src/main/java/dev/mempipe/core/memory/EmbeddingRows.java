@@ -31,9 +31,9 @@ import java.util.Objects;
  *
  * <p><b>Residency.</b> The rows tensor is a {@link ResidentTensor} pinned on the backend the engine's plan chooses
  * for the Relevancy step ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append;
- * {@link #vectors} hands out views that carry the pin. The host copy stays authoritative. Should a refresh fail, the pin is dropped and
- * ops read the host memory from then on. Only the rows written are uploaded, before they are published. A growable instance that outgrows its capacity moves to a new, larger
- * arena and pins that.
+ * {@link #vectors} hands out views that carry the pin. Only the rows an append wrote are uploaded, before they are
+ * published. The host copy stays authoritative: should a refresh fail, the pin is dropped and ops read the host
+ * memory from then on. A growable instance that outgrows its capacity moves to a new, larger arena and pins that.
  *
  * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
  * recorded, rerun on the CPU when a device fails). The graph scoring methods ({@link HnswVectors}) run the backend's

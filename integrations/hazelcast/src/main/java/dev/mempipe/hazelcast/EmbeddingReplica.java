@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (normalized and stored as
+ * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (stored, with inverse norms, as
  * the memory's element type by the same ops a single node uses) holding the rows in ascending id order, and the id of
  * each row. Ascending ids make the memory's tie rule (lower row first) the cluster's (lower id first).
  *
