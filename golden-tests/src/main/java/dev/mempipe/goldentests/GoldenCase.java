@@ -4,14 +4,14 @@ import dev.mempipe.goldentests.npy.Npy;
 import dev.mempipe.goldentests.npy.NpyArray;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Bitmap;
-import dev.mempipe.spi.Bm25Idf;
 import dev.mempipe.spi.Bm25Index;
-import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Dim;
 import dev.mempipe.spi.Op;
-import dev.mempipe.spi.PoolMode;
+import dev.mempipe.spi.OpCall;
+import dev.mempipe.spi.OpDescriptor;
 import dev.mempipe.spi.Tensor;
 
 import java.io.BufferedReader;
@@ -195,172 +195,190 @@ public final class GoldenCase {
     }
 
     /**
-     * Runs the op on {@code backend} with this case's inputs, all allocated in {@code arena}. Index outputs
-     * are cut to the length the op returned.
+     * Runs the op on {@code backend} with this case's inputs, all allocated in {@code arena}, through the op's
+     * descriptor ({@code OpDescriptor#invoke}). Tensor outputs take the expected array's shape when the case has
+     * one, else the shape the descriptor gives from the inputs; index outputs are cut to the length the op
+     * returned.
      */
     public Outputs run(Backend backend, Arena arena) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, int[]> ints = new LinkedHashMap<>();
-        switch (op) {
-            case PAGE_MIN_MAX -> {
-                Tensor keys = tensor(arena, "K");
-                int pageSize = intParam("P");
-                Tensor min = output(arena, "min");
-                Tensor max = output(arena, "max");
-                String appendFrom = param("appendFrom");
-                if (appendFrom == null) {
-                    backend.prepare().pageMinMax(keys, pageSize, min, max);
-                } else {
-                    // batch over the first rows, then the incremental update must reach the batch result
-                    int from = Integer.parseInt(appendFrom);
-                    int pages = (from + pageSize - 1) / pageSize;
-                    backend.prepare().pageMinMax(keys.rowSlice(0, from), pageSize, min.rowSlice(0, pages),
-                            max.rowSlice(0, pages));
-                    backend.prepare().pageMinMaxAppend(keys, from, pageSize, min, max);
+        OpDescriptor descriptor = op.descriptor();
+        Map<String, Long> sizes = sizes(op, files, props);
+        descriptor.invoke(backend, new OpCall() {
+            @Override
+            public Op op() {
+                return op;
+            }
+
+            @Override
+            public boolean has(String arg) {
+                return inputs.contains(fileName(arg)) || props.getProperty(arg) != null;
+            }
+
+            @Override
+            public Tensor tensor(String arg) {
+                return GoldenCase.this.tensor(arena, arg);
+            }
+
+            @Override
+            public Indices indices(String arg) {
+                return GoldenCase.this.indices(arena, arg);
+            }
+
+            @Override
+            public Bitmap bitmap(String arg) {
+                return required(arg).toBitmap(arena);
+            }
+
+            @Override
+            public String param(String arg) {
+                String v = props.getProperty(arg);
+                OpDescriptor.Arg spec = descriptor.arg(arg);
+                return v != null || spec == null ? v : spec.defaultValue();
+            }
+
+            @Override
+            public ElementType outputType(String arg) {
+                return GoldenCase.this.outputType(fileName(arg));
+            }
+
+            @Override
+            public Tensor output(String arg) {
+                NpyArray expected = files.get(fileName(arg));
+                if (expected != null) {
+                    return Tensor.allocate(arena, outputType(arg), expected.rows(), expected.cols());
                 }
-                tensors.put("min", min);
-                tensors.put("max", max);
-            }
-            case PAGE_POOL -> {
-                Tensor y = output(arena, "Y");
-                backend.prepare().pagePool(tensor(arena, "K"), intParam("P"), PoolMode.valueOf(param("mode")), y);
-                tensors.put("Y", y);
-            }
-            case PROJECT -> {
-                Tensor y = output(arena, "Y");
-                backend.prepare().project(tensor(arena, "X"), tensor(arena, "W"), y);
-                tensors.put("Y", y);
-            }
-            case QUANTIZE, DEQUANTIZE, CONVERT -> {
-                Tensor x = tensor(arena, "X");
-                Tensor y = Tensor.allocate(arena, outputType("Xprime"), x.rows(), x.cols());
-                switch (op) {
-                    case QUANTIZE -> backend.prepare().quantize(x, y);
-                    case DEQUANTIZE -> backend.prepare().dequantize(x, y);
-                    default -> backend.prepare().convert(x, y);
+                long[] shape = outputShape(op, arg, sizes);
+                if (shape == null) {
+                    throw new IllegalStateException("golden case " + name + ": the shape of output '" + arg
+                            + "' does not follow from the inputs " + sizes);
                 }
-                tensors.put("Xprime", y);
+                return Tensor.allocate(arena, outputType(arg), shape[0], Math.toIntExact(shape[1]));
             }
-            case L2_NORMALIZE -> {
-                Tensor y = output(arena, "Y");
-                backend.prepare().l2Normalize(tensor(arena, "X"), y);
-                tensors.put("Y", y);
+
+            @Override
+            public Tensor allocate(ElementType type, long rows, int cols) {
+                return Tensor.allocate(arena, type, rows, cols);
             }
-            case ROPE -> {
-                Tensor y = output(arena, "Y");
-                backend.prepare().rope(tensor(arena, "X"), indices(arena, "positions"), floatParam("theta"), y);
-                tensors.put("Y", y);
+
+            @Override
+            public Indices allocateIndices(int length) {
+                return Indices.allocate(arena, length);
             }
-            case BM25_INDEX -> {
-                Bm25Index index = backend.prepare().bm25Index(indices(arena, "offsets"), indices(arena, "tokens"));
-                int[] postingOffsets = new int[index.vocabularySize() + 1];
-                int[] docFreq = new int[index.vocabularySize()];
-                for (int t = 0; t < docFreq.length; t++) {
-                    docFreq[t] = index.docFreq(t);
-                    postingOffsets[t + 1] = index.postingEnd(t);
+
+            @Override
+            public Bitmap allocateBitmap(long bits) {
+                return Bitmap.allocate(arena, bits);
+            }
+
+            @Override
+            public Bm25Index referenceIndex(String offsets, String tokens) {
+                // the index comes from the oracle, so that the case tests the scoring op alone
+                return new ScalarBackend().prepare().bm25Index(indices(offsets), indices(tokens));
+            }
+
+            @Override
+            public void result(String arg, Tensor value) {
+                tensors.put(fileName(arg), value);
+            }
+
+            @Override
+            public void result(String arg, int[] values) {
+                ints.put(fileName(arg), values);
+            }
+        });
+        return new Outputs(tensors, ints);
+    }
+
+    /** The name an argument's arrays have in files: {@code X'} is written {@code Xprime}. */
+    public static String fileName(String arg) {
+        return arg.replace("'", "prime");
+    }
+
+    /**
+     * The sizes (SPEC.md's symbols) that {@code arrays} and the integer parameters in {@code params} bind for
+     * {@code op}: {@code d} from {@code Q}'s columns, {@code N} from {@code offsets}' {@code N+1} entries,
+     * {@code Hkv} and {@code d} from a {@code [L, Hkv, d]} array. Sizes that disagree are left to the op to
+     * reject with its own message.
+     */
+    public static Map<String, Long> sizes(Op op, Map<String, NpyArray> arrays, Properties params) {
+        Map<String, Long> sizes = new java.util.HashMap<>();
+        for (OpDescriptor.Arg a : op.descriptor().params()) {
+            String v = params.getProperty(a.name());
+            if (a.kind() == OpDescriptor.ParamKind.INT && v != null) {
+                try {
+                    sizes.put(a.name(), Long.parseLong(v.strip()));
+                } catch (NumberFormatException e) {
+                    // not a size then; the parameter check reports it
                 }
-                ints.put("docLengths", index.docLengths().clone());
-                ints.put("docFreq", docFreq);
-                ints.put("postingOffsets", postingOffsets);
-                ints.put("postingDocs", index.postingDocs().clone());
-                ints.put("postingTfs", index.postingTfs().clone());
-            }
-            case DOT, COSINE -> {
-                Tensor s = output(arena, "S");
-                if (op == Op.DOT) {
-                    backend.relevancy().dot(tensor(arena, "Q"), tensor(arena, "M"), s);
-                } else {
-                    backend.relevancy().cosine(tensor(arena, "Q"), tensor(arena, "M"), s);
-                }
-                tensors.put("S", s);
-            }
-            case QUEST_BOUND -> {
-                Tensor s = output(arena, "s");
-                backend.relevancy().questBound(tensor(arena, "q"), tensor(arena, "min"), tensor(arena, "max"), s);
-                tensors.put("s", s);
-            }
-            case GROUP_MAX -> {
-                Tensor y = output(arena, "y");
-                backend.relevancy().groupMax(tensor(arena, "s"), intParam("g"), y);
-                tensors.put("y", y);
-            }
-            case INDEXER_SCORE -> {
-                Tensor s = output(arena, "s");
-                Tensor kScale = inputs.contains("kScale") ? tensor(arena, "kScale") : null;
-                backend.relevancy().indexerScore(tensor(arena, "q"), tensor(arena, "w"), tensor(arena, "K"),
-                        kScale, s);
-                tensors.put("s", s);
-            }
-            case SOFTMAX -> {
-                Tensor p = output(arena, "p");
-                backend.relevancy().softmax(tensor(arena, "s"), floatParam("scale"), p);
-                tensors.put("p", p);
-            }
-            case BM25_SCORE -> {
-                // the index comes from the oracle, so that this case tests bm25Score alone
-                Bm25Index index = new ScalarBackend().prepare().bm25Index(indices(arena, "offsets"),
-                        indices(arena, "tokens"));
-                Bm25Params params = new Bm25Params(floatParam("k1"), floatParam("b"), Bm25Idf.valueOf(param("idf")));
-                Tensor s = output(arena, "s");
-                backend.relevancy().bm25Score(indices(arena, "query"), index, params, s);
-                tensors.put("s", s);
-            }
-            case TOP_K -> {
-                Tensor s = tensor(arena, "s");
-                int k = intParam("k");
-                int count = Math.min(k, s.cols());
-                Indices idx = Indices.allocate(arena, count);
-                Tensor val = Tensor.allocate(arena, ElementType.F32, 1, count);
-                int n = backend.retrieval().topK(s, k, idx, val);
-                ints.put("idx", idx.prefix(Math.min(n, count)).toArray());
-                tensors.put("val", val);
-                ints.put("count", new int[] {n});
-            }
-            case THRESHOLD -> {
-                Tensor s = tensor(arena, "s");
-                Bitmap bits = Bitmap.allocate(arena, s.cols());
-                backend.retrieval().threshold(s, floatParam("T"), bits);
-                ints.put("bitmap", bitsOf(bits));
-            }
-            case BITMAP_TO_INDICES -> {
-                Bitmap bits = files.get("bitmap").toBitmap(arena);
-                Indices out = Indices.allocate(arena, (int) bits.length());
-                int n = backend.retrieval().bitmapToIndices(bits, out);
-                ints.put("indices", out.prefix(n).toArray());
-            }
-            case EXPAND_BLOCKS -> {
-                int length = intParam("L");
-                Indices out = Indices.allocate(arena, length);
-                int n = backend.retrieval().expandBlocks(indices(arena, "blocks"), intParam("P"), length,
-                        intParam("sink"), intParam("window"), out);
-                ints.put("tokens", out.prefix(n).toArray());
-            }
-            case GATHER -> {
-                Tensor x = tensor(arena, "X");
-                Indices idx = indices(arena, "idx");
-                Tensor y = Tensor.allocate(arena, x.type(), idx.length(), x.cols());
-                backend.retrieval().gather(x, idx, y);
-                tensors.put("Y", y);
-            }
-            case ATTENTION -> {
-                Tensor o = output(arena, "o");
-                Indices idx = inputs.contains("idx") ? indices(arena, "idx") : null;
-                backend.apply().attention(tensor(arena, "q"), tensor(arena, "K"), tensor(arena, "V"),
-                        intParam("Hkv"), idx, floatParam("scale"), o);
-                tensors.put("o", o);
-            }
-            case SOFT_RETRIEVE -> {
-                Tensor o = output(arena, "o");
-                backend.apply().softRetrieve(tensor(arena, "a"), tensor(arena, "V"), o);
-                tensors.put("o", o);
             }
         }
-        return new Outputs(tensors, ints);
+        for (OpDescriptor.Arg a : op.descriptor().inputs()) {
+            NpyArray array = arrays.get(a.name());
+            if (array == null) {
+                continue;
+            }
+            long[] shape = array.shape();
+            List<Dim> dims = a.dims();
+            if (a.role() != OpDescriptor.Role.TENSOR) {
+                bind(sizes, dims.getFirst(), array.size());
+            } else if (a.threeD() && shape.length == 3) {
+                for (int i = 0; i < 3; i++) {
+                    bind(sizes, dims.get(i), shape[i]);
+                }
+            } else {
+                if (!a.vector()) {
+                    bind(sizes, dims.getFirst(), array.rows());
+                }
+                if (a.threeD()) {
+                    Dim d = dims.get(2);
+                    if (d.computable(sizes) && d.eval(sizes) > 0 && array.cols() % d.eval(sizes) == 0) {
+                        bind(sizes, dims.get(1), array.cols() / d.eval(sizes));
+                    }
+                } else {
+                    bind(sizes, dims.get(1), array.cols());
+                }
+            }
+        }
+        return sizes;
+    }
+
+    private static void bind(Map<String, Long> sizes, Dim dim, long value) {
+        if (!dim.computable(sizes)) {
+            Map.Entry<String, Long> solved = dim.solve(value);
+            if (solved != null) {
+                sizes.put(solved.getKey(), solved.getValue());
+            }
+        }
+    }
+
+    /** The {@code [rows, cols]} of tensor output {@code output} from {@code sizes}, or null when they do not fix it. */
+    public static long[] outputShape(Op op, String output, Map<String, Long> sizes) {
+        OpDescriptor.Arg a = op.descriptor().arg(output);
+        if (a == null || a.role() != OpDescriptor.Role.OUTPUT || !a.dims().stream().allMatch(d -> d.computable(sizes))) {
+            return null;
+        }
+        long cols = a.dims().get(1).eval(sizes);
+        if (a.threeD()) {
+            cols = Math.multiplyExact(cols, a.dims().get(2).eval(sizes));
+        }
+        return new long[] {a.rows().eval(sizes), cols};
     }
 
     /** A tensor input (with its {@code _scale} array for I8/I16) copied into {@code arena}. */
     public Tensor tensor(Arena arena, String input) {
-        NpyArray data = files.get(input);
+        NpyArray data = required(input);
+        OpDescriptor.Arg spec = op.descriptor().arg(input);
+        if (data.shape().length > 2) {
+            long[] shape = data.shape();
+            if (spec == null || !spec.threeD() || shape.length != 3) {
+                throw new IllegalArgumentException(op + ": argument '" + input + "' has shape "
+                        + Arrays.toString(shape) + " but " + op + " takes " + input
+                        + (spec == null ? "" : spec.shapeText()));
+            }
+            data = data.reshape(shape[0], Math.multiplyExact(shape[1], shape[2])); // C order: [L, Hkv*d]
+        }
         ElementType type = data.dtype().elementType();
         if (type == null) {
             throw new IllegalStateException("golden case " + name + ": '" + input + "' is " + data.dtype()
@@ -374,10 +392,6 @@ public final class GoldenCase {
         return required(input).toIndices(arena);
     }
 
-    private Tensor output(Arena arena, String output) {
-        NpyArray expected = required(output);
-        return Tensor.allocate(arena, outputType(output), expected.rows(), expected.cols());
-    }
 
     private NpyArray required(String arrayName) {
         NpyArray a = files.get(arrayName);
@@ -387,29 +401,9 @@ public final class GoldenCase {
         return a;
     }
 
-    private int intParam(String key) {
-        return Integer.parseInt(requiredParam(key));
-    }
 
-    private float floatParam(String key) {
-        return Float.parseFloat(requiredParam(key));
-    }
 
-    private String requiredParam(String key) {
-        String v = props.getProperty(key);
-        if (v == null) {
-            throw new IllegalStateException("golden case " + name + " has no parameter '" + key + "'");
-        }
-        return v;
-    }
 
-    private static int[] bitsOf(Bitmap bits) {
-        int[] out = new int[(int) bits.length()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = bits.get(i) ? 1 : 0;
-        }
-        return out;
-    }
 
     private static NpyArray readNpy(String path, boolean required) throws IOException {
         InputStream in = GoldenCase.class.getResourceAsStream(path);

@@ -79,6 +79,104 @@ public abstract class RelevancyContract extends BackendContract {
         });
     }
 
+    // ---- dotRows ----
+
+    @ParameterizedTest(name = "K {0}")
+    @EnumSource(ElementType.class)
+    void dotRows_should_match_the_oracle_within_the_error_bound(ElementType kType) {
+        requireType(Op.DOT_ROWS, kType);
+        property(Op.DOT_ROWS, 6, t -> {
+            SplittableRandom r = t.random();
+            ElementType qType = declaredType(r, Op.DOT_ROWS);
+            ElementType outType = Gen.floatOutput(r);
+            Profile profile = Gen.pick(r, Profile.UNIT, Profile.UNIT, Profile.WIDE);
+            // now and then enough rows for a backend to split them over threads (the SIMD one: 2^21 / d each)
+            boolean many = r.nextInt(4) == 0;
+            int n = t.rows(Gen.size(r, size(65)));
+            int k = t.rows(many ? 20_000 + r.nextInt(4_000) : Gen.size(r, size(33)));
+            int d = t.cols(many ? Gen.pick(r, 128, 131) : Gen.size(r, size(129)));
+            Tensor q = t.input("q", Gen.tensor(t, qType, 1, d, profile));
+            Tensor keys = t.input("K", Gen.tensor(t, kType, n, d, profile));
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n); // repeats allowed, any order: a walk's neighbour list
+            }
+            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Tensor s = t.output("s", outType, 1, k);
+            Tensor ref = t.reference(F32, 1, k);
+            subject().relevancy().dotRows(q, keys, rowIds, s);
+            oracle().relevancy().dotRows(q, keys, rowIds, ref);
+            Compare.within("s", s, ref, dotLikeBound(q, gathered(keys, ids), outType));
+        });
+    }
+
+    @ParameterizedTest(name = "{0} x {0}")
+    @EnumSource(value = ElementType.class, names = {"I8", "I16"})
+    void dotRows_should_accumulate_integer_codes_exactly(ElementType type) {
+        requireType(Op.DOT_ROWS, type);
+        property(Op.DOT_ROWS, 2, t -> {
+            SplittableRandom r = t.random();
+            int d = t.cols(type == ElementType.I8 ? Gen.pick(r, 65537, 131073) : Gen.pick(r, 127, 1025, 4097));
+            int n = t.rows(Gen.size(r, 5));
+            int k = t.rows(Gen.size(r, 9));
+            Tensor q = t.input("q", Gen.nearMaxCodes(t, type, 1, d, false));
+            Tensor keys = t.input("K", Gen.nearMaxCodes(t, type, n, d, true));
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n);
+            }
+            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Tensor s = t.output("s", F32, 1, k);
+            Tensor ref = t.reference(F32, 1, k);
+            subject().relevancy().dotRows(q, keys, rowIds, s);
+            oracle().relevancy().dotRows(q, keys, rowIds, ref);
+            Compare.within("s", s, ref, Compare.integerDotBound(F32));
+        });
+    }
+
+    @Test
+    void dotRows_should_reject_a_row_id_outside_the_keys_naming_its_position_and_value() {
+        requireOp(Op.DOT_ROWS);
+        property(Op.DOT_ROWS, 3, t -> {
+            SplittableRandom r = t.random();
+            int n = r.nextInt(1, 9);
+            int k = r.nextInt(1, 9);
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n);
+            }
+            int position = r.nextInt(k);
+            int bad = r.nextBoolean() ? n + r.nextInt(3) : -1 - r.nextInt(3);
+            ids[position] = bad;
+            Tensor q = t.input("q", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), 1, 7, Profile.UNIT));
+            Tensor keys = t.input("K", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), n, 7, Profile.UNIT));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Tensor s = t.output("s", F32, 1, k);
+            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "rowIds",
+                    "dotRows with row id " + bad + " at position " + position + " of " + n + " rows",
+                    () -> subject().relevancy().dotRows(q, keys, rowIds, s));
+            String message = e.getMessage();
+            if (!BadInput.names(message, Integer.toString(bad)) || !message.contains("position " + position)) {
+                throw new AssertionError("the message must name the bad row id " + bad + " and its position "
+                        + position + ", got: " + message);
+            }
+        });
+    }
+
+    @Test
+    void dotRows_should_reject_a_query_of_more_than_one_row() {
+        requireOp(Op.DOT_ROWS);
+        property(Op.DOT_ROWS, 2, t -> {
+            SplittableRandom r = t.random();
+            Tensor q = t.input("q", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), 2, 5, Profile.UNIT));
+            Tensor keys = t.input("K", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), 3, 5, Profile.UNIT));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, 0, 2));
+            Tensor s = t.output("s", F32, 1, 2);
+            BadInput.expect(t, IllegalArgumentException.class, "q", "dotRows with a [2, 5] query",
+                    () -> subject().relevancy().dotRows(q, keys, rowIds, s));
+        });
+    }
+
     @ParameterizedTest(name = "M {0}")
     @EnumSource(ElementType.class)
     void cosine_should_match_the_oracle_within_the_error_bound(ElementType mType) {
@@ -126,18 +224,22 @@ public abstract class RelevancyContract extends BackendContract {
             Profile profile = Gen.pick(r, Profile.UNIT, Profile.WIDE);
             int pages = t.rows(Gen.size(r, size(65)));
             int d = t.cols(Gen.size(r, size(129)));
-            Tensor q = t.input("q", Gen.tensor(t, qType, 1, d, profile));
-            Tensor min = t.input("min", Gen.tensor(t, type, pages, d, profile));
-            Tensor max = t.input("max", Gen.tensor(t, type, pages, d, profile));
-            Tensor s = t.output("s", outType, 1, pages);
-            Tensor ref = t.reference(F32, 1, pages);
+            int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(8) : 1); // a row batch: one query per KV head
+            Tensor q = t.input("q", Gen.tensor(t, qType, m, d, profile));
+            Tensor min = t.input("min", Gen.tensor(t, type, pages, m * d, profile)); // head j: columns [j*d, (j+1)*d)
+            Tensor max = t.input("max", Gen.tensor(t, type, pages, m * d, profile));
+            Tensor s = t.output("s", outType, m, pages);
+            Tensor ref = t.reference(F32, m, pages);
             subject().relevancy().questBound(q, min, max, s);
             oracle().relevancy().questBound(q, min, max, ref);
-            double[][] sumAbs = new double[1][pages];
-            for (int p = 0; p < pages; p++) {
-                for (int i = 0; i < d; i++) {
-                    double qi = q.get(0, i);
-                    sumAbs[0][p] += Math.max(Math.abs(qi * min.get(p, i)), Math.abs(qi * max.get(p, i)));
+            double[][] sumAbs = new double[m][pages];
+            for (int j = 0; j < m; j++) {
+                for (int p = 0; p < pages; p++) {
+                    for (int i = 0; i < d; i++) {
+                        double qi = q.get(j, i);
+                        int c = j * d + i;
+                        sumAbs[j][p] += Math.max(Math.abs(qi * min.get(p, c)), Math.abs(qi * max.get(p, c)));
+                    }
                 }
             }
             Compare.within("s", s, ref, Compare.dotBound(outType, d, sumAbs));
@@ -198,9 +300,10 @@ public abstract class RelevancyContract extends BackendContract {
             int n = t.cols(Gen.size(r, size(1025)));
             int g = t.param("g", Gen.size(r, 65));
             int groups = (n + g - 1) / g;
-            Tensor s = t.input("s", Gen.tensor(t, type, 1, n, Profile.SCORES));
-            Tensor y = t.output("y", outType, 1, groups);
-            Tensor ref = t.reference(outType, 1, groups);
+            int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(8) : 1); // a row batch
+            Tensor s = t.input("s", Gen.tensor(t, type, m, n, Profile.SCORES));
+            Tensor y = t.output("y", outType, m, groups);
+            Tensor ref = t.reference(outType, m, groups);
             subject().relevancy().groupMax(s, g, y);
             oracle().relevancy().groupMax(s, g, ref);
             Compare.sameValues("y", y, ref);
@@ -632,6 +735,24 @@ public abstract class RelevancyContract extends BackendContract {
     private static Compare.Bound dotLikeBound(Tensor a, Tensor b, ElementType out) {
         return Compare.integerPath(a, b) ? Compare.integerDotBound(out)
                 : Compare.dotBound(out, a.cols(), Compare.sumAbsProducts(a, b));
+    }
+
+    /** Rows {@code ids} of {@code keys} as a new tensor (for the error bound of dotRows). */
+    private static Tensor gathered(Tensor keys, int[] ids) {
+        Tensor out = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), keys.type(), ids.length, keys.cols());
+        for (int j = 0; j < ids.length; j++) {
+            if (keys.type().isQuantized()) {
+                out.setScale(j, keys.scale(ids[j]));
+                for (int c = 0; c < keys.cols(); c++) {
+                    out.setCode(j, c, keys.code(ids[j], c));
+                }
+            } else {
+                for (int c = 0; c < keys.cols(); c++) {
+                    out.set(j, c, keys.get(ids[j], c));
+                }
+            }
+        }
+        return out;
     }
 
     /** Zeroes about one row in eight (cosine's zero-norm rule). */

@@ -45,6 +45,49 @@ public abstract class RetrievalContract extends BackendContract {
     }
 
     @ParameterizedTest(name = "s {0}")
+    @EnumSource(value = ElementType.class, names = {"F32", "BF16", "I8"})
+    void topK_should_select_each_row_of_a_batch_independently(ElementType type) {
+        requireType(Op.TOP_K, type);
+        property(Op.TOP_K, 6, t -> {
+            // one call for every KV head: row j's result at idx[j*c, (j+1)*c), val row j; nothing past m*c
+            SplittableRandom r = t.random();
+            int n = t.cols(Gen.size(r, size(513)));
+            int m = t.param("m", 2 + r.nextInt(7));
+            int k = drawK(t, n);
+            int count = Math.min(k, n);
+            Tensor s = t.input("s", Gen.tensor(t, type, m, n, Gen.pick(r, Profile.SCORES, Profile.UNIT)));
+            int spare = 1 + r.nextInt(8);
+            Indices idx = t.outputIndices("idx", m * count + spare);
+            Tensor val = t.output("val", F32, m, count + r.nextInt(3));
+            int got = subject().retrieval().topK(s, k, idx, val);
+            if (got != count) {
+                throw new AssertionError("topK returned " + got + " for a batch of " + m + " rows, expected min(k="
+                        + k + ", n=" + n + ") = " + count);
+            }
+            for (int j = 0; j < m; j++) {
+                Tensor row = s.rowSlice(j, j + 1);
+                Indices refIdx = Indices.allocate(t.arena(), count);
+                Tensor refVal = t.reference(F32, 1, count);
+                oracle().retrieval().topK(row, k, refIdx, refVal);
+                Compare.sameInts("idx row " + j, Arrays.copyOfRange(idx.toArray(), j * count, (j + 1) * count),
+                        refIdx.toArray());
+                for (int c = 0; c < count; c++) {
+                    if (Float.floatToRawIntBits(val.get(j, c)) != Float.floatToRawIntBits(refVal.get(0, c))) {
+                        throw new AssertionError("val[" + j + ", " + c + "] = " + Compare.num(val.get(j, c))
+                                + ", expected " + Compare.num(refVal.get(0, c)));
+                    }
+                }
+            }
+            for (int e = m * count; e < idx.length(); e++) {
+                if (idx.get(e) != -1) {
+                    throw new AssertionError("topK wrote idx[" + e + "] = " + idx.get(e) + " past the " + m * count
+                            + " entries of a " + m + "-row batch (the rest of the buffer must stay untouched)");
+                }
+            }
+        });
+    }
+
+    @ParameterizedTest(name = "s {0}")
     @EnumSource(ElementType.class)
     void topK_should_break_ties_by_ascending_index(ElementType type) {
         requireType(Op.TOP_K, type);
@@ -239,15 +282,17 @@ public abstract class RetrievalContract extends BackendContract {
         property(Op.THRESHOLD, 6, t -> {
             SplittableRandom r = t.random();
             int n = t.cols(Gen.size(r, size(2049)));
-            Tensor s = t.input("s", Gen.tensor(t, type, 1, n, Profile.SCORES));
+            // a row batch: rows start at bit j*n, rarely on a word boundary
+            int m = t.param("m", r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 1);
+            Tensor s = t.input("s", Gen.tensor(t, type, m, n, Profile.SCORES));
             // often exactly one of the scores, so that the strict comparison matters
             float threshold = t.param("T", switch (r.nextInt(4)) {
-                case 0, 1 -> s.get(0, r.nextInt(n));
+                case 0, 1 -> s.get(r.nextInt(m), r.nextInt(n));
                 case 2 -> Gen.pick(r, 0f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
                 default -> (float) r.nextDouble(-1, 1);
             });
-            Bitmap bits = t.outputBitmap("bitmap", n);
-            Bitmap ref = Bitmap.allocate(t.arena(), n);
+            Bitmap bits = t.outputBitmap("bitmap", (long) m * n);
+            Bitmap ref = Bitmap.allocate(t.arena(), (long) m * n);
             subject().retrieval().threshold(s, threshold, bits);
             oracle().retrieval().threshold(s, threshold, ref);
             Compare.sameBits("bitmap", bits, ref);

@@ -6,6 +6,7 @@ import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
+import dev.mempipe.spi.TrainOps;
 
 /**
  * The scalar oracle: every op of the contract written as plain loops over {@code Tensor.get}/{@code set},
@@ -23,6 +24,7 @@ public final class ScalarBackend implements Backend {
     private final ScalarRelevancyOps relevancy = new ScalarRelevancyOps(CAPABILITIES, state);
     private final ScalarRetrievalOps retrieval = new ScalarRetrievalOps(CAPABILITIES, state);
     private final ScalarApplyOps apply = new ScalarApplyOps(CAPABILITIES, state);
+    private final ScalarTrainOps train = new ScalarTrainOps(state);
 
     public ScalarBackend() {
     }
@@ -55,6 +57,11 @@ public final class ScalarBackend implements Backend {
     @Override
     public ApplyOps apply() {
         return apply;
+    }
+
+    @Override
+    public TrainOps train() {
+        return train;
     }
 
     @Override

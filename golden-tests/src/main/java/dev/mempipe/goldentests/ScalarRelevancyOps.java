@@ -4,6 +4,7 @@ import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
@@ -33,6 +34,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
     }
 
     @Override
+    public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        state.ensureOpen("dotRows");
+        OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
+        for (int j = 0; j < rowIds.length(); j++) {
+            ScalarMath.store(s, 0, j, ScalarMath.dot(q, 0, keys, rowIds.get(j)));
+        }
+    }
+
+    @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
         state.ensureOpen("cosine");
         OpArgs.cosine(caps, q, m, s);
@@ -50,13 +60,16 @@ final class ScalarRelevancyOps implements RelevancyOps {
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         state.ensureOpen("questBound");
         OpArgs.questBound(caps, q, min, max, s);
-        for (int p = 0; p < min.rows(); p++) {
-            double bound = 0;
-            for (int i = 0; i < q.cols(); i++) {
-                double qi = q.get(0, i);
-                bound += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+        for (long j = 0; j < q.rows(); j++) {
+            for (int p = 0; p < min.rows(); p++) {
+                double bound = 0;
+                for (int i = 0; i < q.cols(); i++) {
+                    double qi = q.get(j, i);
+                    int c = (int) j * q.cols() + i; // KV head j's band of the summaries
+                    bound += Math.max(qi * min.get(p, c), qi * max.get(p, c));
+                }
+                ScalarMath.store(s, j, p, bound);
             }
-            ScalarMath.store(s, 0, p, bound);
         }
     }
 
@@ -65,13 +78,15 @@ final class ScalarRelevancyOps implements RelevancyOps {
         state.ensureOpen("groupMax");
         OpArgs.groupMax(caps, s, groupSize, y);
         int n = s.cols();
-        for (int g = 0; (long) g * groupSize < n; g++) {
-            int end = (int) Math.min((long) (g + 1) * groupSize, n);
-            float best = Float.NEGATIVE_INFINITY;
-            for (int i = g * groupSize; i < end; i++) {
-                best = Math.max(best, s.get(0, i));
+        for (long j = 0; j < s.rows(); j++) {
+            for (int g = 0; (long) g * groupSize < n; g++) {
+                int end = (int) Math.min((long) (g + 1) * groupSize, n);
+                float best = Float.NEGATIVE_INFINITY;
+                for (int i = g * groupSize; i < end; i++) {
+                    best = Math.max(best, s.get(j, i));
+                }
+                y.set(j, g, best);
             }
-            y.set(0, g, best);
         }
     }
 

@@ -40,23 +40,29 @@ final class ScalarRetrievalOps implements RetrievalOps {
         state.ensureOpen("topK");
         OpArgs.topK(caps, s, k, idx, val);
         int n = s.cols();
-        float[] scores = new float[n];
-        for (int i = 0; i < n; i++) {
-            scores[i] = s.get(0, i);
-            if (Float.isNaN(scores[i])) {
-                throw new NaNInputException("s", i);
+        int count = Math.min(k, n);
+        for (long r = 0; r < s.rows(); r++) {           // NaN anywhere fails before anything is written
+            for (int i = 0; i < n; i++) {
+                if (Float.isNaN(s.get(r, i))) {
+                    throw new NaNInputException("s", r * n + i);
+                }
             }
         }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> compareTotalOrder(scores[a], a, scores[b], b));
-        int count = Math.min(k, n);
-        for (int j = 0; j < count; j++) {
-            idx.set(j, order[j]);
-            if (val != null) {
-                val.set(0, j, scores[order[j]]);
+        for (long r = 0; r < s.rows(); r++) {
+            float[] scores = new float[n];
+            for (int i = 0; i < n; i++) {
+                scores[i] = s.get(r, i);
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> compareTotalOrder(scores[a], a, scores[b], b));
+            for (int j = 0; j < count; j++) {
+                idx.set((int) (r * count + j), order[j]);
+                if (val != null) {
+                    val.set(r, j, scores[order[j]]);
+                }
             }
         }
         return count;
@@ -67,16 +73,18 @@ final class ScalarRetrievalOps implements RetrievalOps {
         state.ensureOpen("threshold");
         OpArgs.threshold(caps, s, t, out);
         int n = s.cols();
-        for (int i = 0; i < n; i++) {
-            if (Float.isNaN(s.get(0, i))) {
+        long total = s.size();
+        for (long i = 0; i < total; i++) {
+            if (Float.isNaN(s.get(i / n, (int) (i % n)))) {
                 throw new NaNInputException("s", i);
             }
         }
-        // Whole words are written so the bits past n end up 0, as the Bitmap contract says.
-        for (long w = 0; w < Bitmap.wordCount(n); w++) {
+        // Whole words are written so the bits past m*n end up 0, as the Bitmap contract says.
+        for (long w = 0; w < Bitmap.wordCount(total); w++) {
             long word = 0;
-            for (int b = 0; b < 64 && w * 64 + b < n; b++) {
-                if (s.get(0, (int) (w * 64 + b)) > t) {
+            for (int b = 0; b < 64 && w * 64 + b < total; b++) {
+                long i = w * 64 + b;
+                if (s.get(i / n, (int) (i % n)) > t) {
                     word |= 1L << b;
                 }
             }

@@ -417,4 +417,51 @@ final class BrokenBackends {
             }
         };
     }
+
+    /** A fused scoring unit whose row loop stops one key early: the last key can never be chosen. */
+    static Backend fusedDotTopKSkipsLastKey() {
+        return new ForwardingBackend("fused-dotTopK-skips-last-key", new ScalarBackend()) {
+            @Override
+            public dev.mempipe.spi.FusedOps fused() {
+                Backend self = this;
+                return new dev.mempipe.spi.FusedOps() {
+                    @Override
+                    public Backend backend() {
+                        return self;
+                    }
+
+                    @Override
+                    public int dotTopK(Tensor q, Tensor keys, int k, Indices idx, Tensor val) {
+                        if (keys.rows() <= 1) {
+                            return dev.mempipe.spi.FusedOps.super.dotTopK(q, keys, k, idx, val);
+                        }
+                        return dev.mempipe.spi.FusedOps.super.dotTopK(q, keys.rowSlice(0, keys.rows() - 1), k, idx,
+                                val);
+                    }
+                };
+            }
+        };
+    }
+
+    /** A batched topK that selects row 0 and writes it for every row (a stride bug in the row loop). */
+    static Backend topKBatchRepeatsFirstRow() {
+        return new ForwardingBackend("topK-batch-repeats-row-0", new ScalarBackend()) {
+            @Override
+            public RetrievalOps retrieval() {
+                return new Retrieval(delegate.retrieval()) {
+                    @Override
+                    public int topK(Tensor s, int k, Indices idx, Tensor val) {
+                        OpArgs.topK(ALL, s, k, idx, val);
+                        int count = 0;
+                        for (long j = 0; j < s.rows(); j++) {
+                            Indices rowIdx = Indices.wrap(idx.data().asSlice(4L * j * Math.min(k, s.cols())),
+                                    Math.min(k, s.cols()));
+                            count = d.topK(s.rowSlice(0, 1), k, rowIdx, val == null ? null : val.rowSlice(j, j + 1));
+                        }
+                        return count;
+                    }
+                };
+            }
+        };
+    }
 }

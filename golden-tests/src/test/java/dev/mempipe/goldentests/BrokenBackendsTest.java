@@ -76,7 +76,13 @@ class BrokenBackendsTest {
                 new Bug("attention skips the last selected row", LaunchedApply.class,
                         BrokenBackends::attentionSkipsLastRow),
                 new Bug("integer project accumulated in f32", LaunchedPrepare.class,
-                        BrokenBackends::intProjectAccumulatesInFloat));
+                        BrokenBackends::intProjectAccumulatesInFloat),
+                new Bug("a pinned tensor ignores refresh (stale device copy)", LaunchedDevice.class,
+                        () -> new SeparateCopyDevice("stale-copy", new ScalarBackend(), true)),
+                new Bug("fused dotTopK skips the last key", LaunchedDevice.class,
+                        BrokenBackends::fusedDotTopKSkipsLastKey),
+                new Bug("topK of a row batch repeats row 0", LaunchedRetrieval.class,
+                        BrokenBackends::topKBatchRepeatsFirstRow));
     }
 
     @TestFactory
@@ -101,7 +107,8 @@ class BrokenBackendsTest {
 
     @TestFactory
     Stream<DynamicTest> kit_should_pass_the_unbroken_oracle_on_the_same_seeds() {
-        return Stream.of(LaunchedPrepare.class, LaunchedRelevancy.class, LaunchedRetrieval.class, LaunchedApply.class)
+        return Stream.of(LaunchedPrepare.class, LaunchedRelevancy.class, LaunchedRetrieval.class, LaunchedApply.class,
+                        LaunchedDevice.class)
                 .map(contract -> DynamicTest.dynamicTest(contract.getSuperclass().getSimpleName(), () -> {
                     Results results = launch(contract,
                             () -> new ForwardingBackend("unbroken-oracle", new ScalarBackend()));
@@ -234,6 +241,14 @@ class BrokenBackendsTest {
 
     @ExtendWith(OnlyWhenLaunched.class)
     static class LaunchedApply extends ApplyContract {
+        @Override
+        protected Backend backend() {
+            return current.get();
+        }
+    }
+
+    @ExtendWith(OnlyWhenLaunched.class)
+    static class LaunchedDevice extends DeviceContract {
         @Override
         protected Backend backend() {
             return current.get();

@@ -159,13 +159,16 @@ final class Float32Backend extends ForwardingBackend {
             @Override
             public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
                 OpArgs.questBound(ALL, q, min, max, s);
-                for (int p = 0; p < min.rows(); p++) {
-                    float[] lanes = new float[LANES];
-                    for (int i = 0; i < q.cols(); i++) {
-                        float qi = q.get(0, i);
-                        lanes[i % LANES] += Math.max(qi * min.get(p, i), qi * max.get(p, i));
+                for (long j = 0; j < q.rows(); j++) {
+                    for (int p = 0; p < min.rows(); p++) {
+                        float[] lanes = new float[LANES];
+                        for (int i = 0; i < q.cols(); i++) {
+                            float qi = q.get(j, i);
+                            int c = (int) j * q.cols() + i;
+                            lanes[i % LANES] += Math.max(qi * min.get(p, c), qi * max.get(p, c));
+                        }
+                        s.set(j, p, reduce(lanes));
                     }
-                    s.set(0, p, reduce(lanes));
                 }
             }
 

@@ -6,6 +6,7 @@ import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
+import dev.mempipe.spi.TrainOps;
 
 /**
  * The CPU reference backend: every op of the contract on the Vector API over off-heap memory, for every
@@ -20,6 +21,7 @@ public final class SimdBackend implements Backend {
     private final SimdRelevancyOps relevancy = new SimdRelevancyOps(capabilities);
     private final SimdRetrievalOps retrieval = new SimdRetrievalOps(capabilities);
     private final SimdApplyOps apply = new SimdApplyOps(capabilities);
+    private final SimdTrainOps train = new SimdTrainOps();
 
     @Override
     public String name() {
@@ -54,5 +56,10 @@ public final class SimdBackend implements Backend {
     @Override
     public ApplyOps apply() {
         return apply;
+    }
+
+    @Override
+    public TrainOps train() {
+        return train;
     }
 }

@@ -149,7 +149,7 @@ final class SimdDotKernels {
                             os);
                 }
                 for (; j < m; j++) {
-                    f32Rows4(qs[j], d, seg, ro, gap, out, j * os + r, h);
+                    f32Rows4(qs[j], d, seg, ro, ro + gap, ro + 2 * gap, ro + 3 * gap, out, j * os + r, h);
                 }
             }
         } else {
@@ -194,16 +194,29 @@ final class SimdDotKernels {
      */
     private static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long gap,
                               MemorySegment scales, long scaleRow, float[] out, int o, int og) {
+        boolean quantized = type.isQuantized();
+        rows4(type, q, d, seg, off, off + gap, off + 2 * gap, off + 3 * gap, scaleOf(scales, quantized, scaleRow),
+                scaleOf(scales, quantized, scaleRow + og), scaleOf(scales, quantized, scaleRow + 2L * og),
+                scaleOf(scales, quantized, scaleRow + 3L * og), out, o, og);
+    }
+
+    /**
+     * Four rows at any byte offsets {@code o0..o3} (a gathered set: their cache misses overlap) against one query
+     * into {@code out[o + k * og]}; {@code c0..c3} are the rows' scales for integer types (ignored otherwise).
+     */
+    static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long o0, long o1, long o2, long o3,
+                      float c0, float c1, float c2, float c3, float[] out, int o, int og) {
         switch (type) {
-            case F32 -> f32Rows4(q, d, seg, off, gap, out, o, og);
-            case BF16 -> bf16Rows4(q, d, seg, off, gap, out, o, og);
+            case F32 -> f32Rows4(q, d, seg, o0, o1, o2, o3, out, o, og);
+            case BF16 -> bf16Rows4(q, d, seg, o0, o1, o2, o3, out, o, og);
             case F16 -> {
-                for (int k = 0; k < 4; k++) {
-                    out[o + k * og] = f16Dot(q, d, seg, off + k * gap);
-                }
+                out[o] = f16Dot(q, d, seg, o0);
+                out[o + og] = f16Dot(q, d, seg, o1);
+                out[o + 2 * og] = f16Dot(q, d, seg, o2);
+                out[o + 3 * og] = f16Dot(q, d, seg, o3);
             }
-            case I16 -> i16Rows4(q, d, seg, off, gap, scales, scaleRow, out, o, og);
-            case I8 -> i8Rows4(q, d, seg, off, gap, scales, scaleRow, out, o, og);
+            case I16 -> i16Rows4(q, d, seg, o0, o1, o2, o3, c0, c1, c2, c3, out, o, og);
+            case I8 -> i8Rows4(q, d, seg, o0, o1, o2, o3, c0, c1, c2, c3, out, o, og);
         }
     }
 
@@ -248,11 +261,8 @@ final class SimdDotKernels {
 
     // ---- F32 ----
 
-    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o,
-                                 int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
+                                 float[] out, int o, int og) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -266,7 +276,7 @@ final class SimdDotKernels {
             a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
             a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
         }
-        finishRows4(q, d, seg, off, gap, end, a0, a1, a2, a3, out, o, og);
+        finishRows4(q, d, seg, off, o1, o2, o3, end, a0, a1, a2, a3, out, o, og);
     }
 
     /**
@@ -315,19 +325,16 @@ final class SimdDotKernels {
             a32 = k2.fma(q, a32);
             a33 = k3.fma(q, a33);
         }
-        finishRows4(q0, d, seg, off, gap, end, a00, a01, a02, a03, out, o, og);
-        finishRows4(q1, d, seg, off, gap, end, a10, a11, a12, a13, out, o + os, og);
-        finishRows4(q2, d, seg, off, gap, end, a20, a21, a22, a23, out, o + 2 * os, og);
-        finishRows4(q3, d, seg, off, gap, end, a30, a31, a32, a33, out, o + 3 * os, og);
+        finishRows4(q0, d, seg, off, o1, o2, o3, end, a00, a01, a02, a03, out, o, og);
+        finishRows4(q1, d, seg, off, o1, o2, o3, end, a10, a11, a12, a13, out, o + os, og);
+        finishRows4(q2, d, seg, off, o1, o2, o3, end, a20, a21, a22, a23, out, o + 2 * os, og);
+        finishRows4(q3, d, seg, off, o1, o2, o3, end, a30, a31, a32, a33, out, o + 3 * os, og);
     }
 
     /** Reduces one query's four row accumulators, adds the scalar tail from {@code end}, and stores the scores. */
-    private static void finishRows4(float[] q, int d, MemorySegment seg, long off, long gap, int end,
-                                    FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out,
-                                    int o, int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void finishRows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
+                                    int end, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                                    float[] out, int o, int og) {
         float s0 = a0.reduceLanes(ADD_OP);
         float s1 = a1.reduceLanes(ADD_OP);
         float s2 = a2.reduceLanes(ADD_OP);
@@ -456,11 +463,8 @@ final class SimdDotKernels {
         return FloatFormats.bf16ToFloat(seg.get(I16, off + 2L * i));
     }
 
-    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o,
-                                  int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
+                                  float[] out, int o, int og) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -767,11 +771,8 @@ final class SimdDotKernels {
         return seg.get(I16, off + 2L * i) * scale;
     }
 
-    private static void i16Rows4(float[] q, int d, MemorySegment seg, long off, long gap, MemorySegment scales,
-                                 long scaleRow, float[] out, int o, int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void i16Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
+                                 float c0, float c1, float c2, float c3, float[] out, int o, int og) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -790,10 +791,6 @@ final class SimdDotKernels {
             a2 = i16Odd(v2).fma(qo, i16Even(v2).fma(qe, a2));
             a3 = i16Odd(v3).fma(qo, i16Even(v3).fma(qe, a3));
         }
-        float c0 = scales.get(F32, scaleRow * Float.BYTES);
-        float c1 = scales.get(F32, (scaleRow + og) * Float.BYTES);
-        float c2 = scales.get(F32, (scaleRow + 2L * og) * Float.BYTES);
-        float c3 = scales.get(F32, (scaleRow + 3L * og) * Float.BYTES);
         float s0 = a0.reduceLanes(ADD_OP) * c0;
         float s1 = a1.reduceLanes(ADD_OP) * c1;
         float s2 = a2.reduceLanes(ADD_OP) * c2;
@@ -937,11 +934,8 @@ final class SimdDotKernels {
         return BYTE_WIDENING ? laneEnd(d) : 0;
     }
 
-    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long gap, MemorySegment scales,
-                                long scaleRow, float[] out, int o, int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
+                                float c0, float c1, float c2, float c3, float[] out, int o, int og) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -954,10 +948,6 @@ final class SimdDotKernels {
             a2 = i8Load(seg, o2 + i).fma(qv, a2);
             a3 = i8Load(seg, o3 + i).fma(qv, a3);
         }
-        float c0 = scales.get(F32, scaleRow * Float.BYTES);
-        float c1 = scales.get(F32, (scaleRow + og) * Float.BYTES);
-        float c2 = scales.get(F32, (scaleRow + 2L * og) * Float.BYTES);
-        float c3 = scales.get(F32, (scaleRow + 3L * og) * Float.BYTES);
         float s0 = a0.reduceLanes(ADD_OP) * c0;
         float s1 = a1.reduceLanes(ADD_OP) * c1;
         float s2 = a2.reduceLanes(ADD_OP) * c2;
@@ -1103,9 +1093,13 @@ final class SimdDotKernels {
     /** As {@link #exactI8Rows4(float[], int, MemorySegment, long, long, long[], int)} for rows {@code gap} bytes
      * apart whose sums go to {@code out[o + k * og]}. */
     static void exactI8Rows4(float[] qc, int d, MemorySegment seg, long off, long gap, long[] out, int o, int og) {
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+        exactI8Rows4(qc, d, seg, off, off + gap, off + 2 * gap, off + 3 * gap, out, o, og);
+    }
+
+    /** As {@link #exactI8Rows4(float[], int, MemorySegment, long, long, long[], int)} for rows at any byte offsets
+     * {@code off, o1, o2, o3} (a gathered set) whose sums go to {@code out[o + k * og]}. */
+    static void exactI8Rows4(float[] qc, int d, MemorySegment seg, long off, long o1, long o2, long o3, long[] out,
+                             int o, int og) {
         long s0 = 0;
         long s1 = 0;
         long s2 = 0;

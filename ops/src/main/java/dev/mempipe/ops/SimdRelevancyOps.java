@@ -6,6 +6,7 @@ import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
@@ -59,9 +60,105 @@ final class SimdRelevancyOps implements RelevancyOps {
     }
 
     @Override
+    public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
+        boolean exact = q.type().isQuantized() && keys.type().isQuantized();
+        MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
+        // Rows are scored four at a time so that their cache misses overlap (an HNSW walk's neighbours are far
+        // apart in memory); large sets split over the cores like the scans.
+        if (exact) {
+            exactRowScores(q, keys, rowIds, s, touched);
+        } else {
+            floatRowScores(q, keys, rowIds, s, touched);
+        }
+    }
+
+    private static void floatRowScores(Tensor q, Tensor keys, Indices rowIds, Tensor s, MemorySegment[] touched) {
+        int d = q.cols();
+        ElementType type = keys.type();
+        float[] query = queries(q, 0, 1, type, false)[0];
+        MemorySegment seg = keys.data();
+        long stride = keys.rowStride();
+        boolean quantized = type.isQuantized();
+        forRange(rowIds.length(), grain(d), 4, touched, (from, to) -> {
+            float[] out = new float[(int) Math.min(BLOCK, to - from)];
+            for (long j0 = from; j0 < to; j0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - j0);
+                int j = 0;
+                for (; j + 4 <= count; j += 4) {
+                    int r0 = rowIds.get((int) j0 + j);
+                    int r1 = rowIds.get((int) j0 + j + 1);
+                    int r2 = rowIds.get((int) j0 + j + 2);
+                    int r3 = rowIds.get((int) j0 + j + 3);
+                    SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
+                            rowScale(keys, quantized, r0), rowScale(keys, quantized, r1),
+                            rowScale(keys, quantized, r2), rowScale(keys, quantized, r3), out, j, 1);
+                }
+                for (; j < count; j++) {
+                    int r = rowIds.get((int) j0 + j);
+                    out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null,
+                            0);
+                }
+                storeRow(s, 0, j0, out, 0, count);
+            }
+        });
+    }
+
+    /** Integer-by-integer rows: exact long sums of code products, scaled once in double, as {@link #exactScores}. */
+    private static void exactRowScores(Tensor q, Tensor keys, Indices rowIds, Tensor s, MemorySegment[] touched) {
+        int d = q.cols();
+        ElementType keyType = keys.type();
+        boolean bytePair = q.type() == ElementType.I8 && keyType == ElementType.I8;
+        int[] codes = new int[d];
+        float[] codesF = new float[d];
+        for (int i = 0; i < d; i++) {
+            codes[i] = q.code(0, i);
+            codesF[i] = codes[i];
+        }
+        double qScale = q.scale(0);
+        MemorySegment seg = keys.data();
+        long stride = keys.rowStride();
+        forRange(rowIds.length(), grain(d), 4, touched, (from, to) -> {
+            int size = (int) Math.min(BLOCK, to - from);
+            long[] sums = new long[size];
+            float[] out = new float[size];
+            for (long j0 = from; j0 < to; j0 += BLOCK) {
+                int count = (int) Math.min(BLOCK, to - j0);
+                int j = 0;
+                if (bytePair) {
+                    for (; j + 4 <= count; j += 4) {
+                        SimdDotKernels.exactI8Rows4(codesF, d, seg, rowIds.get((int) j0 + j) * stride,
+                                rowIds.get((int) j0 + j + 1) * stride, rowIds.get((int) j0 + j + 2) * stride,
+                                rowIds.get((int) j0 + j + 3) * stride, sums, j, 1);
+                    }
+                    for (; j < count; j++) {
+                        sums[j] = SimdDotKernels.exactI8Row(codesF, d, seg, rowIds.get((int) j0 + j) * stride);
+                    }
+                } else {
+                    for (; j < count; j++) {
+                        sums[j] = SimdDotKernels.exactIntRow(codes, d, keyType, seg, rowIds.get((int) j0 + j) * stride);
+                    }
+                }
+                for (j = 0; j < count; j++) {
+                    out[j] = (float) (sums[j] * qScale * keys.scale(rowIds.get((int) j0 + j)));
+                }
+                storeRow(s, 0, j0, out, 0, count);
+            }
+        });
+    }
+
+    private static float rowScale(Tensor keys, boolean quantized, int row) {
+        return quantized ? keys.scale(row) : 1f;
+    }
+
+    @Override
     public void questBound(Tensor q, Tensor min, Tensor max, Tensor s) {
         OpArgs.questBound(caps, q, min, max, s);
-        boundPages(q, min, max, s);
+        // One scan per KV head over its band of the summaries.
+        int d = q.cols();
+        for (int j = 0; j < q.rows(); j++) {
+            boundPages(q.rowSlice(j, j + 1), min.columns(j * d, d), max.columns(j * d, d), s.rowSlice(j, j + 1));
+        }
     }
 
     private static void boundPages(Tensor q, Tensor min, Tensor max, Tensor s) {
@@ -93,7 +190,9 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void groupMax(Tensor s, int groupSize, Tensor y) {
         OpArgs.groupMax(caps, s, groupSize, y);
-        groupMaxima(s, groupSize, y);
+        for (long j = 0; j < s.rows(); j++) {
+            groupMaxima(s.rowSlice(j, j + 1), groupSize, y.rowSlice(j, j + 1));
+        }
     }
 
     private static void groupMaxima(Tensor s, int groupSize, Tensor y) {

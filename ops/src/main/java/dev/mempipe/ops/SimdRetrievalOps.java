@@ -41,32 +41,75 @@ final class SimdRetrievalOps implements RetrievalOps {
     public int topK(Tensor s, int k, Indices idx, Tensor val) {
         OpArgs.topK(caps, s, k, idx, val);
         int n = s.cols();
-        MemorySegment scores = f32Row(s);
-        int[] best = SimdTopK.topK(scores, n, k);
-        MemorySegment.copy(best, 0, idx.data(), I32, 0, best.length);
-        if (val != null) {
-            float[] v = new float[best.length];
-            for (int i = 0; i < best.length; i++) {
-                v[i] = scores.getAtIndex(F32, best[i]);
+        int rows = Math.toIntExact(s.rows());
+        int count = Math.min(k, n);
+        // Every row is selected (and NaN-checked) before the first output is written.
+        int[][] best = new int[rows][];
+        float[][] values = new float[rows][];
+        for (int j = 0; j < rows; j++) {
+            MemorySegment scores = f32Row(s.rowSlice(j, j + 1));
+            try {
+                best[j] = SimdTopK.topK(scores, n, k);
+            } catch (NaNInputException e) {
+                throw rows == 1 ? e : new NaNInputException("s", (long) j * n + e.position());
             }
-            MemorySegment.copy(v, 0, val.data(), F32, 0, v.length);
+            values[j] = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[j][i] = scores.getAtIndex(F32, best[j][i]);
+            }
         }
-        return best.length;
+        for (int j = 0; j < rows; j++) {
+            MemorySegment.copy(best[j], 0, idx.data(), I32, 4L * j * count, count);
+            if (val != null) {
+                MemorySegment.copy(values[j], 0, val.data(), F32, j * val.rowStride(), count);
+            }
+        }
+        return count;
     }
 
     @Override
     public void threshold(Tensor s, float t, Bitmap out) {
         OpArgs.threshold(caps, s, t, out);
         int n = s.cols();
-        MemorySegment scores = f32Row(s);
+        long rows = s.rows();
+        if (rows == 1) {
+            long[] words = thresholdRow(s, t, 0);
+            MemorySegment.copy(words, 0, out.words(), WORD, 0, words.length);
+            return;
+        }
+        // Rows start at bit j*n, not on word boundaries: assemble the whole bitmap, then write it once.
+        long[] all = new long[Math.toIntExact(Bitmap.wordCount(s.size()))];
+        for (long j = 0; j < rows; j++) {
+            orBits(thresholdRow(s.rowSlice(j, j + 1), t, j * n), n, all, j * n);
+        }
+        MemorySegment.copy(all, 0, out.words(), WORD, 0, all.length);
+    }
+
+    /** The bitmap words of one score row; a NaN is reported at {@code base +} its column. */
+    private static long[] thresholdRow(Tensor row, float t, long base) {
+        int n = row.cols();
+        MemorySegment scores = f32Row(row);
         long[] words = new long[(int) Bitmap.wordCount(n)];
         LongAccumulator firstNaN = new LongAccumulator(Math::min, Long.MAX_VALUE);
         Parallel.forRange(words.length, THRESHOLD_MIN_WORDS, (from, to) ->
                 thresholdWords(scores, n, t, words, (int) from, (int) to, firstNaN), scores);
         if (firstNaN.get() != Long.MAX_VALUE) {
-            throw new NaNInputException("s", firstNaN.get());
+            throw new NaNInputException("s", base + firstNaN.get());
         }
-        MemorySegment.copy(words, 0, out.words(), WORD, 0, words.length);
+        return words;
+    }
+
+    /** ORs the first {@code n} bits of {@code src} into {@code dst} starting at bit {@code at}. */
+    private static void orBits(long[] src, int n, long[] dst, long at) {
+        int shift = (int) (at & 63);
+        int w0 = (int) (at >>> 6);
+        for (int w = 0; w < src.length; w++) {
+            long bits = src[w];
+            dst[w0 + w] |= bits << shift;
+            if (shift != 0 && w0 + w + 1 < dst.length) {
+                dst[w0 + w + 1] |= bits >>> (64 - shift);
+            }
+        }
     }
 
     @Override

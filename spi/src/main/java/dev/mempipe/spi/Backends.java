@@ -91,12 +91,38 @@ public final class Backends {
         return backend;
     }
 
-    /** The process-wide default backend, created on first use and never closed. */
+    /**
+     * The process-wide default backend, created on first use and never closed.
+     *
+     * @throws IllegalStateException on every call, with {@link #create}'s message, when the choice failed (an
+     *                               unavailable {@code -Dmempipe.backend}, or no backend at all)
+     */
     public static Backend defaultBackend() {
-        return Holder.INSTANCE;
+        return Holder.get();
     }
 
+    /** The choice, made once; a failure is kept too, so that every caller gets its message (not a class-init error). */
     private static final class Holder {
-        static final Backend INSTANCE = create();
+        private static final Backend INSTANCE;
+        private static final IllegalStateException FAILURE;
+
+        static {
+            Backend chosen = null;
+            IllegalStateException failure = null;
+            try {
+                chosen = create();
+            } catch (IllegalStateException e) {
+                failure = e;
+            }
+            INSTANCE = chosen;
+            FAILURE = failure;
+        }
+
+        static Backend get() {
+            if (FAILURE != null) {
+                throw new IllegalStateException(FAILURE.getMessage(), FAILURE);
+            }
+            return INSTANCE;
+        }
     }
 }

@@ -1,18 +1,19 @@
 package dev.mempipe.spi;
 
-import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The argument checks of every op, shared by all backends so that bad input fails the same way everywhere:
  * same exception type, a message naming the op, the argument, its value and the limit, and nothing written.
- * A backend calls {@code OpArgs.<op>(caps, ...)} first thing in each op; the element types allowed for
- * inputs are the ones its {@link Capabilities} declare.
+ * A backend calls {@code OpArgs.<op>(caps, ...)} (or, for an op without rules beyond its shapes,
+ * {@link #check(Capabilities, Op, Object...)}) first thing in each op; the element types allowed for inputs
+ * are the ones its {@link Capabilities} declare. Names, roles and shapes come from the op's
+ * {@link OpDescriptor}.
  */
 public final class OpArgs {
-    private static final Set<ElementType> FLOAT_OUTPUTS = EnumSet.of(ElementType.F32, ElementType.F16,
-            ElementType.BF16);
-    private static final Set<ElementType> INTEGER_TYPES = EnumSet.of(ElementType.I8, ElementType.I16);
 
     private OpArgs() {
     }
@@ -20,12 +21,7 @@ public final class OpArgs {
     // ---- Stage 1: Prepare Memory ----
 
     public static void pageMinMax(Capabilities caps, Tensor keys, int pageSize, Tensor min, Tensor max) {
-        Op op = Op.PAGE_MIN_MAX;
-        input(caps, op, "K", keys);
-        positive(op, "P", pageSize);
-        long pages = ceilDiv(keys.rows(), pageSize);
-        output(op, "min", min, pages, keys.cols());
-        output(op, "max", max, pages, keys.cols());
+        check(caps, Op.PAGE_MIN_MAX, keys, pageSize, min, max);
     }
 
     public static void pageMinMaxAppend(Capabilities caps, Tensor keys, long fromRow, int pageSize, Tensor min,
@@ -38,66 +34,35 @@ public final class OpArgs {
     }
 
     public static void pagePool(Capabilities caps, Tensor keys, int pageSize, PoolMode mode, Tensor out) {
-        Op op = Op.PAGE_POOL;
-        input(caps, op, "K", keys);
-        positive(op, "P", pageSize);
-        notNull(op, "mode", mode);
-        output(op, "Y", out, ceilDiv(keys.rows(), pageSize), keys.cols());
+        check(caps, Op.PAGE_POOL, keys, pageSize, mode, out);
     }
 
     public static void project(Capabilities caps, Tensor x, Tensor w, Tensor y) {
-        Op op = Op.PROJECT;
-        input(caps, op, "X", x);
-        input(caps, op, "W", w);
-        sameCols(op, "X", x, "W", w);
-        output(op, "Y", y, x.rows(), toIntCols(op, "W rows", w.rows()));
+        check(caps, Op.PROJECT, x, w, y);
     }
 
     public static void quantize(Capabilities caps, Tensor x, Tensor q) {
-        Op op = Op.QUANTIZE;
-        input(caps, op, "X", x);
-        notNull(op, "X'", q);
-        if (!q.type().isQuantized()) {
-            throw new UnsupportedElementTypeException(op, "X'", q.type(), INTEGER_TYPES);
-        }
-        shape(op, "X'", q, x.rows(), x.cols());
-        alive(op, "X'", q);
+        check(caps, Op.QUANTIZE, x, q);
     }
 
     public static void dequantize(Capabilities caps, Tensor q, Tensor y) {
-        Op op = Op.DEQUANTIZE;
-        input(caps, op, "X", q);
-        if (!q.type().isQuantized()) {
-            throw new UnsupportedElementTypeException(op, "X", q.type(), INTEGER_TYPES);
-        }
-        output(op, "X'", y, q.rows(), q.cols());
+        check(caps, Op.DEQUANTIZE, q, y);
     }
 
     public static void convert(Capabilities caps, Tensor x, Tensor y) {
-        Op op = Op.CONVERT;
-        input(caps, op, "X", x);
-        notNull(op, "X'", y);
-        shape(op, "X'", y, x.rows(), x.cols());
-        alive(op, "X'", y);
+        check(caps, Op.CONVERT, x, y);
     }
 
     public static void l2Normalize(Capabilities caps, Tensor x, Tensor y) {
-        Op op = Op.L2_NORMALIZE;
-        input(caps, op, "X", x);
-        output(op, "Y", y, x.rows(), x.cols());
+        check(caps, Op.L2_NORMALIZE, x, y);
     }
 
     public static void rope(Capabilities caps, Tensor x, Indices positions, float theta, Tensor y) {
         Op op = Op.ROPE;
-        input(caps, op, "X", x);
+        check(caps, op, x, positions, theta, y);
         if (x.cols() % 2 != 0) {
             throw new IllegalArgumentException(op + ": argument 'X' must have an even row width d, got d="
                     + x.cols());
-        }
-        indices(op, "positions", positions);
-        if (positions.length() != x.rows()) {
-            throw new IllegalArgumentException(op + ": argument 'positions' has " + positions.length()
-                    + " entries but X has " + x.rows() + " rows");
         }
         for (int i = 0; i < positions.length(); i++) {
             if (positions.get(i) < 0) {
@@ -108,7 +73,6 @@ public final class OpArgs {
         if (!(theta > 0) || Float.isInfinite(theta)) {
             throw new IllegalArgumentException(op + ": theta must be finite and > 0, got " + theta);
         }
-        output(op, "Y", y, x.rows(), x.cols());
     }
 
     public static void bm25Index(Capabilities caps, Indices offsets, Indices tokens) {
@@ -144,65 +108,37 @@ public final class OpArgs {
     // ---- Stage 2: Compute Relevancy ----
 
     public static void dot(Capabilities caps, Tensor q, Tensor m, Tensor s) {
-        dotLike(caps, Op.DOT, q, m, s);
+        check(caps, Op.DOT, q, m, s);
     }
 
     public static void cosine(Capabilities caps, Tensor q, Tensor m, Tensor s) {
-        dotLike(caps, Op.COSINE, q, m, s);
+        check(caps, Op.COSINE, q, m, s);
     }
 
-    private static void dotLike(Capabilities caps, Op op, Tensor q, Tensor m, Tensor s) {
-        input(caps, op, "Q", q);
-        input(caps, op, "M", m);
-        sameCols(op, "Q", q, "M", m);
-        output(op, "S", s, q.rows(), toIntCols(op, "M rows", m.rows()));
-    }
+
+
 
     public static void questBound(Capabilities caps, Tensor q, Tensor min, Tensor max, Tensor s) {
-        Op op = Op.QUEST_BOUND;
-        input(caps, op, "q", q);
-        input(caps, op, "min", min);
-        input(caps, op, "max", max);
-        vector(op, "q", q);
-        sameCols(op, "q", q, "min", min);
-        shape(op, "max", max, min.rows(), min.cols());
-        output(op, "s", s, 1, toIntCols(op, "pages", min.rows()));
+        check(caps, Op.QUEST_BOUND, q, min, max, s);
     }
 
     public static void groupMax(Capabilities caps, Tensor s, int groupSize, Tensor y) {
-        Op op = Op.GROUP_MAX;
-        input(caps, op, "s", s);
-        vector(op, "s", s);
-        positive(op, "g", groupSize);
-        output(op, "y", y, 1, (int) ceilDiv(s.cols(), groupSize));
+        check(caps, Op.GROUP_MAX, s, groupSize, y);
     }
 
     public static void indexerScore(Capabilities caps, Tensor q, Tensor w, Tensor keys, Tensor kScale, Tensor s) {
-        Op op = Op.INDEXER_SCORE;
-        input(caps, op, "q", q);
-        input(caps, op, "w", w);
-        input(caps, op, "K", keys);
-        sameCols(op, "q", q, "K", keys);
-        shape(op, "w", w, 1, toIntCols(op, "q rows", q.rows()));
-        int n = toIntCols(op, "K rows", keys.rows());
-        if (kScale != null) {
-            input(caps, op, "kScale", kScale);
-            shape(op, "kScale", kScale, 1, n);
-        }
-        output(op, "s", s, 1, n);
+        check(caps, Op.INDEXER_SCORE, q, w, keys, kScale, s);
     }
 
     public static void softmax(Capabilities caps, Tensor s, float scale, Tensor p) {
         Op op = Op.SOFTMAX;
-        input(caps, op, "s", s);
-        vector(op, "s", s);
+        check(caps, op, s, scale, p);
         if (s.cols() == 0) {
             throw new IllegalArgumentException(op + ": argument 's' must hold at least one score, got [1, 0]");
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
         }
-        output(op, "p", p, 1, s.cols());
     }
 
     public static void bm25Score(Capabilities caps, Indices query, Bm25Index index, Bm25Params params, Tensor s) {
@@ -211,7 +147,22 @@ public final class OpArgs {
         indices(op, "query", query);
         notNull(op, "index", index);
         notNull(op, "params", params);
-        output(op, "s", s, 1, index.numDocs());
+        Limits limits = caps.limits(op);
+        for (int i = 0; i < query.length(); i++) {
+            if (query.get(i) > limits.maxTermId()) {
+                throw new IllegalArgumentException(op + ": argument 'query' holds term id " + query.get(i)
+                        + " at position " + i + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+            }
+        }
+        if (index.vocabularySize() - 1L > limits.maxTermId()) {
+            throw new IllegalArgumentException(op + ": argument 'index' has term ids up to "
+                    + (index.vocabularySize() - 1) + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+        }
+        if (index.numDocs() > limits.maxRows()) {
+            throw new IllegalArgumentException(op + ": argument 'index' holds " + index.numDocs()
+                    + " documents, beyond this backend's limit maxRows = " + limits.maxRows());
+        }
+        output(caps, op, "s", s, 1, index.numDocs());
     }
 
     // ---- Stage 3: Retrieval ----
@@ -219,21 +170,26 @@ public final class OpArgs {
     public static void topK(Capabilities caps, Tensor s, int k, Indices idx, Tensor val) {
         Op op = Op.TOP_K;
         input(caps, op, "s", s);
-        vector(op, "s", s);
         if (k <= 0) {
             throw new IllegalArgumentException(op + ": k must be >= 1, got " + k);
         }
+        int maxK = caps.limits(op).maxK();
+        if (k > maxK) {
+            throw new IllegalArgumentException(op + ": k = " + k + " exceeds this backend's limit maxK = " + maxK);
+        }
         int count = Math.min(k, s.cols());
         indices(op, "idx", idx);
-        if (idx.length() < count) {
-            throw new IllegalArgumentException(op + ": argument 'idx' holds " + idx.length() + " entries but min(k="
-                    + k + ", n=" + s.cols() + ") = " + count + " are needed");
+        long needed = s.rows() * count;
+        if (idx.length() < needed) {
+            throw new IllegalArgumentException(op + ": argument 'idx' holds " + idx.length() + " entries but "
+                    + (s.rows() == 1 ? "" : s.rows() + " rows x ") + "min(k=" + k + ", n=" + s.cols() + ") = "
+                    + needed + " are needed");
         }
         if (val != null) {
             alive(op, "val", val);
-            if (val.type() != ElementType.F32 || val.rows() != 1 || val.cols() < count) {
-                throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [1, >= " + count
-                        + "] tensor, got " + val.shapeString());
+            if (val.type() != ElementType.F32 || val.rows() != s.rows() || val.cols() < count) {
+                throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [" + s.rows() + ", >= "
+                        + count + "] tensor, got " + val.shapeString());
             }
         }
     }
@@ -241,7 +197,6 @@ public final class OpArgs {
     public static void threshold(Capabilities caps, Tensor s, float t, Bitmap out) {
         Op op = Op.THRESHOLD;
         input(caps, op, "s", s);
-        vector(op, "s", s);
         if (Float.isNaN(t)) {
             throw new IllegalArgumentException(op + ": threshold T must not be NaN");
         }
@@ -249,9 +204,9 @@ public final class OpArgs {
         if (!out.isAlive()) {
             throw new IllegalStateException(op + ": argument 'bitmap' refers to memory whose arena is closed");
         }
-        if (out.length() != s.cols()) {
+        if (out.length() != s.size()) {
             throw new IllegalArgumentException(op + ": argument 'bitmap' has " + out.length() + " bits but s has "
-                    + s.cols() + " scores");
+                    + s.size() + " scores" + (s.rows() == 1 ? "" : " (" + s.rows() + " rows of " + s.cols() + ")"));
         }
     }
 
@@ -330,22 +285,11 @@ public final class OpArgs {
 
     public static void gather(Capabilities caps, Tensor x, Indices idx, Tensor y) {
         Op op = Op.GATHER;
-        input(caps, op, "X", x);
-        indices(op, "idx", idx);
-        notNull(op, "Y", y);
-        alive(op, "Y", y);
-        if (y.type() != x.type()) {
+        if (x != null && y != null && y.type() != x.type()) {
             throw new IllegalArgumentException(op + ": argument 'Y' must have X's element type " + x.type()
                     + ", got " + y.type());
         }
-        shape(op, "Y", y, idx.length(), x.cols());
-        for (int i = 0; i < idx.length(); i++) {
-            int r = idx.get(i);
-            if (r < 0 || r >= x.rows()) {
-                throw new IllegalArgumentException(op + ": argument 'idx' holds " + r + " at position " + i
-                        + ", outside [0, " + x.rows() + ")");
-            }
-        }
+        check(caps, op, x, idx, y);
     }
 
     // ---- Stage 4: Apply to Inference ----
@@ -388,19 +332,177 @@ public final class OpArgs {
                 }
             }
         }
-        output(op, "o", out, hq, q.cols());
+        output(caps, op, "o", out, hq, q.cols());
     }
 
     public static void softRetrieve(Capabilities caps, Tensor a, Tensor v, Tensor out) {
-        Op op = Op.SOFT_RETRIEVE;
-        input(caps, op, "a", a);
-        input(caps, op, "V", v);
-        vector(op, "a", a);
-        if (a.cols() != v.rows()) {
-            throw new IllegalArgumentException(op + ": argument 'a' has " + a.cols() + " weights but V has "
-                    + v.rows() + " rows");
+        check(caps, Op.SOFT_RETRIEVE, a, v, out);
+    }
+
+    // ---- the checks every descriptor implies ----
+
+    /**
+     * Checks the arguments of {@code op}, given in its Java method's order ({@link OpDescriptor#callArgs()}),
+     * against its descriptor: tensors non-null, alive, of declared element types and within the backend's
+     * limits; sizes named alike agree ({@code d} of Q and M); index lists of row numbers hold rows that exist;
+     * integer parameters at least their minimum; outputs of the exact shape and an element type the op writes
+     * and the backend declares. Ops with rules beyond these add them in their own method here.
+     */
+    public static void check(Capabilities caps, Op op, Object... values) {
+        List<OpDescriptor.Arg> args = op.descriptor().callArgs();
+        if (values.length != args.size()) {
+            throw new IllegalArgumentException(op + " takes " + args.size() + " arguments "
+                    + args.stream().map(OpDescriptor.Arg::name).toList() + ", got " + values.length);
         }
-        output(op, "o", out, 1, v.cols());
+        supported(caps, op);
+        Map<String, Long> sizes = new HashMap<>();
+        Map<String, String> boundBy = new HashMap<>();
+        // parameters first: they are sizes that shapes read (P in ceil(L/P))
+        for (int i = 0; i < values.length; i++) {
+            OpDescriptor.Arg a = args.get(i);
+            if (a.role() != OpDescriptor.Role.PARAM) {
+                continue;
+            }
+            if (a.kind() == OpDescriptor.ParamKind.INT) {
+                long v = ((Number) values[i]).longValue();
+                if (v < a.min()) {
+                    throw new IllegalArgumentException(op + ": " + a.name() + " must be >= " + a.min() + ", got " + v);
+                }
+                sizes.put(a.name(), v);
+            } else if (a.kind() == OpDescriptor.ParamKind.CHOICE) {
+                notNull(op, a.name(), values[i]);
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            OpDescriptor.Arg a = args.get(i);
+            Object v = values[i];
+            if (!a.role().isInput() || (v == null && a.optional())) {
+                continue;
+            }
+            switch (a.role()) {
+                case TENSOR -> {
+                    Tensor t = (Tensor) v;
+                    input(caps, op, a.name(), t);
+                    if (a.types() != null && !a.types().contains(t.type())) {
+                        throw new UnsupportedElementTypeException(op, a.name(), t.type(), a.types());
+                    }
+                    bindRows(op, a, t.rows(), t, sizes, boundBy);
+                    bindCols(op, a, t, sizes, boundBy);
+                }
+                case INDICES -> {
+                    Indices idx = (Indices) v;
+                    indices(op, a.name(), idx);
+                    bindRows(op, a, idx.length(), null, sizes, boundBy);
+                }
+                default -> {
+                    notNull(op, a.name(), v);
+                    if (!((Bitmap) v).isAlive()) {
+                        throw new IllegalStateException(op + ": argument '" + a.name()
+                                + "' refers to memory whose arena is closed");
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            OpDescriptor.Arg a = args.get(i);
+            if (a.role() == OpDescriptor.Role.INDICES && a.rowsOf() != null && values[i] != null) {
+                rowNumbers(op, a.name(), (Indices) values[i], op.descriptor().arg(a.rowsOf()).rows().eval(sizes));
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            OpDescriptor.Arg a = args.get(i);
+            if (a.role() != OpDescriptor.Role.OUTPUT || (values[i] == null && a.optional())) {
+                continue;
+            }
+            long rows = a.rows().eval(sizes);
+            long cols = a.dims().get(1).eval(sizes);
+            if (a.threeD()) {
+                cols = Math.multiplyExact(cols, a.dims().get(2).eval(sizes));
+            }
+            if (cols > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(op + ": argument '" + a.name() + "' would need rows of "
+                        + a.dims().get(1) + " = " + cols + " elements, beyond the row width limit " + Integer.MAX_VALUE);
+            }
+            output(caps, op, a.name(), (Tensor) values[i], rows, (int) cols);
+        }
+    }
+
+    /** A size read from an argument: binds its symbol, or checks it against the binding an earlier one made. */
+    private static void bindRows(Op op, OpDescriptor.Arg a, long actual, Tensor t, Map<String, Long> sizes,
+                                 Map<String, String> boundBy) {
+        Dim dim = a.rows();
+        if (t != null && dim.isLiteral(1)) {
+            if (actual != 1) {
+                throw new IllegalArgumentException(op + ": argument '" + a.name() + "' must be a vector [1, n], got "
+                        + t.shapeString());
+            }
+            return;
+        }
+        bind(op, a.name(), dim, actual, t, sizes, boundBy);
+    }
+
+    private static void bindCols(Op op, OpDescriptor.Arg a, Tensor t, Map<String, Long> sizes,
+                                 Map<String, String> boundBy) {
+        if (!a.threeD()) {
+            bind(op, a.name(), a.dims().get(1), t.cols(), t, sizes, boundBy);
+            return;
+        }
+        // [L, Hkv, d] stored as [L, Hkv*d]: both known, or one of them from the other
+        Dim heads = a.dims().get(1);
+        Dim d = a.dims().get(2);
+        if (d.computable(sizes) && !heads.computable(sizes) && heads.symbol() != null && d.eval(sizes) > 0
+                && t.cols() % d.eval(sizes) == 0) {
+            bind(op, a.name(), heads, t.cols() / d.eval(sizes), t, sizes, boundBy);
+        } else if (heads.computable(sizes) && !d.computable(sizes) && d.symbol() != null && heads.eval(sizes) > 0
+                && t.cols() % heads.eval(sizes) == 0) {
+            bind(op, a.name(), d, t.cols() / heads.eval(sizes), t, sizes, boundBy);
+        }
+        if (heads.computable(sizes) && d.computable(sizes)
+                && Math.multiplyExact(heads.eval(sizes), d.eval(sizes)) != t.cols()) {
+            throw new IllegalArgumentException(op + ": argument '" + a.name() + "' must have " + heads + "*" + d
+                    + " = " + heads.eval(sizes) + "*" + d.eval(sizes) + " = " + heads.eval(sizes) * d.eval(sizes)
+                    + " columns, got " + t.shapeString());
+        }
+    }
+
+    private static void bind(Op op, String name, Dim dim, long actual, Tensor t, Map<String, Long> sizes,
+                             Map<String, String> boundBy) {
+        String symbol = dim.symbol();
+        if (symbol != null && !sizes.containsKey(symbol)) {
+            sizes.put(symbol, actual);
+            boundBy.put(symbol, name);
+            return;
+        }
+        if (!dim.computable(sizes)) {
+            Map.Entry<String, Long> solved = dim.solve(actual);
+            if (solved != null) {
+                sizes.put(solved.getKey(), solved.getValue());
+                boundBy.put(solved.getKey(), name);
+            }
+            return;
+        }
+        long expected = dim.eval(sizes);
+        if (expected == actual) {
+            return;
+        }
+        String what = t == null ? actual + " entries" : "shape " + t.shapeString();
+        if (symbol != null && boundBy.containsKey(symbol)) {
+            throw new IllegalArgumentException(op + ": dimension mismatch: '" + boundBy.get(symbol) + "' has "
+                    + symbol + "=" + expected + " but '" + name + "' has " + symbol + "=" + actual);
+        }
+        throw new IllegalArgumentException(op + ": argument '" + name + "' must have " + dim + " = " + expected
+                + (t == null ? " entries" : " in its shape") + ", got " + what);
+    }
+
+    /** Every entry of {@code idx} a row number in {@code [0, rows)}; fails naming the first position that is not. */
+    private static void rowNumbers(Op op, String name, Indices idx, long rows) {
+        for (int i = 0; i < idx.length(); i++) {
+            int r = idx.get(i);
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException(op + ": argument '" + name + "' holds " + r + " at position " + i
+                        + ", outside [0, " + rows + ")");
+            }
+        }
     }
 
     // ---- building blocks ----
@@ -421,16 +523,42 @@ public final class OpArgs {
         if (!caps.supports(op, t.type())) {
             throw new UnsupportedElementTypeException(op, name, t.type(), caps.types(op));
         }
+        within(caps, op, name, t);
     }
 
-    /** A float output tensor of exactly {@code [rows, cols]}. */
-    public static void output(Op op, String name, Tensor t, long rows, int cols) {
+    /** Fails naming the limit when {@code t} is wider or longer than the backend declares for {@code op}. */
+    public static void within(Capabilities caps, Op op, String name, Tensor t) {
+        Limits limits = caps.limits(op);
+        if (t.cols() > limits.maxCols()) {
+            throw new IllegalArgumentException(op + ": argument '" + name + "' has rows of " + t.cols()
+                    + " elements, beyond this backend's limit maxCols = " + limits.maxCols());
+        }
+        if (t.rows() > limits.maxRows()) {
+            throw new IllegalArgumentException(op + ": argument '" + name + "' has " + t.rows()
+                    + " rows, beyond this backend's limit maxRows = " + limits.maxRows());
+        }
+    }
+
+    /**
+     * An output tensor of exactly {@code [rows, cols]}, of a type the op writes ({@link OpDescriptor#outputTypes()})
+     * and the backend declares.
+     */
+    public static void output(Capabilities caps, Op op, String name, Tensor t, long rows, int cols) {
         notNull(op, name, t);
         alive(op, name, t);
-        if (!FLOAT_OUTPUTS.contains(t.type())) {
-            throw new UnsupportedElementTypeException(op, name, t.type(), FLOAT_OUTPUTS);
+        Set<ElementType> writes = op.descriptor().outputTypes();
+        if (!writes.contains(t.type())) {
+            throw new UnsupportedElementTypeException(op, name, t.type(), writes);
         }
+        declaredOutput(caps, op, name, t);
         shape(op, name, t, rows, cols);
+        within(caps, op, name, t);
+    }
+
+    private static void declaredOutput(Capabilities caps, Op op, String name, Tensor t) {
+        if (caps.supports(op) && !caps.writes(op, t.type())) {
+            throw new UnsupportedElementTypeException(op, name, t.type(), caps.outputTypes(op));
+        }
     }
 
     public static void shape(Op op, String name, Tensor t, long rows, int cols) {
@@ -454,20 +582,6 @@ public final class OpArgs {
         }
     }
 
-    private static void vector(Op op, String name, Tensor t) {
-        if (t.rows() != 1) {
-            throw new IllegalArgumentException(op + ": argument '" + name + "' must be a vector [1, n], got "
-                    + t.shapeString());
-        }
-    }
-
-    private static void sameCols(Op op, String aName, Tensor a, String bName, Tensor b) {
-        if (a.cols() != b.cols()) {
-            throw new IllegalArgumentException(op + ": dimension mismatch: '" + aName + "' has d=" + a.cols()
-                    + " but '" + bName + "' has d=" + b.cols());
-        }
-    }
-
     private static void positive(Op op, String name, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(op + ": " + name + " must be >= 1, got " + value);
@@ -480,13 +594,6 @@ public final class OpArgs {
         }
     }
 
-    private static int toIntCols(Op op, String what, long n) {
-        if (n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(op + ": " + what + " = " + n + " exceeds the output row width limit "
-                    + Integer.MAX_VALUE);
-        }
-        return (int) n;
-    }
 
     /** {@code ceil(a / b)} for non-negative a and positive b. */
     public static long ceilDiv(long a, long b) {

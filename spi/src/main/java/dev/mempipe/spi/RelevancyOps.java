@@ -20,25 +20,51 @@ public interface RelevancyOps {
      */
     void dot(Tensor q, Tensor m, Tensor s);
 
+    /**
+     * {@code s[j] = <q, K[rowIds[j]]>}: one query against a gathered set of rows (the neighbours an HNSW walk
+     * visits, the candidates a filter left), with {@link #dot}'s accuracy: integer-by-integer rows are exact
+     * in {@code long} and scaled once. A row id may repeat; a row id outside {@code [0, n)} fails naming its
+     * position and value before anything is written.
+     *
+     * <p>Defined as {@link #dot} of q with each row, in order, which is what this default does; a backend
+     * overrides it to read several rows at once so that their cache misses (or device reads) overlap.
+     *
+     * @param q      {@code [1, d]}
+     * @param keys   K {@code [n, d]}
+     * @param rowIds {@code [k]}, each in {@code [0, n)}
+     * @param s      {@code [1, k]}
+     */
+    default void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        // every check but the backend's declared types (dot checks those on the first row, before any write)
+        OpArgs.check(Capabilities.all(), Op.DOT_ROWS, q, keys, rowIds, s);
+        for (int j = 0; j < rowIds.length(); j++) {
+            int row = rowIds.get(j);
+            dot(q, keys.rowSlice(row, row + 1), s.columns(j, 1));
+        }
+    }
+
     /** As {@link #dot} divided by both norms; 0 when either norm is 0. */
     void cosine(Tensor q, Tensor m, Tensor s);
 
     /**
      * Quest's upper bound of a page's attention logits: {@code s_p = sum_i max(q_i * min_pi, q_i * max_pi)},
-     * which is {@code >= <q, k>} for every key k summarized by page p.
+     * which is {@code >= <q, k>} for every key k summarized by page p. A row batch over the KV heads of a
+     * layer: query row j is bounded against its head's band of the summaries, columns {@code [j*d, (j+1)*d)} of
+     * a token row that holds every head (the layout of {@code [L, Hkv*d]} keys), giving score row j.
      *
-     * @param q   {@code [1, d]}
-     * @param min {@code [p, d]}
-     * @param max {@code [p, d]}
-     * @param s   {@code [1, p]}
+     * @param q   {@code [m, d]}, m {@code >= 1} queries, one per KV head
+     * @param min {@code [p, m*d]}
+     * @param max {@code [p, m*d]}
+     * @param s   {@code [m, p]}
      */
     void questBound(Tensor q, Tensor min, Tensor max, Tensor s);
 
     /**
      * Max over consecutive groups of g scores (page score from token scores); the last group may be partial.
+     * Each of the m rows is grouped independently.
      *
-     * @param s {@code [1, n]}
-     * @param y {@code [1, ceil(n/g)]}
+     * @param s {@code [m, n]}
+     * @param y {@code [m, ceil(n/g)]}
      */
     void groupMax(Tensor s, int groupSize, Tensor y);
 

@@ -8,21 +8,26 @@ public interface RetrievalOps {
 
     /**
      * The k largest scores in a total order: score descending, then index ascending; {@code -0.0} equals
-     * {@code +0.0}.
+     * {@code +0.0}. A row batch: each of the m rows of {@code s} is an independent score vector (one per KV
+     * head, one per query); row j's result is written at {@code idx[j*c, (j+1)*c)} and {@code val} row j, with
+     * {@code c = min(k, n)}. Nothing is written past the first {@code m*c} entries of {@code idx} or the first
+     * c columns of {@code val}.
      *
-     * @param s   {@code [1, n]}; NaN anywhere is rejected with {@link NaNInputException} naming the position
+     * @param s   {@code [m, n]}; NaN anywhere is rejected with {@link NaNInputException} naming the position
+     *            (its flat row-major position {@code j*n + i})
      * @param k   {@code >= 1}; {@code k > n} returns all n
-     * @param idx out, capacity {@code >= min(k, n)}: the chosen positions, best first
-     * @param val out {@code [1, >= min(k, n)]} F32 scores in the same order, or null when not wanted
-     * @return {@code min(k, n)}
+     * @param idx out, capacity {@code >= m * min(k, n)}: the chosen positions within each row, best first
+     * @param val out {@code [m, >= min(k, n)]} F32 scores in the same order, or null when not wanted
+     * @return {@code min(k, n)}, the entries written per row
      */
     int topK(Tensor s, int k, Indices idx, Tensor val);
 
     /**
-     * Bit i set iff {@code s_i > t} (strict).
+     * Bit i set iff {@code s_i > t} (strict). A row batch: row j of {@code s [m, n]} sets bits
+     * {@code [j*n, (j+1)*n)}.
      *
-     * @param s   {@code [1, n]}; NaN is rejected with {@link NaNInputException}
-     * @param out bitmap of n bits, fully overwritten
+     * @param s   {@code [m, n]}; NaN is rejected with {@link NaNInputException} (flat position {@code j*n + i})
+     * @param out bitmap of {@code m*n} bits, fully overwritten
      */
     void threshold(Tensor s, float t, Bitmap out);
 

@@ -29,14 +29,21 @@ public final class Tensor {
     private final long rows;
     private final int cols;
     private final long rowStride;
+    private final PinnedTensor pin;
 
     private Tensor(MemorySegment data, MemorySegment scales, ElementType type, long rows, int cols, long rowStride) {
+        this(data, scales, type, rows, cols, rowStride, null);
+    }
+
+    private Tensor(MemorySegment data, MemorySegment scales, ElementType type, long rows, int cols, long rowStride,
+                   PinnedTensor pin) {
         this.data = data;
         this.scales = scales;
         this.type = type;
         this.rows = rows;
         this.cols = cols;
         this.rowStride = rowStride;
+        this.pin = pin;
     }
 
     /**
@@ -173,6 +180,22 @@ public final class Tensor {
         return rows * cols;
     }
 
+    /**
+     * The device copy this view's memory is pinned to ({@link Backend#pin(Tensor)}), or null for plain host
+     * memory. Views made with {@link #rowSlice}, {@link #columns} and {@link #reshape} keep the pin, so a device
+     * backend finds its copy of any part of a pinned tensor from the byte offset of the view's memory within
+     * the pinned tensor's memory. The host memory stays authoritative: a backend that does not own the pin
+     * (the CPU) simply reads the host memory.
+     */
+    public PinnedTensor pin() {
+        return pin;
+    }
+
+    /** This view carrying {@code pin} (for {@link Backend#pin} implementations); the memory is the same. */
+    public Tensor withPin(PinnedTensor pin) {
+        return new Tensor(data, scales, type, rows, cols, rowStride, pin);
+    }
+
     /** Whether the memory behind this view (and its scales) can still be accessed. */
     public boolean isAlive() {
         return data.scope().isAlive() && (scales == null || scales.scope().isAlive());
@@ -257,12 +280,24 @@ public final class Tensor {
         Objects.checkFromToIndex(from, to, rows);
         if (from == to) {
             return new Tensor(data.asSlice(0, 0), scales == null ? null : scales.asSlice(0, 0), type, 0, cols,
-                    rowStride);
+                    rowStride, pin);
         }
         long bytes = (to - from - 1) * rowStride + (long) cols * type.byteSize();
         MemorySegment d = data.asSlice(from * rowStride, bytes);
         MemorySegment s = scales == null ? null : scales.asSlice(from * Float.BYTES, (to - from) * Float.BYTES);
-        return new Tensor(d, s, type, to - from, cols, rowStride);
+        return new Tensor(d, s, type, to - from, cols, rowStride, pin);
+    }
+
+    /**
+     * A view of columns {@code [fromCol, fromCol + count)} of every row (one KV head's band of a token row),
+     * sharing this tensor's memory and, for integer types, its row scales (which apply to the whole row).
+     */
+    public Tensor columns(int fromCol, int count) {
+        Objects.checkFromIndexSize(fromCol, count, cols);
+        // an empty view may sit on an empty segment, where even the column offset is out of bounds
+        long start = rows == 0 ? 0 : (long) fromCol * type.byteSize();
+        long bytes = rows == 0 ? 0 : (rows - 1) * rowStride + (long) count * type.byteSize();
+        return new Tensor(data.asSlice(start, bytes), scales, type, rows, count, rowStride, pin);
     }
 
     /** A view of the same memory with another row count and width (contiguous tensors only). */
@@ -274,7 +309,7 @@ public final class Tensor {
             throw new IllegalArgumentException("cannot reshape [" + rows + ", " + cols + "] to [" + newRows
                     + ", " + newCols + "]");
         }
-        return new Tensor(data, null, type, newRows, newCols, (long) newCols * type.byteSize());
+        return new Tensor(data, null, type, newRows, newCols, (long) newCols * type.byteSize(), pin);
     }
 
     /** All elements decoded to f32, row-major (for tests and small tensors). */

@@ -4,17 +4,17 @@ import dev.mempipe.cli.Args;
 import dev.mempipe.cli.BackendChoice;
 import dev.mempipe.cli.CliException;
 import dev.mempipe.cli.Command;
-import dev.mempipe.cli.op.OpSignature.Input;
-import dev.mempipe.cli.op.OpSignature.InputKind;
-import dev.mempipe.cli.op.OpSignature.Output;
-import dev.mempipe.cli.op.OpSignature.OutputKind;
-import dev.mempipe.cli.op.OpSignature.Param;
 import dev.mempipe.goldentests.GoldenCase;
 import dev.mempipe.goldentests.npy.Npy;
 import dev.mempipe.goldentests.npy.NpyArray;
 import dev.mempipe.goldentests.npy.NpyDtype;
 import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Op;
+import dev.mempipe.spi.OpDescriptor;
+import dev.mempipe.spi.OpDescriptor.Arg;
+import dev.mempipe.spi.OpDescriptor.Role;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
@@ -28,17 +28,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * {@code mempipe op NAME --in NAME=FILE.npy ... [--param key=value ...] --out DIR [--backend NAME]}: runs one
  * op of SPEC.md on .npy inputs and writes its outputs as .npy, named as in the op's signature.
  *
- * <p>The op itself runs through the conformance kit's {@link GoldenCase#run}, the one place that maps an op
- * name and its named arrays and parameters to a backend call; this command only validates the command line,
- * derives output shapes from the inputs ({@link OpSignatures}) and writes the results. So
- * {@code mempipe op} on a golden case's inputs reproduces exactly what the kit checks.
+ * <p>What each op takes and writes is its {@link OpDescriptor}; the op itself runs through the conformance
+ * kit's {@link GoldenCase#run}, which calls the descriptor's invoker. This command only validates the command
+ * line against the descriptor and writes the results. So {@code mempipe op} on a golden case's inputs
+ * reproduces exactly what the kit checks.
  *
  * <p>Bad input of every kind (unknown op or parameter, missing file, wrong dtype, shapes the op rejects, NaN
  * scores for topK) ends as one line on stderr and exit code 2.
@@ -71,7 +73,8 @@ public final class OpCommand implements Command {
                 options:
                   --in NAME=FILE   an input named as in the signature (repeat for each); I8/I16 tensors (|i1, <i2)
                                    also need NAME_scale=FILE (<f4, one per row), found automatically as
-                                   FILE_scale.npy next to FILE when not given
+                                   FILE_scale.npy next to FILE when not given; a vector may be 1-D, and an
+                                   input of shape [L,Hkv,d] (attention's K and V) 3-D or [L, Hkv*d]
                   --in DIR         every input of the op found as DIR/<name>.npy (and DIR/<name>_scale.npy),
                                    e.g. a golden case folder
                   --param K=V      a scalar parameter (P, k, g, T, scale, mode, k1, b, idf, sink, window, L, ...);
@@ -97,7 +100,7 @@ public final class OpCommand implements Command {
         for (String a : args) {
             if (!a.startsWith("-")) {
                 try {
-                    return describe(OpSignatures.of(Op.byContractName(a)), true) + "\n" + help();
+                    return describe(Op.byContractName(a), true) + "\n" + help();
                 } catch (IllegalArgumentException e) {
                     return help();
                 }
@@ -113,50 +116,46 @@ public final class OpCommand implements Command {
             out.print(list());
             return 0;
         }
-        OpSignature sig = signature(args.positionals());
+        Op op = opNamed(args.positionals());
+        OpDescriptor sig = op.descriptor();
         String outDir = args.value("--out");
         if (outDir == null) {
-            throw CliException.usage(sig.op() + ": missing --out DIR (the folder the outputs are written to)");
+            throw CliException.usage(op + ": missing --out DIR (the folder the outputs are written to)");
         }
-        Map<String, NpyArray> arrays = readInputs(sig, args.values("--in"));
-        Map<String, String> params = params(sig, args.values("--param"), arrays);
+        Map<String, NpyArray> arrays = readInputs(op, args.values("--in"));
+        Map<String, String> params = params(op, args.values("--param"), arrays);
 
         Properties props = new Properties();
-        props.setProperty("op", sig.op().contractName());
-        props.setProperty("inputs", String.join(",", sig.inputNames().stream().filter(arrays::containsKey).toList()));
-        props.setProperty("outputs", String.join(",", sig.outputNames()));
+        props.setProperty("op", op.contractName());
+        props.setProperty("inputs", String.join(",", inputNames(sig).stream().filter(arrays::containsKey).toList()));
+        props.setProperty("outputs", String.join(",", outputFiles(sig)));
         params.forEach((k, v) -> {
             if (!k.equals("type")) {
                 props.setProperty(k, v);
             }
         });
-        Map<String, NpyArray> files = new LinkedHashMap<>(arrays);
-        for (Output o : sig.outputs()) {
+        for (String o : outputFiles(sig)) {
             if (params.containsKey("type")) {
-                props.setProperty("type." + o.name(), params.get("type"));
-            }
-            long[] shape = OpSignatures.outputShape(sig.op(), o.name(), arrays, params);
-            if (shape != null) {
-                files.put(o.name(), placeholder(sig.op(), o.name(), shape));
+                props.setProperty("type." + o, params.get("type"));
             }
         }
-        GoldenCase opCase = GoldenCase.of("mempipe op " + sig.op(), props, files);
+        GoldenCase opCase = GoldenCase.of("mempipe op " + op, props, arrays);
 
         try (Backend backend = BackendChoice.open(args.value("--backend"));
              Arena arena = Arena.ofShared()) {
             String unsupported = opCase.unsupportedReason(backend.name(), backend.capabilities());
             if (unsupported != null) {
-                throw CliException.usage(sig.op() + ": " + unsupported);
+                throw CliException.usage(op + ": " + unsupported);
             }
             GoldenCase.Outputs result;
             try {
                 result = opCase.run(backend, arena);
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 // the op's own argument checks (shapes, NaN, ranges), already naming the op and argument
-                throw CliException.usage(opMessage(sig.op(), e), e);
+                throw CliException.usage(opMessage(op, e), e);
             }
-            out.println(sig.op() + " on " + backend.description() + ":");
-            for (String line : write(sig, result, arrays, Path.of(outDir))) {
+            out.println(op + " on " + backend.description() + ":");
+            for (String line : write(op, result, arrays, Path.of(outDir))) {
                 out.println("  wrote " + line);
             }
         }
@@ -165,7 +164,7 @@ public final class OpCommand implements Command {
 
     // ---- the command line ----
 
-    private static OpSignature signature(List<String> positionals) throws CliException {
+    private static Op opNamed(List<String> positionals) throws CliException {
         if (positionals.isEmpty()) {
             throw CliException.usage("expected an op name, e.g. mempipe op dot --in Q=q.npy --in M=m.npy --out DIR"
                     + " (mempipe op --list shows every op)");
@@ -175,14 +174,14 @@ public final class OpCommand implements Command {
                     + " (inputs go with --in NAME=FILE, parameters with --param KEY=VALUE)");
         }
         try {
-            return OpSignatures.of(Op.byContractName(positionals.getFirst()));
+            return Op.byContractName(positionals.getFirst());
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage() + " (mempipe op --list shows their signatures)");
         }
     }
 
-    private static Map<String, NpyArray> readInputs(OpSignature sig, List<String> specs) throws CliException {
-        Op op = sig.op();
+    private static Map<String, NpyArray> readInputs(Op op, List<String> specs) throws CliException {
+        OpDescriptor sig = op.descriptor();
         Map<String, NpyArray> arrays = new LinkedHashMap<>();
         Map<String, Path> paths = new LinkedHashMap<>();
         for (String spec : specs) {
@@ -194,7 +193,7 @@ public final class OpCommand implements Command {
                             + (Files.exists(dir) ? "" : " (no such file or folder)"));
                 }
                 int found = 0;
-                for (Input input : sig.inputs()) {
+                for (Arg input : sig.inputs()) {
                     for (String name : List.of(input.name(), input.name() + "_scale")) {
                         Path file = dir.resolve(name + ".npy");
                         if (Files.isRegularFile(file)) {
@@ -205,7 +204,7 @@ public final class OpCommand implements Command {
                 }
                 if (found == 0) {
                     throw CliException.usage(op + ": --in " + spec + ": the folder holds none of "
-                            + sig.inputNames().stream().map(n -> n + ".npy").toList());
+                            + inputNames(sig).stream().map(n -> n + ".npy").toList());
                 }
                 continue;
             }
@@ -213,23 +212,23 @@ public final class OpCommand implements Command {
             String file = spec.substring(eq + 1);
             if (!isInputName(sig, name)) {
                 throw CliException.usage(op + ": unknown input '" + name + "' (" + op + " takes "
-                        + String.join(", ", sig.inputNames()) + "; an I8/I16 tensor X also X_scale)");
+                        + String.join(", ", inputNames(sig)) + "; an I8/I16 tensor X also X_scale)");
             }
             if (file.isEmpty()) {
                 throw CliException.usage(op + ": --in " + spec + " names no file");
             }
             putInput(op, paths, name, Path.of(file));
         }
-        for (Input input : sig.inputs()) {
+        for (Arg input : sig.inputs()) {
             if (!input.optional() && !paths.containsKey(input.name())) {
                 throw CliException.usage(op + ": missing input " + input.name() + " (--in " + input.name()
-                        + "=FILE.npy; " + input.kind().description + ")");
+                        + "=FILE.npy; " + kindText(input) + ")");
             }
         }
         for (Map.Entry<String, Path> e : paths.entrySet()) {
             arrays.put(e.getKey(), read(op, e.getKey(), e.getValue()));
         }
-        for (Input input : sig.inputs()) {
+        for (Arg input : sig.inputs()) {
             NpyArray a = arrays.get(input.name());
             if (a != null) {
                 checkKind(op, input, a, arrays, paths);
@@ -238,13 +237,32 @@ public final class OpCommand implements Command {
         return arrays;
     }
 
-    private static boolean isInputName(OpSignature sig, String name) {
-        if (sig.input(name) != null) {
+    private static List<String> inputNames(OpDescriptor sig) {
+        return sig.inputs().stream().map(Arg::name).toList();
+    }
+
+    private static List<String> outputFiles(OpDescriptor sig) {
+        return sig.outputs().stream().map(a -> GoldenCase.fileName(a.name())).toList();
+    }
+
+    /** What an input file must hold, for messages and help. */
+    private static String kindText(Arg input) {
+        return switch (input.role()) {
+            case INDICES -> "indices: <i4 or <i8, one dimension";
+            case BITMAP -> "bitmap: |u1 with one 0/1 per element";
+            default -> "tensor: <f4, <f2, <u2 (BF16 bits), or |i1/<i2 codes with a NAME_scale <f4 array, one per row"
+                    + (input.threeD() ? "; shape " + input.shapeText() + " or its 2-D form" : "");
+        };
+    }
+
+    private static boolean isInputName(OpDescriptor sig, String name) {
+        Arg a = sig.arg(name);
+        if (a != null && a.role().isInput()) {
             return true;
         }
         if (name.endsWith("_scale")) {
-            Input base = sig.input(name.substring(0, name.length() - "_scale".length()));
-            return base != null && base.kind() == InputKind.TENSOR;
+            Arg base = sig.arg(name.substring(0, name.length() - "_scale".length()));
+            return base != null && base.role() == Role.TENSOR;
         }
         return false;
     }
@@ -270,15 +288,21 @@ public final class OpCommand implements Command {
     }
 
     /** The dtype and rank an input must have; an I8/I16 tensor's scales are found here if not given. */
-    private static void checkKind(Op op, Input input, NpyArray a, Map<String, NpyArray> arrays,
+    private static void checkKind(Op op, Arg input, NpyArray a, Map<String, NpyArray> arrays,
                                   Map<String, Path> paths) throws CliException {
         String name = input.name();
         String scaleName = name + "_scale";
-        switch (input.kind()) {
+        switch (input.role()) {
             case TENSOR -> {
                 if (a.dtype().elementType() == null) {
                     throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " but " + name
-                            + " must be a " + input.kind().description);
+                            + " must be a " + kindText(input));
+                }
+                int maxRank = input.threeD() ? 3 : 2;
+                if (a.shape().length > maxRank) {
+                    throw CliException.usage(op + ": input " + a.name() + " has shape " + Arrays.toString(a.shape())
+                            + " but " + name + " is " + name + input.shapeText() + " (at most " + maxRank
+                            + " dimensions)");
                 }
                 if (a.dtype().elementType().isQuantized()) {
                     if (!arrays.containsKey(scaleName)) {
@@ -300,26 +324,26 @@ public final class OpCommand implements Command {
             case INDICES -> {
                 if (a.dtype() != NpyDtype.I32 && a.dtype() != NpyDtype.I64) {
                     throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " but " + name
-                            + " must be " + input.kind().description);
+                            + " must be " + kindText(input));
                 }
                 if (a.shape().length > 1) {
                     throw CliException.usage(op + ": input " + a.name() + " has shape "
                             + Arrays.toString(a.shape()) + " but " + name + " must have one dimension");
                 }
             }
-            case BITMAP -> {
+            default -> {
                 if (a.dtype() != NpyDtype.U8 || a.shape().length > 1) {
                     throw CliException.usage(op + ": input " + a.name() + " is " + a.dtype() + " "
-                            + Arrays.toString(a.shape()) + " but " + name + " must be a " + input.kind().description);
+                            + Arrays.toString(a.shape()) + " but " + name + " must be a " + kindText(input));
                 }
             }
         }
     }
 
     /** The parameters given, checked and normalized, plus the defaults of those not given. */
-    private static Map<String, String> params(OpSignature sig, List<String> specs, Map<String, NpyArray> arrays)
+    private static Map<String, String> params(Op op, List<String> specs, Map<String, NpyArray> arrays)
             throws CliException {
-        Op op = sig.op();
+        List<Arg> sigParams = paramsOf(op);
         Map<String, String> given = new LinkedHashMap<>();
         for (String spec : specs) {
             int eq = spec.indexOf('=');
@@ -327,20 +351,24 @@ public final class OpCommand implements Command {
                 throw CliException.usage(op + ": --param expects KEY=VALUE, got '" + spec + "'");
             }
             String key = spec.substring(0, eq);
-            if (sig.param(key) == null) {
+            if (sigParams.stream().noneMatch(p -> p.name().equals(key))) {
                 throw CliException.usage(op + ": unknown parameter '" + key + "' (" + op
-                        + (sig.params().isEmpty() ? " takes no parameters)"
-                        : " takes " + String.join(", ", sig.paramNames()) + ")"));
+                        + (sigParams.isEmpty() ? " takes no parameters)"
+                        : " takes " + String.join(", ", sigParams.stream().map(Arg::name).toList()) + ")"));
             }
             if (given.put(key, spec.substring(eq + 1)) != null) {
                 throw CliException.usage(op + ": parameter " + key + " is given twice");
             }
         }
+        Properties givenProps = new Properties();
+        given.forEach(givenProps::setProperty);
+        Map<String, Long> sizes = GoldenCase.sizes(op, arrays, givenProps);
         Map<String, String> params = new LinkedHashMap<>();
-        for (Param p : sig.params()) {
+        for (Arg p : sigParams) {
             String value = given.get(p.name());
             if (value == null) {
-                value = p.defaultValue() != null ? p.defaultValue() : OpSignatures.derivedDefault(op, p.name(), arrays);
+                value = p.defaultValue() != null ? p.defaultValue()
+                        : p.derived() != null ? p.derived().value().apply(sizes) : null;
             }
             if (value == null) {
                 if (p.optional()) {
@@ -361,7 +389,28 @@ public final class OpCommand implements Command {
         return params;
     }
 
-    private static String checkParam(Op op, Param p, String value) throws CliException {
+    /**
+     * The op's parameters, plus {@code type}: the element type of its float outputs (quantize: I8|I16; convert:
+     * any), for ops whose outputs the caller allocates (gather copies X's type, topK's values are F32).
+     */
+    private static List<Arg> paramsOf(Op op) {
+        OpDescriptor sig = op.descriptor();
+        List<Arg> out = new ArrayList<>(sig.params());
+        boolean callerTyped = op != Op.GATHER
+                && sig.outputs().stream().anyMatch(a -> a.role() == Role.OUTPUT && !a.optional());
+        if (callerTyped) {
+            Set<ElementType> types = sig.outputTypes();
+            String byDefault = types.equals(Capabilities.FLOAT_TYPES) ? "F32"
+                    : types.size() == ElementType.values().length ? null : types.iterator().next().name();
+            out.add(new Arg("type", Role.PARAM, List.of(), false, "element type of " + (types.equals(
+                    Capabilities.FLOAT_TYPES) ? "the float outputs" : String.join(", ", outputFiles(sig))), null,
+                    null, null, OpDescriptor.ParamKind.CHOICE, byDefault, 0,
+                    types.stream().map(ElementType::name).toList(), null, false));
+        }
+        return out;
+    }
+
+    private static String checkParam(Op op, Arg p, String value) throws CliException {
         String where = op + ": parameter " + p.name() + "=" + value;
         switch (p.kind()) {
             case INT -> {
@@ -385,7 +434,7 @@ public final class OpCommand implements Command {
                 }
             }
             case CHOICE -> {
-                String v = OpSignatures.normalizeChoice(value.strip());
+                String v = value.strip().toUpperCase(Locale.ROOT);
                 if (!p.choices().contains(v)) {
                     throw CliException.usage(where + " is not one of " + String.join(", ", p.choices()));
                 }
@@ -393,19 +442,6 @@ public final class OpCommand implements Command {
             }
         }
         throw new IllegalStateException("unhandled parameter kind " + p.kind());
-    }
-
-    /**
-     * An array of the output's shape for {@link GoldenCase#run}, which reads only its rows and columns: one
-     * byte per element, the cheapest dtype.
-     */
-    private static NpyArray placeholder(Op op, String name, long[] shape) throws CliException {
-        long size = shape[0] * shape[1];
-        if (size > Integer.MAX_VALUE - 8) {
-            throw CliException.usage(op + ": output " + name + " would have " + shape[0] + " x " + shape[1]
-                    + " elements, more than a .npy written by mempipe op can hold");
-        }
-        return new NpyArray(name, NpyDtype.U8, shape, new byte[(int) size]);
     }
 
     private static String opMessage(Op op, RuntimeException e) {
@@ -416,37 +452,48 @@ public final class OpCommand implements Command {
 
     // ---- writing ----
 
-    private static List<String> write(OpSignature sig, GoldenCase.Outputs result, Map<String, NpyArray> inputs,
-                                      Path dir) throws CliException {
+    private static List<String> write(Op op, GoldenCase.Outputs result, Map<String, NpyArray> inputs, Path dir)
+            throws CliException {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw CliException.usage(sig.op() + ": cannot create the --out folder " + dir + ": " + e, e);
+            throw CliException.usage(op + ": cannot create the --out folder " + dir + ": " + e, e);
         }
         List<String> written = new ArrayList<>();
-        for (Output o : sig.outputs()) {
-            Tensor t = result.tensors().get(o.name());
-            int[] ints = result.ints().get(o.name());
+        for (Arg o : op.descriptor().outputs()) {
+            String name = GoldenCase.fileName(o.name());
+            Tensor t = result.tensors().get(name);
+            int[] ints = result.ints().get(name);
             if (t != null) {
-                NpyArray array = NpyArray.of(o.name(), t);
-                array = switch (o.kind()) {
-                    case VECTOR -> array.reshape(t.cols());
-                    case LIKE_INPUT -> array.reshape(inputs.get("X").shape());
-                    default -> array;
-                };
-                written.add(save(sig.op(), dir, o.name(), array));
+                NpyArray array = NpyArray.of(name, t);
+                if (o.likeInput() != null) {
+                    array = array.reshape(inputs.get(o.likeInput()).shape());
+                } else if (o.vector() || (t.rows() == 1 && rowsFromVector(op, o, inputs))) {
+                    array = array.reshape(t.cols());
+                }
+                written.add(save(op, dir, name, array));
                 if (t.type().isQuantized()) {
-                    written.add(save(sig.op(), dir, o.name() + "_scale", NpyArray.scalesOf(o.name() + "_scale", t)));
+                    written.add(save(op, dir, name + "_scale", NpyArray.scalesOf(name + "_scale", t)));
                 }
             } else if (ints != null) {
-                NpyArray array = o.kind() == OutputKind.BITMAP ? bitmap(o.name(), ints) : NpyArray.ofInts(o.name(), ints);
-                written.add(save(sig.op(), dir, o.name(), array));
+                NpyArray array = o.role() == Role.BITMAP_OUTPUT ? bitmap(name, ints) : NpyArray.ofInts(name, ints);
+                written.add(save(op, dir, name, array));
             } else {
-                throw new IllegalStateException("the kit's GoldenCase.run produced no output '" + o.name() + "' for "
-                        + sig.op() + "; it produced " + result.tensors().keySet() + " " + result.ints().keySet());
+                throw new IllegalStateException("the op's invoker produced no output '" + name + "' for " + op
+                        + "; it produced " + result.tensors().keySet() + " " + result.ints().keySet());
             }
         }
         return written;
+    }
+
+    /**
+     * Whether the rows of output {@code o} are those of an input given as a 1-D array (a row batch of one query,
+     * {@code questBound}'s {@code q[d]}, {@code topK}'s {@code s[n]}): such an output is written 1-D as well.
+     */
+    private static boolean rowsFromVector(Op op, Arg o, Map<String, NpyArray> inputs) {
+        String rows = o.rows().symbol();
+        return rows != null && op.descriptor().inputs().stream().anyMatch(a -> rows.equals(a.rows().symbol())
+                && inputs.containsKey(a.name()) && inputs.get(a.name()).shape().length <= 1);
     }
 
     private static NpyArray bitmap(String name, int[] bits) {
@@ -476,41 +523,43 @@ public final class OpCommand implements Command {
         StringBuilder s = new StringBuilder("ops of the contract (docs/SPEC.md); run one with mempipe op NAME "
                 + "--in NAME=FILE.npy ... --out DIR\n");
         Step step = null;
-        for (OpSignature sig : OpSignatures.all()) {
-            if (sig.op().step() != step) {
-                step = sig.op().step();
+        for (Op op : Op.values()) {
+            if (op.step() != step) {
+                step = op.step();
                 s.append('\n').append(stepTitle(step)).append('\n');
             }
-            s.append(describe(sig, false));
+            s.append(describe(op, false));
         }
         return s.toString();
     }
 
-    private static String describe(OpSignature sig, boolean detailed) {
+    private static String describe(Op op, boolean detailed) {
+        OpDescriptor sig = op.descriptor();
         StringBuilder s = new StringBuilder();
         String indent = " ".repeat(20);
-        s.append(String.format("  %-17s %s%n", sig.op().contractName(), sig.signature()));
+        s.append(String.format("  %-17s %s%n", op.contractName(), sig.signature()));
         if (detailed) {
-            s.append(indent).append("step: ").append(stepTitle(sig.op().step())).append('\n');
-            for (Input i : sig.inputs()) {
+            s.append(indent).append("step: ").append(stepTitle(op.step())).append('\n');
+            for (Arg i : sig.inputs()) {
                 s.append(indent).append("--in ").append(i.name()).append("=FILE  ").append(i.description())
-                        .append(i.optional() ? " (optional)" : "").append("; ").append(i.kind().description)
-                        .append('\n');
+                        .append(i.optional() ? " (optional)" : "").append("; ").append(kindText(i)).append('\n');
             }
-            for (Param p : sig.params()) {
+            for (Arg p : paramsOf(op)) {
                 s.append(indent).append("--param ").append(p.brief()).append("  ").append(p.description())
                         .append('\n');
             }
         } else {
             s.append(indent).append("inputs: ").append(String.join(", ", sig.inputs().stream()
-                    .map(i -> i.name() + " (" + i.kind().name().toLowerCase(java.util.Locale.ROOT)
-                            + (i.optional() ? ", optional" : "") + ")").toList())).append('\n');
-            if (!sig.params().isEmpty()) {
-                s.append(indent).append("params: ").append(String.join(", ",
-                        sig.params().stream().map(Param::brief).toList())).append('\n');
+                    .map(i -> i.name() + " (" + (i.role() == Role.TENSOR ? "tensor"
+                            : i.role().name().toLowerCase(Locale.ROOT)) + (i.optional() ? ", optional" : "") + ")")
+                    .toList())).append('\n');
+            List<Arg> params = paramsOf(op);
+            if (!params.isEmpty()) {
+                s.append(indent).append("params: ").append(String.join(", ", params.stream().map(Arg::brief).toList()))
+                        .append('\n');
             }
         }
-        s.append(indent).append("writes: ").append(String.join(", ", sig.outputNames().stream()
+        s.append(indent).append("writes: ").append(String.join(", ", outputFiles(sig).stream()
                 .map(n -> n + ".npy").toList())).append('\n');
         return s.toString();
     }

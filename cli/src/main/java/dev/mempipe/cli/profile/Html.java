@@ -87,6 +87,13 @@ final class Html {
                 .append(" rel. error and softmax mass compare the workload's attention output with dense attention ")
                 .append("(empty where there is no dense reference). * marks a step a device failed and the CPU ")
                 .append("reran.</p>\n");
+        if (run.rows().stream().anyMatch(r -> !r.figures().isEmpty())) {
+            s.append("<h3>Workload figures</h3>\n<p class=\"note\">Figures of the generating workloads, each with ")
+                    .append("what it rests on. <em>synthetic</em>: the figure depends on a choice the profile made ")
+                    .append("because the model has random weights or the corpus is planted (for example, trigger rates ")
+                    .append("of FLARE and DRAGIN); <em>model</em>: computed from measured parts.</p>\n");
+            table(s, "figures", ProfileTable.figureRows(run), Set.of(0, 1, 2, 4));
+        }
         s.append("<h3>Per step</h3>\n");
         table(s, "steps", ProfileTable.stepRows(run), Set.of(0, 1, 2, 10, 11));
 

@@ -56,13 +56,17 @@ public final class ProfileCommand implements Command {
                 and the softmax mass the selection covers, and energy where the machine has a counter.
 
                 options:
-                  --workload LIST  comma-separated, from quest, seer, dsa, bm25, dense, hmt, or all (default all)
+                  --workload LIST  comma-separated, from quest, seer, dsa, bm25, dense, hmt, flare, dragin,
+                                   memagent, or all (default all)
                                      quest  Quest / LServe page selection
                                      seer   SeerAttention-R block gate
                                      dsa    DeepSeek lightning indexer
                                      bm25   RAG, lexical
                                      dense  RAG, dense embeddings
                                      hmt    HMT compressed memory
+                                     flare    FLARE dynamic RAG (context = documents)
+                                     dragin   DRAGIN dynamic RAG (context = documents)
+                                     memagent MemAgent memory rewrite (context = input tokens)
                   --context LIST   context lengths in tokens, k = 1024 (default 4k,16k,64k)
                   --model SIZE     the decode model around the pipeline (default tiny):
                                      tiny    hidden 512, 8 query / 2 KV heads x 64, MLP 1536; the default run

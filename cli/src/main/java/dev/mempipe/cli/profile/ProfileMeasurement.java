@@ -6,6 +6,7 @@ import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.model.AttentionAccuracy;
 import dev.mempipe.core.model.DecoderConfig;
 import dev.mempipe.core.model.WorkloadProfile;
+import dev.mempipe.core.model.WorkloadFigure;
 import dev.mempipe.core.model.WorkloadProfiler;
 import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
@@ -14,6 +15,7 @@ import dev.mempipe.core.profile.Bound;
 import dev.mempipe.core.profile.OpTotals;
 import dev.mempipe.core.profile.ProfileReport;
 import dev.mempipe.core.profile.Totals;
+import dev.mempipe.core.profile.Units;
 import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Step;
@@ -86,6 +88,9 @@ final class ProfileMeasurement {
             case BM25 -> dev.mempipe.core.model.Workload.BM25;
             case DENSE -> dev.mempipe.core.model.Workload.DENSE_RAG;
             case HMT -> dev.mempipe.core.model.Workload.HMT;
+            case FLARE -> dev.mempipe.core.model.Workload.FLARE;
+            case DRAGIN -> dev.mempipe.core.model.Workload.DRAGIN;
+            case MEMAGENT -> dev.mempipe.core.model.Workload.MEMAGENT;
         };
     }
 
@@ -105,8 +110,19 @@ final class ProfileMeasurement {
         AttentionAccuracy accuracy = p.accuracy();
         OptionalDouble error = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.relativeError());
         OptionalDouble mass = accuracy == null ? OptionalDouble.empty() : OptionalDouble.of(accuracy.massCovered());
+        List<ProfileFigure> figures = p.figures().stream().map(ProfileMeasurement::figure).toList();
         return new ProfileRow(workload.cliName(), context, steps, p.stepSeconds(), p.memorySeconds(), error, mass,
-                energy(measured, n));
+                energy(measured, n), figures);
+    }
+
+    /** A workload's figure as the reports show it: the value with its unit, and its basis. */
+    static ProfileFigure figure(WorkloadFigure f) {
+        String value = switch (f.unit()) {
+            case "s" -> Units.seconds(f.value());
+            case "%" -> String.format(Locale.ROOT, "%.1f%%", f.value());
+            default -> String.format(Locale.ROOT, "%.3g", f.value()) + (f.unit().isEmpty() ? "" : " " + f.unit());
+        };
+        return new ProfileFigure(f.name(), value, f.basis());
     }
 
     /** Energy of the memory pipeline per decode step, or why there is none. */

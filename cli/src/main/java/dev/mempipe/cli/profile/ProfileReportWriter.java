@@ -20,7 +20,8 @@ import java.util.OptionalDouble;
  * {@code ridgePoint}, {@code source}), and {@code rows}: per workload and context length
  * {@code workload}, {@code contextLength}, {@code decodeStepSeconds}, {@code memorySeconds},
  * {@code otherSeconds}, {@code memoryShare}, {@code relativeError}, {@code softmaxMassCovered} (null when
- * absent), {@code energy}, and {@code steps}: per step {@code step}, {@code wallNanos}, {@code seconds},
+ * absent), {@code energy}, {@code figures} (the workload's own: {@code name}, {@code value} as shown, {@code basis}:
+ * measured, model or synthetic), and {@code steps}: per step {@code step}, {@code wallNanos}, {@code seconds},
  * {@code bytesRead}, {@code bytesWritten}, {@code flops}, {@code intensity}, {@code flopsPerSecond},
  * {@code bytesPerSecond}, {@code bound}, {@code device}, {@code fellBack}. Non-finite numbers are null.
  *
@@ -70,6 +71,10 @@ public final class ProfileReportWriter {
             optional(w.name("relativeError"), r.relativeError());
             optional(w.name("softmaxMassCovered"), r.softmaxMassCovered());
             w.name("energy").value(r.energy());
+            w.name("figures").beginArray();
+            r.figures().forEach(f -> w.beginObject().name("name").value(f.name()).name("value").value(f.value())
+                    .name("basis").value(f.basis()).endObject());
+            w.endArray();
             w.name("steps").beginArray();
             r.steps().forEach((step, st) -> w.beginObject().name("step").value(step.name())
                     .name("wallNanos").value(st.wallNanos()).name("seconds").value(st.seconds())

@@ -4,6 +4,7 @@ import dev.mempipe.spi.Step;
 
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -27,10 +28,11 @@ import java.util.OptionalDouble;
  * @param softmaxMassCovered fraction of dense attention's softmax mass on the selected tokens; empty as above
  * @param energy             the energy figure as the report shows it ({@code "1.23 J (rapl: package-0)"}), or
  *                           why there is none ({@code "unavailable (no readable RAPL counter)"})
+ * @param figures            the workload's own figures with their basis (empty for most workloads)
  */
 public record ProfileRow(String workload, int contextLength, Map<Step, StepStats> steps, double decodeStepSeconds,
                          double memorySeconds, OptionalDouble relativeError, OptionalDouble softmaxMassCovered,
-                         String energy) {
+                         String energy, List<ProfileFigure> figures) {
 
     public ProfileRow {
         Objects.requireNonNull(workload, "workload");
@@ -42,6 +44,15 @@ public record ProfileRow(String workload, int contextLength, Map<Step, StepStats
             throw new IllegalArgumentException("contextLength must be >= 0, got " + contextLength);
         }
         steps = steps.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(steps));
+        figures = List.copyOf(figures);
+    }
+
+    /** A row without figures of the workload's own. */
+    public ProfileRow(String workload, int contextLength, Map<Step, StepStats> steps, double decodeStepSeconds,
+                      double memorySeconds, OptionalDouble relativeError, OptionalDouble softmaxMassCovered,
+                      String energy) {
+        this(workload, contextLength, steps, decodeStepSeconds, memorySeconds, relativeError, softmaxMassCovered,
+                energy, List.of());
     }
 
     /** The part of the decode step that is not memory processing (projections, MLP); never negative. */

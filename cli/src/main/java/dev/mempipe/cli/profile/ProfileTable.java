@@ -19,6 +19,8 @@ public final class ProfileTable {
     /** The summary table's columns, shared with the HTML report. */
     static final List<String> SUMMARY_COLUMNS = List.of("workload", "context", "prepare", "relevancy", "retrieval",
             "apply", "memory", "decode step", "memory %", "rel. error", "softmax mass", "energy");
+    /** The workload figures' columns, shared with the HTML report. */
+    static final List<String> FIGURE_COLUMNS = List.of("workload", "context", "figure", "value", "basis");
     /** The per-step table's columns, shared with the HTML report. */
     static final List<String> STEP_COLUMNS = List.of("workload", "context", "step", "time", "read", "written",
             "FLOPs", "FLOP/B", "achieved", "bandwidth", "bound", "device");
@@ -42,6 +44,10 @@ public final class ProfileTable {
         // The reason energy is unavailable is the same on every row: say it once, below the table.
         run.rows().stream().map(ProfileRow::energy).filter(e -> !e.equals(energyCell(e))).findFirst()
                 .ifPresent(e -> s.append("energy: ").append(e).append('\n'));
+        if (run.rows().stream().anyMatch(r -> !r.figures().isEmpty())) {
+            s.append('\n');
+            s.append(align(figureRows(run), Set.of(0, 1, 2, 4)));
+        }
         s.append('\n');
         s.append(align(stepRows(run), Set.of(0, 1, 2, 10, 11)));
         return s.toString();
@@ -70,6 +76,18 @@ public final class ProfileTable {
             row.add(r.softmaxMassCovered().isPresent() ? percent(r.softmaxMassCovered().getAsDouble()) : "-");
             row.add(energyCell(r.energy()));
             rows.add(row);
+        }
+        return rows;
+    }
+
+    /** The workloads' own figures: header and one row per figure, with its basis next to it. */
+    static List<List<String>> figureRows(ProfileRun run) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(FIGURE_COLUMNS);
+        for (ProfileRow r : run.rows()) {
+            for (ProfileFigure f : r.figures()) {
+                rows.add(List.of(r.workload(), Progress.contextLabel(r.contextLength()), f.name(), f.value(), f.basis()));
+            }
         }
         return rows;
     }

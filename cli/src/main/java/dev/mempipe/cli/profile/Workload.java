@@ -13,7 +13,10 @@ public enum Workload {
     DSA("dsa", "DeepSeek lightning indexer: indexer keys, indexerScore, topK tokens, sparse attention"),
     BM25("bm25", "RAG, lexical: bm25Index, bm25Score, topK documents, prompt assembly"),
     DENSE("dense", "RAG, dense: embed + l2Normalize, cosine, topK chunks, prompt assembly"),
-    HMT("hmt", "HMT compressed memory: segment summaries, dot + softmax, soft weights, softRetrieve");
+    HMT("hmt", "HMT compressed memory: segment summaries, dot + softmax, soft weights, softRetrieve"),
+    FLARE("flare", "FLARE dynamic RAG: bm25Index, token confidence + bm25Score, topK 3 documents, re-prefill"),
+    DRAGIN("dragin", "DRAGIN dynamic RAG: bm25Index, entropy x attention + bm25Score, topK 3 documents, re-prefill"),
+    MEMAGENT("memagent", "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)");
 
     private final String cliName;
     private final String description;

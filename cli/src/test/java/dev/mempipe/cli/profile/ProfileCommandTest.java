@@ -26,7 +26,7 @@ class ProfileCommandTest {
         assertEquals(Path.of("mempipe-report"), o.out());
         assertEquals(null, o.backend());
         assertFalse(o.jsonOnly());
-        assertEquals(18, o.runCount());
+        assertEquals(3 * Workload.values().length, o.runCount());
     }
 
     @Test

@@ -151,4 +151,27 @@ class ProfileReportWriterTest {
     private static long count(String text, String part) {
         return Pattern.compile(Pattern.quote(part)).matcher(text).results().count();
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void a_workloads_figures_should_appear_with_their_basis_in_every_report() {
+        ProfileRow flare = new ProfileRow("flare", 4096, Map.of(), 0.01, 0.004, java.util.OptionalDouble.empty(),
+                java.util.OptionalDouble.empty(), "unavailable (test)", List.of(
+                        new ProfileFigure("triggers per token", "0.0625", "synthetic: random-weight model"),
+                        new ProfileFigure("re-prefill per token", "3.1 ms", "measured")));
+        ProfileRun withFigures = new ProfileRun(run.machine(), run.backendDescription(), run.model(), run.peakFlops(),
+                run.bandwidthBytesPerSecond(), run.roofSource(), List.of(run.rows().getFirst(), flare));
+
+        String table = ProfileTable.render(withFigures);
+        assertTrue(table.matches("(?s).*flare\\s+4k\\s+triggers per token\\s+0\\.0625\\s+synthetic: random-weight model.*"),
+                table);
+        Map<String, Object> json = (Map<String, Object>) MiniJson.parse(ProfileReportWriter.json(withFigures));
+        Map<String, Object> row = (Map<String, Object>) ((List<Object>) json.get("rows")).getLast();
+        Map<String, Object> figure = (Map<String, Object>) ((List<Object>) row.get("figures")).getFirst();
+        assertEquals("triggers per token", figure.get("name"));
+        assertEquals("synthetic: random-weight model", figure.get("basis"));
+        String html = ProfileReportWriter.html(withFigures);
+        assertTrue(html.contains("<td>re-prefill per token</td><td class=\"num\">3.1 ms</td><td>measured</td>"), html);
+        assertFalse(ProfileTable.render(run).contains("basis"), "no figure table when no row has figures");
+    }
 }

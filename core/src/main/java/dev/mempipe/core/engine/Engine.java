@@ -9,9 +9,9 @@ import dev.mempipe.core.profile.ProfileRecorder;
 import dev.mempipe.core.profile.ProfileReport;
 import dev.mempipe.core.profile.StepEvent;
 import dev.mempipe.core.profile.StepRecord;
-import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
+import dev.mempipe.spi.DeviceCounters;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Step;
 
@@ -40,6 +40,12 @@ import java.util.function.Function;
  *       {@link IllegalArgumentException} and {@link IllegalStateException}, which mean bad input or a closed
  *       arena and would fail on the CPU too), reruns the body on the CPU backend, so the result is still
  *       correct; the record names the failed device and the reason;</li>
+ *   <li>after a {@link BackendException} whose fault is {@link BackendException.Fault#DEVICE_LOST}, stops using
+ *       that device: it logs one warning, and every later step the plan places there runs on the CPU (recorded
+ *       as a fallback naming the loss) without touching the device again ({@link #lostDevices()});</li>
+ *   <li>samples the planned device's {@link Backend#counters()} before and after, so the record carries the
+ *       bytes moved each way, transfer time, device time and the device's own energy reading beside the wall
+ *       time and the CPU's energy;</li>
  *   <li>adds a {@link StepRecord} to the profile and commits a JDK Flight Recorder event of the step's type.</li>
  * </ol>
  * A body may therefore run twice: it must write its outputs completely (every op of the contract does) and
@@ -58,6 +64,7 @@ public final class Engine {
     private final EnergyMeter energy;
     private final ProfileRecorder recorder;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> lost = new ConcurrentHashMap<>();
     private volatile Plan plan;
 
     private Engine(Builder b, Device cpu) {
@@ -121,9 +128,28 @@ public final class Engine {
         this.plan = plan;
     }
 
-    /** The backend the current plan runs {@code step} on. */
+    /** The backend the current plan runs {@code step} on (the CPU's when that device was lost). */
     public Backend backendFor(Step step) {
-        return devices.get(plan.deviceFor(step)).backend();
+        return usable(devices.get(plan.deviceFor(step))).backend();
+    }
+
+    /**
+     * Whether the current plan runs both steps on one usable device other than the CPU, where a fused op keeps
+     * the intermediate on the device. On the CPU nothing crosses a link either way, so pipelines keep the steps
+     * separate there and the profile attributes each step's time to it.
+     */
+    public boolean fusesOnDevice(Step a, Step b) {
+        Device first = usable(devices.get(plan.deviceFor(a)));
+        return first != cpu && first == usable(devices.get(plan.deviceFor(b)));
+    }
+
+    /** Devices lost so far ({@link BackendException#deviceLost()}), with the failure that lost each. */
+    public Map<String, String> lostDevices() {
+        return Map.copyOf(lost);
+    }
+
+    private Device usable(Device d) {
+        return lost.containsKey(d.name()) ? cpu : d;
     }
 
     /**
@@ -183,34 +209,68 @@ public final class Engine {
         long start = System.nanoTime();
         Device ran = planned;
         StepRecord.Fallback fallback = null;
+        DeviceCounters transfers = DeviceCounters.NONE;
         T result;
-        try {
-            result = body.apply(planned.backend());
-        } catch (RuntimeException failure) {
-            if (planned == cpu || !isDeviceFault(failure)) {
-                throw failure;
-            }
-            fallback = new StepRecord.Fallback(planned.name(), failure.getClass().getName() + ": " + failure.getMessage());
-            logFallback(step, op, planned, failure);
+        String lostBecause = lost.get(planned.name());
+        if (lostBecause != null) {
+            // a lost device is never touched again: its steps go straight to the CPU, and the record says why
+            fallback = new StepRecord.Fallback(planned.name(), "device lost earlier: " + lostBecause);
             ran = cpu;
+            result = body.apply(cpu.backend());
+        } else {
+            DeviceCounters before = planned == cpu ? null : planned.backend().counters();
             try {
-                result = body.apply(cpu.backend());
-            } catch (RuntimeException cpuFailure) {
-                cpuFailure.addSuppressed(failure);
-                throw cpuFailure;
+                result = body.apply(planned.backend());
+            } catch (RuntimeException failure) {
+                if (planned == cpu || !isDeviceFault(failure)) {
+                    throw failure;
+                }
+                fallback = new StepRecord.Fallback(planned.name(), failure.getClass().getName() + ": " + failure.getMessage());
+                if (failure instanceof BackendException be && be.deviceLost()) {
+                    markLost(planned, failure);
+                } else {
+                    logFallback(step, op, planned, failure);
+                }
+                ran = cpu;
+                try {
+                    result = body.apply(cpu.backend());
+                } catch (RuntimeException cpuFailure) {
+                    cpuFailure.addSuppressed(failure);
+                    throw cpuFailure;
+                }
+            } finally {
+                if (before != null) {
+                    transfers = countersSince(planned, before);
+                }
             }
         }
         long wallNanos = System.nanoTime() - start;
         OptionalDouble joules = energy.joulesSince(energyBefore);
         DeviceModel model = ran.model();
         StepRecord record = new StepRecord(step, op, ran.name(), wallNanos, cost, model.ridgePoint(),
-                model.predictSeconds(contractOp, cost), joules, fallback);
+                model.predictSeconds(contractOp, cost), joules, fallback, transfers);
         recorder.add(record);
         if (event.shouldCommit()) {
             event.fill(record);
             event.commit();
         }
         return result;
+    }
+
+    /** The device's report since {@code before}; a device that cannot report any more (lost) reports nothing. */
+    private static DeviceCounters countersSince(Device device, DeviceCounters before) {
+        try {
+            return device.backend().counters().minus(before);
+        } catch (RuntimeException unreadable) {
+            return DeviceCounters.NONE;
+        }
+    }
+
+    private void markLost(Device device, RuntimeException failure) {
+        if (lost.putIfAbsent(device.name(), failure.getMessage()) == null) {
+            LOG.log(System.Logger.Level.WARNING, () -> "device " + device.name() + " is lost (" + failure.getMessage()
+                    + "); every step planned on it runs on " + cpu.name() + " from now on", failure);
+        }
     }
 
     /** A fault of the device rather than of the input: what the CPU can be expected to get right. */
@@ -241,8 +301,8 @@ public final class Engine {
         }
 
         /**
-         * The CPU device. Default: a new {@link SimdBackend} with a model from
-         * {@link DeviceModel#calibrate} (measured when {@link #build()} runs, well under a second).
+         * The CPU device. Default: the SIMD backend found through {@link dev.mempipe.spi.Backends} (ServiceLoader),
+         * with a model from {@link DeviceModel#calibrate} measured once per process (well under a second).
          */
         public Builder cpu(Device cpu) {
             this.cpu = Objects.requireNonNull(cpu, "cpu");
@@ -276,9 +336,27 @@ public final class Engine {
             return this;
         }
 
+        /**
+         * The engine. Given neither a CPU nor a device, its devices come from {@link dev.mempipe.spi.Backends}: the
+         * SIMD backend is the CPU, and when the default backend ({@code -Dmempipe.backend=NAME}, or the available
+         * provider of highest priority) is another one, it is added as a device and, unless a plan was given, every
+         * step is planned on it (the CPU remains the fallback).
+         *
+         * @throws IllegalStateException when a default is needed and the requested backend is unavailable (the
+         *                               message lists every provider's reason)
+         */
         public Engine build() {
-            Device host = cpu != null ? cpu : Device.calibrated(new SimdBackend());
-            return new Engine(this, host);
+            if (cpu != null) {
+                return new Engine(this, cpu);
+            }
+            DefaultDevices.Chosen chosen = DefaultDevices.get();
+            if (chosen.device() != null && devices.isEmpty()) {
+                devices.add(chosen.device());
+                if (plan == null) {
+                    plan = Plan.allOn(chosen.device().name());
+                }
+            }
+            return new Engine(this, chosen.cpu());
         }
     }
 }

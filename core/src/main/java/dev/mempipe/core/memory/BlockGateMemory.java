@@ -28,8 +28,11 @@ import java.util.Objects;
  * length with a volatile store; {@link #snapshot} returns views of the gate keys of the full blocks at one
  * length, and later appends never write them. The {@link #remainder()} view is the writer's: later appends
  * overwrite it. Appends are {@code synchronized}.
+ *
+ * <p>Residency: {@link #placeOn} pins the gate keys on the device that scores them; every append refreshes
+ * the blocks it pooled before publishing them. {@link #close()} frees the device copy.
  */
-public final class BlockGateMemory {
+public final class BlockGateMemory implements AutoCloseable {
     /** SeerAttention-R's block size. */
     public static final int DEFAULT_BLOCK_SIZE = 64;
     /** Blocks pooled per op call: bounds the scratch while keeping {@code project} batched. */
@@ -42,7 +45,7 @@ public final class BlockGateMemory {
     private final int blockSize;
     private final long capacity;
     private final Tensor gateWeight; // W [dg, 3d], our own F32 copy
-    private final Tensor gateKeys;   // [floor(capacity/B), Hkv*dg]
+    private final ResidentTensor gateKeys;   // [floor(capacity/B), Hkv*dg]
     private final Tensor remainder;  // [B, Hkv*d]: tokens of the partial block
     private final Tensor pooled;     // [POOL_CHUNK_BLOCKS, 3d]: MAX | MIN | MEAN of one head
     private volatile long length;
@@ -77,8 +80,8 @@ public final class BlockGateMemory {
         this.gateDim = (int) gateWeight.rows();
         this.gateWeight = Tensor.allocate(arena, ElementType.F32, gateDim, pooledWidth);
         prepare.convert(gateWeight, this.gateWeight);
-        this.gateKeys = Tensor.allocate(arena, ElementType.F32, capacity / blockSize,
-                Math.multiplyExact(kvHeads, gateDim));
+        this.gateKeys = new ResidentTensor(Tensor.allocate(arena, ElementType.F32, capacity / blockSize,
+                Math.multiplyExact(kvHeads, gateDim)));
         this.remainder = Tensor.allocate(arena, ElementType.F32, blockSize, Math.multiplyExact(kvHeads, headDim));
         this.pooled = Tensor.allocate(arena, ElementType.F32, POOL_CHUNK_BLOCKS, pooledWidth);
     }
@@ -120,7 +123,19 @@ public final class BlockGateMemory {
         if (used < n) {
             prepare.convert(keys.rowSlice(used, n), remainder.rowSlice(0, n - used));
         }
+        gateKeys.refresh(from / blockSize, (from + n) / blockSize); // the blocks pooled by this append
         length = from + n; // publish: a reader that sees it also sees the gate keys written above
+    }
+
+    /** Pins the gate keys on {@code backend} (the device of the Relevancy step); a no-op when they are there. */
+    public synchronized void placeOn(Backend backend) {
+        gateKeys.placeOn(backend);
+    }
+
+    /** Frees the device copy. */
+    @Override
+    public synchronized void close() {
+        gateKeys.close();
     }
 
     /** Pools {@code count} blocks of {@code source} into gate keys {@code [first, first + count)}. */
@@ -130,7 +145,7 @@ public final class BlockGateMemory {
             int chunk = (int) Math.min(POOL_CHUNK_BLOCKS, count - done);
             Tensor rows = source.rowSlice(done * blockSize, (done + chunk) * blockSize);
             Tensor concat = pooled.rowSlice(0, chunk);                         // (chunk, 3d)
-            Tensor out = gateKeys.rowSlice(first + done, first + done + chunk); // (chunk, Hkv*dg)
+            Tensor out = gateKeys.host().rowSlice(first + done, first + done + chunk); // (chunk, Hkv*dg)
             for (int h = 0; h < kvHeads; h++) {
                 Tensor head = TensorViews.columns(rows, h * d, d);             // (chunk*B, d)
                 prepare.pagePool(head, blockSize, PoolMode.MAX, TensorViews.columns(concat, 0, d));
@@ -144,7 +159,7 @@ public final class BlockGateMemory {
     /** Gate keys of every head for the full blocks at one published length. */
     public Snapshot snapshot() {
         long n = length;
-        return new Snapshot(n, gateKeys.rowSlice(0, n / blockSize), kvHeads, gateDim);
+        return new Snapshot(n, gateKeys.view().rowSlice(0, n / blockSize), kvHeads, gateDim);
     }
 
     /** Tokens appended (the published length). */

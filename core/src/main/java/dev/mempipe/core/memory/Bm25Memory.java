@@ -2,6 +2,7 @@ package dev.mempipe.core.memory;
 
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Bm25Index;
+import dev.mempipe.spi.PinnedBm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
@@ -26,7 +27,7 @@ import java.util.Objects;
  * an index of at least the documents published when it was called; concurrent callers share one rebuild.
  * Appends are {@code synchronized}; the tokenizer is thread-safe.
  */
-public final class Bm25Memory {
+public final class Bm25Memory implements AutoCloseable {
     private final Backend backend;
     private final int maxDocuments;
     private final int maxTokens;
@@ -36,6 +37,7 @@ public final class Bm25Memory {
     private final Object rebuildLock = new Object();
     private volatile int documents;
     private volatile BuiltIndex built = null;
+    private PinnedBm25Index pinned; // the index a device holds, guarded by rebuildLock
 
     private record BuiltIndex(int documents, Bm25Index index) {
     }
@@ -111,6 +113,36 @@ public final class Bm25Memory {
                     tokens.prefix(offsets.get(count)));
             built = new BuiltIndex(count, index);
             return index;
+        }
+    }
+
+    /**
+     * {@link #index()} as held by {@code backend}: pinned there on first use and again after each rebuild (the old
+     * pin closed), so a device scores its own copy. On the CPU the pin is the identity.
+     */
+    public Bm25Index indexOn(Backend backend) {
+        Objects.requireNonNull(backend, "backend");
+        Bm25Index index = index();
+        synchronized (rebuildLock) {
+            PinnedBm25Index p = pinned;
+            if (p == null || p.index() != index || p.backend() != backend || !p.isOpen()) {
+                pinned = backend.pin(index);
+                if (p != null) {
+                    p.close();
+                }
+            }
+            return pinned.index();
+        }
+    }
+
+    /** Frees the device copy of the index, if any. */
+    @Override
+    public void close() {
+        synchronized (rebuildLock) {
+            if (pinned != null) {
+                pinned.close();
+                pinned = null;
+            }
         }
     }
 

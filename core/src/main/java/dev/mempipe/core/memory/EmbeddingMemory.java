@@ -1,69 +1,70 @@
 package dev.mempipe.core.memory;
 
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
+import org.apache.lucene.util.Bits;
 
 import java.lang.foreign.Arena;
 import java.util.Objects;
 
 /**
- * Embeddings for dense RAG: vectors {@code [capacity, d]}, each normalized to unit length on append
- * ({@code l2Normalize}; a zero vector stays zero) and stored as F32 (or F16, BF16, or I8/I16 with a row
- * scale, quantized after normalizing). Row i is id i.
+ * Embeddings for dense RAG: {@link EmbeddingRows} of {@code [capacity, d]} in the caller's arena, stored as F32 (or
+ * F16, BF16, or I8/I16 with a row scale) with one inverse norm per row, the representation the LangChain4j store
+ * uses too. Row i is id i. Rows are kept as given (converted to the storage type), not normalized: cosines come
+ * from the inverse norms (see {@link EmbeddingRows} for the rule).
+ *
+ * <p>Every op runs through the {@link Engine}: appends ({@code convert} and the norms), the exact search
+ * ({@code cosine} and {@code topK}, {@link EmbeddingScan}), the graph build and walk. The rows are pinned on the
+ * device the engine's plan chooses for the Relevancy step and refreshed after each append; {@link #close()} frees
+ * the device copy (the host copy stays authoritative throughout).
  *
  * <p>Two searches, both returning {@link Hits} of ids and cosine scores, best first:
  * <ul>
  *   <li>{@link #search}: exact; {@code cosine} over every row, then {@code topK} (ties: lower id first).</li>
  *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}); the graph is built
- *       on the first approximate search and extended with the rows appended since at each later one. Its
- *       recall against the exact search is what the tests measure.</li>
+ *       by {@link #buildGraph} or on the first approximate search, and extended with the rows appended since at
+ *       each later one. Its recall against the exact search is what the tests measure.</li>
  * </ul>
  *
  * <p>Thread-safety: single writer, many readers. {@link #append} writes rows, then publishes the new length
  * with a volatile store; exact searches and {@link #vectors()} read the published prefix without locking,
  * and later appends never write it. Approximate searches are serialized on the graph (Lucene's graph has
- * one neighbour cursor). Appends are {@code synchronized}.
+ * one neighbour cursor). Appends and {@link #close()} are {@code synchronized}.
  */
-public final class EmbeddingMemory {
-    /** Rows normalized per op call when the storage is an integer type (the f32 scratch is this tall). */
-    private static final int NORMALIZE_CHUNK_ROWS = 256;
-
-    private final Backend backend;
-    private final int dimension;
+public final class EmbeddingMemory implements AutoCloseable {
+    private final Engine engine;
     private final int capacity;
-    private final Tensor vectors;    // [capacity, d]
-    private final Tensor normalized; // [NORMALIZE_CHUNK_ROWS, d] F32, for integer storage only
+    private final EmbeddingRows rows;
     private final HnswIndex hnsw;
-    private volatile int length;
 
     /** F32 storage, default HNSW settings. */
-    public EmbeddingMemory(Arena arena, Backend backend, int dimension, int capacity) {
-        this(arena, backend, dimension, capacity, ElementType.F32, HnswSettings.DEFAULT);
+    public EmbeddingMemory(Arena arena, Engine engine, int dimension, int capacity) {
+        this(arena, engine, dimension, capacity, ElementType.F32, HnswSettings.DEFAULT);
     }
 
     /**
+     * @param engine    runs every op and chooses the device the rows are pinned on (the Relevancy step's)
      * @param dimension d {@code >= 1}
      * @param capacity  vectors, {@code >= 1}
      * @param storage   element type of the stored vectors
      * @param hnsw      parameters of the approximate search
      */
-    public EmbeddingMemory(Arena arena, Backend backend, int dimension, int capacity, ElementType storage,
+    public EmbeddingMemory(Arena arena, Engine engine, int dimension, int capacity, ElementType storage,
                            HnswSettings hnsw) {
         MemoryArgs.arena(arena);
-        this.backend = Objects.requireNonNull(backend, "backend");
-        this.dimension = MemoryArgs.positive("dimension", dimension);
+        this.engine = Objects.requireNonNull(engine, "engine");
+        MemoryArgs.positive("dimension", dimension);
         this.capacity = MemoryArgs.positive("capacity", capacity);
         Objects.requireNonNull(storage, "storage");
-        this.vectors = Tensor.allocate(arena, storage, capacity, dimension);
-        this.normalized = storage.isQuantized()
-                ? Tensor.allocate(arena, ElementType.F32, Math.min(NORMALIZE_CHUNK_ROWS, capacity), dimension)
-                : null;
-        this.hnsw = new HnswIndex(new TensorRows(vectors, this::length), Objects.requireNonNull(hnsw, "hnsw"));
+        this.rows = EmbeddingRows.fixed(engine, arena, storage, dimension, capacity);
+        this.hnsw = new HnswIndex(rows, Objects.requireNonNull(hnsw, "hnsw"));
     }
 
     /**
-     * Normalizes and appends n vectors.
+     * Appends n vectors, converted to the storage type, with their inverse norms (one engine step).
      *
      * @param newVectors {@code [n, d]}, any element type
      * @return the id of the first appended vector (the others follow in order)
@@ -71,25 +72,10 @@ public final class EmbeddingMemory {
      * @throws IllegalStateException    when n more vectors do not fit the capacity
      */
     public synchronized int append(Tensor newVectors) {
-        MemoryArgs.rowsOf("vectors", newVectors, dimension, "d");
-        int from = length;
+        MemoryArgs.rowsOf("vectors", newVectors, rows.dimension(), "d");
+        int from = rows.rows();
         MemoryArgs.room("EmbeddingMemory", capacity, from, newVectors.rows(), "vectors");
-        int to = from + (int) newVectors.rows();
-        if (to == from) {
-            return from;
-        }
-        if (normalized == null) {
-            backend.prepare().l2Normalize(newVectors, vectors.rowSlice(from, to));
-        } else {
-            // l2Normalize writes float types only: normalize in f32, then quantize each row
-            for (int at = 0; at < to - from; at += normalized.rows()) {
-                int rows = (int) Math.min(normalized.rows(), to - from - at);
-                Tensor unit = normalized.rowSlice(0, rows);
-                backend.prepare().l2Normalize(newVectors.rowSlice(at, at + rows), unit);
-                backend.prepare().quantize(unit, vectors.rowSlice(from + at, from + at + rows));
-            }
-        }
-        length = to; // publish
+        rows.append(newVectors);
         return from;
     }
 
@@ -99,52 +85,57 @@ public final class EmbeddingMemory {
      * @param query {@code [1, d]}, any element type; need not be normalized
      */
     public Hits search(Tensor query, int k) {
-        MemoryArgs.vectorOf("query", query, dimension);
+        MemoryArgs.vectorOf("query", query, rows.dimension());
         MemoryArgs.k(k);
-        int n = length;
-        if (n == 0) {
+        if (rows.rows() == 0) {
             return Hits.empty();
         }
-        try (Arena scratch = Scratch.open()) {
-            Tensor scores = Tensor.allocate(scratch, ElementType.F32, 1, n);
-            backend.relevancy().cosine(query, vectors.rowSlice(0, n), scores);
-            return TopHits.of(backend, scores, k, 0, scratch);
-        }
+        return EmbeddingScan.search(engine, rows, new float[][] {query.toFloatArray()}, new int[] {k},
+                new Bits[1]).getFirst();
     }
 
     /**
      * The k rows of highest cosine with {@code query} as the HNSW graph finds them (approximate: a true
-     * neighbour may be missed). Scores are the exact cosines of the rows returned. Should the graph walk reach fewer
-     * than {@code min(k, length)} rows, the answer is the exact {@link #search}'s.
+     * neighbour may be missed), one Retrieval step ({@code ann}). Scores are the cosines of the rows returned.
+     * Should the graph walk reach fewer than {@code min(k, length)} rows, the answer is the exact {@link #search}'s.
      *
      * @param query {@code [1, d]}, any element type; need not be normalized
      */
     public Hits searchApproximate(Tensor query, int k) {
-        MemoryArgs.vectorOf("query", query, dimension);
+        MemoryArgs.vectorOf("query", query, rows.dimension());
         MemoryArgs.k(k);
-        float[] unit = query.toFloatArray();
-        double sumSquares = 0;
-        for (float x : unit) {
-            sumSquares += (double) x * x;
-        }
-        if (sumSquares > 0) {
-            double norm = Math.sqrt(sumSquares);
-            for (int i = 0; i < unit.length; i++) {
-                unit[i] = (float) (unit[i] / norm);
-            }
-        }
-        Hits hits = hnsw.search(unit, k);
+        float[] q = query.toFloatArray();
+        int n = rows.rows();
+        Hits hits = engine.run(Step.RETRIEVAL, "ann",
+                hnsw.walkCost(1, n, storage(), hnsw.settings().searchBeamWidth(), k).plus(buildCost(n)),
+                b -> hnsw.search(b, q, k));
         return hits != null ? hits : search(query, k);
     }
 
-    /** The stored unit vectors {@code [length, d]}. */
+    /** Adds the rows appended since the last build or approximate search to the HNSW graph (one Prepare step). */
+    public void buildGraph() {
+        int n = rows.rows();
+        if (n > hnsw.nodes()) {
+            engine.runVoid(Step.PREPARE, "hnswBuild", buildCost(n), hnsw::extend);
+        }
+    }
+
+    /** The stored vectors {@code [length, d]}, as given (converted to the storage type), carrying the pin. */
     public Tensor vectors() {
-        return vectors.rowSlice(0, length);
+        return rows.vectors(0, rows.rows());
+    }
+
+    /** {@code 1 / ||row||} of stored row {@code id} (0 for a zero row): a cosine is {@code dot * inverseNorm}. */
+    public float inverseNorm(int id) {
+        if (id < 0 || id >= rows.rows()) {
+            throw new IndexOutOfBoundsException("id " + id + " of " + rows.rows());
+        }
+        return rows.inverseNorm(id);
     }
 
     /** Vectors held (the published length). */
     public int length() {
-        return length;
+        return rows.rows();
     }
 
     public int capacity() {
@@ -152,15 +143,26 @@ public final class EmbeddingMemory {
     }
 
     public int dimension() {
-        return dimension;
+        return rows.dimension();
     }
 
     public ElementType storage() {
-        return vectors.type();
+        return rows.type();
     }
 
-    /** Rows already in the HNSW graph (0 until the first approximate search). */
+    /** Rows already in the HNSW graph (0 until the first build or approximate search). */
     public int indexedRows() {
         return hnsw.nodes();
+    }
+
+    /** Frees the device copy of the rows; the host memory belongs to the caller's arena. Idempotent. */
+    @Override
+    public synchronized void close() {
+        rows.close();
+    }
+
+    /** The estimated work of inserting the rows not yet in the graph. */
+    private OpCost buildCost(int n) {
+        return hnsw.walkCost(Math.max(0, n - hnsw.nodes()), n, storage(), hnsw.settings().beamWidth(), 0);
     }
 }

@@ -1,5 +1,10 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.OpCosts;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Tensor;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.search.knn.KnnSearchStrategy;
@@ -11,6 +16,7 @@ import org.apache.lucene.util.hnsw.RandomVectorScorerSupplier;
 import org.apache.lucene.util.hnsw.UpdateableRandomVectorScorer;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -36,6 +42,10 @@ import java.util.Objects;
  * stuck among rejected nodes (or, without a filter, the graph left rows unreachable). A restrictive filter
  * therefore costs at most about one scan and never returns fewer matches than exist.
  *
+ * <p>Scoring runs on the backend a search (or {@link #extend}) is given: the caller opens one engine step for the
+ * whole walk (a walk scores a few dozen rows at a time, thousands of times: one step per score would cost more
+ * than the scores) and passes the backend the engine chose for it.
+ *
  * <p>Thread-safety: methods are {@code synchronized}; Lucene's on-heap graph keeps a neighbour cursor inside the
  * graph, so even two searches must not walk it at once.
  */
@@ -51,6 +61,7 @@ public final class HnswIndex {
     private final int dimension;
     private final HnswSettings settings;
     private HnswGraphBuilder builder;
+    private Backend scoring; // the backend of the walk or build in progress (under the lock)
     private int nodes;    // rows in the graph
     private int indexing; // rows the graph is being extended to (the scorers' maxOrd)
     private long graphSearches;
@@ -66,32 +77,35 @@ public final class HnswIndex {
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
-    /** {@link #search(float[], int, Bits, int)} over every row. */
-    public Hits search(float[] unitQuery, int k) {
-        return search(unitQuery, k, null, 0);
+    /** {@link #search(Backend, float[], int, Bits, int)} over every row. */
+    public Hits search(Backend backend, float[] query, int k) {
+        return search(backend, query, k, null, 0);
     }
 
     /**
-     * The best {@code min(k, accepted)} accepted rows for a unit-length query, found through the graph (extended
+     * The best {@code min(k, accepted)} accepted rows by cosine with {@code query}, found through the graph (extended
      * first to {@link HnswVectors#rows()}), best first with exact cosines, ties by lower row; or null when the
      * caller should scan the accepted rows exactly (see the class comment).
      *
-     * @param unitQuery {@code d} floats of unit length
+     * @param backend   scores the rows (the engine's choice for the step that runs this search)
+     * @param query     {@code d} floats, any length (normalized here with the backend's {@code l2Normalize})
      * @param k         {@code >= 1}
      * @param accept    rows that may be returned (covering every row), or null for every row
      * @param accepted  how many rows {@code accept} lets through; ignored when it is null
      */
-    public synchronized Hits search(float[] unitQuery, int k, Bits accept, int accepted) {
-        Objects.requireNonNull(unitQuery, "unitQuery");
-        if (unitQuery.length != dimension) {
-            throw new IllegalArgumentException("unitQuery has " + unitQuery.length + " elements, the vectors "
-                    + dimension);
+    public synchronized Hits search(Backend backend, float[] query, int k, Bits accept, int accepted) {
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(query, "query");
+        if (query.length != dimension) {
+            throw new IllegalArgumentException("query has " + query.length + " elements, the vectors " + dimension);
         }
         MemoryArgs.k(k);
         if (accept != null && accepted < 0) {
             throw new IllegalArgumentException("accepted must be >= 0, got " + accepted);
         }
+        scoring = backend;
         try {
+            float[] unitQuery = unit(backend, query);
             extendTo(vectors.rows());
             if (accept != null && accept.length() < nodes) {
                 throw new IllegalArgumentException("accept covers " + accept.length() + " rows, the graph " + nodes);
@@ -116,7 +130,40 @@ public final class HnswIndex {
             return best(found, unitQuery, k);
         } catch (IOException e) {
             throw new UncheckedIOException("HNSW search over the on-heap graph failed", e); // never: no disk
+        } finally {
+            scoring = null;
         }
+    }
+
+    /** Adds the rows appended since the last search or extension to the graph, scoring them on {@code backend}. */
+    public synchronized void extend(Backend backend) {
+        scoring = Objects.requireNonNull(backend, "backend");
+        try {
+            extendTo(vectors.rows());
+        } catch (IOException e) {
+            throw new UncheckedIOException("HNSW insertion into the on-heap graph failed", e); // never: no disk
+        } finally {
+            scoring = null;
+        }
+    }
+
+    /**
+     * An estimate of the work of {@code walks} graph walks (searches or insertions) over n rows of {@code storage}:
+     * a walk visits on the order of {@code beam * 2M} nodes, each a d-dimensional dot product. A model of the
+     * algorithm, not a count of what it did.
+     *
+     * @param beam the walk's beam (the search beam, or the construction beam for insertions)
+     * @param hits results written per walk
+     */
+    public OpCost walkCost(long walks, long n, ElementType storage, int beam, int hits) {
+        long visited = Math.min(n, (long) beam * 2 * settings.maxConn());
+        long perWalk = OpCosts.tensorBytes(storage, visited, dimension);
+        return new OpCost(Math.multiplyExact(walks, perWalk), Math.multiplyExact(walks, 8L * hits),
+                Math.multiplyExact(walks, 2 * visited * dimension));
+    }
+
+    public HnswSettings settings() {
+        return settings;
     }
 
     /** Forgets the graph (rows were renumbered); the next search rebuilds it. */
@@ -165,7 +212,7 @@ public final class HnswIndex {
         ScoreDoc[] scored = new ScoreDoc[candidates];
         for (int i = 0; i < candidates; i++) {
             int row = found[i].doc;
-            scored[i] = new ScoreDoc(row, vectors.cosine(unitQuery, row, scratch) + 0.0f); // -0.0 ties +0.0
+            scored[i] = new ScoreDoc(row, vectors.cosine(scoring, unitQuery, row, scratch) + 0.0f); // -0.0 ties +0.0
         }
         Arrays.sort(scored, BEST_FIRST);
         int count = Math.min(k, scored.length);
@@ -178,6 +225,14 @@ public final class HnswIndex {
         return new Hits(ids, scores);
     }
 
+    /** {@code query} divided by its norm (a zero query stays zero), by the backend's {@code l2Normalize}. */
+    private static float[] unit(Backend backend, float[] query) {
+        float[] unit = new float[query.length];
+        backend.prepare().l2Normalize(Tensor.wrap(MemorySegment.ofArray(query), ElementType.F32, 1, query.length),
+                Tensor.wrap(MemorySegment.ofArray(unit), ElementType.F32, 1, unit.length));
+        return unit;
+    }
+
     /** Lucene's DOT_PRODUCT similarity of unit vectors, {@code (1 + cos) / 2}, never negative. */
     private static float similarity(float cosine) {
         return Math.max((1 + cosine) / 2, 0);
@@ -188,7 +243,7 @@ public final class HnswIndex {
      * {@code scores}, scored together by {@link HnswVectors#graphCosines}; returns the largest.
      */
     private float bulkSimilarities(float[] query, int[] nodes, float[] scores, int count, float[] scratch) {
-        vectors.graphCosines(query, nodes, count, scores, scratch);
+        vectors.graphCosines(scoring, query, nodes, count, scores, scratch);
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < count; i++) {
             scores[i] = similarity(scores[i]);
@@ -208,7 +263,7 @@ public final class HnswIndex {
 
         @Override
         public float score(int node) {
-            return similarity(vectors.graphCosine(query, node, scratch));
+            return similarity(vectors.graphCosine(scoring, query, node, scratch));
         }
 
         @Override
@@ -246,7 +301,7 @@ public final class HnswIndex {
 
         @Override
         public float score(int node) {
-            return similarity(vectors.graphCosine(from, node, scratch));
+            return similarity(vectors.graphCosine(scoring, from, node, scratch));
         }
 
         @Override

@@ -1,10 +1,15 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.spi.Backend;
+
 /**
  * The vectors an {@link HnswIndex} is built over: rows {@code [0, rows())} of {@code dimension()} floats, wherever
  * and however they are stored, and the cosines the graph is built, walked and ranked with. Row numbers are the
  * graph's node numbers: a row once indexed must keep its number and its values until the index is
  * {@link HnswIndex#reset() reset}.
+ *
+ * <p>The scoring methods run inside the engine step that walks or builds the graph: {@code backend} is the one the
+ * engine gave that step, and an implementation scores with its ops.
  *
  * <p>Thread-safety: the index calls these methods only under its own lock, so one thread at a time;
  * {@link #rows()} must return a count whose rows are fully written (a published length).
@@ -28,7 +33,7 @@ public interface HnswVectors {
      *
      * @param scratch {@code d} floats the method may overwrite
      */
-    float graphCosine(float[] unitQuery, int row, float[] scratch);
+    float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch);
 
     /**
      * {@link #graphCosine} of {@code unitQuery} with each of {@code rows[0, count)} into {@code out[0, count)}: the
@@ -37,9 +42,10 @@ public interface HnswVectors {
      *
      * @param scratch {@code d} floats the method may overwrite
      */
-    default void graphCosines(float[] unitQuery, int[] rows, int count, float[] out, float[] scratch) {
+    default void graphCosines(Backend backend, float[] unitQuery, int[] rows, int count, float[] out,
+                              float[] scratch) {
         for (int i = 0; i < count; i++) {
-            out[i] = graphCosine(unitQuery, rows[i], scratch);
+            out[i] = graphCosine(backend, unitQuery, rows[i], scratch);
         }
     }
 
@@ -48,7 +54,7 @@ public interface HnswVectors {
      *
      * @param scratch {@code d} floats the method may overwrite
      */
-    default float cosine(float[] unitQuery, int row, float[] scratch) {
-        return graphCosine(unitQuery, row, scratch);
+    default float cosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
+        return graphCosine(backend, unitQuery, row, scratch);
     }
 }

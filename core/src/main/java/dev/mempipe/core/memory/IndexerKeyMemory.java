@@ -18,12 +18,15 @@ import java.util.Objects;
  * <p>Thread-safety: single writer, many readers. {@link #append} converts rows, then publishes the new
  * length with a volatile store; {@link #keys()} returns a view of the published prefix, which later appends
  * never write. Appends are {@code synchronized}.
+ *
+ * <p>Residency: {@link #placeOn} pins the keys on the device that scores them; every append refreshes the
+ * rows it wrote before publishing them. {@link #close()} frees the device copy.
  */
-public final class IndexerKeyMemory {
+public final class IndexerKeyMemory implements AutoCloseable {
     private final PrepareOps prepare;
     private final int indexDim;
     private final long capacity;
-    private final Tensor keys; // [capacity, dI], with row scales for I8/I16
+    private final ResidentTensor keys; // [capacity, dI], with row scales for I8/I16
     private volatile long length;
 
     /**
@@ -36,7 +39,19 @@ public final class IndexerKeyMemory {
         this.prepare = Objects.requireNonNull(backend, "backend").prepare();
         this.indexDim = MemoryArgs.positive("indexDim", indexDim);
         this.capacity = MemoryArgs.positive("capacity", capacity);
-        this.keys = Tensor.allocate(arena, Objects.requireNonNull(storage, "storage"), capacity, indexDim);
+        this.keys = new ResidentTensor(Tensor.allocate(arena, Objects.requireNonNull(storage, "storage"), capacity,
+                indexDim));
+    }
+
+    /** Pins the keys on {@code backend} (the device of the Relevancy step); a no-op when they are there. */
+    public synchronized void placeOn(Backend backend) {
+        keys.placeOn(backend);
+    }
+
+    /** Frees the device copy. */
+    @Override
+    public synchronized void close() {
+        keys.close();
     }
 
     /**
@@ -54,13 +69,14 @@ public final class IndexerKeyMemory {
         if (to == from) {
             return;
         }
-        prepare.convert(newKeys, keys.rowSlice(from, to));
+        prepare.convert(newKeys, keys.host().rowSlice(from, to));
+        keys.refresh(from, to);
         length = to; // publish
     }
 
     /** K {@code [length, dI]} in the storage type (with its row scales for integer types). */
     public Tensor keys() {
-        return keys.rowSlice(0, length);
+        return keys.view().rowSlice(0, length);
     }
 
     public long length() {
@@ -76,6 +92,6 @@ public final class IndexerKeyMemory {
     }
 
     public ElementType storage() {
-        return keys.type();
+        return keys.host().type();
     }
 }

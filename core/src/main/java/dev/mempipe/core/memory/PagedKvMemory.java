@@ -28,8 +28,13 @@ import java.util.Objects;
  * needs: {@code questBound >= <q, k>} for every key k of the page), but it is exact only until the next
  * append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
  * Appends are {@code synchronized}.
+ *
+ * <p>Residency: {@link #placeOn} pins the summaries on the device that scores them (Relevancy) and the keys and
+ * values on the device that attends over them (Apply); every append refreshes the rows and pages it wrote
+ * before it publishes the new length, and snapshots hand out the pinned views. The host copy stays
+ * authoritative. {@link #close()} frees the device copies.
  */
-public final class PagedKvMemory {
+public final class PagedKvMemory implements AutoCloseable {
     /** Quest's page size. */
     public static final int DEFAULT_PAGE_SIZE = 16;
 
@@ -39,10 +44,10 @@ public final class PagedKvMemory {
     private final int rowWidth;
     private final int pageSize;
     private final long capacity;
-    private final Tensor keys;     // [capacity, Hkv*d]
-    private final Tensor values;   // [capacity, Hkv*d]
-    private final Tensor pageMin;  // [ceil(capacity/P), Hkv*d]
-    private final Tensor pageMax;  // [ceil(capacity/P), Hkv*d]
+    private final ResidentTensor keys;     // [capacity, Hkv*d]
+    private final ResidentTensor values;   // [capacity, Hkv*d]
+    private final ResidentTensor pageMin;  // [ceil(capacity/P), Hkv*d]
+    private final ResidentTensor pageMax;  // [ceil(capacity/P), Hkv*d]
     private volatile long length;
 
     /** F32 storage, pages of {@value #DEFAULT_PAGE_SIZE} tokens. */
@@ -71,10 +76,30 @@ public final class PagedKvMemory {
             throw new IllegalArgumentException("storage must be F32, F16 or BF16, got " + storage);
         }
         long pages = OpArgs.ceilDiv(capacity, pageSize);
-        this.keys = Tensor.allocate(arena, storage, capacity, rowWidth);
-        this.values = Tensor.allocate(arena, storage, capacity, rowWidth);
-        this.pageMin = Tensor.allocate(arena, storage, pages, rowWidth);
-        this.pageMax = Tensor.allocate(arena, storage, pages, rowWidth);
+        this.keys = new ResidentTensor(Tensor.allocate(arena, storage, capacity, rowWidth));
+        this.values = new ResidentTensor(Tensor.allocate(arena, storage, capacity, rowWidth));
+        this.pageMin = new ResidentTensor(Tensor.allocate(arena, storage, pages, rowWidth));
+        this.pageMax = new ResidentTensor(Tensor.allocate(arena, storage, pages, rowWidth));
+    }
+
+    /**
+     * Pins the page summaries on {@code summariesOn} (the device of the Relevancy step) and the keys and values
+     * on {@code rowsOn} (the device of Apply), moving earlier pins; a no-op for what is already there.
+     */
+    public synchronized void placeOn(Backend summariesOn, Backend rowsOn) {
+        pageMin.placeOn(summariesOn);
+        pageMax.placeOn(summariesOn);
+        keys.placeOn(rowsOn);
+        values.placeOn(rowsOn);
+    }
+
+    /** Frees the device copies (the host memory belongs to the arena). */
+    @Override
+    public synchronized void close() {
+        pageMin.close();
+        pageMax.close();
+        keys.close();
+        values.close();
     }
 
     /**
@@ -99,11 +124,16 @@ public final class PagedKvMemory {
         if (to == from) {
             return;
         }
-        prepare.convert(newKeys, keys.rowSlice(from, to));
-        prepare.convert(newValues, values.rowSlice(from, to));
+        prepare.convert(newKeys, keys.host().rowSlice(from, to));
+        prepare.convert(newValues, values.host().rowSlice(from, to));
         long pages = OpArgs.ceilDiv(to, pageSize);
-        prepare.pageMinMaxAppend(keys.rowSlice(0, to), from, pageSize, pageMin.rowSlice(0, pages),
-                pageMax.rowSlice(0, pages));
+        prepare.pageMinMaxAppend(keys.host().rowSlice(0, to), from, pageSize, pageMin.host().rowSlice(0, pages),
+                pageMax.host().rowSlice(0, pages));
+        // device copies first, then publish: a reader that sees `to` finds its rows on the device too
+        keys.refresh(from, to);
+        values.refresh(from, to);
+        pageMin.refresh(from / pageSize, pages);
+        pageMax.refresh(from / pageSize, pages);
         length = to; // publish: a reader that sees `to` also sees the rows and summaries written above
     }
 
@@ -111,8 +141,8 @@ public final class PagedKvMemory {
     public Snapshot snapshot() {
         long n = length;
         long pages = OpArgs.ceilDiv(n, pageSize);
-        return new Snapshot(n, pageSize, keys.rowSlice(0, n), values.rowSlice(0, n), pageMin.rowSlice(0, pages),
-                pageMax.rowSlice(0, pages));
+        return new Snapshot(n, pageSize, keys.view().rowSlice(0, n), values.view().rowSlice(0, n),
+                pageMin.view().rowSlice(0, pages), pageMax.view().rowSlice(0, pages));
     }
 
     /** Tokens held (the published length). */
@@ -157,7 +187,7 @@ public final class PagedKvMemory {
     }
 
     public ElementType storage() {
-        return keys.type();
+        return keys.host().type();
     }
 
     /**

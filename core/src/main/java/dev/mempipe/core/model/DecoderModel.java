@@ -184,6 +184,149 @@ public final class DecoderModel {
         return logits;
     }
 
+    /**
+     * Runs {@code tokens} at positions {@code [position, position + n)} through every layer as one batch (a
+     * prefill): the projections and the MLP of all n tokens are single {@code project} calls, attention runs token
+     * by token so each sees only the positions before it (causal). Only the last token goes through the LM head.
+     *
+     * @param attention the attention of every layer; its memories hold the positions before {@code position}
+     * @return logits of the last token {@code (1, vocab)}, a view of scratch valid until the next step
+     */
+    public Tensor prefill(int[] tokens, int position, AttentionProvider attention) {
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("tokens must not be empty");
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocab()) {
+                throw new IllegalArgumentException("tokens[" + i + "] must be in [0, " + config.vocab() + "), got "
+                        + tokens[i]);
+            }
+        }
+        if (position < 0) {
+            throw new IllegalArgumentException("position must be >= 0, got " + position);
+        }
+        if (attention.layers() != config.layers()) {
+            throw new IllegalArgumentException("attention serves " + attention.layers() + " layers, the model has "
+                    + config.layers());
+        }
+        int n = tokens.length;
+        int hidden = config.hidden();
+        int d = config.headDim();
+        int hq = config.queryHeads();
+        int hkv = config.kvHeads();
+        int m = config.mlpHidden();
+        ElementType wt = config.weightType();
+        try (Arena batch = Arena.ofShared()) {
+            Tensor xs = Tensor.allocate(batch, ElementType.F32, n, hidden);               // (n, hidden)
+            Tensor norm = Tensor.allocate(batch, ElementType.F32, n, hidden);             // (n, hidden)
+            Tensor qs = Tensor.allocate(batch, ElementType.F32, n, config.queryWidth());  // (n, Hq*d)
+            Tensor ks = Tensor.allocate(batch, ElementType.F32, n, config.kvWidth());     // (n, Hkv*d)
+            Tensor vs = Tensor.allocate(batch, ElementType.F32, n, config.kvWidth());     // (n, Hkv*d)
+            Tensor os = Tensor.allocate(batch, ElementType.F32, n, config.queryWidth());  // (n, Hq*d)
+            Tensor proj = Tensor.allocate(batch, ElementType.F32, n, hidden);             // (n, hidden)
+            Tensor gates = Tensor.allocate(batch, ElementType.F32, n, m);                 // (n, mlpHidden)
+            Tensor ups = Tensor.allocate(batch, ElementType.F32, n, m);                   // (n, mlpHidden)
+            Indices qPositions = Indices.allocate(batch, n * hq);
+            Indices kPositions = Indices.allocate(batch, n * hkv);
+            for (int i = 0; i < n; i++) {
+                for (int h = 0; h < hq; h++) {
+                    qPositions.set(i * hq + h, position + i);
+                }
+                for (int h = 0; h < hkv; h++) {
+                    kPositions.set(i * hkv + h, position + i);
+                }
+            }
+            work.run(ModelWork.EMBEDDING, OpCosts.convert(n, hidden, wt, ElementType.F32), () -> {
+                for (int i = 0; i < n; i++) {
+                    ops.convert(embedding.rowSlice(tokens[i], tokens[i] + 1), xs.rowSlice(i, i + 1));
+                }
+            });
+            for (int l = 0; l < layers.length; l++) {
+                Layer w = layers[l];
+                work.run(ModelWork.NORM, normCost(hidden).times(n), () -> rmsNormRows(xs, w.attentionNorm(), norm));
+                work.run(ModelWork.PROJECTION, batchProject(n, hidden, config.queryWidth())
+                        .plus(batchProject(n, hidden, config.kvWidth()).times(2)), () -> {
+                            ops.project(norm, w.wq(), qs);
+                            ops.project(norm, w.wk(), ks);
+                            ops.project(norm, w.wv(), vs);
+                        });
+                work.run(ModelWork.ROPE, OpCosts.rope((long) n * hq, d, ElementType.F32, ElementType.F32)
+                        .plus(OpCosts.rope((long) n * hkv, d, ElementType.F32, ElementType.F32)), () -> {
+                            Tensor qHeads = qs.reshape((long) n * hq, d);
+                            Tensor kHeads = ks.reshape((long) n * hkv, d);
+                            ops.rope(qHeads, qPositions, DecoderConfig.ROPE_THETA, qHeads);
+                            ops.rope(kHeads, kPositions, DecoderConfig.ROPE_THETA, kHeads);
+                        });
+                for (int i = 0; i < n; i++) {
+                    attention.append(l, ks.rowSlice(i, i + 1), vs.rowSlice(i, i + 1));
+                    Tensor o = attention.attend(l, qs.rowSlice(i, i + 1).reshape(hq, d));  // (Hq, d)
+                    ops.convert(o.reshape(1, config.queryWidth()), os.rowSlice(i, i + 1));
+                }
+                work.run(ModelWork.PROJECTION, batchProject(n, config.queryWidth(), hidden).plus(addCost(hidden)
+                        .times(n)), () -> {
+                            ops.project(os, w.wo(), proj);
+                            Activations.addInPlace(xs.reshape(1, n * hidden), proj.reshape(1, n * hidden));
+                        });
+                work.run(ModelWork.NORM, normCost(hidden).times(n), () -> rmsNormRows(xs, w.mlpNorm(), norm));
+                work.run(ModelWork.MLP, batchProject(n, hidden, m).times(2).plus(batchProject(n, m, hidden))
+                        .plus(new OpCost(8L * m, 4L * m, 5L * m).times(n)).plus(addCost(hidden).times(n)), () -> {
+                            ops.project(norm, w.wGate(), gates);
+                            ops.project(norm, w.wUp(), ups);
+                            Activations.swiGlu(gates.reshape(1, n * m), ups.reshape(1, n * m));
+                            ops.project(gates, w.wDown(), proj);
+                            Activations.addInPlace(xs.reshape(1, n * hidden), proj.reshape(1, n * hidden));
+                        });
+            }
+            Tensor last = xs.rowSlice(n - 1, n);
+            work.run(ModelWork.NORM, normCost(hidden), () -> Activations.rmsNorm(last, finalNorm,
+                    DecoderConfig.NORM_EPSILON, normed));
+            work.run(ModelWork.LM_HEAD, project(hidden, config.vocab()), () -> ops.project(normed, embedding, logits));
+        }
+        return logits;
+    }
+
+    /** The analytic work of {@link #prefill} of n tokens after {@code length} cached ones (the LM head once). */
+    public OpCost prefillCost(int n, long length) {
+        if (n < 0 || length < 0) {
+            throw new IllegalArgumentException("n and length must be >= 0, got " + n + ", " + length);
+        }
+        int h = config.hidden();
+        OpCost perLayer = batchProject(n, h, config.queryWidth()).plus(batchProject(n, h, config.kvWidth()).times(2))
+                .plus(batchProject(n, config.queryWidth(), h)).plus(batchProject(n, h, config.mlpHidden()).times(2))
+                .plus(batchProject(n, config.mlpHidden(), h));
+        // causal attention: token i reads length + i + 1 rows
+        long rows = (long) n * length + (long) n * (n + 1) / 2;
+        OpCost attention = new OpCost(2 * rows * config.kvWidth() * Float.BYTES,
+                (long) n * config.queryWidth() * Float.BYTES, 4 * rows * config.queryWidth());
+        return perLayer.plus(attention).times(config.layers()).plus(project(h, config.vocab()));
+    }
+
+    /**
+     * The analytic work of n {@link #decodeStep}s after {@code length} cached tokens: every weight read per step,
+     * the attention over a growing cache, the LM head each step.
+     */
+    public OpCost decodeCost(int n, long length) {
+        OpCost one = prefillCost(1, 0);
+        long rows = (long) n * length + (long) n * (n + 1) / 2;  // step i attends over length + i + 1 rows
+        OpCost attention = new OpCost(2 * rows * config.kvWidth() * Float.BYTES, 0, 4 * rows * config.queryWidth())
+                .times(config.layers());
+        OpCost oneAttention = new OpCost(2L * config.kvWidth() * Float.BYTES, 0, 4L * config.queryWidth())
+                .times(config.layers());
+        return new OpCost(one.bytesRead() - oneAttention.bytesRead(), one.bytesWritten(),
+                one.flops() - oneAttention.flops()).times(n).plus(attention);
+    }
+
+    private void rmsNormRows(Tensor xs, Tensor gain, Tensor out) {
+        for (long i = 0; i < xs.rows(); i++) {
+            Activations.rmsNorm(xs.rowSlice(i, i + 1), gain, DecoderConfig.NORM_EPSILON, out.rowSlice(i, i + 1));
+        }
+    }
+
+    private OpCost batchProject(long n, long in, long out) {
+        return OpCosts.project(n, in, out, ElementType.F32, config.weightType(), ElementType.F32);
+    }
+
     private OpCost project(long in, long out) {
         return OpCosts.project(1, in, out, ElementType.F32, config.weightType(), ElementType.F32);
     }

@@ -19,16 +19,31 @@ final class SyntheticCorpus {
 
     /** Documents {@code [first, first + count)} of the corpus {@code seed}. */
     static int[][] documents(long seed, int first, int count) {
+        return documents(seed, first, count, VOCABULARY);
+    }
+
+    /** As {@link #documents(long, int, int)} with term ids in {@code [0, vocabulary)} (a model's token ids). */
+    static int[][] documents(long seed, int first, int count, int vocabulary) {
         int[][] docs = new int[count][];
         for (int i = 0; i < count; i++) {
             SplittableRandom random = SeededFill.rowRandom(seed, first + i);
             int[] doc = new int[random.nextInt(MIN_DOCUMENT_TOKENS, MAX_DOCUMENT_TOKENS + 1)];
             for (int t = 0; t < doc.length; t++) {
-                doc[t] = term(random);
+                doc[t] = term(random, vocabulary);
             }
             docs[i] = doc;
         }
         return docs;
+    }
+
+    /** {@code n} terms of the corpus's distribution over {@code [0, vocabulary)} (a prompt of token ids). */
+    static int[] terms(long seed, int n, int vocabulary) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] terms = new int[n];
+        for (int i = 0; i < n; i++) {
+            terms[i] = term(random, vocabulary);
+        }
+        return terms;
     }
 
     /** The query of decode step {@code step}. */
@@ -36,12 +51,12 @@ final class SyntheticCorpus {
         SplittableRandom random = SeededFill.rowRandom(SeededFill.derive(seed, 77), step);
         int[] terms = new int[QUERY_TERMS];
         for (int i = 0; i < terms.length; i++) {
-            terms[i] = term(random);
+            terms[i] = term(random, VOCABULARY);
         }
         return terms;
     }
 
-    private static int term(SplittableRandom random) {
-        return Math.min(VOCABULARY - 1, (int) Math.pow(VOCABULARY, random.nextDouble()) - 1);
+    private static int term(SplittableRandom random, int vocabulary) {
+        return Math.min(vocabulary - 1, (int) Math.pow(vocabulary, random.nextDouble()) - 1);
     }
 }

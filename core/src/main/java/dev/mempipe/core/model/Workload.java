@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * The workloads the profiler measures: the op contract's table plus the dense-attention baseline. An attention
  * workload's context is tokens in the KV cache; a retrieval workload's is entries in its memory (documents,
- * chunks, segment summaries).
+ * chunks, segment summaries); FLARE's and DRAGIN's the documents they retrieve from, MemAgent's the length of the
+ * input it reads.
  */
 public enum Workload {
     DENSE("dense", Kind.ATTENTION, "tokens"),
@@ -16,12 +17,19 @@ public enum Workload {
     DSA("dsa", Kind.ATTENTION, "tokens"),
     BM25("bm25", Kind.RETRIEVAL, "documents"),
     DENSE_RAG("dense-rag", Kind.RETRIEVAL, "chunks"),
-    HMT("hmt", Kind.RETRIEVAL, "segments");
+    HMT("hmt", Kind.RETRIEVAL, "segments"),
+    FLARE("flare", Kind.GENERATION, "documents"),
+    DRAGIN("dragin", Kind.GENERATION, "documents"),
+    MEMAGENT("memagent", Kind.GENERATION, "input tokens");
 
-    /** Whether the workload is a decoder's attention or a retrieval beside the decoder. */
+    /**
+     * Whether the workload is a decoder's attention, a retrieval beside the decoder, or a generation loop that
+     * drives the decoder itself (dynamic RAG, MemAgent).
+     */
     public enum Kind {
         ATTENTION,
-        RETRIEVAL
+        RETRIEVAL,
+        GENERATION
     }
 
     private final String id;
@@ -53,9 +61,9 @@ public enum Workload {
         return kind == Kind.ATTENTION && this != DENSE;
     }
 
-    /** The six workloads of the op contract's table, in its order (the profile's default). */
+    /** The workloads of the op contract's table, in its order (the profile's default). */
     public static List<Workload> paperWorkloads() {
-        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT);
+        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT);
     }
 
     /** A workload by {@link #id()} (also accepts {@code seer} and the enum name); fails listing the known ones. */

@@ -31,16 +31,35 @@ import java.util.Objects;
  * @param otherOps      the decoder's own work in the measured steps, by label ({@link ModelWork})
  * @param accuracy      for sparse attention workloads, the accuracy against dense attention on planted
  *                      structure (mean over layers); null otherwise
+ * @param figures       the workload's own figures (triggers per token, rewrite share, ...), each with its basis
  */
 public record WorkloadProfile(Workload workload, long context, DecoderConfig config, int steps, double stepSeconds,
                               double memorySeconds, double otherSeconds, double setupSeconds, ProfileReport measured,
-                              ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy) {
+                              ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy,
+                              List<WorkloadFigure> figures) {
     public WorkloadProfile {
         Objects.requireNonNull(workload, "workload");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(measured, "measured");
         Objects.requireNonNull(setup, "setup");
         otherOps = List.copyOf(otherOps);
+        figures = List.copyOf(figures);
+    }
+
+    /** Without figures of the workload's own. */
+    public WorkloadProfile(Workload workload, long context, DecoderConfig config, int steps, double stepSeconds,
+                           double memorySeconds, double otherSeconds, double setupSeconds, ProfileReport measured,
+                           ProfileReport setup, List<ModelWork.Op> otherOps, AttentionAccuracy accuracy) {
+        this(workload, context, config, steps, stepSeconds, memorySeconds, otherSeconds, setupSeconds, measured, setup,
+                otherOps, accuracy, List.of());
+    }
+
+    /** The same profile with {@code more} figures added. */
+    public WorkloadProfile withFigures(List<WorkloadFigure> more) {
+        List<WorkloadFigure> all = new java.util.ArrayList<>(figures);
+        all.addAll(more);
+        return new WorkloadProfile(workload, context, config, steps, stepSeconds, memorySeconds, otherSeconds,
+                setupSeconds, measured, setup, otherOps, accuracy, all);
     }
 
     /** Share of the decode step spent in the memory pipeline, in [0, 1]. */

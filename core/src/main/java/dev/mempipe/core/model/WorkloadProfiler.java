@@ -167,9 +167,12 @@ public final class WorkloadProfiler implements AutoCloseable {
             }
         }
         try (Arena arena = Arena.ofShared()) {
-            return workload.kind() == Workload.Kind.ATTENTION
-                    ? profileAttention(workload, context, model, options, arena, phases)
-                    : profileRetrieval(workload, context, model, options, arena, phases);
+            return switch (workload.kind()) {
+                case ATTENTION -> profileAttention(workload, context, model, options, arena, phases);
+                case RETRIEVAL -> profileRetrieval(workload, context, model, options, arena, phases);
+                case GENERATION -> new GenerationProfiler(engine, cpu).profile(workload, context, model, options, arena,
+                        phases);
+            };
         }
     }
 
@@ -247,7 +250,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                 yield () -> pipeline.step(SyntheticCorpus.query(options.seed(), step[0]++));
             }
             case DENSE_RAG -> {
-                EmbeddingMemory memory = new EmbeddingMemory(arena, cpu, hidden, entries);
+                EmbeddingMemory memory = new EmbeddingMemory(arena, engine, hidden, entries);
                 DenseRagPipeline pipeline = new DenseRagPipeline(engine, memory, settings.denseRag(), arena);
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> {
                     List<String> texts = new ArrayList<>();

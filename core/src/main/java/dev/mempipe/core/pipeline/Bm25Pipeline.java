@@ -113,8 +113,17 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
     /** @return document scores {@code (1, N)} */
     @Override
     public Tensor relevancy(int[] terms) {
+        Bm25Index index = memory.indexOn(engine.backendFor(Step.RELEVANCY));
+        Indices query = queryOf(terms);
+        Tensor scores = Views.firstColumns(documentScores, index.numDocs());   // (1, N)
+        engine.runVoid(Op.BM25_SCORE, OpCosts.bm25Score(query, index, ElementType.F32),
+                b -> b.relevancy().bm25Score(query, index, settings.params(), scores));
+        return scores;
+    }
+
+    /** The query's term ids in the pipeline's scratch. */
+    private Indices queryOf(int[] terms) {
         Objects.requireNonNull(terms, "terms");
-        Bm25Index index = memory.index();
         if (queryTerms.length() < terms.length) {
             queryTerms = Indices.allocate(arena, Math.max(terms.length, 2 * queryTerms.length()));
         }
@@ -122,10 +131,26 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
         for (int i = 0; i < terms.length; i++) {
             query.set(i, terms[i]);
         }
-        Tensor scores = Views.firstColumns(documentScores, index.numDocs());   // (1, N)
-        engine.runVoid(Op.BM25_SCORE, OpCosts.bm25Score(query, index, ElementType.F32),
-                b -> b.relevancy().bm25Score(query, index, settings.params(), scores));
-        return scores;
+        return query;
+    }
+
+    /**
+     * One retrieval step. When the plan puts Relevancy and Retrieval on one device (not the CPU), scoring and the
+     * top-k run as the fused {@code bm25TopK}: the N document scores never leave that device.
+     */
+    @Override
+    public Prompt step(int[] terms) {
+        if (!engine.fusesOnDevice(Step.RELEVANCY, Step.RETRIEVAL)) {
+            return Pipeline.super.step(terms);
+        }
+        Bm25Index index = memory.indexOn(engine.backendFor(Step.RELEVANCY));
+        Indices query = queryOf(terms);
+        if (index.numDocs() == 0) {
+            return apply(terms, new Hits(new int[0], new float[0]));
+        }
+        return apply(terms, withoutZeros(ranking.fused("bm25TopK", index.numDocs(), settings.topK(),
+                OpCosts.bm25Score(query, index, ElementType.F32),
+                (b, k, idx, val) -> b.fused().bm25TopK(query, index, settings.params(), k, idx, val))));
     }
 
     // ---- Retrieval: top 64 documents ----
@@ -136,7 +161,10 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
      */
     @Override
     public Hits retrieve(Tensor scores) {
-        Hits top = ranking.top(scores);
+        return withoutZeros(ranking.top(scores));
+    }
+
+    private static Hits withoutZeros(Hits top) {
         int[] ids = top.ids();
         float[] values = top.scores();
         int kept = 0;

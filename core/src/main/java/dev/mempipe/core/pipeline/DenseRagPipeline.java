@@ -4,11 +4,9 @@ import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.EmbeddingMemory;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.SimpleTokenizer;
-import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Op;
-import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
@@ -20,8 +18,9 @@ import java.util.Objects;
  * Dense RAG: chunks embedded, normalized and searched by cosine (exactly, or with Lucene HNSW).
  *
  * <ol>
- *   <li><b>Prepare</b>: chunk embeddings normalized to unit length ({@code l2Normalize}) into an
- *       {@link EmbeddingMemory}; with approximate search, the HNSW graph is built too.</li>
+ *   <li><b>Prepare</b>: chunk embeddings converted to the memory's storage type with their inverse norms
+ *       ({@code convert}) into an {@link EmbeddingMemory}; with approximate search, the HNSW graph is extended
+ *       too ({@code hnswBuild}).</li>
  *   <li><b>Relevancy</b>: exact: {@code cosine} of the query with every chunk. Approximate: nothing here;
  *       the graph search scores as it walks, in Retrieval.</li>
  *   <li><b>Retrieval</b>: exact: {@code topK}; approximate: {@code ann}.</li>
@@ -83,23 +82,17 @@ public final class DenseRagPipeline implements Pipeline<DenseRagPipeline.Chunks,
         this.ranking = new Ranking(engine, settings.topK(), arena);
     }
 
-    // ---- Prepare: l2Normalize into the memory (and the HNSW graph) ----
+    // ---- Prepare: convert into the memory (and the HNSW graph); the memory runs its ops through the engine ----
 
     @Override
     public void prepare(Chunks chunks) {
-        Tensor e = chunks.embeddings();                                   // (n, d)
-        engine.runVoid(Op.L2_NORMALIZE, OpCosts.l2Normalize(e.rows(), e.cols(), e.type(), memory.storage()),
-                b -> memory.append(e));
+        memory.append(chunks.embeddings());                               // (n, d)
         for (String text : chunks.texts()) {
             texts.add(text);
             tokenCounts.add(SimpleTokenizer.words(text).size());
         }
-        if (settings.approximate() && memory.length() > 0) {
-            // the graph grows on the next search: make that happen here, where it belongs
-            Tensor probe = memory.vectors().rowSlice(0, 1);
-            long n = memory.length();
-            engine.runVoid(Step.PREPARE, "hnswBuild", annEstimate(n - memory.indexedRows(), n),
-                    b -> memory.searchApproximate(probe, 1));
+        if (settings.approximate()) {
+            memory.buildGraph(); // the graph would grow on the next search: make that happen here, where it belongs
         }
     }
 
@@ -124,8 +117,7 @@ public final class DenseRagPipeline implements Pipeline<DenseRagPipeline.Chunks,
         if (scores.cosines() != null) {
             return ranking.top(scores.cosines());
         }
-        return engine.run(Step.RETRIEVAL, "ann", annEstimate(1, memory.length()),
-                b -> memory.searchApproximate(scores.query(), settings.topK()));
+        return memory.searchApproximate(scores.query(), settings.topK()); // one Retrieval step, "ann"
     }
 
     // ---- Apply: prompt assembly ----
@@ -133,18 +125,6 @@ public final class DenseRagPipeline implements Pipeline<DenseRagPipeline.Chunks,
     @Override
     public Prompt apply(Tensor query, Hits chunks) {
         return PromptAssembly.assemble(engine, chunks, settings.promptTokens(), texts::get, tokenCounts::get);
-    }
-
-    /**
-     * An estimate of the work of {@code searches} HNSW searches (or insertions) over n vectors: Lucene's graph
-     * search visits on the order of {@code beam * 2M} nodes (beam 100, M 16), each a d-dimensional dot product.
-     * A model of the algorithm, not a count of what it did.
-     */
-    private OpCost annEstimate(long searches, long n) {
-        long visited = Math.min(n, 100L * 32);
-        long d = memory.dimension();
-        long perSearch = OpCosts.tensorBytes(memory.storage(), visited, d);
-        return new OpCost(searches * perSearch, searches * 8L * settings.topK(), searches * 2 * visited * d);
     }
 
     public EmbeddingMemory memory() {

@@ -208,29 +208,64 @@ public final class DsaPipeline implements KvPipeline<Tensor> {
     /** @return token scores {@code (1, n)} */
     @Override
     public Tensor relevancy(Tensor q) {                                   // q (Hq, d)
+        Tensor qI = indexerQuery(q);                                      // (H, dI)
+        Tensor keys = indexerKeys.keys();                                 // (n, dI), with row scales when I8
+        Tensor scores = Views.firstColumns(tokenScores, Math.toIntExact(keys.rows())); // (1, n)
+        engine.runVoid(Op.INDEXER_SCORE, indexerCost(keys), b -> b.relevancy().indexerScore(qI, weights.heads(),
+                keys, null, scores));
+        return scores;
+    }
+
+    /** Pins the memories where the plan reads them (a no-op once there) and projects the indexer query. */
+    private Tensor indexerQuery(Tensor q) {
         shape.checkQuery("query", q);
+        indexerKeys.placeOn(engine.backendFor(Step.RELEVANCY));
+        kv.placeOn(engine.backendFor(Step.RELEVANCY), engine.backendFor(Step.APPLY));
         Tensor flat = q.reshape(1, shape.queryHeads() * shape.headDim());  // (1, Hq*d)
         int heads = weights.indexerHeads();
         int dI = weights.indexerDim();
         engine.runVoid(Step.RELEVANCY, "project", OpCosts.project(1, flat.cols(), (long) heads * dI, flat.type(),
                 weights.query().type(), ElementType.F32), b -> b.prepare().project(flat, weights.query(), indexerQuery));
-        Tensor qI = indexerQuery.reshape(heads, dI);                      // (H, dI)
-        Tensor keys = indexerKeys.keys();                                 // (n, dI), with row scales when I8
-        Tensor scores = Views.firstColumns(tokenScores, Math.toIntExact(keys.rows())); // (1, n)
-        engine.runVoid(Op.INDEXER_SCORE, OpCosts.indexerScore(heads, dI, keys.rows(), ElementType.F32, keys.type(),
-                false, ElementType.F32), b -> b.relevancy().indexerScore(qI, weights.heads(), keys, null, scores));
-        return scores;
+        return indexerQuery.reshape(heads, dI);
+    }
+
+    private OpCost indexerCost(Tensor keys) {
+        return OpCosts.indexerScore(weights.indexerHeads(), weights.indexerDim(), keys.rows(), ElementType.F32,
+                keys.type(), false, ElementType.F32);
     }
 
     // ---- Retrieval: top 2048 tokens, plus sink and window ----
 
     @Override
     public TokenSelection retrieve(Tensor scores) {                       // (1, n)
-        long length = kv.length();
         int n = scores.cols();
         int k = Math.min(topTokens.length(), n);
         engine.runVoid(Op.TOP_K, OpCosts.topK(n, k, ElementType.F32, false),
                 b -> b.retrieval().topK(scores, k, topTokens, null));
+        return expand(k);
+    }
+
+    /**
+     * One decode step. When the plan puts Relevancy and Retrieval on one device (not the CPU), the indexer and the top-k run as
+     * the fused {@code indexerTopK} (the token scores never leave that device); otherwise step by step.
+     */
+    @Override
+    public Tensor step(Tensor q) {
+        if (!engine.fusesOnDevice(Step.RELEVANCY, Step.RETRIEVAL)) {
+            return KvPipeline.super.step(q);
+        }
+        Tensor qI = indexerQuery(q);
+        Tensor keys = indexerKeys.keys();
+        int n = Math.toIntExact(keys.rows());
+        int k = Math.min(topTokens.length(), n);
+        engine.runVoid(Step.RELEVANCY, "indexerTopK", indexerCost(keys).plus(OpCosts.topK(n, k, ElementType.F32,
+                false)), b -> b.fused().indexerTopK(qI, weights.heads(), keys, null, k, topTokens, null));
+        return apply(q, expand(k));
+    }
+
+    /** The top tokens with the sink and the window, sorted. */
+    private TokenSelection expand(int k) {
+        long length = kv.length();
         int[] count = new int[1];
         engine.runVoid(Op.EXPAND_BLOCKS, OpCosts.expandBlocks(k, Math.min(length, tokens.length())),
                 b -> count[0] = b.retrieval().expandBlocks(topTokens.prefix(k), 1, length, settings.sinkTokens(),

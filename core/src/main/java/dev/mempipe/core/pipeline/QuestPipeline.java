@@ -64,7 +64,7 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
     private final Settings settings;
     private final Tensor groupQuery;  // (Hkv, d): the mean query of each GQA group
     private final Tensor pageScores;  // (Hkv, maxPages): questBound per KV head
-    private final Indices[] topPages; // per KV head, (pages)
+    private final Indices topPages;   // (Hkv * pages): row g's chosen pages at [g*k, (g+1)*k)
     private final Indices[] tokens;   // per KV head, (pages*P + sink + window) at most
     private final SparseAttention attention;
 
@@ -87,10 +87,9 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
                 (long) chosen * settings.pageSize() + settings.sinkTokens() + settings.windowTokens());
         this.groupQuery = Views.f32(arena, shape.kvHeads(), shape.headDim());
         this.pageScores = Views.f32(arena, shape.kvHeads(), maxPages);
-        this.topPages = new Indices[shape.kvHeads()];
+        this.topPages = Indices.allocate(arena, shape.kvHeads() * chosen);
         this.tokens = new Indices[shape.kvHeads()];
         for (int g = 0; g < shape.kvHeads(); g++) {
-            topPages[g] = Indices.allocate(arena, chosen);
             tokens[g] = Indices.allocate(arena, maxTokens);
         }
         this.attention = new SparseAttention(engine, shape, arena);
@@ -113,43 +112,72 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
     /** @return page scores {@code (Hkv, pages)}: row g holds KV head g's bounds */
     @Override
     public Tensor relevancy(Tensor q) {                                   // q (Hq, d)
-        shape.checkQuery("query", q);
-        PagedKvMemory.Snapshot memory = kv.snapshot();
+        PagedKvMemory.Snapshot memory = groupQuery(q);
         long pages = memory.pages();
         int d = shape.headDim();
         Tensor scores = Views.firstColumns(pageScores, Math.toIntExact(pages)); // (Hkv, pages)
-        engine.runVoid(Step.RELEVANCY, "pagePool", OpCosts.pagePool(shape.queryHeads(), d, shape.groupSize(),
-                PoolMode.MEAN, q.type(), ElementType.F32),
-                b -> b.prepare().pagePool(q, shape.groupSize(), PoolMode.MEAN, groupQuery)); // (Hkv, d)
         engine.runVoid(Op.QUEST_BOUND, OpCosts.questBound(pages, d, ElementType.F32, memory.pageMin().type(),
-                ElementType.F32).times(shape.kvHeads()), b -> {
-            for (int g = 0; g < shape.kvHeads(); g++) {
-                b.relevancy().questBound(Views.row(groupQuery, g),                      // (1, d)
-                        Views.kvHead(memory.pageMin(), g, d), Views.kvHead(memory.pageMax(), g, d), // (pages, d)
-                        Views.row(scores, g));                                           // (1, pages)
-            }
-        });
+                ElementType.F32).times(shape.kvHeads()),
+                // one call for every KV head: group query g against head g's band of the summaries
+                b -> b.relevancy().questBound(groupQuery, memory.pageMin(), memory.pageMax(), scores)); // (Hkv, pages)
         return scores;
+    }
+
+    /**
+     * Pins the memory where the plan reads it (a no-op once there), then pools the query heads of each GQA group
+     * into {@link #groupQuery}; returns the snapshot the scores are computed on.
+     */
+    private PagedKvMemory.Snapshot groupQuery(Tensor q) {
+        shape.checkQuery("query", q);
+        kv.placeOn(engine.backendFor(Step.RELEVANCY), engine.backendFor(Step.APPLY));
+        PagedKvMemory.Snapshot memory = kv.snapshot();
+        engine.runVoid(Step.RELEVANCY, "pagePool", OpCosts.pagePool(shape.queryHeads(), shape.headDim(),
+                shape.groupSize(), PoolMode.MEAN, q.type(), ElementType.F32),
+                b -> b.prepare().pagePool(q, shape.groupSize(), PoolMode.MEAN, groupQuery)); // (Hkv, d)
+        return memory;
     }
 
     // ---- Retrieval: topK pages per KV head, expanded to tokens with sink and window ----
 
     @Override
     public TokenSelection retrieve(Tensor scores) {                       // (Hkv, pages)
-        long length = kv.length();
         int pages = scores.cols();
         int k = Math.min(settings.pages(), pages);
+        // one call for every KV head: row g's pages land at topPages[g*k, (g+1)*k)
+        engine.runVoid(Op.TOP_K, OpCosts.topK(pages, k, ElementType.F32, false).times(shape.kvHeads()),
+                b -> b.retrieval().topK(scores, k, topPages, null));
+        return expand(k);
+    }
+
+    /**
+     * One decode step. When the plan puts Relevancy and Retrieval on one device (not the CPU), the bound and the top-k run as
+     * the fused {@code questBoundTopK}, so the page scores never leave that device; otherwise step by step.
+     */
+    @Override
+    public Tensor step(Tensor q) {
+        if (!engine.fusesOnDevice(Step.RELEVANCY, Step.RETRIEVAL)) {
+            return KvPipeline.super.step(q);
+        }
+        PagedKvMemory.Snapshot memory = groupQuery(q);
+        long pages = memory.pages();
+        int d = shape.headDim();
+        int k = (int) Math.min(settings.pages(), pages);
+        engine.runVoid(Step.RELEVANCY, "questBoundTopK", OpCosts.questBound(pages, d, ElementType.F32,
+                memory.pageMin().type(), ElementType.F32).plus(OpCosts.topK(pages, k, ElementType.F32, false))
+                .times(shape.kvHeads()),
+                b -> b.fused().questBoundTopK(groupQuery, memory.pageMin(), memory.pageMax(), k, topPages, null));
+        return apply(q, expand(k));
+    }
+
+    /** The chosen pages of every KV head, expanded to token rows with the sink and the window. */
+    private TokenSelection expand(int k) {
+        long length = kv.length();
         int[] counts = new int[shape.kvHeads()];
-        engine.runVoid(Op.TOP_K, OpCosts.topK(pages, k, ElementType.F32, false).times(shape.kvHeads()), b -> {
-            for (int g = 0; g < shape.kvHeads(); g++) {
-                b.retrieval().topK(Views.row(scores, g), k, topPages[g], null);
-            }
-        });
         engine.runVoid(Op.EXPAND_BLOCKS, OpCosts.expandBlocks((long) k * shape.kvHeads(),
                 Math.min(length, tokens[0].length()) * shape.kvHeads()), b -> {
             for (int g = 0; g < shape.kvHeads(); g++) {
-                counts[g] = b.retrieval().expandBlocks(topPages[g].prefix(k), settings.pageSize(), length,
-                        settings.sinkTokens(), settings.windowTokens(), tokens[g]);
+                counts[g] = b.retrieval().expandBlocks(topPages.slice(g * k, (g + 1) * k), settings.pageSize(),
+                        length, settings.sinkTokens(), settings.windowTokens(), tokens[g]);
             }
         });
         Indices[] chosen = new Indices[shape.kvHeads()];

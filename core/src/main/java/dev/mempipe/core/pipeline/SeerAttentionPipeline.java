@@ -117,8 +117,10 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
     private final Tensor groupQuery;      // (Hkv, d): the mean query of each GQA group
     private final Tensor gateQuery;       // (Hkv, dg)
     private final Tensor blockScores;     // (Hkv, maxBlocks): gate probabilities
-    private final Bitmap[] passed;        // per KV head, (maxBlocks) bits: threshold mode
-    private final Indices[] blocks;       // per KV head, chosen blocks
+    private final Bitmap passed;          // (Hkv * maxBlocks) bits: threshold mode, row g at bit g*blocks
+    private final Indices passedFlat;     // (Hkv * maxBlocks): the set bits of `passed`, ascending
+    private final Indices[] blocks;       // per KV head, chosen blocks (threshold mode)
+    private final Indices topBlocks;      // (Hkv * k): row g's top blocks at [g*k, (g+1)*k) (top-k mode)
     private final Indices[] tokens;       // per KV head, chosen tokens
     private final SparseAttention attention;
 
@@ -154,11 +156,12 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
         this.groupQuery = Views.f32(arena, shape.kvHeads(), shape.headDim());
         this.gateQuery = Views.f32(arena, shape.kvHeads(), weights.gateDim());
         this.blockScores = Views.f32(arena, shape.kvHeads(), maxBlocks);
-        this.passed = new Bitmap[shape.kvHeads()];
+        this.topBlocks = Indices.allocate(arena, shape.kvHeads() * chosenBlocks);
+        this.passed = settings.usesThreshold() ? Bitmap.allocate(arena, (long) shape.kvHeads() * maxBlocks) : null;
+        this.passedFlat = settings.usesThreshold() ? Indices.allocate(arena, shape.kvHeads() * maxBlocks) : null;
         this.blocks = new Indices[shape.kvHeads()];
         this.tokens = new Indices[shape.kvHeads()];
         for (int g = 0; g < shape.kvHeads(); g++) {
-            passed[g] = settings.usesThreshold() ? Bitmap.allocate(arena, maxBlocks) : null;
             blocks[g] = Indices.allocate(arena, chosenBlocks);
             tokens[g] = Indices.allocate(arena, maxTokens);
         }
@@ -199,6 +202,8 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
     @Override
     public Tensor relevancy(Tensor q) {                                   // q (Hq, d)
         shape.checkQuery("query", q);
+        gate.placeOn(engine.backendFor(Step.RELEVANCY));
+        kv.placeOn(engine.backendFor(Step.RELEVANCY), engine.backendFor(Step.APPLY));
         BlockGateMemory.Snapshot keys = gate.snapshot();
         int blockCount = Math.toIntExact(keys.blocks());
         Tensor scores = Views.firstColumns(blockScores, blockCount);       // (Hkv, blocks)
@@ -237,28 +242,29 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
         int blockCount = probabilities.cols();
         int heads = shape.kvHeads();
         int[] chosen = new int[heads];
+        Indices[] chosenBlocksOf = blocks.clone();
         if (blockCount > 0 && settings.usesThreshold()) {
-            Bitmap[] bits = new Bitmap[heads];
-            for (int g = 0; g < heads; g++) {
-                bits[g] = Bitmap.wrap(passed[g].words(), blockCount);     // (blocks) bits
+            // one call each for every KV head: bit g*blocks + b says whether head g keeps block b
+            Bitmap bits = Bitmap.wrap(passed.words(), (long) heads * blockCount);   // (Hkv * blocks) bits
+            engine.runVoid(Op.THRESHOLD, OpCosts.threshold(blockCount, ElementType.F32).times(heads),
+                    b -> b.retrieval().threshold(probabilities, settings.threshold(), bits));
+            int[] total = new int[1];
+            engine.runVoid(Op.BITMAP_TO_INDICES, OpCosts.bitmapToIndices((long) heads * blockCount,
+                    (long) heads * blockCount), b -> total[0] = b.retrieval().bitmapToIndices(bits, passedFlat));
+            for (int i = 0; i < total[0]; i++) {           // ascending: head by head, blocks ascending within
+                int flat = passedFlat.get(i);
+                int g = flat / blockCount;
+                blocks[g].set(chosen[g]++, flat - g * blockCount);
             }
-            engine.runVoid(Op.THRESHOLD, OpCosts.threshold(blockCount, ElementType.F32).times(heads), b -> {
-                for (int g = 0; g < heads; g++) {
-                    b.retrieval().threshold(Views.row(probabilities, g), settings.threshold(), bits[g]);
-                }
-            });
-            engine.runVoid(Op.BITMAP_TO_INDICES, OpCosts.bitmapToIndices(blockCount, blockCount).times(heads), b -> {
-                for (int g = 0; g < heads; g++) {
-                    chosen[g] = b.retrieval().bitmapToIndices(bits[g], blocks[g]);
-                }
-            });
         } else if (blockCount > 0) {
             int k = Math.min(settings.topBlocks(), blockCount);
-            engine.runVoid(Op.TOP_K, OpCosts.topK(blockCount, k, ElementType.F32, false).times(heads), b -> {
-                for (int g = 0; g < heads; g++) {
-                    chosen[g] = b.retrieval().topK(Views.row(probabilities, g), k, blocks[g], null);
-                }
-            });
+            // one call for every KV head: row g's blocks land at topBlocks[g*k, (g+1)*k)
+            engine.runVoid(Op.TOP_K, OpCosts.topK(blockCount, k, ElementType.F32, false).times(heads),
+                    b -> b.retrieval().topK(probabilities, k, topBlocks, null));
+            for (int g = 0; g < heads; g++) {
+                chosen[g] = k;
+                chosenBlocksOf[g] = topBlocks.slice(g * k, (g + 1) * k);
+            }
         }
         // the partial last block is not pooled yet: attend it whole, and always at least the newest token
         int window = (int) Math.max(Math.max(settings.windowTokens(), length - gate.blocks() * gate.blockSize()), 1);
@@ -270,7 +276,8 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
         engine.runVoid(Op.EXPAND_BLOCKS, OpCosts.expandBlocks(chosenBlocks,
                 Math.min(length, tokens[0].length()) * heads), b -> {
             for (int g = 0; g < heads; g++) {
-                counts[g] = b.retrieval().expandBlocks(blocks[g].prefix(chosen[g]), settings.blockSize(), length,
+                counts[g] = b.retrieval().expandBlocks(chosenBlocksOf[g].prefix(chosen[g]), settings.blockSize(),
+                        length,
                         settings.sinkTokens(), window, tokens[g]);
             }
         });

@@ -17,9 +17,7 @@ public final class Views {
             throw new IndexOutOfBoundsException("columns [" + fromCol + ", " + (fromCol + cols) + ") of "
                     + t.shapeString());
         }
-        // an empty view may sit on an empty segment, where even the column offset is out of bounds
-        long start = t.rows() == 0 ? 0 : (long) fromCol * t.type().byteSize();
-        return Tensor.wrap(t.data().asSlice(start), t.type(), t.rows(), cols, t.rowStride(), t.scales());
+        return t.columns(fromCol, cols); // keeps a device pin, so a device reads its copy of the band
     }
 
     /** KV head {@code head}'s band {@code [L, d]} of keys or values {@code [L, Hkv*d]}. */

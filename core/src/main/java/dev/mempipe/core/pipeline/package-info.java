@@ -17,6 +17,14 @@
  *       <td>topK or ann</td><td>prompt assembly</td></tr>
  *   <tr><td>{@link dev.mempipe.core.pipeline.HmtPipeline}</td><td>segment summaries</td><td>dot, softmax</td>
  *       <td>soft (every weight)</td><td>softRetrieve</td></tr>
+ *   <tr><td>{@link dev.mempipe.core.pipeline.FlarePipeline}</td><td>documents indexed</td>
+ *       <td>token confidence; bm25Score or cosine for the masked look-ahead</td><td>topK 3 documents</td>
+ *       <td>re-prefill, regenerate</td></tr>
+ *   <tr><td>{@link dev.mempipe.core.pipeline.DraginPipeline}</td><td>documents indexed</td>
+ *       <td>entropy x last-layer attention (RIND); QFS query scored</td><td>topK 3 documents</td>
+ *       <td>re-prefill, continue</td></tr>
+ *   <tr><td>{@link dev.mempipe.core.pipeline.MemAgentPipeline}</td><td>memory rewrite (generation)</td><td>none</td>
+ *       <td>the whole memory</td><td>memory prefill</td></tr>
  *   <tr><td>{@link dev.mempipe.core.pipeline.DenseAttention}</td><td>KV append</td><td>none</td><td>every row</td>
  *       <td>attention</td></tr>
  * </table>

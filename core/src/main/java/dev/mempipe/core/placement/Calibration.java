@@ -3,6 +3,8 @@ package dev.mempipe.core.placement;
 import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.core.profile.Units;
 import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.DeviceDescription;
+import dev.mempipe.spi.Figure;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Tensor;
@@ -10,7 +12,9 @@ import dev.mempipe.spi.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
 
 /**
  * The short measurement behind {@link DeviceModel#calibrate}. Each probe runs an op again and again until its
@@ -49,29 +53,68 @@ final class Calibration {
         this.launchNanos = budget.toNanos() / 10;
     }
 
+    /**
+     * The backend's model: each number its {@link DeviceDescription} gives is taken as it is (with its label);
+     * each one missing is measured, with only the ops the backend declares (the bandwidth with an F32 {@code dot}
+     * scan, the FLOP rate with an F32 {@code project}, the launch cost with a tiny {@code dot}).
+     *
+     * @throws IllegalArgumentException naming the number and the op when a number is neither described nor
+     *                                  measurable with a declared op
+     */
     static DeviceModel run(Backend backend, Duration budget) {
         if (budget.isNegative() || budget.isZero()) {
             throw new IllegalArgumentException("calibration budget must be positive, got " + budget);
         }
-        for (Op op : new Op[] {Op.DOT, Op.PROJECT}) {
-            if (!backend.capabilities().supports(op, ElementType.F32)) {
-                throw new IllegalArgumentException("cannot calibrate " + backend.name() + ": it does not declare "
-                        + op + " on F32, which calibration measures");
-            }
+        DeviceDescription described = backend.deviceDescription();
+        if (described.memoryBandwidth() == null) {
+            requireDeclared(backend, Op.DOT, "memory bandwidth");
         }
-        return new Calibration(backend, budget).measure();
+        if (described.peakFlops() == null) {
+            requireDeclared(backend, Op.PROJECT, "peak FLOP rate");
+        }
+        return new Calibration(backend, budget).measure(described);
     }
 
-    private DeviceModel measure() {
+    private static void requireDeclared(Backend backend, Op op, String what) {
+        if (!backend.capabilities().supports(op, ElementType.F32)) {
+            throw new IllegalArgumentException("cannot calibrate " + backend.name() + ": its device description gives no "
+                    + what + " and it does not declare " + op + " on F32, which would measure it");
+        }
+    }
+
+    private DeviceModel measure(DeviceDescription described) {
         // Shared, not confined: a backend may split one op over several threads (the SIMD backend does).
         try (Arena arena = Arena.ofShared()) {
-            double bytesPerSecond = scanBandwidth(arena);
-            double flopsPerSecond = projectRate(arena);
-            double launchSeconds = launchOverhead(arena);
-            String source = "calibrated: dot scan " + Units.rate(bytesPerSecond, "B") + ", project "
-                    + Units.rate(flopsPerSecond, "FLOP") + ", launch " + Units.seconds(launchSeconds);
-            return new DeviceModel(backend.name(), flopsPerSecond, bytesPerSecond, launchSeconds, Map.of(), source);
+            List<String> parts = new ArrayList<>();
+            double bytesPerSecond = described.memoryBandwidth() != null ? described.memoryBandwidth().value()
+                    : scanBandwidth(arena);
+            parts.add(label("memory", Units.rate(bytesPerSecond, "B"), described.memoryBandwidth(), "dot scan"));
+            double flopsPerSecond = described.peakFlops() != null ? described.peakFlops().value() : projectRate(arena);
+            parts.add(label("compute", Units.rate(flopsPerSecond, "FLOP"), described.peakFlops(), "project"));
+            double launchSeconds;
+            if (described.launchSeconds() != null) {
+                launchSeconds = described.launchSeconds().value();
+            } else if (backend.capabilities().supports(Op.DOT, ElementType.F32)) {
+                launchSeconds = launchOverhead(arena);
+            } else {
+                launchSeconds = 0;
+            }
+            parts.add(label("launch", Units.seconds(launchSeconds), described.launchSeconds(),
+                    backend.capabilities().supports(Op.DOT, ElementType.F32) ? "tiny dot" : "not measurable: taken as 0"));
+            EnumMap<Op, DeviceModel.Throughput> perOp = new EnumMap<>(Op.class);
+            described.opThroughput().forEach((op, figure) -> {
+                perOp.put(op, new DeviceModel.Throughput(flopsPerSecond, figure.value()));
+                parts.add(label(op.contractName(), Units.rate(figure.value(), "B"), figure, null));
+            });
+            return new DeviceModel(backend.name(), flopsPerSecond, bytesPerSecond, launchSeconds, perOp,
+                    "calibrated: " + String.join(", ", parts));
         }
+    }
+
+    /** {@code memory 55.2 GB/s (measured: dot scan)} or {@code memory 460 GB/s (model: U55C datasheet ...)}. */
+    private static String label(String what, String value, Figure described, String probe) {
+        return what + " " + value + " (" + (described == null ? "measured: " + probe
+                : described.source() + ": " + described.note()) + ")";
     }
 
     /** The best time of a tiny dot: what one call costs beyond its work. */

@@ -64,14 +64,16 @@ public record DeviceModel(String name, double peakFlopsPerSecond, double bytesPe
     }
 
     /**
-     * Measures {@code backend}: a streaming {@code dot} scan gives the memory bandwidth, a {@code project}
+     * The model of {@code backend}: the numbers its {@link Backend#deviceDescription()} gives, each labelled
+     * {@code measured} or {@code model} as the backend labels it, and each missing one measured with the ops the
+     * backend declares: a streaming {@code dot} scan gives the memory bandwidth, a {@code project}
      * gives the FLOP rate, a tiny {@code dot} gives the launch overhead. Takes about 0.9 s (sizes grow until one run lasts a few milliseconds; the best run
      * at the largest size counts). The result is as good as one short measurement on a possibly busy machine:
      * a model, not a benchmark. In a fresh JVM on a loaded machine the JIT may not compile Vector API kernels
      * within that time and the rates come out low; a budget of a few seconds
      * ({@link #calibrate(Backend, java.time.Duration)}) gives steadier numbers.
      *
-     * @throws IllegalArgumentException when the backend does not declare {@code dot} and {@code project} on F32
+     * @throws IllegalArgumentException when a number is neither described nor measurable with a declared op
      */
     public static DeviceModel calibrate(Backend backend) {
         return Calibration.run(backend, Calibration.DEFAULT_BUDGET);

@@ -64,9 +64,14 @@ public final class Planner {
         return devices;
     }
 
-    /** Whether {@code device} may run {@code step}: the CPU always, another device if it declares every op. */
+    /**
+     * Whether {@code device} may run {@code step}: the CPU always, another device if it declares every op on
+     * the step's input types, within its {@link dev.mempipe.spi.Limits} at the step's sizes, and holds the
+     * step's resident memory.
+     */
     public boolean canRun(Device device, StepShape step) {
-        return device == cpu || step.ops().stream().allMatch(op -> op.supportedBy(device.backend().capabilities()));
+        return device == cpu || (step.residentBytes() <= device.backend().capabilities().deviceMemoryBytes()
+                && step.ops().stream().allMatch(op -> op.supportedBy(device.backend().capabilities())));
     }
 
     /** The assignment of least predicted time, with the runner-up. */
@@ -120,10 +125,32 @@ public final class Planner {
             chosen[s] = indexOf(name);
             if (!canRun(devices.get(chosen[s]), step)) {
                 throw new IllegalArgumentException(step.step() + " cannot run on '" + name
-                        + "': it does not declare every op of the step on its input types");
+                        + "': " + whyNot(devices.get(chosen[s]), step));
             }
         }
         return build(shape, chosen, 1, null);
+    }
+
+    /** Why {@code device} cannot take {@code step}, in words naming the op and the limit. */
+    private static String whyNot(Device device, StepShape step) {
+        var caps = device.backend().capabilities();
+        if (step.residentBytes() > caps.deviceMemoryBytes()) {
+            return "its memory of " + caps.deviceMemoryBytes() + " bytes cannot hold the step's " + step.residentBytes()
+                    + " resident bytes";
+        }
+        for (OpWork op : step.ops()) {
+            if (!caps.supports(op.op())) {
+                return "it does not declare " + op.op();
+            }
+            String exceeded = op.sizes().exceeded(caps.limits(op.op()));
+            if (exceeded != null) {
+                return op.op() + " exceeds its limits: " + exceeded;
+            }
+            if (!op.supportedBy(caps)) {
+                return "it does not declare " + op.op() + " on " + op.inputTypes();
+            }
+        }
+        return "unknown";
     }
 
     private int indexOf(String name) {

@@ -18,15 +18,27 @@ import java.util.Objects;
  *                       lives on the device (a memory prepared earlier)
  * @param outputBytes    bytes the step hands to the next step; for the last step, the result that returns to
  *                       the host
+ * @param residentBytes  bytes the step's device must hold pinned (the memory it reads every time: keys, page
+ *                       summaries, an index); a device with less {@link dev.mempipe.spi.Capabilities#deviceMemoryBytes()}
+ *                       cannot take the step
  */
-public record StepShape(Step step, List<OpWork> ops, long hostInputBytes, long outputBytes) {
+public record StepShape(Step step, List<OpWork> ops, long hostInputBytes, long outputBytes, long residentBytes) {
     public StepShape {
         Objects.requireNonNull(step, "step");
         ops = List.copyOf(ops);
-        if (hostInputBytes < 0 || outputBytes < 0) {
+        if (hostInputBytes < 0 || outputBytes < 0 || residentBytes < 0) {
             throw new IllegalArgumentException(step + ": byte counts must be >= 0, got hostInputBytes="
-                    + hostInputBytes + ", outputBytes=" + outputBytes);
+                    + hostInputBytes + ", outputBytes=" + outputBytes + ", residentBytes=" + residentBytes);
         }
+    }
+
+    public StepShape(Step step, List<OpWork> ops, long hostInputBytes, long outputBytes) {
+        this(step, ops, hostInputBytes, outputBytes, 0);
+    }
+
+    /** This step, reading {@code bytes} of pinned memory on its device. */
+    public StepShape withResidentBytes(long bytes) {
+        return new StepShape(step, ops, hostInputBytes, outputBytes, bytes);
     }
 
     public static StepShape of(Step step, long hostInputBytes, long outputBytes, OpWork... ops) {

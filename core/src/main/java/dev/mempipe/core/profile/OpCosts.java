@@ -3,7 +3,10 @@ package dev.mempipe.core.profile;
 import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.OpSizes;
 import dev.mempipe.spi.PoolMode;
+import dev.mempipe.spi.WorkCount;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -13,7 +16,9 @@ import static java.lang.Math.multiplyExact;
 
 /**
  * Analytic work counts of every op of the contract, from shapes and element types: what the roofline model,
- * the planner and the profiler use. They are models of the op, not counter readings:
+ * the planner and the profiler use. The formulas are the ops' own ({@code OpDescriptor}'s cost, in {@code spi});
+ * each method here names one op's sizes for its callers, and {@link #of(OpSizes)} costs any op, a new one
+ * included. They are models of the op, not counter readings:
  * <ul>
  *   <li><b>Bytes</b> are compulsory traffic: every input element read once and every output element written
  *       once (re-reads that caches absorb are not counted). A tensor of an integer type also moves its f32
@@ -26,19 +31,16 @@ import static java.lang.Math.multiplyExact;
  */
 public final class OpCosts {
     /** Bytes per {@code Indices} entry (int32). */
-    public static final int INDEX_BYTES = Integer.BYTES;
+    public static final int INDEX_BYTES = OpSizes.INDEX_BYTES;
     /** Bytes of the per-row f32 scale of an integer tensor. */
-    public static final int SCALE_BYTES = Float.BYTES;
+    public static final int SCALE_BYTES = OpSizes.SCALE_BYTES;
 
     private OpCosts() {
     }
 
     /** Bytes of a {@code [rows, cols]} tensor: {@code rows*cols*size}, plus {@code 4*rows} scale bytes for I8/I16. */
     public static long tensorBytes(ElementType type, long rows, long cols) {
-        nonNegative("rows", rows);
-        nonNegative("cols", cols);
-        long data = multiplyExact(multiplyExact(rows, cols), type.byteSize());
-        return type.isQuantized() ? addExact(data, multiplyExact(rows, SCALE_BYTES)) : data;
+        return OpSizes.tensorBytes(type, rows, cols);
     }
 
     // ---- Stage 1: Prepare Memory ----
@@ -48,9 +50,8 @@ public final class OpCosts {
      * min and one max comparison per element).
      */
     public static OpCost pageMinMax(long length, long d, long pageSize, ElementType keyType, ElementType outType) {
-        long pages = ceilDiv(length, positive("pageSize", pageSize));
-        return new OpCost(tensorBytes(keyType, length, d), 2 * tensorBytes(outType, pages, d),
-                multiplyExact(2 * length, d));
+        return of(Op.PAGE_MIN_MAX.descriptor().sizes().size("L", length).size("d", d).size("P", pageSize)
+                .type("K", keyType).type("min", outType).type("max", outType));
     }
 
     /**
@@ -80,15 +81,14 @@ public final class OpCosts {
      */
     public static OpCost pagePool(long length, long d, long pageSize, PoolMode mode, ElementType keyType,
                                   ElementType outType) {
-        long pages = ceilDiv(length, positive("pageSize", pageSize));
-        long flops = multiplyExact(length, d) + (mode == PoolMode.MEAN ? multiplyExact(pages, d) : 0);
-        return new OpCost(tensorBytes(keyType, length, d), tensorBytes(outType, pages, d), flops);
+        return of(Op.PAGE_POOL.descriptor().sizes().size("L", length).size("d", d).size("P", pageSize)
+                .param("mode", mode.name()).type("K", keyType).type("Y", outType));
     }
 
     /** {@code project(X[n,h], W[o,h]) -> Y[n,o]}: read X and W; write Y; {@code 2*n*h*o} FLOPs. */
     public static OpCost project(long n, long h, long o, ElementType xType, ElementType wType, ElementType yType) {
-        return new OpCost(addExact(tensorBytes(xType, n, h), tensorBytes(wType, o, h)), tensorBytes(yType, n, o),
-                multiplyExact(multiplyExact(2 * n, h), o));
+        return of(Op.PROJECT.descriptor().sizes().size("n", n).size("h", h).size("o", o).type("X", xType)
+                .type("W", wType).type("Y", yType));
     }
 
     /**
@@ -97,13 +97,13 @@ public final class OpCosts {
      */
     public static OpCost quantize(long n, long d, ElementType xType, ElementType qType) {
         requireQuantized("qType", qType);
-        return new OpCost(tensorBytes(xType, n, d), tensorBytes(qType, n, d), multiplyExact(3 * n, d));
+        return of(Op.QUANTIZE.descriptor().sizes().size("n", n).size("d", d).type("X", xType).type("X'", qType));
     }
 
     /** {@code dequantize(Q[n,d]) -> Y[n,d]}: read codes and scales; write Y; {@code n*d} FLOPs (code times scale). */
     public static OpCost dequantize(long n, long d, ElementType qType, ElementType yType) {
         requireQuantized("qType", qType);
-        return new OpCost(tensorBytes(qType, n, d), tensorBytes(yType, n, d), multiplyExact(n, d));
+        return of(Op.DEQUANTIZE.descriptor().sizes().size("n", n).size("d", d).type("X", qType).type("X'", yType));
     }
 
     /**
@@ -111,9 +111,7 @@ public final class OpCosts {
      * {@code 3*n*d} to quantize into an integer type; float-to-float rounding counts 0 (bit manipulation).
      */
     public static OpCost convert(long n, long d, ElementType from, ElementType to) {
-        long elements = multiplyExact(n, d);
-        long flops = (from.isQuantized() ? elements : 0) + (to.isQuantized() ? multiplyExact(3, elements) : 0);
-        return new OpCost(tensorBytes(from, n, d), tensorBytes(to, n, d), flops);
+        return of(Op.CONVERT.descriptor().sizes().size("n", n).size("d", d).type("X", from).type("X'", to));
     }
 
     /**
@@ -121,8 +119,7 @@ public final class OpCosts {
      * scaling per element, a square root and a reciprocal per row).
      */
     public static OpCost l2Normalize(long n, long d, ElementType xType, ElementType yType) {
-        return new OpCost(tensorBytes(xType, n, d), tensorBytes(yType, n, d),
-                addExact(multiplyExact(3 * n, d), 2 * n));
+        return of(Op.L2_NORMALIZE.descriptor().sizes().size("n", n).size("d", d).type("X", xType).type("Y", yType));
     }
 
     /**
@@ -130,8 +127,7 @@ public final class OpCosts {
      * multiplies and two adds per pair); the sines and cosines of the angles are not counted.
      */
     public static OpCost rope(long n, long d, ElementType xType, ElementType yType) {
-        return new OpCost(addExact(tensorBytes(xType, n, d), multiplyExact(n, INDEX_BYTES)),
-                tensorBytes(yType, n, d), multiplyExact(3 * n, d));
+        return of(Op.ROPE.descriptor().sizes().size("n", n).size("d", d).type("X", xType).type("Y", yType));
     }
 
     /**
@@ -142,11 +138,8 @@ public final class OpCosts {
      * @param built the index the op produced, for its vocabulary size V and posting count
      */
     public static OpCost bm25Index(Indices offsets, Indices tokens, Bm25Index built) {
-        long read = multiplyExact((long) offsets.length() + tokens.length(), INDEX_BYTES);
-        long vocabulary = built.vocabularySize();
-        long postings = built.postingDocs().length;
-        long written = 4L * built.numDocs() + 4L * vocabulary + 4L * (vocabulary + 1) + 8L * postings;
-        return new OpCost(read, written, 0);
+        return of(Op.BM25_INDEX.descriptor().sizes().size("N", built.numDocs()).size("T", tokens.length())
+                .size("V", built.vocabularySize()).size("postings", built.postingDocs().length));
     }
 
     // ---- Stage 2: Compute Relevancy ----
@@ -156,8 +149,8 @@ public final class OpCosts {
      * {@code 2*m*n*d} FLOPs.
      */
     public static OpCost dot(long m, long n, long d, ElementType qType, ElementType mType, ElementType sType) {
-        return new OpCost(addExact(tensorBytes(qType, m, d), tensorBytes(mType, n, d)), tensorBytes(sType, m, n),
-                multiplyExact(multiplyExact(2 * m, n), d));
+        return of(Op.DOT.descriptor().sizes().size("m", m).size("n", n).size("d", d).type("Q", qType)
+                .type("M", mType).type("S", sType));
     }
 
     /** {@link #dot(long, long, long, ElementType, ElementType, ElementType)} with F32 scores. */
@@ -165,10 +158,19 @@ public final class OpCosts {
         return dot(m, n, d, qType, mType, ElementType.F32);
     }
 
+    /**
+     * {@code dotRows(q[d], K[n,d], rowIds[k]) -> s[k]}: read q, the k chosen rows of K (with their scales) and the
+     * row ids; write s; {@code 2*k*d} FLOPs.
+     */
+    public static OpCost dotRows(long k, long d, ElementType qType, ElementType keyType, ElementType sType) {
+        return of(Op.DOT_ROWS.descriptor().sizes().size("k", k).size("d", d).type("q", qType).type("K", keyType)
+                .type("s", sType));
+    }
+
     /** {@code cosine(Q[m,d], M[n,d]) -> S[m,n]}: the bytes of {@code dot}; {@code 2*m*n*d + 2*(m+n)*d} FLOPs (norms). */
     public static OpCost cosine(long m, long n, long d, ElementType qType, ElementType mType, ElementType sType) {
-        OpCost dot = dot(m, n, d, qType, mType, sType);
-        return new OpCost(dot.bytesRead(), dot.bytesWritten(), addExact(dot.flops(), multiplyExact(2 * (m + n), d)));
+        return of(Op.COSINE.descriptor().sizes().size("m", m).size("n", n).size("d", d).type("Q", qType)
+                .type("M", mType).type("S", sType));
     }
 
     /**
@@ -176,14 +178,14 @@ public final class OpCosts {
      * (two multiplies, a max and an add per element).
      */
     public static OpCost questBound(long pages, long d, ElementType qType, ElementType pageType, ElementType sType) {
-        return new OpCost(addExact(tensorBytes(qType, 1, d), 2 * tensorBytes(pageType, pages, d)),
-                tensorBytes(sType, 1, pages), multiplyExact(4 * pages, d));
+        return of(Op.QUEST_BOUND.descriptor().sizes().size("m", 1).size("p", pages).size("d", d).type("q", qType)
+                .type("min", pageType).type("max", pageType).type("s", sType));
     }
 
     /** {@code groupMax(s[n], g) -> y[ceil(n/g)]}: read s; write y; {@code n} FLOPs (comparisons). */
     public static OpCost groupMax(long n, long groupSize, ElementType sType, ElementType yType) {
-        return new OpCost(tensorBytes(sType, 1, n), tensorBytes(yType, 1, ceilDiv(n, positive("groupSize", groupSize))),
-                n);
+        return of(Op.GROUP_MAX.descriptor().sizes().size("m", 1).size("n", n).size("g", groupSize).type("s", sType)
+                .type("y", yType));
     }
 
     /**
@@ -193,11 +195,9 @@ public final class OpCosts {
      */
     public static OpCost indexerScore(long heads, long dI, long n, ElementType qType, ElementType keyType,
                                       boolean withKeyScale, ElementType sType) {
-        long read = addExact(addExact(tensorBytes(qType, heads, dI), multiplyExact(heads, Float.BYTES)),
-                addExact(tensorBytes(keyType, n, dI), withKeyScale ? multiplyExact(n, Float.BYTES) : 0));
-        long perPair = withKeyScale ? 4 : 3;
-        long flops = addExact(multiplyExact(multiplyExact(2 * heads, n), dI), multiplyExact(perPair * heads, n));
-        return new OpCost(read, tensorBytes(sType, 1, n), flops);
+        return of(Op.INDEXER_SCORE.descriptor().sizes().size("H", heads).size("dI", dI).size("n", n)
+                .type("q", qType).type("w", ElementType.F32).type("K", keyType).type("kScale", ElementType.F32)
+                .present("kScale", withKeyScale).type("s", sType));
     }
 
     /**
@@ -205,7 +205,7 @@ public final class OpCosts {
      * normalize per element).
      */
     public static OpCost softmax(long n, ElementType sType, ElementType pType) {
-        return new OpCost(tensorBytes(sType, 1, n), tensorBytes(pType, 1, n), multiplyExact(6, n));
+        return of(Op.SOFTMAX.descriptor().sizes().size("n", n).type("s", sType).type("p", pType));
     }
 
     /**
@@ -217,10 +217,8 @@ public final class OpCosts {
      * @param postings      postings of those terms
      */
     public static OpCost bm25Score(long distinctTerms, long postings, long numDocs, ElementType sType) {
-        nonNegative("distinctTerms", distinctTerms);
-        nonNegative("postings", postings);
-        return new OpCost(addExact(multiplyExact(12, distinctTerms), multiplyExact(12, postings)),
-                tensorBytes(sType, 1, numDocs), addExact(multiplyExact(6, distinctTerms), multiplyExact(8, postings)));
+        return of(Op.BM25_SCORE.descriptor().sizes().size("terms", distinctTerms).size("postings", postings)
+                .size("N", numDocs).type("s", sType));
     }
 
     /** {@link #bm25Score(long, long, long, ElementType)} with the terms and postings counted from the index. */
@@ -245,8 +243,8 @@ public final class OpCosts {
      * (when values are wanted); {@code n} FLOPs (one comparison per score against the current k-th best).
      */
     public static OpCost topK(long n, long k, ElementType sType, boolean withValues) {
-        long kept = Math.min(positive("k", k), n);
-        return new OpCost(tensorBytes(sType, 1, n), multiplyExact(kept, withValues ? 8 : 4), n);
+        return of(Op.TOP_K.descriptor().sizes().size("m", 1).size("n", n).size("k", k).type("s", sType)
+                .present("val", withValues));
     }
 
     /** {@link #topK(long, long, ElementType, boolean)} of F32 scores with values: read {@code 4n}, write {@code 8*min(k,n)}. */
@@ -256,25 +254,22 @@ public final class OpCosts {
 
     /** {@code threshold(s[n], T) -> bitmap[n]}: read s; write {@code ceil(n/64)} 8-byte words; {@code n} FLOPs. */
     public static OpCost threshold(long n, ElementType sType) {
-        return new OpCost(tensorBytes(sType, 1, n), multiplyExact(ceilDiv(n, 64), Long.BYTES), n);
+        return of(Op.THRESHOLD.descriptor().sizes().size("m", 1).size("n", n).type("s", sType));
     }
 
     /** {@code bitmapToIndices(bitmap[n]) -> idx[set]}: read the words; write 4 bytes per set bit; 0 FLOPs. */
     public static OpCost bitmapToIndices(long n, long setBits) {
-        return new OpCost(multiplyExact(ceilDiv(nonNegative("n", n), 64), Long.BYTES),
-                multiplyExact(nonNegative("setBits", setBits), INDEX_BYTES), 0);
+        return of(Op.BITMAP_TO_INDICES.descriptor().sizes().size("n", n).size("set", setBits));
     }
 
     /** {@code expandBlocks(blocks[b], ...) -> tokens[t]}: read {@code 4b}; write {@code 4t}; 0 FLOPs. */
     public static OpCost expandBlocks(long blocks, long tokens) {
-        return new OpCost(multiplyExact(nonNegative("blocks", blocks), INDEX_BYTES),
-                multiplyExact(nonNegative("tokens", tokens), INDEX_BYTES), 0);
+        return of(Op.EXPAND_BLOCKS.descriptor().sizes().size("b", blocks).size("t", tokens));
     }
 
     /** {@code gather(X[n,d], idx[k]) -> Y[k,d]}: read the k chosen rows (with scales) and idx; write Y; 0 FLOPs. */
     public static OpCost gather(long k, long d, ElementType type) {
-        long rows = tensorBytes(type, k, d);
-        return new OpCost(addExact(rows, multiplyExact(k, INDEX_BYTES)), rows, 0);
+        return of(Op.GATHER.descriptor().sizes().size("k", k).size("d", d).type("X", type).type("Y", type));
     }
 
     // ---- Stage 4: Apply to Inference ----
@@ -290,19 +285,24 @@ public final class OpCosts {
      */
     public static OpCost attention(long queryHeads, long kvHeads, long d, long rows, ElementType qType,
                                    ElementType kvType, ElementType outType, boolean sparse) {
-        positive("kvHeads", kvHeads);
-        if (queryHeads % kvHeads != 0) {
-            throw new IllegalArgumentException("queryHeads " + queryHeads + " must be a multiple of kvHeads " + kvHeads);
-        }
-        long kv = 2 * tensorBytes(kvType, rows, multiplyExact(kvHeads, d));
-        long read = addExact(addExact(tensorBytes(qType, queryHeads, d), kv), sparse ? multiplyExact(rows, INDEX_BYTES) : 0);
-        return new OpCost(read, tensorBytes(outType, queryHeads, d), multiplyExact(multiplyExact(4 * queryHeads, rows), d));
+        OpSizes sizes = Op.ATTENTION.descriptor().sizes().size("Hq", queryHeads).size("Hkv", kvHeads).size("d", d)
+                .type("q", qType).type("K", kvType).type("V", kvType).type("o", outType).present("idx", sparse);
+        return of(sparse ? sizes.size("k", rows) : sizes.size("L", rows));
     }
 
     /** {@code softRetrieve(a[n], V[n,d]) -> o[d]}: read a and V; write o; {@code 2*n*d} FLOPs. */
     public static OpCost softRetrieve(long n, long d, ElementType aType, ElementType vType, ElementType outType) {
-        return new OpCost(addExact(tensorBytes(aType, 1, n), tensorBytes(vType, n, d)), tensorBytes(outType, 1, d),
-                multiplyExact(2 * n, d));
+        return of(Op.SOFT_RETRIEVE.descriptor().sizes().size("n", n).size("d", d).type("a", aType).type("V", vType)
+                .type("o", outType));
+    }
+
+    /**
+     * The work an op's descriptor counts ({@code Op.DOT_ROWS.descriptor().sizes().size("k", k)...}): the one way to
+     * cost an op; the methods above name the sizes of each op for existing callers.
+     */
+    public static OpCost of(OpSizes sizes) {
+        WorkCount w = sizes.cost();
+        return new OpCost(w.bytesRead(), w.bytesWritten(), w.flops());
     }
 
     private static long ceilDiv(long a, long b) {

@@ -115,6 +115,7 @@ public final class ProfileReport {
                     .name("intensity").value(r.intensity()).name("ridgePoint").value(r.ridgePoint())
                     .name("bound").value(r.bound().name()).name("modelSeconds").value(r.modelSeconds());
             energy(w.name("energyJoules"), r.energyJoules());
+            transfers(w, r.transfers());
             w.name("fallback");
             if (r.fallback() == null) {
                 w.nullValue();
@@ -194,7 +195,20 @@ public final class ProfileReport {
                 .name("bytesWritten").value(t.bytesWritten()).name("flops").value(t.flops())
                 .name("intensity").value(t.intensity());
         energy(w.name("energyJoules"), t.energyJoules());
+        transfers(w, t.transfers());
         return w.name("fallbacks").value(t.fallbacks());
+    }
+
+    /** What devices reported: bytes each way, transfer and device time, and their own energy meter's joules. */
+    private static void transfers(JsonWriter w, dev.mempipe.spi.DeviceCounters c) {
+        w.name("bytesToDevice").value(c.bytesToDevice()).name("bytesFromDevice").value(c.bytesFromDevice())
+                .name("transferNanos").value(c.transferNanos()).name("deviceNanos").value(c.deviceNanos());
+        w.name("deviceEnergyJoules");
+        if (c.hasEnergy()) {
+            w.value(c.joules());
+        } else {
+            w.nullValue();
+        }
     }
 
     private static void energy(JsonWriter w, OptionalDouble joules) {

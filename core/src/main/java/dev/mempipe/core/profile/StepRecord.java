@@ -1,5 +1,6 @@
 package dev.mempipe.core.profile;
 
+import dev.mempipe.spi.DeviceCounters;
 import dev.mempipe.spi.Step;
 
 import java.util.Objects;
@@ -17,12 +18,23 @@ import java.util.OptionalDouble;
  * @param cost         bytes read and written and FLOPs
  * @param ridgePoint   FLOPs per byte at which the device's roofs meet (its model's)
  * @param modelSeconds what the device's roofline model predicts for this cost: an estimate, for comparison
- * @param energyJoules energy the machine's counter measured over the call, or empty when there is no readable
- *                     counter (never estimated). RAPL counts the whole package, so concurrent work is included.
+ * @param energyJoules energy the machine's CPU counter (RAPL) measured over the call, or empty when there is no
+ *                     readable counter (never estimated). RAPL counts the whole package, so concurrent work is
+ *                     included.
  * @param fallback     the failed device attempt when the op fell back to the CPU, or null
+ * @param transfers    what the planned device reported for the calling thread over the call
+ *                     ({@link dev.mempipe.spi.Backend#counters()}): bytes moved each way over the host link, transfer
+ *                     time, device (kernel) time and the device's own energy meter (NaN without one);
+ *                     {@link DeviceCounters#NONE} for the CPU
  */
 public record StepRecord(Step step, String op, String device, long wallNanos, OpCost cost, double ridgePoint,
-                         double modelSeconds, OptionalDouble energyJoules, Fallback fallback) {
+                         double modelSeconds, OptionalDouble energyJoules, Fallback fallback, DeviceCounters transfers) {
+
+    /** A record of a step that moved nothing over a device link (the CPU). */
+    public StepRecord(Step step, String op, String device, long wallNanos, OpCost cost, double ridgePoint,
+                      double modelSeconds, OptionalDouble energyJoules, Fallback fallback) {
+        this(step, op, device, wallNanos, cost, ridgePoint, modelSeconds, energyJoules, fallback, DeviceCounters.NONE);
+    }
 
     /**
      * A device attempt that failed and was rerun on the CPU.
@@ -43,6 +55,7 @@ public record StepRecord(Step step, String op, String device, long wallNanos, Op
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(cost, "cost");
         Objects.requireNonNull(energyJoules, "energyJoules");
+        Objects.requireNonNull(transfers, "transfers");
     }
 
     public long bytesRead() {

@@ -1,5 +1,7 @@
 package dev.mempipe.core.profile;
 
+import dev.mempipe.spi.DeviceCounters;
+
 import java.util.OptionalDouble;
 
 /**
@@ -9,12 +11,20 @@ import java.util.OptionalDouble;
  * @param wallNanos    total wall time
  * @param energyJoules total energy, or empty when any summed record had none (a partial sum would mislead)
  * @param fallbacks    records in which a device failed and the CPU reran the op
+ * @param transfers    summed device reports: bytes each way over host links, transfer and device time, and the
+ *                     energy of the devices that meter it (a source separate from the CPU's {@code energyJoules})
  */
 public record Totals(long calls, long wallNanos, long bytesRead, long bytesWritten, long flops,
-                     OptionalDouble energyJoules, long fallbacks) {
+                     OptionalDouble energyJoules, long fallbacks, DeviceCounters transfers) {
 
     /** Nothing recorded. */
     public static final Totals EMPTY = new Totals(0, 0, 0, 0, 0, OptionalDouble.of(0), 0);
+
+    /** Totals without device transfers. */
+    public Totals(long calls, long wallNanos, long bytesRead, long bytesWritten, long flops,
+                  OptionalDouble energyJoules, long fallbacks) {
+        this(calls, wallNanos, bytesRead, bytesWritten, flops, energyJoules, fallbacks, DeviceCounters.NONE);
+    }
 
     /** These totals with one more record. */
     public Totals plus(StepRecord r) {
@@ -22,7 +32,8 @@ public record Totals(long calls, long wallNanos, long bytesRead, long bytesWritt
                 ? OptionalDouble.of(energyJoules.getAsDouble() + r.energyJoules().getAsDouble())
                 : OptionalDouble.empty();
         return new Totals(calls + 1, wallNanos + r.wallNanos(), bytesRead + r.bytesRead(),
-                bytesWritten + r.bytesWritten(), flops + r.flops(), energy, fallbacks + (r.fellBack() ? 1 : 0));
+                bytesWritten + r.bytesWritten(), flops + r.flops(), energy, fallbacks + (r.fellBack() ? 1 : 0),
+                transfers.sum(r.transfers()));
     }
 
     /** These totals plus {@code other}. */
@@ -31,12 +42,13 @@ public record Totals(long calls, long wallNanos, long bytesRead, long bytesWritt
                 ? OptionalDouble.of(energyJoules.getAsDouble() + other.energyJoules.getAsDouble())
                 : OptionalDouble.empty();
         return new Totals(calls + other.calls, wallNanos + other.wallNanos, bytesRead + other.bytesRead,
-                bytesWritten + other.bytesWritten, flops + other.flops, energy, fallbacks + other.fallbacks);
+                bytesWritten + other.bytesWritten, flops + other.flops, energy, fallbacks + other.fallbacks,
+                transfers.sum(other.transfers));
     }
 
     /** These totals with energy unavailable. */
     public Totals withoutEnergy() {
-        return new Totals(calls, wallNanos, bytesRead, bytesWritten, flops, OptionalDouble.empty(), fallbacks);
+        return new Totals(calls, wallNanos, bytesRead, bytesWritten, flops, OptionalDouble.empty(), fallbacks, transfers);
     }
 
     /** FLOPs per byte over the summed work; NaN when nothing was counted. */

@@ -155,6 +155,84 @@ class EngineTest {
     }
 
     @Test
+    void a_transient_fault_after_garbage_should_rerun_on_the_cpu_and_keep_using_the_device() {
+        FakeBackend gpu = FakeBackend.working("flaky-gpu", oracle, Capabilities.all())
+                .failOnCall(3, BackendException.Fault.TRANSIENT, true);
+        Engine engine = engine(device(gpu), Step.RELEVANCY, Step.RETRIEVAL);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(SEED);
+            for (int call = 1; call <= 5; call++) {
+                Tensor q = Tensor.of(arena, random(rnd, 2 * 19), 2, 19);
+                Tensor m = Tensor.of(arena, random(rnd, 41 * 19), 41, 19);
+                Tensor s = Tensor.allocate(arena, F32, 2, 41);
+                Tensor expected = Tensor.allocate(arena, F32, 2, 41);
+                oracle.relevancy().dot(q, m, expected);
+                engine.runVoid(Op.DOT, OpCosts.dot(2, 41, 19, F32, F32), b -> b.relevancy().dot(q, m, s));
+                assertArrayEquals(expected.toFloatArray(), s.toFloatArray(), "call " + call + ": garbage leaked");
+            }
+        }
+        assertEquals(5, gpu.calls(), "a transient fault must not stop the engine from using the device");
+        List<StepRecord> records = engine.report().records();
+        assertTrue(records.get(2).fellBack() && records.get(2).fallback().reason().contains("after writing garbage"),
+                records.get(2).toString());
+        assertEquals("flaky-gpu", records.get(3).device());
+        assertTrue(engine.lostDevices().isEmpty());
+    }
+
+    @Test
+    void a_lost_device_should_never_be_called_again_and_its_steps_run_on_the_cpu() {
+        FakeBackend gpu = FakeBackend.working("dying-gpu", oracle, Capabilities.all())
+                .failOnCall(2, BackendException.Fault.DEVICE_LOST, true);
+        Engine engine = engine(device(gpu), Step.RETRIEVAL);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(SEED);
+            for (int call = 1; call <= 4; call++) {
+                Tensor s = Tensor.of(arena, random(rnd, 3 * 50), 3, 50);
+                Indices idx = Indices.allocate(arena, 3 * 5);
+                Tensor val = Tensor.allocate(arena, F32, 3, 5);
+                Indices expectedIdx = Indices.allocate(arena, 3 * 5);
+                Tensor expectedVal = Tensor.allocate(arena, F32, 3, 5);
+                oracle.retrieval().topK(s, 5, expectedIdx, expectedVal);
+                int count = engine.run(Op.TOP_K, OpCosts.topK(50, 5, F32, true).times(3),
+                        b -> b.retrieval().topK(s, 5, idx, val));
+                assertEquals(5, count);
+                assertArrayEquals(expectedIdx.toArray(), idx.toArray(), "call " + call + ": indices");
+                assertArrayEquals(expectedVal.toFloatArray(), val.toFloatArray(), "call " + call + ": values");
+            }
+        }
+        assertEquals(2, gpu.calls(), "after DEVICE_LOST the device must not be called again");
+        assertTrue(engine.lostDevices().containsKey("dying-gpu"), engine.lostDevices().toString());
+        assertEquals("cpu", engine.backendFor(Step.RETRIEVAL).name());
+        List<StepRecord> records = engine.report().records();
+        assertEquals("dying-gpu", records.get(0).device());
+        for (StepRecord r : records.subList(1, 4)) {
+            assertEquals("cpu", r.device());
+            assertEquals("dying-gpu", r.fallback().fromDevice());
+        }
+        assertTrue(records.get(2).fallback().reason().startsWith("device lost earlier"), records.get(2).toString());
+    }
+
+    @Test
+    void a_record_should_carry_what_the_device_moved_each_way() {
+        FakeBackend gpu = FakeBackend.working("metered-gpu", oracle, Capabilities.all());
+        Engine engine = engine(device(gpu), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor q = Tensor.allocate(arena, F32, 1, 16);
+            Tensor m = Tensor.allocate(arena, F32, 100, 16);
+            Tensor s = Tensor.allocate(arena, F32, 1, 100);
+            engine.runVoid(Op.DOT, OpCosts.dot(1, 100, 16, F32, F32), b -> b.relevancy().dot(q, m, s));
+            engine.runVoid(Step.RETRIEVAL, "host-only", OpCost.ZERO, b -> { });
+        }
+        StepRecord onDevice = engine.report().records().get(0);
+        assertEquals((16 + 1600) * 4, onDevice.transfers().bytesToDevice());
+        assertEquals(400, onDevice.transfers().bytesFromDevice());
+        StepRecord onCpu = engine.report().records().get(1);
+        assertEquals(0, onCpu.transfers().bytesToDevice());
+        assertEquals((16 + 1600) * 4, engine.report().total().transfers().bytesToDevice());
+        assertTrue(engine.report().toJson().contains("\"bytesToDevice\": 6464"), engine.report().toJson());
+    }
+
+    @Test
     void should_fall_back_when_the_device_does_not_run_the_op() {
         FakeBackend dotOnly = FakeBackend.working("dot-only", oracle, Capabilities.builder().op(Op.DOT, F32).build());
         Engine engine = engine(device(dotOnly), Step.RELEVANCY);

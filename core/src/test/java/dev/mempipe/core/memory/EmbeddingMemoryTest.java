@@ -1,5 +1,6 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
@@ -31,18 +32,22 @@ class EmbeddingMemoryTest {
             int dimension = new int[] {1, 5, 16, 33}[random.nextInt(4)];
             int count = 1 + random.nextInt(300 * MemoryTesting.SCALE);
             String where = storage + " d=" + dimension + " n=" + count + " " + reproduce(seed, getClass());
-            try (Arena arena = Arena.ofShared()) {
+            Engine engine = MemoryTesting.engine(backend);
+            try (Arena arena = Arena.ofShared();
+                 var incremental = new EmbeddingMemory(arena, engine, dimension, count, storage, HnswSettings.DEFAULT);
+                 var atOnce = new EmbeddingMemory(arena, engine, dimension, count, storage, HnswSettings.DEFAULT)) {
                 Tensor vectors = randomRows(arena, random, count, dimension);
-                var incremental = new EmbeddingMemory(arena, backend, dimension, count, storage, HnswSettings.DEFAULT);
                 long at = 0;
-                for (int size : chunks(random, count, 256)) { // 256: the chunk of the i8 normalization scratch
+                for (int size : chunks(random, count, 64)) {
                     assertEquals(at, incremental.append(vectors.rowSlice(at, at + size)), where);
                     at += size;
                 }
-                var atOnce = new EmbeddingMemory(arena, backend, dimension, count, storage, HnswSettings.DEFAULT);
                 atOnce.append(vectors);
                 assertSameBits(atOnce.vectors(), incremental.vectors(), "vectors " + where);
-                assertUnitRows(incremental.vectors(), storage, where);
+                Tensor converted = Tensor.allocate(arena, storage, count, dimension);
+                backend.prepare().convert(vectors, converted);
+                assertSameBits(converted, incremental.vectors(), "rows are stored as given, converted " + where);
+                assertInverseNorms(incremental, where);
             }
         }
     }
@@ -53,7 +58,7 @@ class EmbeddingMemoryTest {
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
             Tensor vectors = randomRows(arena, random, 200, 12);
-            var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), 12, 200);
+            var memory = new EmbeddingMemory(arena, MemoryTesting.engine(), 12, 200);
             memory.append(vectors);
             Tensor query = randomRows(arena, random, 1, 12);
             Hits hits = memory.search(query, 5);
@@ -87,7 +92,7 @@ class EmbeddingMemoryTest {
         int queries = 50;
         try (Arena arena = Arena.ofShared()) {
             Tensor vectors = clustered(arena, random, count, dimension, 100);
-            var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), dimension, count);
+            var memory = new EmbeddingMemory(arena, MemoryTesting.engine(), dimension, count);
             // two appends with a search in between: the graph is extended, not rebuilt
             memory.append(vectors.rowSlice(0, count / 2));
             memory.searchApproximate(randomRows(arena, random, 1, dimension), 10);
@@ -128,12 +133,12 @@ class EmbeddingMemoryTest {
         Random random = new Random(seed);
         int count = 600 * MemoryTesting.SCALE;
         try (Arena arena = Arena.ofShared()) {
-            Backend cpu = MemoryTesting.cpu();
+            Engine engine = MemoryTesting.engine();
             Tensor vectors = randomRows(arena, random, count, 8);
-            var reference = new EmbeddingMemory(arena, cpu, 8, count);
+            var reference = new EmbeddingMemory(arena, engine, 8, count);
             reference.append(vectors);
             Tensor expected = reference.vectors();
-            var memory = new EmbeddingMemory(arena, cpu, 8, count);
+            var memory = new EmbeddingMemory(arena, engine, 8, count);
             Tensor query = randomRows(arena, random, 1, 8);
             MemoryTesting.withConcurrentReader(awaitRead -> {
                 long at = 0;
@@ -161,7 +166,7 @@ class EmbeddingMemoryTest {
     void capacity_and_bad_shapes_fail_with_clear_messages() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(31);
-            var memory = new EmbeddingMemory(arena, MemoryTesting.cpu(), 4, 3);
+            var memory = new EmbeddingMemory(arena, MemoryTesting.engine(), 4, 3);
             assertEquals(0, memory.search(randomRows(arena, random, 1, 4), 2).size());
             assertEquals(0, memory.searchApproximate(randomRows(arena, random, 1, 4), 2).size());
             memory.append(randomRows(arena, random, 2, 4));
@@ -197,18 +202,16 @@ class EmbeddingMemoryTest {
         return Tensor.of(arena, values, count, dimension);
     }
 
-    private static void assertUnitRows(Tensor rows, ElementType storage, String where) {
-        double tolerance = switch (storage) {
-            case F32 -> 1e-5;
-            case BF16, F16 -> 1e-2;
-            default -> 2e-2 * Math.sqrt(rows.cols()); // i8: half a step of 1/127 per element
-        };
-        for (long r = 0; r < rows.rows(); r++) {
+    /** Each row's inverse norm is {@code 1 / ||stored row||}, the norm of the decoded row in double; 0 for a zero row. */
+    private static void assertInverseNorms(EmbeddingMemory memory, String where) {
+        Tensor rows = memory.vectors();
+        for (int r = 0; r < rows.rows(); r++) {
             double sum = 0;
             for (int c = 0; c < rows.cols(); c++) {
                 sum += (double) rows.get(r, c) * rows.get(r, c);
             }
-            assertEquals(1.0, Math.sqrt(sum), tolerance, "norm of row " + r + " " + where);
+            double expected = sum == 0 ? 0 : 1 / Math.sqrt(sum);
+            assertEquals(expected, memory.inverseNorm(r), 1e-5 * expected, "inverse norm of row " + r + " " + where);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.spi.Backend;
 import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.VectorUtil;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link HnswIndex} over plain on-heap rows: exact scores and order, filters, the exact-scan signal, growth. */
 class HnswIndexTest {
     private static final HnswSettings WIDE = new HnswSettings(16, 100, 400, 42);
+    private static final Backend CPU = MemoryTesting.cpu();
 
     @Test
     void should_find_the_exact_top_k_of_a_small_set_with_exact_cosines_and_ties_by_lower_row() {
@@ -33,17 +35,18 @@ class HnswIndexTest {
         var index = new HnswIndex(rows, WIDE);
         for (int q = 0; q < 10; q++) {
             float[] query = q == 0 ? unit(rows.get(13)) : unit(MemoryTesting.gaussian(random, 7));
-            Hits hits = index.search(query, 9);
+            Hits hits = index.search(CPU, query, 9);
             assertNotNull(hits);
             int[] expected = bruteForce(rows, query, 9, null);
             assertEquals(Arrays.toString(expected), Arrays.toString(hits.ids()), "query " + q + " "
                     + reproduce(seed, getClass()));
             for (int rank = 0; rank < hits.size(); rank++) {
-                assertEquals(rows.exact(query, hits.id(rank)), hits.score(rank), "exact cosine at rank " + rank);
+                // the index normalizes the (already unit) query again with l2Normalize: equal up to its rounding
+                assertEquals(rows.exact(query, hits.id(rank)), hits.score(rank), 1e-6, "exact cosine at rank " + rank);
             }
         }
-        assertEquals(13, index.search(unit(rows.get(13)), 2).id(0));
-        assertEquals(97, index.search(unit(rows.get(13)), 2).id(1));
+        assertEquals(13, index.search(CPU, unit(rows.get(13)), 2).id(0));
+        assertEquals(97, index.search(CPU, unit(rows.get(13)), 2).id(1));
         assertEquals(new HnswIndex.Counts(12, 0), index.counts());
     }
 
@@ -58,7 +61,7 @@ class HnswIndexTest {
         int found = 0;
         for (int q = 0; q < 20; q++) {
             float[] query = unit(MemoryTesting.gaussian(random, 16));
-            Hits hits = index.search(query, 10, accept, accept.cardinality());
+            Hits hits = index.search(CPU, query, 10, accept, accept.cardinality());
             assertNotNull(hits, "a 70% filter is answered through the graph " + reproduce(seed, getClass()));
             Set<Integer> truth = new HashSet<>();
             Arrays.stream(bruteForce(rows, query, 10, accept)).forEach(truth::add);
@@ -81,10 +84,10 @@ class HnswIndexTest {
         accept.set(1000);
         accept.set(1999);
         var index = new HnswIndex(rows, HnswSettings.DEFAULT);
-        assertNull(index.search(unit(MemoryTesting.gaussian(random, 8)), 3, accept, 3),
+        assertNull(index.search(CPU, unit(MemoryTesting.gaussian(random, 8)), 3, accept, 3),
                 "visiting more than 3 nodes costs more than scanning 3 rows " + reproduce(seed, getClass()));
         assertEquals(new HnswIndex.Counts(0, 1), index.counts());
-        assertEquals(0, index.search(unit(rows.get(0)), 3, new FixedBitSet(rows.rows()), 0).size());
+        assertEquals(0, index.search(CPU, unit(rows.get(0)), 3, new FixedBitSet(rows.rows()), 0).size());
     }
 
     @Test
@@ -92,19 +95,19 @@ class HnswIndexTest {
         Random random = new Random(1);
         Rows rows = new Rows(3);
         var index = new HnswIndex(rows, HnswSettings.DEFAULT);
-        assertEquals(0, index.search(new float[] {1, 0, 0}, 4).size(), "no rows, no hits");
+        assertEquals(0, index.search(CPU, new float[] {1, 0, 0}, 4).size(), "no rows, no hits");
         for (int i = 0; i < 33; i++) {
             rows.add(MemoryTesting.gaussian(random, 3));
         }
         assertEquals(0, index.nodes(), "built on the first search");
-        assertEquals(4, index.search(new float[] {1, 0, 0}, 4).size());
+        assertEquals(4, index.search(CPU, new float[] {1, 0, 0}, 4).size());
         assertEquals(33, index.nodes());
         rows.add(new float[] {5, 0, 0});
-        assertEquals(33, index.search(new float[] {1, 0, 0}, 1).id(0), "the appended row is found");
+        assertEquals(33, index.search(CPU, new float[] {1, 0, 0}, 1).id(0), "the appended row is found");
         assertEquals(34, index.nodes());
         index.reset();
         assertEquals(0, index.nodes());
-        assertEquals(34, index.search(new float[] {1, 0, 0}, 40).size(), "k beyond the rows returns them all");
+        assertEquals(34, index.search(CPU, new float[] {1, 0, 0}, 40).size(), "k beyond the rows returns them all");
         assertEquals(34, index.nodes());
     }
 
@@ -114,10 +117,10 @@ class HnswIndexTest {
         rows.add(new float[] {1, 2, 3});
         rows.add(new float[] {3, 2, 1});
         var index = new HnswIndex(rows, HnswSettings.DEFAULT);
-        assertMessage("unitQuery has 2 elements, the vectors 3", () -> index.search(new float[2], 1));
-        assertMessage("k must be >= 1, got 0", () -> index.search(new float[3], 0));
-        assertMessage("accepted must be >= 0, got -1", () -> index.search(new float[3], 1, new FixedBitSet(2), -1));
-        assertMessage("accept covers 1 rows, the graph 2", () -> index.search(new float[3], 1, new FixedBitSet(1), 1));
+        assertMessage("query has 2 elements, the vectors 3", () -> index.search(CPU, new float[2], 1));
+        assertMessage("k must be >= 1, got 0", () -> index.search(CPU, new float[3], 0));
+        assertMessage("accepted must be >= 0, got -1", () -> index.search(CPU, new float[3], 1, new FixedBitSet(2), -1));
+        assertMessage("accept covers 1 rows, the graph 2", () -> index.search(CPU, new float[3], 1, new FixedBitSet(1), 1));
     }
 
     private static void assertMessage(String message, Runnable call) {
@@ -188,7 +191,7 @@ class HnswIndexTest {
         }
 
         @Override
-        public float graphCosine(float[] unitQuery, int row, float[] scratch) {
+        public float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
             return exact(unitQuery, row);
         }
     }

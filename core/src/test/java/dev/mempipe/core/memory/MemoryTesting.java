@@ -1,5 +1,9 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.placement.Device;
+import dev.mempipe.core.placement.DeviceModel;
+import dev.mempipe.core.profile.EnergyMeter;
 import dev.mempipe.goldentests.ScalarBackend;
 import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.ApplyOps;
@@ -51,6 +55,17 @@ final class MemoryTesting {
      */
     static Backend cpu() {
         return new FallbackBackend(new SimdBackend(), new ScalarBackend());
+    }
+
+    /** An engine whose only device is {@code backend}, with a declared model (no calibration: tests stay fast). */
+    static Engine engine(Backend backend) {
+        return Engine.builder().cpu(new Device(backend, DeviceModel.declared(backend.name(), 1e11, 2e10, 1e-6)))
+                .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
+    }
+
+    /** {@link #engine(Backend)} on {@link #cpu()}. */
+    static Engine engine() {
+        return engine(cpu());
     }
 
     /** A seed from {@code -Dmempipe.test.seed} or a fresh one; print it with {@link #reproduce} on failure. */

@@ -39,11 +39,16 @@ class WorkloadProfilerTest {
     @EnumSource(Workload.class)
     void should_profile_a_decode_step_of_every_workload(Workload workload) {
         WorkloadProfile p = profiler.profile(workload, 1000, DecoderConfig.tiny(), QUICK);
-        assertEquals(2, p.steps());
+        if (workload.kind() == Workload.Kind.GENERATION) { // tokens kept (at least two look-aheads), or chunks read
+            // MemAgent at 1000 input tokens: one full chunk of 625 and the last of 375, each measured once
+            assertTrue(workload == Workload.MEMAGENT ? p.steps() == 2 : p.steps() >= 32, "steps " + p.steps());
+        } else {
+            assertEquals(2, p.steps());
+        }
         assertTrue(p.stepSeconds() > 0 && p.memorySeconds() > 0 && p.otherSeconds() >= 0, p.toString());
         assertEquals(p.stepSeconds(), p.memorySeconds() + p.otherSeconds(), 1e-9);
         assertTrue(p.memoryShare() > 0 && p.memoryShare() <= 1, "share " + p.memoryShare());
-        assertTrue(p.setupSeconds() > 0);
+        assertTrue(p.setupSeconds() > 0 || workload == Workload.MEMAGENT, "MemAgent builds nothing before reading");
 
         Map<Step, Totals> steps = p.measured().perStep();
         Set<Step> expected = switch (workload) {
@@ -51,6 +56,10 @@ class WorkloadProfilerTest {
             case QUEST, SEER_ATTENTION, DSA -> EnumSet.allOf(Step.class);
             case BM25, DENSE_RAG -> EnumSet.of(Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY);
             case HMT -> EnumSet.of(Step.RELEVANCY, Step.APPLY); // soft retrieval runs nothing
+            // a retrieval, and so Retrieval and Apply, only when a trigger fired
+            case FLARE, DRAGIN -> p.figures().getFirst().value() > 0 ? EnumSet.of(Step.RELEVANCY, Step.RETRIEVAL,
+                    Step.APPLY) : EnumSet.of(Step.RELEVANCY);
+            case MEMAGENT -> EnumSet.of(Step.PREPARE, Step.APPLY); // the rewrite, the memory's prefill
         };
         assertEquals(expected, steps.keySet(), workload + " steps");
         for (Step step : expected) {
@@ -58,10 +67,11 @@ class WorkloadProfilerTest {
             boolean moves = step == Step.APPLY && workload.kind() == Workload.Kind.RETRIEVAL && workload != Workload.HMT;
             assertTrue(moves || steps.get(step).flops() > 0, workload + " " + step + " computes nothing");
         }
+        assertEquals(workload.kind() == Workload.Kind.GENERATION, !p.figures().isEmpty(), "figures of " + workload);
         for (StepRecord r : p.measured().records()) {
             assertTrue(r.wallNanos() > 0, r.toString());
         }
-        assertTrue(p.setup().perStep().containsKey(Step.PREPARE), "setup runs Prepare");
+        assertTrue(workload == Workload.MEMAGENT || p.setup().perStep().containsKey(Step.PREPARE), "setup runs Prepare");
 
         Set<String> other = p.otherOps().stream().map(ModelWork.Op::label).collect(Collectors.toSet());
         assertTrue(other.containsAll(Set.of("projection", "mlp", "lm-head")), other.toString());

@@ -82,7 +82,50 @@ class DeviceModelTest {
     void should_refuse_to_calibrate_a_backend_without_dot_and_project() {
         FakeBackend dotOnly = FakeBackend.working("dot-only", new ScalarBackend(),
                 Capabilities.builder().op(Op.DOT, ElementType.F32).build());
-        assertThrows(IllegalArgumentException.class, () -> DeviceModel.calibrate(dotOnly));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceModel.calibrate(dotOnly));
+        assertTrue(e.getMessage().contains("peak FLOP rate") && e.getMessage().contains("project"), e.getMessage());
+    }
+
+    @Test
+    void should_take_described_numbers_with_their_labels_and_run_no_undeclared_op() {
+        // a top-k-only device that describes itself fully: calibration must not call any op at all
+        dev.mempipe.spi.DeviceDescription description = new dev.mempipe.spi.DeviceDescription("sorter",
+                dev.mempipe.spi.Figure.model(1e12, "datasheet"), dev.mempipe.spi.Figure.model(4.6e11, "32 HBM channels"),
+                dev.mempipe.spi.Figure.measured(2e-5, "bench on the card"),
+                java.util.Map.of(Op.TOP_K, dev.mempipe.spi.Figure.model(1e11, "16 elements/cycle at 300 MHz")),
+                dev.mempipe.spi.Figure.model(16e9, "HBM"), null);
+        FakeBackend sorter = new FakeBackendWithDescription("sorter", description,
+                Capabilities.builder().op(Op.TOP_K, ElementType.F32).build()).backend;
+        DeviceModel m = DeviceModel.calibrate(sorter);
+        assertEquals(0, sorter.calls(), "calibration ran an op");
+        assertEquals(4.6e11, m.bytesPerSecond());
+        assertEquals(1e12, m.peakFlopsPerSecond());
+        assertEquals(2e-5, m.launchOverheadSeconds());
+        assertEquals(1e11, m.opThroughput().get(Op.TOP_K).bytesPerSecond());
+        assertTrue(m.source().contains("model: 32 HBM channels") && m.source().contains("measured: bench on the card")
+                && m.source().contains("topK"), m.source());
+    }
+
+    @Test
+    void should_measure_only_what_the_description_leaves_out_with_declared_ops() {
+        dev.mempipe.spi.DeviceDescription onlyPeak = new dev.mempipe.spi.DeviceDescription("dot-only",
+                dev.mempipe.spi.Figure.model(5e11, "datasheet"), null, null, java.util.Map.of(), null, null);
+        FakeBackend dotOnly = new FakeBackendWithDescription("dot-only", onlyPeak,
+                Capabilities.builder().op(Op.DOT, ElementType.F32).build()).backend;
+        DeviceModel m = DeviceModel.calibrate(dotOnly, java.time.Duration.ofMillis(200));
+        assertTrue(dotOnly.calls() > 0, "the bandwidth must be measured with dot");
+        assertEquals(5e11, m.peakFlopsPerSecond());
+        assertTrue(m.source().contains("memory") && m.source().contains("measured: dot scan")
+                && m.source().contains("model: datasheet"), m.source());
+    }
+
+    /** A fake device over the oracle whose description is given. */
+    private static final class FakeBackendWithDescription {
+        final FakeBackend backend;
+
+        FakeBackendWithDescription(String name, dev.mempipe.spi.DeviceDescription description, Capabilities caps) {
+            this.backend = FakeBackend.working(name, new ScalarBackend(), caps).describedAs(description);
+        }
     }
 
     @Test

@@ -52,7 +52,7 @@ class PlannerTest {
 
     static Links links() {
         return Links.builder().link("cpu", "hbm-gpu", SLOW_LINK).link("cpu", "matrix-unit", MATRIX_LINK)
-                .link("cpu", "int8-fpga", FAST_LINK).build();
+                .link("cpu", "int8-fpga", FAST_LINK).link("cpu", "small-fpga", FAST_LINK).build();
     }
 
     /**
@@ -160,6 +160,30 @@ class PlannerTest {
         Plan plan = new Planner(CPU, List.of(INT8_ONLY), links()).plan(int8Scan);
 
         assertEquals("int8-fpga", plan.deviceFor(Step.RELEVANCY), plan.explain());
+    }
+
+    @Test
+    void should_never_place_a_step_beyond_a_device_limit_or_its_memory() {
+        long n = 4L << 20;
+        Capabilities small = Capabilities.builder().op(Op.DOT, ElementType.I8)
+                .limits(Op.DOT, dev.mempipe.spi.Limits.NONE.withMaxRows(1 << 20)).deviceMemoryBytes(1L << 30).build();
+        Device limited = device("small-fpga", small, 200 * TB, 25 * TB, 1e-6);
+        OpWork dot = OpWork.of(Op.DOT, OpCosts.dot(1, n, D, ElementType.I8, ElementType.I8), ElementType.I8);
+        Planner planner = new Planner(CPU, List.of(limited), links());
+
+        // the same scan within the limits goes to the (much faster) device ...
+        OpWork fits = dot.withSizes(D, 1 << 20, 0, 0);
+        assertEquals("small-fpga", planner.plan(WorkloadShape.of(StepShape.of(Step.RELEVANCY, D, 0, fits)))
+                .deviceFor(Step.RELEVANCY));
+        // ... but 4M rows exceed maxRows, and 2 GiB of keys exceed its memory: both stay on the CPU
+        OpWork tooMany = dot.withSizes(D, n, 0, 0);
+        Plan rows = planner.plan(WorkloadShape.of(StepShape.of(Step.RELEVANCY, D, 0, tooMany)));
+        assertEquals("cpu", rows.deviceFor(Step.RELEVANCY), rows.explain());
+        StepShape big = StepShape.of(Step.RELEVANCY, D, 0, fits).withResidentBytes(2L << 30);
+        assertEquals("cpu", planner.plan(WorkloadShape.of(big)).deviceFor(Step.RELEVANCY));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> planner.evaluate(
+                WorkloadShape.of(StepShape.of(Step.RELEVANCY, D, 0, tooMany)), Map.of(Step.RELEVANCY, "small-fpga")));
+        assertTrue(e.getMessage().contains("maxRows 1048576"), e.getMessage());
     }
 
     @Test

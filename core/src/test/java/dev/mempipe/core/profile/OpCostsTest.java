@@ -78,6 +78,8 @@ class OpCostsTest {
     @Test
     void should_count_the_relevancy_ops() {
         assertCost(512 + 65_536, 256, 32_768, OpCosts.questBound(64, 128, F32, F32, F32));
+        // one query, 32 gathered BF16 rows and their ids; 2*k*d FLOPs
+        assertCost(512 + 32 * 128 * 2 + 32 * 4, 32 * 4, 2 * 32 * 128, OpCosts.dotRows(32, 128, F32, BF16, F32));
         assertCost(4_000, 63 * 4, 1_000, OpCosts.groupMax(1000, 16, F32, F32));
         assertCost(4_000, 2_000, 6_000, OpCosts.softmax(1000, F32, F16));
         // q 64x128 f16, w 64 f32, K 10000x128 i8 with scales, kScale 10000 f32.

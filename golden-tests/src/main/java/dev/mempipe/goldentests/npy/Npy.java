@@ -8,13 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads and writes NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0 read; 1.0 written unless the
- * header needs 2.0): the little-endian dtypes of {@link NpyDtype}, C order, rank 0 to 2. This is the
+ * header needs 2.0): the little-endian dtypes of {@link NpyDtype}, C order, rank 0 to 3. This is the
  * exchange format of the golden cases and of the {@code mempipe op} command, so errors say which file and
  * what is wrong with it.
  *
@@ -141,9 +142,9 @@ public final class Npy {
                 throw new NpyFormatException(source, "bad shape (" + shape.group(1) + ")");
             }
         }
-        if (dims.size() > 2) {
+        if (dims.size() > 3) {
             throw new NpyFormatException(source, "rank " + dims.size() + " shape (" + shape.group(1)
-                    + ") is not supported (rank 0 to 2 only)");
+                    + ") is not supported (rank 0 to 3 only)");
         }
         return dims.stream().mapToLong(Long::longValue).toArray();
     }
@@ -184,11 +185,11 @@ public final class Npy {
 
     private static String headerDict(NpyArray array) {
         long[] shape = array.shape();
-        // Python tuple syntax: () for rank 0, (n,) for rank 1, (r, c) for rank 2
+        // Python tuple syntax: () for rank 0, (n,) for rank 1, (r, c) for rank 2, (a, b, c) for rank 3
         String shapeText = switch (shape.length) {
             case 0 -> "()";
             case 1 -> "(" + shape[0] + ",)";
-            default -> "(" + shape[0] + ", " + shape[1] + ")";
+            default -> "(" + String.join(", ", Arrays.stream(shape).mapToObj(Long::toString).toList()) + ")";
         };
         return "{'descr': '" + array.dtype().descr() + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
     }

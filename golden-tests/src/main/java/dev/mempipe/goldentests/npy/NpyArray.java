@@ -28,9 +28,9 @@ public record NpyArray(String name, NpyDtype dtype, long[] shape, byte[] data) {
         Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(data, "data");
-        if (shape.length > 2) {
+        if (shape.length > 3) {
             throw new IllegalArgumentException(name + ": rank " + shape.length + " shape "
-                    + Arrays.toString(shape) + " is not supported (rank 0 to 2 only)");
+                    + Arrays.toString(shape) + " is not supported (rank 0 to 3 only)");
         }
         long count = 1;
         for (long dim : shape) {
@@ -60,17 +60,18 @@ public record NpyArray(String name, NpyDtype dtype, long[] shape, byte[] data) {
         return count;
     }
 
-    /** Rows of the contract view: 1 for rank 0 and 1. */
+    /** Rows of the contract view: 1 for rank 0 and 1; the first dimension otherwise. */
     public long rows() {
-        return shape.length == 2 ? shape[0] : 1;
+        return shape.length >= 2 ? shape[0] : 1;
     }
 
-    /** Columns of the contract view: 1 for rank 0. */
+    /** Columns of the contract view: 1 for rank 0; a rank 3 {@code [L, H, d]} array (C order) is {@code [L, H*d]}. */
     public int cols() {
         long cols = switch (shape.length) {
             case 0 -> 1;
             case 1 -> shape[0];
-            default -> shape[1];
+            case 2 -> shape[1];
+            default -> Math.multiplyExact(shape[1], shape[2]);
         };
         if (cols > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(name + ": row width " + cols + " exceeds " + Integer.MAX_VALUE);

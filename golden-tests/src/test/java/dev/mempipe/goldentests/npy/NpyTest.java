@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
@@ -201,13 +202,28 @@ class NpyTest {
     }
 
     @Test
-    void should_reject_fortran_order_big_endian_and_rank_3() {
+    void should_reject_fortran_order_big_endian_and_rank_4() throws IOException {
         NpyFormatException fortran = assertThrows(NpyFormatException.class, () -> fixture("f4_fortran.npy"));
         assertTrue(fortran.getMessage().contains("fortran_order True"), fortran.getMessage());
         NpyFormatException big = assertThrows(NpyFormatException.class, () -> fixture("f4_bigendian.npy"));
         assertTrue(big.getMessage().contains("unsupported dtype '>f4'"), big.getMessage());
-        NpyFormatException rank3 = assertThrows(NpyFormatException.class, () -> fixture("f4_rank3.npy"));
-        assertTrue(rank3.getMessage().contains("rank 3"), rank3.getMessage());
+        // rank 3 is read since attention's K[L, Hkv, d] comes so from NumPy; one more dimension is not
+        String header = new String(fixtureBytes("f4_rank3.npy"), StandardCharsets.ISO_8859_1);
+        byte[] rank4 = header.replace("(2, 2, 2), }   ", "(2, 2, 2, 1), }").getBytes(StandardCharsets.ISO_8859_1);
+        NpyFormatException e = assertThrows(NpyFormatException.class,
+                () -> Npy.read(new ByteArrayInputStream(rank4), "rank4.npy"));
+        assertTrue(e.getMessage().contains("rank 4"), e.getMessage());
+    }
+
+    @Test
+    void should_read_rank_3_as_rows_of_the_last_two_dimensions_in_c_order() throws IOException {
+        NpyArray a = fixture("f4_rank3.npy");
+        assertArrayEquals(new long[] {2, 2, 2}, a.shape());
+        assertEquals(2, a.rows());
+        assertEquals(4, a.cols());
+        NpyArray back = roundTrip(a);
+        assertArrayEquals(a.shape(), back.shape());
+        assertArrayEquals(a.data(), back.data());
     }
 
     @Test

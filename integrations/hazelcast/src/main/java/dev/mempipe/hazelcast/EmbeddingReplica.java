@@ -6,7 +6,7 @@ import com.hazelcast.query.Predicates;
 import dev.mempipe.core.memory.EmbeddingMemory;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.HnswSettings;
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (normalized and stored as
- * the memory's element type by the same ops a single node uses) holding the rows in ascending id order, and the id of
- * each row. Ascending ids make the memory's tie rule (lower row first) the cluster's (lower id first).
+ * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (stored as the memory's
+ * element type, with inverse norms, by the same ops through the member's engine as on a single node) holding the rows
+ * in ascending id order, and the id of each row. Ascending ids make the memory's tie rule (lower row first) the cluster's (lower id first).
  *
  * <p>Thread-safety: immutable once built; searches may run in parallel ({@link EmbeddingMemory}'s rule).
  */
@@ -40,7 +40,7 @@ final class EmbeddingReplica implements AutoCloseable {
 
     /** Reads the rows of {@code partitions} from the member's map data and copies them off-heap. */
     static EmbeddingReplica build(HazelcastInstance hz, String rowsMap, int[] partitions, int dimension,
-                                  ElementType storage, Backend backend) {
+                                  ElementType storage, Engine engine) {
         List<Map.Entry<Long, byte[]>> entries = new ArrayList<>();
         if (partitions.length > 0) {
             IMap<Long, byte[]> rows = hz.getMap(rowsMap);
@@ -56,7 +56,7 @@ final class EmbeddingReplica implements AutoCloseable {
         }
         Arena arena = Arena.ofShared(); // shared: the backend splits large scans over its threads
         try {
-            EmbeddingMemory memory = new EmbeddingMemory(arena, backend, dimension, n, storage, HnswSettings.DEFAULT);
+            EmbeddingMemory memory = new EmbeddingMemory(arena, engine, dimension, n, storage, HnswSettings.DEFAULT);
             long rowBytes = (long) dimension * Float.BYTES;
             float[] staging = new float[Math.min(n, STAGING_ROWS) * dimension];
             MemorySegment stagingBytes = MemorySegment.ofArray(staging);
@@ -95,6 +95,9 @@ final class EmbeddingReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        if (memory != null) {
+            memory.close(); // frees a device copy, if the engine's plan pinned one
+        }
         if (arena != null) {
             arena.close();
         }

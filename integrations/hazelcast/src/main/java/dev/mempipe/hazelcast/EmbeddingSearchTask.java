@@ -2,7 +2,6 @@ package dev.mempipe.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
-import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
 
 import java.io.Serial;
@@ -43,7 +42,7 @@ final class EmbeddingSearchTask implements Callable<RankedAnswer>, Serializable,
         MemberReplica<EmbeddingReplica> replica = MemberReplica.of(hz, replicaKey);
         return replica.read(Partitions.ownedLocally(hz), versions,
                 partitions -> EmbeddingReplica.build(hz, rowsMap, partitions, dimension, storage,
-                        Backends.defaultBackend()),
+                        MemberEngine.of(hz)),
                 (copy, coverage) -> copy.search(query, k, coverage));
     }
 }

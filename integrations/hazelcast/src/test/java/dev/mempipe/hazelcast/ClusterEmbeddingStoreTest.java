@@ -110,7 +110,7 @@ class ClusterEmbeddingStoreTest {
             assertThrows(UnsupportedOperationException.class, () -> backed.save(Path.of("unused.store")));
             IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
                     () -> MempipeEmbeddingStore.builder().backedBy(backing).storage(ElementType.BF16).build());
-            assertTrue(both.getMessage().contains("do not set storage, approximate or backend as well"),
+            assertTrue(both.getMessage().contains("do not set storage, approximate or engine as well"),
                     both.getMessage());
         } finally {
             backing.destroy();

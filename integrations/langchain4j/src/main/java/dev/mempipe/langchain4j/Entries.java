@@ -1,6 +1,7 @@
 package dev.mempipe.langchain4j;
 
 import dev.langchain4j.data.segment.TextSegment;
+import dev.mempipe.core.memory.EmbeddingRows;
 import org.apache.lucene.util.FixedBitSet;
 
 import java.util.Arrays;
@@ -13,7 +14,7 @@ import java.util.Map;
  * follow insertion order; a removed row stays as a tombstone (dead) until the store compacts, which keeps the
  * order of the survivors, so ties in score always go to the entry added first.
  *
- * <p>Not thread-safe: guarded by the store's lock like {@link StoredRows}.
+ * <p>Not thread-safe: guarded by the store's lock like its {@link EmbeddingRows}.
  */
 final class Entries {
     private String[] ids = new String[0];
@@ -137,7 +138,7 @@ final class Entries {
         if (needed <= ids.length) {
             return;
         }
-        int grown = (int) Math.min(StoredRows.MAX_ROWS, Math.max(needed, Math.max(64L, 2L * ids.length)));
+        int grown = (int) Math.min(EmbeddingRows.MAX_ROWS, Math.max(needed, Math.max(64L, 2L * ids.length)));
         ids = Arrays.copyOf(ids, grown);
         segments = Arrays.copyOf(segments, grown);
         live = FixedBitSet.ensureCapacity(live, grown);

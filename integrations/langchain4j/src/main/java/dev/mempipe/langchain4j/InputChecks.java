@@ -13,9 +13,8 @@ import java.util.Map;
  */
 final class InputChecks {
     /**
-     * Norms outside {@code [MIN_NORM, MAX_NORM]} (other than 0) are refused: the scan scores {@code dot(unit query,
-     * row)} in f32 and scales by the row's inverse norm, and beyond these bounds the dot product or the inverse norm
-     * would overflow or lose its precision to subnormals. Embedding models produce norms near 1.
+     * Norms outside {@code [MIN_NORM, MAX_NORM]} (other than 0) are refused: scans accumulate dot products and
+     * squared norms in f32, and beyond these bounds they would overflow or lose their precision to subnormals. Embedding models produce norms near 1.
      */
     static final double MIN_NORM = 0x1p-60;
     static final double MAX_NORM = 0x1p60;
@@ -55,22 +54,6 @@ final class InputChecks {
                     + " (cosine does not depend on the norm)");
         }
         return v;
-    }
-
-    /** {@code v} divided by its norm (in double); a zero vector stays zero. */
-    static float[] unit(float[] v) {
-        double sumSquares = 0;
-        for (float x : v) {
-            sumSquares += (double) x * x;
-        }
-        float[] unit = new float[v.length];
-        if (sumSquares > 0) {
-            double norm = Math.sqrt(sumSquares);
-            for (int i = 0; i < v.length; i++) {
-                unit[i] = (float) (v[i] / norm);
-            }
-        }
-        return unit;
     }
 
     /**

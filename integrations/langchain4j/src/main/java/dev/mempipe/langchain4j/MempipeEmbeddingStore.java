@@ -9,12 +9,16 @@ import dev.langchain4j.store.embedding.EmbeddingSearchResult;
 import dev.langchain4j.store.embedding.EmbeddingStore;
 import dev.langchain4j.store.embedding.RelevanceScore;
 import dev.langchain4j.store.embedding.filter.Filter;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.memory.EmbeddingRows;
+import dev.mempipe.core.memory.EmbeddingScan;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.HnswIndex;
 import dev.mempipe.core.memory.HnswSettings;
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.profile.EnergyMeter;
 import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Step;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.FixedBitSet;
 
@@ -34,15 +38,21 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * A LangChain4j {@link EmbeddingStore} of {@link TextSegment}s whose vectors live off-heap and are searched with
  * mempipe's SIMD ops.
  *
- * <p><b>Search.</b> Exact by default: one {@code dot} scan of every row with the backend (the Vector API on the CPU),
- * cosines from the rows' stored inverse norms, the backend's {@code topK}. With {@link Builder#approximate} a Lucene
- * HNSW graph answers instead (see {@link HnswIndex} for how filters are applied during the graph walk and when it
+ * <p><b>Search.</b> Exact by default: one {@code cosine} scan of every row (the Vector API on the CPU), then
+ * {@code topK} ({@link EmbeddingScan}). With {@link Builder#approximate} a Lucene HNSW graph answers instead (see {@link HnswIndex} for how filters are applied during the graph walk and when it
  * falls back to the exact scan). Scores follow LangChain4j: {@code (cos + 1) / 2}; matches come best first, ties in
  * the order the entries were added; {@code minScore} is inclusive; a {@link Filter} is tested on the segment's
  * metadata, and an entry added without a segment is tested as empty metadata. {@link #searchAll} answers many
  * requests in one pass over the rows.
  *
- * <p><b>Storage.</b> {@link ElementType#F32} keeps every embedding bit for bit; {@link ElementType#BF16} halves the
+ * <p><b>Engine.</b> Every op runs through the {@link Engine} the builder was given (default: one built from
+ * {@link Backends}, so {@code -Dmempipe.backend=NAME} is honoured): it places each step on the device its plan
+ * names, reruns a step on the CPU when a device fails, and records it in its profile ({@link #engine()}). The
+ * vectors are pinned on the device planned for the Relevancy step (see {@link EmbeddingRows}).
+ *
+ * <p><b>Storage.</b> The vectors are {@link EmbeddingRows}, the representation core's {@code EmbeddingMemory} uses
+ * too: kept as given (converted to the storage type) with one inverse norm per row. {@link ElementType#F32} keeps
+ * every embedding bit for bit; {@link ElementType#BF16} halves the
  * bytes scanned, {@link ElementType#I8} quarters them (per-row symmetric quantization); matches then carry the
  * decoded vector. Capacity doubles as needed; removed entries are tombstones until more than half the rows are dead,
  * when the rows are compacted (in order) and, for an approximate store, the graph is rebuilt on the next search.
@@ -66,7 +76,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>, AutoCloseable {
     private static final Metadata NO_METADATA = new Metadata(); // never handed out: filters only read it
 
-    private final Backend backend;
+    /** Individual step records the default engine keeps (its totals count every search). */
+    static final int DEFAULT_ENGINE_RECORDS = 1024;
+
+    private final Engine engine;
     private final ElementType storage;
     private final HnswSettings hnsw; // null: exact search
     private final EmbeddingStoreBacking backing; // null: the entries live in this store's rows
@@ -74,12 +87,12 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     private final Entries entries = new Entries();
     private final AcceptCache acceptCache = new AcceptCache();
     private int dimension;     // 0 until fixed
-    private StoredRows rows;   // null until the dimension is fixed
+    private EmbeddingRows rows; // null until the dimension is fixed
     private HnswIndex graph;   // null for an exact store, or until rows exist
     private boolean closed;
 
     private MempipeEmbeddingStore(Builder builder) {
-        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+        this.engine = builder.engine != null ? builder.engine : defaultEngine();
         this.storage = builder.storage;
         this.hnsw = builder.hnsw;
         this.dimension = builder.dimension;
@@ -90,7 +103,18 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         return new Builder();
     }
 
-    /** Loads a store saved with {@link #save}: exact search, the default backend. */
+    /**
+     * An engine from {@link Backends} (the SIMD backend, and the {@code -Dmempipe.backend} device if one is named),
+     * keeping the last {@value #DEFAULT_ENGINE_RECORDS} step records (a store may run millions of steps) and no
+     * energy readings (RAPL is read from files, twice per step: a cost beside a graph search of a tenth of a
+     * millisecond, and a store's searches overlap, so one search's joules cannot be told apart anyway).
+     */
+    static Engine defaultEngine() {
+        return Engine.builder().maxRecords(DEFAULT_ENGINE_RECORDS)
+                .energyMeter(EnergyMeter.unavailable("not metered by the store's default engine")).build();
+    }
+
+    /** Loads a store saved with {@link #save}: exact search, the default engine. */
     public static MempipeEmbeddingStore load(Path file) throws IOException {
         return builder().load(file);
     }
@@ -191,7 +215,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             // every check passed: from here on the batch goes in whole
             if (rows == null) {
                 dimension = d;
-                rows = new StoredRows(backend, storage, d);
+                rows = EmbeddingRows.growable(engine, storage, d);
                 graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
             }
             int before = rows.rows();
@@ -199,7 +223,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             try {
                 entries.append(idCopy, segmentCopy == null ? null : copies(segmentCopy));
             } catch (RuntimeException | Error e) {
-                rows.truncate(before);
+                rows.truncate(before, before);
                 throw e;
             }
         } finally {
@@ -308,16 +332,18 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             return;
         }
         int to = 0;
+        int firstMoved = Integer.MAX_VALUE;
         for (int row = 0; row < entries.rows(); row++) {
             if (entries.isLive(row)) {
                 if (row != to) {
                     rows.moveRow(row, to);
+                    firstMoved = Math.min(firstMoved, to);
                 }
                 entries.moveRow(row, to);
                 to++;
             }
         }
-        rows.truncate(to);
+        rows.truncate(to, firstMoved);
         entries.truncateToLive();
         if (graph != null) {
             graph.reset(); // rows were renumbered
@@ -345,19 +371,21 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             if (entries.liveCount() == 0) {
                 return new EmbeddingSearchResult<>(List.of());
             }
-            float[] unit = InputChecks.unit(InputChecks.vector("queryEmbedding", request.queryEmbedding(), dimension));
+            float[] query = InputChecks.vector("queryEmbedding", request.queryEmbedding(), dimension);
             Bits accept = accept(request.filter());
             int accepted = accept == null ? entries.rows() : cardinality(accept);
             if (accepted == 0) {
                 return new EmbeddingSearchResult<>(List.of());
             }
-            List<RowHit> hits = graph == null ? null : rowHits(graph.search(unit, request.maxResults(), accept,
-                    accepted));
+            int k = request.maxResults();
+            Hits hits = graph == null ? null : engine.run(Step.RETRIEVAL, "ann",
+                    graph.walkCost(1, rows.rows(), storage, graph.settings().searchBeamWidth(), k),
+                    b -> graph.search(b, query, k, accept, accepted));
             if (hits == null) {
-                hits = ExactScan.search(backend, rows, new float[][] {unit}, new int[] {request.maxResults()},
+                hits = EmbeddingScan.search(engine, rows, new float[][] {query}, new int[] {k},
                         new Bits[] {accept}).getFirst();
             }
-            return result(hits, request.minScore());
+            return result(rowHits(hits), request.minScore());
         } finally {
             read.unlock();
         }
@@ -399,15 +427,15 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             Map<Filter, Bits> byFilter = new HashMap<>(); // a filter shared by requests is tested once per row
             for (int j = 0; j < batch.size(); j++) {
                 EmbeddingSearchRequest request = batch.get(j);
-                queries[j] = InputChecks.unit(InputChecks.vector("requests[" + j + "].queryEmbedding",
-                        request.queryEmbedding(), dimension));
+                queries[j] = InputChecks.vector("requests[" + j + "].queryEmbedding", request.queryEmbedding(),
+                        dimension);
                 k[j] = request.maxResults();
                 accept[j] = request.filter() == null ? accept(null) : byFilter.computeIfAbsent(request.filter(),
                         this::accept);
             }
-            List<List<RowHit>> hits = ExactScan.search(backend, rows, queries, k, accept);
+            List<Hits> hits = EmbeddingScan.search(engine, rows, queries, k, accept);
             for (int j = 0; j < batch.size(); j++) {
-                results.add(result(hits.get(j), batch.get(j).minScore()));
+                results.add(result(rowHits(hits.get(j)), batch.get(j).minScore()));
             }
             return results;
         } finally {
@@ -425,11 +453,8 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         return backing.search(request);
     }
 
-    /** The graph's hits as row hits; null (answer exactly) stays null. */
+    /** Hits (row numbers and cosines, best first) as row hits. */
     private static List<RowHit> rowHits(Hits hits) {
-        if (hits == null) {
-            return null;
-        }
         List<RowHit> out = new ArrayList<>(hits.size());
         for (int rank = 0; rank < hits.size(); rank++) {
             out.add(new RowHit(hits.id(rank), hits.score(rank)));
@@ -549,6 +574,11 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         return hnsw != null;
     }
 
+    /** The engine that runs this store's ops: its {@link Engine#report()} holds the store's steps. */
+    public Engine engine() {
+        return engine;
+    }
+
     /** Searches answered through the graph and searches that fell back to the exact scan (approximate stores). */
     long[] graphCounters() {
         if (graph == null) {
@@ -612,14 +642,15 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
     /**
      * Configures a store. Every setting has a default: any dimension (fixed by the first add), F32 storage, exact
-     * search, the default backend ({@link Backends#defaultBackend()}).
+     * search, an engine from {@link Backends} (the SIMD backend as the CPU; the backend {@code -Dmempipe.backend}
+     * names, if any, as the device every step is planned on).
      */
     public static final class Builder {
         private int dimension;
         private boolean storageSet;
         private ElementType storage = ElementType.F32;
         private HnswSettings hnsw;
-        private Backend backend;
+        private Engine engine;
         private EmbeddingStoreBacking backing;
 
         private Builder() {
@@ -656,15 +687,18 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             return this;
         }
 
-        /** The backend that runs the scans; the caller keeps owning it (the store does not close it). */
-        public Builder backend(Backend backend) {
-            this.backend = Objects.requireNonNull(backend, "backend");
+        /**
+         * The engine that places and runs the store's ops and records them; the caller keeps owning its backends
+         * (the store closes none). Several stores may share one engine (it is thread-safe).
+         */
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
             return this;
         }
 
         /**
          * Keeps the entries in {@code backing} (a cluster, say) instead of this store's own rows; the store checks
-         * arguments and delegates. Storage, search kind and backend are then the backing's to choose: setting them
+         * arguments and delegates. Storage, search kind and engine are then the backing's to choose: setting them
          * here too is an error. The store closes the backing when it is closed.
          */
         public Builder backedBy(EmbeddingStoreBacking backing) {
@@ -672,11 +706,11 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             return this;
         }
 
-        /** @throws IllegalArgumentException when {@link #backedBy} is combined with storage, approximate or backend */
+        /** @throws IllegalArgumentException when {@link #backedBy} is combined with storage, approximate or engine */
         public MempipeEmbeddingStore build() {
-            if (backing != null && (storageSet || hnsw != null || backend != null)) {
+            if (backing != null && (storageSet || hnsw != null || engine != null)) {
                 throw new IllegalArgumentException("a store backed by " + backing + " takes its storage, search kind"
-                        + " and backend from the backing; do not set storage, approximate or backend as well");
+                        + " and engine from the backing; do not set storage, approximate or engine as well");
             }
             return new MempipeEmbeddingStore(this);
         }
@@ -695,8 +729,10 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
                         + " the backed store instead");
             }
             Builder settings = copy();
-            StoreFile.Contents contents = StoreFile.load(file,
-                    settings.backend != null ? settings.backend : Backends.defaultBackend());
+            if (settings.engine == null) {
+                settings.engine = defaultEngine();
+            }
+            StoreFile.Contents contents = StoreFile.load(file, settings.engine);
             try {
                 if (dimension != 0 && contents.dimension() != 0 && contents.dimension() != dimension) {
                     throw new IllegalArgumentException(file + " holds " + contents.dimension()
@@ -723,7 +759,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             b.storageSet = storageSet;
             b.storage = storage;
             b.hnsw = hnsw;
-            b.backend = backend;
+            b.engine = engine;
             return b;
         }
     }

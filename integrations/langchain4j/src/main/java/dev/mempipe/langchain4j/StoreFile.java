@@ -1,7 +1,8 @@
 package dev.mempipe.langchain4j;
 
 import dev.langchain4j.data.segment.TextSegment;
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.memory.EmbeddingRows;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
@@ -66,7 +67,7 @@ final class StoreFile {
     }
 
     /** What a file holds, checked; the caller owns {@code rows} (and closes it if it does not keep it). */
-    record Contents(int dimension, ElementType type, StoredRows rows, List<String> ids, List<TextSegment> segments) {
+    record Contents(int dimension, ElementType type, EmbeddingRows rows, List<String> ids, List<TextSegment> segments) {
     }
 
     // ---- save ----
@@ -75,7 +76,7 @@ final class StoreFile {
      * Writes the live entries to {@code file} through a temporary file and an atomic rename. The caller holds the
      * store's read lock, so the rows do not change meanwhile.
      */
-    static void save(Path file, int dimension, ElementType type, StoredRows rows, Entries entries,
+    static void save(Path file, int dimension, ElementType type, EmbeddingRows rows, Entries entries,
                      SectionWriter.WriteBudget budget) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
@@ -94,7 +95,7 @@ final class StoreFile {
         forceDirectory(dir);
     }
 
-    private static void writeContents(FileChannel out, int dimension, ElementType type, StoredRows rows,
+    private static void writeContents(FileChannel out, int dimension, ElementType type, EmbeddingRows rows,
                                       Entries entries, SectionWriter.WriteBudget budget) throws IOException {
         int n = entries.liveCount();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -173,7 +174,7 @@ final class StoreFile {
     // ---- load ----
 
     /** Reads and checks {@code file}; nothing is returned unless every check passed. */
-    static Contents load(Path file, Backend backend) throws IOException {
+    static Contents load(Path file, Engine engine) throws IOException {
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             while (header.hasRemaining()) {
@@ -208,14 +209,14 @@ final class StoreFile {
                 throw new StoreFormatException(file, "dimension " + Integer.toUnsignedString(dimension)
                         + " is impossible for " + count + " entries");
             }
-            if (count < 0 || count > StoredRows.MAX_ROWS) {
+            if (count < 0 || count > EmbeddingRows.MAX_ROWS) {
                 throw new StoreFormatException(file, "entry count " + count + " is out of range");
             }
             if (sections != 3) {
                 throw new StoreFormatException(file, sections + " sections; version 1 has 3");
             }
             int n = (int) count;
-            StoredRows rows = new StoredRows(backend, type, Math.max(dimension, 1));
+            EmbeddingRows rows = EmbeddingRows.growable(engine, type, Math.max(dimension, 1));
             try {
                 readVectors(in, file, rows, n, dimension, type);
                 List<String> ids = readIds(in, file, n);
@@ -232,7 +233,7 @@ final class StoreFile {
         }
     }
 
-    private static void readVectors(FileChannel in, Path file, StoredRows rows, int n, int dimension,
+    private static void readVectors(FileChannel in, Path file, EmbeddingRows rows, int n, int dimension,
                                     ElementType type) throws IOException {
         SectionReader vecs = new SectionReader(in, file, VECS, "VECS");
         long expected = (long) n * dimension * type.byteSize() + (type.isQuantized() ? 4L * n : 0);

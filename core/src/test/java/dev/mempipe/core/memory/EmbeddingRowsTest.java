@@ -1,0 +1,75 @@
+package dev.mempipe.core.memory;
+
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static dev.mempipe.core.memory.MemoryTesting.reproduce;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@link EmbeddingRows}' graph scoring: the cosine of the stored row (decoded, in double) for every storage type, and
+ * the batched {@code graphCosines} giving what one {@code graphCosine} call per row gives, up to the last bits of the
+ * final lane sum; F32 rows come back bit for bit.
+ */
+class EmbeddingRowsTest {
+    private final long seed = MemoryTesting.seed();
+    private final Random random = new Random(seed);
+
+    @Test
+    void should_score_rows_in_bulk_as_one_by_one_and_as_the_exact_cosine_for_every_storage_type() {
+        Backend cpu = MemoryTesting.cpu();
+        Engine engine = MemoryTesting.engine(cpu);
+        for (ElementType type : new ElementType[] {ElementType.F32, ElementType.BF16, ElementType.I8}) {
+            for (int d : new int[] {1, 15, 16, 17, 384, 391}) {
+                String where = type + " d=" + d + " " + reproduce(seed, getClass());
+                try (EmbeddingRows rows = EmbeddingRows.growable(engine, type, d)) {
+                    float[][] raw = new float[50][d];
+                    for (float[] row : raw) {
+                        for (int i = 0; i < d; i++) {
+                            row[i] = (float) random.nextGaussian() * (1 + random.nextInt(4));
+                        }
+                    }
+                    rows.append(raw);
+                    if (type == ElementType.F32) {
+                        for (int r = 0; r < raw.length; r++) {
+                            assertArrayEquals(raw[r], rows.read(r), "row " + r + " bit for bit " + where);
+                        }
+                    }
+                    float[] query = new float[d];
+                    rows.readUnit(7, query);
+                    float[] scratch = new float[d];
+                    for (int count = 0; count <= 11; count++) {
+                        int[] picked = new int[count];
+                        for (int i = 0; i < count; i++) {
+                            picked[i] = random.nextInt(raw.length);
+                        }
+                        float[] bulk = new float[count];
+                        rows.graphCosines(cpu, query, picked, count, bulk, scratch);
+                        for (int i = 0; i < count; i++) {
+                            float alone = rows.graphCosine(cpu, query, picked[i], scratch);
+                            // cosines lie in [-1, 1]: 4e-6 covers a 16-lane sum's reordering, not a wrong row
+                            assertEquals(alone, bulk[i], 4e-6f, "count=" + count + " row " + picked[i] + " " + where);
+                            assertEquals(exactCosine(query, rows.read(picked[i])), alone, 2e-5,
+                                    "cosine of row " + picked[i] + " " + where);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static double exactCosine(float[] unitQuery, float[] row) {
+        double dot = 0;
+        double norm = 0;
+        for (int i = 0; i < row.length; i++) {
+            dot += (double) unitQuery[i] * row[i];
+            norm += (double) row[i] * row[i];
+        }
+        return norm == 0 ? 0 : dot / Math.sqrt(norm);
+    }
+}
