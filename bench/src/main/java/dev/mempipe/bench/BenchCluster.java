@@ -19,10 +19,12 @@ import java.util.logging.Logger;
  */
 final class BenchCluster implements AutoCloseable {
     private static final int BASE_PORT = 15701;
+    /** Held: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
+    private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
     private final List<HazelcastInstance> members = new ArrayList<>();
 
     BenchCluster(int size) {
-        Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
+        HAZELCAST_LOG.setLevel(Level.WARNING); // members log every join and migration at INFO
         String name = "mempipe-bench-" + UUID.randomUUID();
         for (int i = 0; i < size; i++) {
             members.add(Hazelcast.newHazelcastInstance(config(name)));

@@ -3,7 +3,9 @@ package dev.mempipe.bench;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
 import dev.langchain4j.store.embedding.EmbeddingSearchRequest;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.EmbeddingMemory;
+import dev.mempipe.core.profile.EnergyMeter;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.hazelcast.ClusterEmbeddingStore;
 import dev.mempipe.hazelcast.ClusterHits;
@@ -48,14 +50,13 @@ import java.util.function.IntSupplier;
  * machines with its assumptions.
  */
 public final class ScaleOutHarness {
-    /** The engine of the single-node baselines: the default devices, a bounded profile, no energy meter (as members use). */
-    private static final dev.mempipe.core.engine.Engine SINGLE_NODE_ENGINE = dev.mempipe.core.engine.Engine.builder()
-            .maxRecords(1024).energyMeter(dev.mempipe.core.profile.EnergyMeter.unavailable("not metered in the bench"))
-            .build();
     private static final int K = 10;
     /** Assumed round trip between two machines of one data centre, added once per query in the model. */
     private static final double NETWORK_RTT_US = 100;
     private static final int MERGES_PER_SAMPLE = 1000;
+    /** The single-node baseline's engine: as the store's default (bounded records, no energy readings). */
+    private static final Engine ENGINE = Engine.builder().maxRecords(1024)
+            .energyMeter(EnergyMeter.unavailable("not metered by the harness")).build();
 
     private ScaleOutHarness() {
     }
@@ -74,7 +75,7 @@ public final class ScaleOutHarness {
         Map<Integer, Map<String, double[]>> byMembers = new LinkedHashMap<>();
         Map<Integer, double[]> throughput = new LinkedHashMap<>();
         try (Arena arena = Arena.ofShared()) {
-            EmbeddingMemory single = new EmbeddingMemory(arena, SINGLE_NODE_ENGINE, d, n);
+            EmbeddingMemory single = new EmbeddingMemory(arena, ENGINE, d, n);
             float[] flat = new float[n * d];
             for (int r = 0; r < n; r++) {
                 System.arraycopy(data.rows[r], 0, flat, r * d, d);
@@ -92,7 +93,7 @@ public final class ScaleOutHarness {
                     DistributedEmbeddingMemory memory = DistributedEmbeddingMemory.builder(caller, "bench")
                             .dimension(d).build();
                     memory.append(data.rows);
-                    EmbeddingMemory perMember = new EmbeddingMemory(arena, SINGLE_NODE_ENGINE, d, n / members);
+                    EmbeddingMemory perMember = new EmbeddingMemory(arena, ENGINE, d, n / members);
                     perMember.append(all.rowSlice(0, n / members));
                     checkSameAnswers(memory, single, data, queryTensors);
                     IExecutorService executor = caller.getExecutorService("mempipe.query");

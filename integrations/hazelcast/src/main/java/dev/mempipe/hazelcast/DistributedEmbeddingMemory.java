@@ -18,8 +18,8 @@ import java.util.Objects;
  *
  * <p><b>Where things are.</b> Rows live in the {@code IMap} {@code mempipe.<name>.rows} (key: the row id, value: the
  * raw f32 vector), partitioned by Hazelcast, with {@code backupCount} synchronous backups. Each member keeps an
- * off-heap {@link EmbeddingMemory} of the partitions it owns, stored as {@link #storage()} with inverse norms by the
- * same ops as on one node; a search sends the query to every member, each scores only its own copy and returns its
+ * off-heap {@link EmbeddingMemory} of the partitions it owns, stored as {@link #storage()} by the same ops as on one
+ * node; a search sends the query to every member, each scores only its own copy and returns its
  * top k, and the caller merges them in the contract's total order (score descending, then id ascending). No row
  * travels to the caller, only k ids and scores per member.
  *
@@ -59,8 +59,7 @@ public final class DistributedEmbeddingMemory {
     }
 
     /**
-     * Appends vectors (need not be normalized: cosines come from each row's inverse norm, as in
-     * {@link EmbeddingMemory#append}).
+     * Appends vectors (need not be normalized: cosines divide by the norms, as {@link EmbeddingMemory} does).
      * Returns once every backup holds them.
      *
      * @param vectors each of {@link #dimension()} finite elements

@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (stored, with inverse norms, as
- * the memory's element type by the same ops a single node uses) holding the rows in ascending id order, and the id of
- * each row. Ascending ids make the memory's tie rule (lower row first) the cluster's (lower id first).
+ * A member's off-heap copy of its partitions' embeddings: a core {@link EmbeddingMemory} (stored as the memory's
+ * element type, with inverse norms, by the same ops through the member's engine as on a single node) holding the rows
+ * in ascending id order, and the id of each row. Ascending ids make the memory's tie rule (lower row first) the cluster's (lower id first).
  *
  * <p>Thread-safety: immutable once built; searches may run in parallel ({@link EmbeddingMemory}'s rule).
  */
@@ -36,19 +36,6 @@ final class EmbeddingReplica implements AutoCloseable {
         this.arena = arena;
         this.memory = memory;
         this.ids = ids;
-    }
-
-    /**
-     * The engine every replica of this member scores with: the default devices (from {@code Backends}, so
-     * {@code -Dmempipe.backend} is honoured), a bounded profile and no energy meter, made once per process.
-     */
-    static Engine memberEngine() {
-        return MemberEngine.INSTANCE;
-    }
-
-    private static final class MemberEngine {
-        static final Engine INSTANCE = Engine.builder().maxRecords(1024)
-                .energyMeter(dev.mempipe.core.profile.EnergyMeter.unavailable("not metered on cluster members")).build();
     }
 
     /** Reads the rows of {@code partitions} from the member's map data and copies them off-heap. */
@@ -108,6 +95,9 @@ final class EmbeddingReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        if (memory != null) {
+            memory.close(); // frees a device copy, if the engine's plan pinned one
+        }
         if (arena != null) {
             arena.close();
         }

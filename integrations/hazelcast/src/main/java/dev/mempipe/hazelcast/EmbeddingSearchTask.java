@@ -42,7 +42,7 @@ final class EmbeddingSearchTask implements Callable<RankedAnswer>, Serializable,
         MemberReplica<EmbeddingReplica> replica = MemberReplica.of(hz, replicaKey);
         return replica.read(Partitions.ownedLocally(hz), versions,
                 partitions -> EmbeddingReplica.build(hz, rowsMap, partitions, dimension, storage,
-                        EmbeddingReplica.memberEngine()),
+                        MemberEngine.of(hz)),
                 (copy, coverage) -> copy.search(query, k, coverage));
     }
 }

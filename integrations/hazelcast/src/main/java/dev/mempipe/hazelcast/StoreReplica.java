@@ -46,7 +46,8 @@ final class StoreReplica implements AutoCloseable {
             return new StoreReplica(null, Map.of());
         }
         entries.sort(Comparator.comparingLong(e -> e.getValue().sequence()));
-        MempipeEmbeddingStore store = MempipeEmbeddingStore.builder().storage(storage).build();
+        MempipeEmbeddingStore store = MempipeEmbeddingStore.builder().storage(storage).engine(MemberEngine.of(hz))
+                .build();
         Map<String, Long> sequences = new HashMap<>(2 * entries.size());
         try {
             // runs of entries with and without segments, in order (addAll takes segments for all or none)

@@ -42,7 +42,7 @@ class DistributedEmbeddingMemoryTest {
         DistributedEmbeddingMemory memory = memory(SharedCluster.member(1), d, storage);
         assertEquals(0, memory.append(rows));
         try (Arena arena = Arena.ofShared()) {
-            EmbeddingMemory single = new EmbeddingMemory(arena, EmbeddingReplica.memberEngine(), d, n, storage,
+            EmbeddingMemory single = new EmbeddingMemory(arena, TestData.ENGINE, d, n, storage,
                     HnswSettings.DEFAULT);
             single.append(Tensor.of(arena, TestData.flatten(rows, d), n, d));
             for (int q = 0; q < 30; q++) {
@@ -67,7 +67,7 @@ class DistributedEmbeddingMemoryTest {
             DistributedEmbeddingMemory memory = memory(SharedCluster.member(0), d, ElementType.F32);
             memory.append(rows);
             try (Arena arena = Arena.ofShared()) {
-                EmbeddingMemory single = new EmbeddingMemory(arena, EmbeddingReplica.memberEngine(), d, n);
+                EmbeddingMemory single = new EmbeddingMemory(arena, TestData.ENGINE, d, n);
                 single.append(Tensor.of(arena, TestData.flatten(rows, d), n, d));
                 for (int q = 0; q < 20; q++) {
                     float[] query = TestData.gaussian(random, 1, d)[0];

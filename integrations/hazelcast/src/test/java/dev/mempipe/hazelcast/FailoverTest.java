@@ -98,7 +98,7 @@ class FailoverTest {
         List<int[]> termQueries = new ArrayList<>();
         List<ClusterHits> termAnswers = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            EmbeddingMemory vectors = new EmbeddingMemory(arena, EmbeddingReplica.memberEngine(), D, rows.length);
+            EmbeddingMemory vectors = new EmbeddingMemory(arena, TestData.ENGINE, D, rows.length);
             vectors.append(Tensor.of(arena, TestData.flatten(rows, D), rows.length, D));
             Bm25Memory documents = new Bm25Memory(arena, Backends.defaultBackend(), docs.size(), 41 * docs.size());
             docs.forEach(documents::append);

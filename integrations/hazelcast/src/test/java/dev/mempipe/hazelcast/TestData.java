@@ -1,6 +1,8 @@
 package dev.mempipe.hazelcast;
 
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.Hits;
+import dev.mempipe.core.profile.EnergyMeter;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -17,6 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class TestData {
     static final long SEED = seed();
     static final int SCALE = Integer.getInteger("mempipe.kit.scale", 1);
+    /** The engine the single-node references run on (as the store's default: bounded records, no energy). */
+    static final Engine ENGINE = Engine.builder().maxRecords(256)
+            .energyMeter(EnergyMeter.unavailable("not metered in tests")).build();
 
     private TestData() {
     }

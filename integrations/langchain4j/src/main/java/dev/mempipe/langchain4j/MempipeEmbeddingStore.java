@@ -716,7 +716,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
 
         /**
          * Keeps the entries in {@code backing} (a cluster, say) instead of this store's own rows; the store checks
-         * arguments and delegates. Storage, search kind and backend are then the backing's to choose: setting them
+         * arguments and delegates. Storage, search kind and engine are then the backing's to choose: setting them
          * here too is an error. The store closes the backing when it is closed.
          */
         public Builder backedBy(EmbeddingStoreBacking backing) {
