@@ -28,7 +28,7 @@ final class SimdTrainOps implements TrainOps {
         TrainArgs.mlpForward(x, w1, w3, w2, y);
         int n = (int) x.rows();
         int h = (int) w1.rows();
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) n * x.cols() * h)) {
             Tensor a = f32(scratch, n, h);
             Tensor b = f32(scratch, n, h);
             SimdPrepareProject.project(x, w1, a);                  // a = X W1^T (n, h)
@@ -45,7 +45,7 @@ final class SimdTrainOps implements TrainOps {
         int n = (int) x.rows();
         int d = x.cols();
         int h = (int) w1.rows();
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) n * d * h)) {
             Tensor a = f32(scratch, n, h);
             Tensor b = f32(scratch, n, h);
             Tensor g = f32(scratch, n, h);
@@ -107,7 +107,7 @@ final class SimdTrainOps implements TrainOps {
         int rows = (int) g.rows();
         int cols = g.cols();
         boolean tall = rows > cols;
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) rows * cols * Math.min(rows, cols))) {
             Tensor x = tall ? transpose(scratch, g) : copy(scratch, g);   // (m, k), m <= k
             int m = (int) x.rows();
             int k = x.cols();
@@ -243,6 +243,19 @@ final class SimdTrainOps implements TrainOps {
     private static MemorySegment row(Tensor t, long r) {
         return t.data().asSlice(t.offset(r, 0), (long) t.cols() * Float.BYTES);
     }
+
+    /**
+     * Scratch for an op of about {@code fmas} multiply-adds per product. Closing a shared arena costs a handshake
+     * with every thread (milliseconds on a busy JVM), which would dominate the small per-token products of
+     * Titans; below the size {@link Parallel} splits anyway, the scratch is confined and the products run on the
+     * calling thread.
+     */
+    private static Arena scratch(long fmas) {
+        return fmas < SMALL_FMAS ? Arena.ofConfined() : Arena.ofShared();
+    }
+
+    /** Below this many multiply-adds per product, a product is not worth splitting across threads. */
+    private static final long SMALL_FMAS = 1 << 18;
 
     private static Tensor f32(Arena arena, long rows, int cols) {
         return Tensor.allocate(arena, ElementType.F32, rows, cols);
