@@ -91,6 +91,8 @@ final class ProfileMeasurement {
             case FLARE -> dev.mempipe.core.model.Workload.FLARE;
             case DRAGIN -> dev.mempipe.core.model.Workload.DRAGIN;
             case MEMAGENT -> dev.mempipe.core.model.Workload.MEMAGENT;
+            case TITANS -> dev.mempipe.core.model.Workload.TITANS;
+            case LACT -> dev.mempipe.core.model.Workload.LACT;
         };
     }
 

@@ -16,7 +16,9 @@ public enum Workload {
     HMT("hmt", "HMT compressed memory: segment summaries, dot + softmax, soft weights, softRetrieve"),
     FLARE("flare", "FLARE dynamic RAG: bm25Index, token confidence + bm25Score, topK 3 documents, re-prefill"),
     DRAGIN("dragin", "DRAGIN dynamic RAG: bm25Index, entropy x attention + bm25Score, topK 3 documents, re-prefill"),
-    MEMAGENT("memagent", "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)");
+    MEMAGENT("memagent", "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)"),
+    TITANS("titans", "Titans neural memory: gradient step with momentum + decay per token, none, none, M(q)"),
+    LACT("lact", "LaCT fast weights: Newton-Schulz gradient step per 2048-token chunk, none, none, f(q)");
 
     private final String cliName;
     private final String description;

@@ -8,7 +8,8 @@ import java.util.Locale;
  * The workloads the profiler measures: the op contract's table plus the dense-attention baseline. An attention
  * workload's context is tokens in the KV cache; a retrieval workload's is entries in its memory (documents,
  * chunks, segment summaries); FLARE's and DRAGIN's the documents they retrieve from, MemAgent's the length of the
- * input it reads.
+ * input it reads; Titans' and LaCT's the tokens written into their weights (a retrieval-kind workload: a memory
+ * beside the decoder, written and read at each decode step).
  */
 public enum Workload {
     DENSE("dense", Kind.ATTENTION, "tokens"),
@@ -20,7 +21,9 @@ public enum Workload {
     HMT("hmt", Kind.RETRIEVAL, "segments"),
     FLARE("flare", Kind.GENERATION, "documents"),
     DRAGIN("dragin", Kind.GENERATION, "documents"),
-    MEMAGENT("memagent", Kind.GENERATION, "input tokens");
+    MEMAGENT("memagent", Kind.GENERATION, "input tokens"),
+    TITANS("titans", Kind.RETRIEVAL, "tokens written"),
+    LACT("lact", Kind.RETRIEVAL, "tokens written");
 
     /**
      * Whether the workload is a decoder's attention, a retrieval beside the decoder, or a generation loop that
@@ -63,7 +66,8 @@ public enum Workload {
 
     /** The workloads of the op contract's table, in its order (the profile's default). */
     public static List<Workload> paperWorkloads() {
-        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT);
+        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT, TITANS,
+                LACT);
     }
 
     /** A workload by {@link #id()} (also accepts {@code seer} and the enum name); fails listing the known ones. */
