@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The parametric-memory ops on the Vector API. Every matrix product is the {@code project} kernel
@@ -22,6 +23,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class SimdTrainOps implements TrainOps {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
 
     @Override
     public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
@@ -147,7 +149,14 @@ final class SimdTrainOps implements TrainOps {
             MemorySegment as = row(a, r);
             MemorySegment bs = row(b, r);
             MemorySegment os = row(out, r);
-            for (int c = 0; c < cols; c++) {
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+                long at = (long) c * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
+                v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
+                        .intoMemorySegment(os, at, LE);
+            }
+            for (; c < cols; c++) {
                 float v = as.getAtIndex(FLOAT, c);
                 os.setAtIndex(FLOAT, c, v / (1 + (float) Math.exp(-v)) * bs.getAtIndex(FLOAT, c));
             }
@@ -161,7 +170,20 @@ final class SimdTrainOps implements TrainOps {
             MemorySegment as = row(a, r);
             MemorySegment bs = row(b, r);
             MemorySegment ds = row(dg, r);
-            for (int c = 0; c < cols; c++) {
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+                long at = (long) c * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
+                FloatVector s = v.neg().lanewise(VectorOperators.EXP).add(1f);
+                s = FloatVector.broadcast(F, 1f).div(s);
+                FloatVector grad = FloatVector.fromMemorySegment(F, ds, at, LE);
+                FloatVector bv = FloatVector.fromMemorySegment(F, bs, at, LE);
+                // silu'(v) = s (1 + v (1 - s))
+                FloatVector deriv = s.mul(v.mul(s.neg().add(1f)).add(1f));
+                grad.mul(bv).mul(deriv).intoMemorySegment(as, at, LE);
+                grad.mul(v).mul(s).intoMemorySegment(bs, at, LE);
+            }
+            for (; c < cols; c++) {
                 float v = as.getAtIndex(FLOAT, c);
                 float s = 1 / (1 + (float) Math.exp(-v));
                 float grad = ds.getAtIndex(FLOAT, c);
