@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The parametric-memory ops on the Vector API. Every matrix product is the {@code project} kernel
@@ -22,13 +23,14 @@ import jdk.incubator.vector.FloatVector;
  */
 final class SimdTrainOps implements TrainOps {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
 
     @Override
     public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
         TrainArgs.mlpForward(x, w1, w3, w2, y);
         int n = (int) x.rows();
         int h = (int) w1.rows();
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) n * x.cols() * h)) {
             Tensor a = f32(scratch, n, h);
             Tensor b = f32(scratch, n, h);
             SimdPrepareProject.project(x, w1, a);                  // a = X W1^T (n, h)
@@ -45,7 +47,7 @@ final class SimdTrainOps implements TrainOps {
         int n = (int) x.rows();
         int d = x.cols();
         int h = (int) w1.rows();
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) n * d * h)) {
             Tensor a = f32(scratch, n, h);
             Tensor b = f32(scratch, n, h);
             Tensor g = f32(scratch, n, h);
@@ -107,7 +109,7 @@ final class SimdTrainOps implements TrainOps {
         int rows = (int) g.rows();
         int cols = g.cols();
         boolean tall = rows > cols;
-        try (Arena scratch = Arena.ofShared()) {
+        try (Arena scratch = scratch((long) rows * cols * Math.min(rows, cols))) {
             Tensor x = tall ? transpose(scratch, g) : copy(scratch, g);   // (m, k), m <= k
             int m = (int) x.rows();
             int k = x.cols();
@@ -147,7 +149,14 @@ final class SimdTrainOps implements TrainOps {
             MemorySegment as = row(a, r);
             MemorySegment bs = row(b, r);
             MemorySegment os = row(out, r);
-            for (int c = 0; c < cols; c++) {
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+                long at = (long) c * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
+                v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
+                        .intoMemorySegment(os, at, LE);
+            }
+            for (; c < cols; c++) {
                 float v = as.getAtIndex(FLOAT, c);
                 os.setAtIndex(FLOAT, c, v / (1 + (float) Math.exp(-v)) * bs.getAtIndex(FLOAT, c));
             }
@@ -161,7 +170,20 @@ final class SimdTrainOps implements TrainOps {
             MemorySegment as = row(a, r);
             MemorySegment bs = row(b, r);
             MemorySegment ds = row(dg, r);
-            for (int c = 0; c < cols; c++) {
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+                long at = (long) c * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
+                FloatVector s = v.neg().lanewise(VectorOperators.EXP).add(1f);
+                s = FloatVector.broadcast(F, 1f).div(s);
+                FloatVector grad = FloatVector.fromMemorySegment(F, ds, at, LE);
+                FloatVector bv = FloatVector.fromMemorySegment(F, bs, at, LE);
+                // silu'(v) = s (1 + v (1 - s))
+                FloatVector deriv = s.mul(v.mul(s.neg().add(1f)).add(1f));
+                grad.mul(bv).mul(deriv).intoMemorySegment(as, at, LE);
+                grad.mul(v).mul(s).intoMemorySegment(bs, at, LE);
+            }
+            for (; c < cols; c++) {
                 float v = as.getAtIndex(FLOAT, c);
                 float s = 1 / (1 + (float) Math.exp(-v));
                 float grad = ds.getAtIndex(FLOAT, c);
@@ -243,6 +265,19 @@ final class SimdTrainOps implements TrainOps {
     private static MemorySegment row(Tensor t, long r) {
         return t.data().asSlice(t.offset(r, 0), (long) t.cols() * Float.BYTES);
     }
+
+    /**
+     * Scratch for an op of about {@code fmas} multiply-adds per product. Closing a shared arena costs a handshake
+     * with every thread (milliseconds on a busy JVM), which would dominate the small per-token products of
+     * Titans; below the size {@link Parallel} splits anyway, the scratch is confined and the products run on the
+     * calling thread.
+     */
+    private static Arena scratch(long fmas) {
+        return fmas < SMALL_FMAS ? Arena.ofConfined() : Arena.ofShared();
+    }
+
+    /** Below this many multiply-adds per product, a product is not worth splitting across threads. */
+    private static final long SMALL_FMAS = 1 << 18;
 
     private static Tensor f32(Arena arena, long rows, int cols) {
         return Tensor.allocate(arena, ElementType.F32, rows, cols);

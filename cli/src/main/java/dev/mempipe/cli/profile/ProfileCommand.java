@@ -60,7 +60,7 @@ public final class ProfileCommand implements Command {
 
                 options:
                   --workload LIST  comma-separated, from quest, seer, dsa, bm25, dense, hmt, flare, dragin,
-                                   memagent, or all (default all)
+                                   memagent, titans, lact, or all (default all)
                                      quest  Quest / LServe page selection
                                      seer   SeerAttention-R block gate
                                      dsa    DeepSeek lightning indexer
@@ -70,6 +70,8 @@ public final class ProfileCommand implements Command {
                                      flare    FLARE dynamic RAG (context = documents)
                                      dragin   DRAGIN dynamic RAG (context = documents)
                                      memagent MemAgent memory rewrite (context = input tokens)
+                                     titans   Titans neural memory (context = tokens written)
+                                     lact     LaCT fast-weight MLP (context = tokens written)
                   --context LIST   context lengths in tokens, k = 1024 (default 4k,16k,64k)
                   --model SIZE     the decode model around the pipeline (default tiny):
                                      tiny    hidden 512, 8 query / 2 KV heads x 64, MLP 1536; the default run

@@ -8,7 +8,9 @@ import java.util.Locale;
  * The workloads: the op contract's table (SPEC.md, "Workloads") plus the dense-attention baseline, each by the name
  * the profile, its reports and the {@code mempipe profile --workload} option use. An attention workload's context is
  * tokens in the KV cache; a retrieval workload's is entries in its memory (documents, chunks, segment summaries);
- * FLARE's and DRAGIN's the documents they retrieve from, MemAgent's the length of the input it reads.
+ * FLARE's and DRAGIN's the documents they retrieve from, MemAgent's the length of the input it reads; Titans' and
+ * LaCT's the tokens written into their weights (a retrieval-kind workload: a memory beside the decoder, written and
+ * read at each decode step).
  */
 public enum Workload {
     DENSE("dense-attention", Kind.ATTENTION, "tokens",
@@ -29,7 +31,11 @@ public enum Workload {
     DRAGIN("dragin", Kind.GENERATION, "documents",
             "DRAGIN dynamic RAG: bm25Index, entropy x attention + bm25Score, topK 3 documents, re-prefill"),
     MEMAGENT("memagent", Kind.GENERATION, "input tokens",
-            "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)");
+            "MemAgent: memory rewrite by generation, none, none, memory prefill (context = input length)"),
+    TITANS("titans", Kind.RETRIEVAL, "tokens written",
+            "Titans neural memory: gradient step with momentum + decay per token, none, none, M(q)"),
+    LACT("lact", Kind.RETRIEVAL, "tokens written",
+            "LaCT fast weights: Newton-Schulz gradient step per 2048-token chunk, none, none, f(q)");
 
     /**
      * Whether the workload is a decoder's attention, a retrieval beside the decoder, or a generation loop that
@@ -79,7 +85,8 @@ public enum Workload {
 
     /** The workloads of the op contract's table, in its order (the profile's default). */
     public static List<Workload> paperWorkloads() {
-        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT);
+        return List.of(QUEST, SEER_ATTENTION, DSA, BM25, DENSE_RAG, HMT, FLARE, DRAGIN, MEMAGENT, TITANS,
+                LACT);
     }
 
     /**

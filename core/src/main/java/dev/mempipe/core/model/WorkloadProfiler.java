@@ -257,6 +257,7 @@ public final class WorkloadProfiler implements AutoCloseable {
         long setupStart = System.nanoTime();
         Tensor query = Tensor.allocate(arena, ElementType.F32, 1, hidden);
         long querySeed = SeededFill.derive(options.seed(), 99);
+        List<WorkloadFigure> figures = new ArrayList<>();
         Runnable retrieve = switch (workload) {
             case BM25 -> {
                 Bm25Memory memory = new Bm25Memory(arena, cpu, entries,
@@ -284,6 +285,12 @@ public final class WorkloadProfiler implements AutoCloseable {
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> pipeline.prepare(chunk));
                 yield () -> pipeline.step(query);
             }
+            case TITANS, LACT -> {
+                ParametricWorkload parametric = ParametricWorkload.create(workload, engine, arena, hidden, context,
+                        options.seed(), query);
+                figures.addAll(parametric.figures);
+                yield parametric.step;
+            }
             default -> throw new IllegalArgumentException(workload + " is not a retrieval workload");
         };
         double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
@@ -296,7 +303,7 @@ public final class WorkloadProfiler implements AutoCloseable {
             SeededFill.uniform(query, SeededFill.derive(querySeed, queryStep[0]++), 1f);
             retrieve.run();
             model.decodeStep(tokens.nextInt(config.vocab()), Math.toIntExact(prompt + step), promptAttention);
-        });
+        }).withFigures(figures);
     }
 
     /** Warm-up, then measured steps; the pipeline's share from the engine's profile of the measured steps. */

@@ -60,14 +60,25 @@ class WorkloadProfilerTest {
             case FLARE, DRAGIN -> p.figures().getFirst().value() > 0 ? EnumSet.of(Step.RELEVANCY, Step.RETRIEVAL,
                     Step.APPLY) : EnumSet.of(Step.RELEVANCY);
             case MEMAGENT -> EnumSet.of(Step.PREPARE, Step.APPLY); // the rewrite, the memory's prefill
+            // the token's write (LaCT: appended to the chunk; its update ran in setup) and the read M(q)
+            case TITANS, LACT -> EnumSet.of(Step.PREPARE, Step.APPLY);
         };
         assertEquals(expected, steps.keySet(), workload + " steps");
         for (Step step : expected) {
             assertTrue(steps.get(step).bytesRead() > 0, workload + " " + step + " reads nothing");
-            boolean moves = step == Step.APPLY && workload.kind() == Workload.Kind.RETRIEVAL && workload != Workload.HMT;
+            boolean parametric = workload == Workload.TITANS || workload == Workload.LACT;
+            boolean moves = step == Step.APPLY && workload.kind() == Workload.Kind.RETRIEVAL && workload != Workload.HMT
+                    && !parametric || workload == Workload.LACT && step == Step.PREPARE; // LaCT's append copies
+
             assertTrue(moves || steps.get(step).flops() > 0, workload + " " + step + " computes nothing");
         }
-        assertEquals(workload.kind() == Workload.Kind.GENERATION, !p.figures().isEmpty(), "figures of " + workload);
+        assertEquals(workload.kind() == Workload.Kind.GENERATION || parametric(workload), !p.figures().isEmpty(),
+                "figures of " + workload);
+        if (workload == Workload.LACT) {  // the chunk update, timed in setup, and its share per token
+            assertTrue(p.figures().get(1).value() > 0, p.figures().toString());
+            assertEquals(p.figures().get(1).value() / 2048, p.figures().get(2).value(), 1e-12);
+            assertTrue(p.setup().perStep().containsKey(Step.APPLY) || p.setup().perStep().containsKey(Step.PREPARE));
+        }
         for (StepRecord r : p.measured().records()) {
             assertTrue(r.wallNanos() > 0, r.toString());
         }
@@ -81,5 +92,9 @@ class WorkloadProfilerTest {
         } else {
             assertNull(p.accuracy());
         }
+    }
+
+    private static boolean parametric(Workload w) {
+        return w == Workload.TITANS || w == Workload.LACT;
     }
 }
