@@ -15,8 +15,9 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * {@link EmbeddingMemory}: a reader that sees the new length sees the whole normalized vector. The writer appends
- * (4, 4, 4, 4), stored as (0.5, 0.5, 0.5, 0.5). r1 = length, r2 = elements of the row equal to 0.5 (-1 when empty).
+ * {@link EmbeddingMemory}: a reader that sees the new length sees the whole vector. The writer appends (4, 4, 4, 4),
+ * stored as given (the memory keeps inverse norms beside the rows, it does not normalize them). r1 = length, r2 =
+ * elements of the row equal to 4 (-1 when empty).
  */
 @JCStressTest
 @Description("EmbeddingMemory: length and row during an append")
@@ -38,6 +39,6 @@ public class EmbeddingAppendRead {
     public void reader(II_Result r) {
         Tensor view = memory.vectors();
         r.r1 = (int) view.rows();
-        r.r2 = view.rows() == 0 ? -1 : Cpu.countEqual(view, 0, 0.5f);
+        r.r2 = view.rows() == 0 ? -1 : Cpu.countEqual(view, 0, 4f);
     }
 }
