@@ -27,7 +27,7 @@ class ProfileCommandTest {
         assertEquals(Path.of("mempipe-report"), o.out());
         assertEquals(null, o.backend());
         assertFalse(o.jsonOnly());
-        assertEquals(3 * Workload.paperWorkloads().size(), o.runCount()); // main had values(): dense attention is no default run
+        assertEquals(3 * Workload.paperWorkloads().size(), o.runCount()); // dense attention is a baseline, not a run
     }
 
     @Test
