@@ -151,11 +151,11 @@ public final class BlockGateMemory implements AutoCloseable {
             Tensor concat = pooled.rowSlice(0, chunk);                         // (chunk, 3d)
             Tensor out = gateKeys.host().rowSlice(first + done, first + done + chunk); // (chunk, Hkv*dg)
             for (int h = 0; h < kvHeads; h++) {
-                Tensor head = TensorViews.columns(rows, h * d, d);             // (chunk*B, d)
-                prepare.pagePool(head, blockSize, PoolMode.MAX, TensorViews.columns(concat, 0, d));
-                prepare.pagePool(head, blockSize, PoolMode.MIN, TensorViews.columns(concat, d, d));
-                prepare.pagePool(head, blockSize, PoolMode.MEAN, TensorViews.columns(concat, 2 * d, d));
-                prepare.project(concat, gateWeight, TensorViews.columns(out, h * gateDim, gateDim));
+                Tensor head = rows.columns(h * d, d);             // (chunk*B, d)
+                prepare.pagePool(head, blockSize, PoolMode.MAX, concat.columns(0, d));
+                prepare.pagePool(head, blockSize, PoolMode.MIN, concat.columns(d, d));
+                prepare.pagePool(head, blockSize, PoolMode.MEAN, concat.columns(2 * d, d));
+                prepare.project(concat, gateWeight, out.columns(h * gateDim, gateDim));
             }
         }
     }
@@ -233,7 +233,7 @@ public final class BlockGateMemory implements AutoCloseable {
             if (head < 0 || head >= kvHeads) {
                 throw new IllegalArgumentException("head must be in [0, " + kvHeads + "), got " + head);
             }
-            return TensorViews.columns(gateKeys, head * gateDim, gateDim);
+            return gateKeys.columns(head * gateDim, gateDim);
         }
     }
 }

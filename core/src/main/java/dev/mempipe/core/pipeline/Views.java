@@ -4,20 +4,19 @@ import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
 /**
- * Views the pipelines need that {@link Tensor} does not offer: one KV head's band of columns of a token row,
- * and the first columns of a scratch row sized for the memory's capacity. Views share the memory they view.
+ * Views the pipelines name by what they hold: one KV head's band of columns of a token row, and the first columns
+ * of a scratch row sized for the memory's capacity. Views share the memory they view.
  */
 public final class Views {
     private Views() {
     }
 
-    /** Columns {@code [fromCol, fromCol + cols)} of every row (with the row scales of an integer tensor). */
+    /**
+     * Columns {@code [fromCol, fromCol + cols)} of every row (with the row scales of an integer tensor), keeping a
+     * device pin so that a device reads its copy of the band; {@link Tensor#columns} checks the range.
+     */
     public static Tensor columns(Tensor t, int fromCol, int cols) {
-        if (fromCol < 0 || cols < 0 || fromCol + cols > t.cols()) {
-            throw new IndexOutOfBoundsException("columns [" + fromCol + ", " + (fromCol + cols) + ") of "
-                    + t.shapeString());
-        }
-        return t.columns(fromCol, cols); // keeps a device pin, so a device reads its copy of the band
+        return t.columns(fromCol, cols);
     }
 
     /** KV head {@code head}'s band {@code [L, d]} of keys or values {@code [L, Hkv*d]}. */
