@@ -15,6 +15,7 @@ import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.DeviceCounters;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Step;
+import dev.mempipe.spi.Tensor;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,7 +51,12 @@ import java.util.function.Function;
  *   <li>adds a {@link StepRecord} to the profile and commits a JDK Flight Recorder event of the step's type.</li>
  * </ol>
  * A body may therefore run twice: it must write its outputs completely (every op of the contract does) and
- * must not depend on state a failed first attempt may have changed.
+ * must not depend on state a failed first attempt may have changed. A body that <em>updates</em> state in place
+ * (reads what it writes: {@code momentumUpdate}, {@code pageMinMaxAppend} merging into a partial page, a
+ * {@code softmax} whose input is its output) runs through {@link #runInPlace}: the engine copies the updated
+ * tensors before a device runs the body and writes the copy back before the CPU rerun, so a device that wrote
+ * part of an update and then failed cannot make the rerun apply it twice. On the CPU nothing is copied: a CPU
+ * failure is not rerun.
  *
  * <p>Thread-safe: any number of threads may run steps at once (backends are thread-safe by contract, the
  * plan is replaced atomically and the profile is a synchronized recorder). Energy is a machine-wide counter,
@@ -173,22 +179,44 @@ public final class Engine {
      * @param body  the op, given the backend to use; it may run twice (see the class comment)
      */
     public <T> T run(Step step, String op, OpCost cost, Function<Backend, T> body) {
-        return execute(step, op, null, cost, body);
+        return execute(step, op, null, cost, List.of(), body);
     }
 
-    /** {@link #run(Step, String, OpCost, Function)} for a contract op: its step and name label the run. */
+    /**
+     * {@link #run(Step, String, OpCost, Function)} for a contract op: its step and name label the run.
+     *
+     * @throws IllegalArgumentException for an op that always updates its arguments in place
+     *                                  ({@code momentumUpdate}): run it with {@link #runInPlace(Op, OpCost, List, Consumer)}
+     */
     public <T> T run(Op op, OpCost cost, Function<Backend, T> body) {
-        return execute(op.step(), op.contractName(), op, cost, body);
+        return execute(op.step(), op.contractName(), requireNotInPlace(op), cost, List.of(), body);
     }
 
     /** {@link #run(Step, String, OpCost, Function)} for a body without a result. */
     public void runVoid(Step step, String op, OpCost cost, Consumer<Backend> body) {
-        execute(step, op, null, cost, asFunction(body));
+        execute(step, op, null, cost, List.of(), asFunction(body));
     }
 
     /** {@link #run(Op, OpCost, Function)} for a body without a result. */
     public void runVoid(Op op, OpCost cost, Consumer<Backend> body) {
-        execute(op.step(), op.contractName(), op, cost, asFunction(body));
+        execute(op.step(), op.contractName(), requireNotInPlace(op), cost, List.of(), asFunction(body));
+    }
+
+    /**
+     * {@link #runVoid(Op, OpCost, Consumer)} for a body that updates {@code updated} in place: it reads them and
+     * writes them. When the step runs on a device, the engine copies them first and, should the device fail, writes
+     * the copy back before the CPU reruns the body, which therefore starts from the state the first attempt saw.
+     *
+     * @param updated every tensor (view) the body both reads and writes; nothing else the body writes may be read
+     *                by it
+     */
+    public void runInPlace(Op op, OpCost cost, List<Tensor> updated, Consumer<Backend> body) {
+        execute(op.step(), op.contractName(), op, cost, List.copyOf(updated), asFunction(body));
+    }
+
+    /** {@link #runInPlace(Op, OpCost, List, Consumer)} for a step that is not one contract op. */
+    public void runInPlace(Step step, String op, OpCost cost, List<Tensor> updated, Consumer<Backend> body) {
+        execute(step, op, null, cost, List.copyOf(updated), asFunction(body));
     }
 
     /** A snapshot of everything recorded since the engine was built or last {@link #resetProfile() reset}. */
@@ -209,7 +237,17 @@ public final class Engine {
         };
     }
 
-    private <T> T execute(Step step, String op, Op contractOp, OpCost cost, Function<Backend, T> body) {
+    /** Ops whose contract updates arguments in place, whatever the call: they must declare them. */
+    private static Op requireNotInPlace(Op op) {
+        if (op == Op.MOMENTUM_UPDATE) {
+            throw new IllegalArgumentException(op + " updates W and S in place: run it with runInPlace, naming them,"
+                    + " so that a device failure cannot apply the update twice");
+        }
+        return op;
+    }
+
+    private <T> T execute(Step step, String op, Op contractOp, OpCost cost, List<Tensor> updated,
+                          Function<Backend, T> body) {
         Objects.requireNonNull(step, "step");
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(cost, "cost");
@@ -231,11 +269,16 @@ public final class Engine {
             result = body.apply(cpu.backend());
         } else {
             DeviceCounters before = planned == cpu ? null : planned.backend().counters();
+            // only a device run can be rerun, so only a device run needs the updated state saved
+            UpdatedTensors saved = planned == cpu || updated.isEmpty() ? null : UpdatedTensors.take(updated);
             try {
                 result = body.apply(planned.backend());
             } catch (RuntimeException failure) {
                 if (planned == cpu || !isDeviceFault(failure)) {
                     throw failure;
+                }
+                if (saved != null) {
+                    saved.restore(); // undo what the device wrote before it failed
                 }
                 fallback = new StepRecord.Fallback(planned.name(), failure.getClass().getName() + ": " + failure.getMessage());
                 if (failure instanceof BackendException be && be.deviceLost()) {
@@ -251,6 +294,9 @@ public final class Engine {
                     throw cpuFailure;
                 }
             } finally {
+                if (saved != null) {
+                    saved.close();
+                }
                 if (before != null) {
                     transfers = countersSince(planned, before);
                 }

@@ -1,12 +1,18 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.PoolMode;
 import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,14 +37,21 @@ import java.util.Objects;
  *
  * <p>Residency: {@link #placeOn} pins the gate keys on the device that scores them; every append refreshes
  * the blocks it pooled before publishing them. {@link #close()} frees the device copy.
+ *
+ * <p>Ops: each append is one Prepare step of the {@link Engine} ({@value #APPEND_LABEL}), on the backend the engine
+ * hands it (placed, recorded, rerun on the CPU after a device fault). The remainder rows held before the append are
+ * read (to pool the block they complete) and may be overwritten by the append's new remainder, so they are declared
+ * as updated in place ({@link Engine#runInPlace}): a rerun pools them as they were.
  */
 public final class BlockGateMemory implements AutoCloseable {
     /** SeerAttention-R's block size. */
     public static final int DEFAULT_BLOCK_SIZE = 64;
     /** Blocks pooled per op call: bounds the scratch while keeping {@code project} batched. */
     private static final int POOL_CHUNK_BLOCKS = 16;
+    /** The profile label of an append: pooling and projecting the blocks it fills. */
+    public static final String APPEND_LABEL = "pagePool+project";
 
-    private final PrepareOps prepare;
+    private final Engine engine;
     private final int kvHeads;
     private final int headDim;
     private final int gateDim;
@@ -51,11 +64,12 @@ public final class BlockGateMemory implements AutoCloseable {
     private volatile long length;
 
     /** Blocks of {@value #DEFAULT_BLOCK_SIZE} tokens. */
-    public BlockGateMemory(Arena arena, Backend backend, int kvHeads, int headDim, Tensor gateWeight, long capacity) {
-        this(arena, backend, kvHeads, headDim, gateWeight, capacity, DEFAULT_BLOCK_SIZE);
+    public BlockGateMemory(Arena arena, Engine engine, int kvHeads, int headDim, Tensor gateWeight, long capacity) {
+        this(arena, engine, kvHeads, headDim, gateWeight, capacity, DEFAULT_BLOCK_SIZE);
     }
 
     /**
+     * @param engine     runs the memory's ops
      * @param kvHeads    Hkv {@code >= 1}
      * @param headDim    d {@code >= 1}
      * @param gateWeight W {@code [dg, 3*d]}, any element type; copied (decoded to F32), so later changes to it
@@ -63,10 +77,10 @@ public final class BlockGateMemory implements AutoCloseable {
      * @param capacity   tokens the memory can take, {@code >= 1}
      * @param blockSize  B {@code >= 1}
      */
-    public BlockGateMemory(Arena arena, Backend backend, int kvHeads, int headDim, Tensor gateWeight, long capacity,
+    public BlockGateMemory(Arena arena, Engine engine, int kvHeads, int headDim, Tensor gateWeight, long capacity,
                            int blockSize) {
         MemoryArgs.arena(arena);
-        this.prepare = Objects.requireNonNull(backend, "backend").prepare();
+        this.engine = Objects.requireNonNull(engine, "engine");
         this.kvHeads = MemoryArgs.positive("kvHeads", kvHeads);
         this.headDim = MemoryArgs.positive("headDim", headDim);
         this.capacity = MemoryArgs.positive("capacity", capacity);
@@ -83,7 +97,9 @@ public final class BlockGateMemory implements AutoCloseable {
                 + MemoryArgs.tensorBytes(ElementType.F32, blockSize, Math.multiplyExact(kvHeads, headDim)),
                 "BlockGateMemory of " + capacity + " tokens");
         this.gateWeight = Tensor.allocate(arena, ElementType.F32, gateDim, pooledWidth);
-        prepare.convert(gateWeight, this.gateWeight);
+        Tensor ownWeight = this.gateWeight;
+        engine.runVoid(Op.CONVERT, OpCosts.convert(gateDim, pooledWidth, gateWeight.type(), ElementType.F32),
+                b -> b.prepare().convert(gateWeight, ownWeight));
         this.gateKeys = new ResidentTensor(Tensor.allocate(arena, ElementType.F32, capacity / blockSize,
                 Math.multiplyExact(kvHeads, gateDim)));
         this.remainder = Tensor.allocate(arena, ElementType.F32, blockSize, Math.multiplyExact(kvHeads, headDim));
@@ -105,6 +121,18 @@ public final class BlockGateMemory implements AutoCloseable {
         if (n == 0) {
             return;
         }
+        int held = (int) (from % blockSize);
+        // the remainder rows held so far: read to pool the block they complete, and overwritten by a new remainder
+        List<Tensor> heldRows = held == 0 ? List.of() : List.of(remainder.rowSlice(0, held));
+        engine.runInPlace(Step.PREPARE, APPEND_LABEL, appendCost(keys, from), heldRows,
+                b -> appendOn(b.prepare(), keys, from));
+        gateKeys.refresh(from / blockSize, (from + n) / blockSize); // the blocks pooled by this append
+        length = from + n; // publish: a reader that sees it also sees the gate keys written above
+    }
+
+    /** The append's ops, on {@code prepare}: fills the remainder, pools every block that becomes full. */
+    private void appendOn(PrepareOps prepare, Tensor keys, long from) {
+        long n = keys.rows();
         long block = from / blockSize;
         int held = (int) (from % blockSize);
         long used = 0;
@@ -114,21 +142,37 @@ public final class BlockGateMemory implements AutoCloseable {
             prepare.convert(keys.rowSlice(0, take), remainder.rowSlice(held, held + take));
             used = take;
             if (held + take == blockSize) {
-                poolBlocks(remainder, block, 1);
+                poolBlocks(prepare, remainder, block, 1);
                 block++;
             }
         }
         long whole = (n - used) / blockSize;
         if (whole > 0) {
             // whole blocks straight from the input: pooling decodes to f32 either way, so the result is the same
-            poolBlocks(keys.rowSlice(used, used + whole * blockSize), block, whole);
+            poolBlocks(prepare, keys.rowSlice(used, used + whole * blockSize), block, whole);
             used += whole * blockSize;
         }
         if (used < n) {
             prepare.convert(keys.rowSlice(used, n), remainder.rowSlice(0, n - used));
         }
-        gateKeys.refresh(from / blockSize, (from + n) / blockSize); // the blocks pooled by this append
-        length = from + n; // publish: a reader that sees it also sees the gate keys written above
+    }
+
+    /** The work of appending {@code keys} at {@code from}: the remainder copies, or the pooling of the new blocks. */
+    private OpCost appendCost(Tensor keys, long from) {
+        long n = keys.rows();
+        long newBlocks = (from + n) / blockSize - from / blockSize;
+        int d = headDim;
+        if (newBlocks == 0) {
+            // rows of a block that is not full yet are only copied aside, until the block fills
+            return OpCosts.convert(n, (long) kvHeads * d, keys.type(), ElementType.F32);
+        }
+        long pooledRows = newBlocks * blockSize;
+        OpCost perHead = OpCost.ZERO;
+        for (PoolMode mode : new PoolMode[] {PoolMode.MAX, PoolMode.MIN, PoolMode.MEAN}) {
+            perHead = perHead.plus(OpCosts.pagePool(pooledRows, d, blockSize, mode, ElementType.F32, ElementType.F32));
+        }
+        return perHead.plus(OpCosts.project(newBlocks, 3L * d, gateDim, ElementType.F32, ElementType.F32,
+                ElementType.F32)).times(kvHeads);
     }
 
     /** Pins the gate keys on {@code backend} (the device of the Relevancy step); a no-op when they are there. */
@@ -143,7 +187,7 @@ public final class BlockGateMemory implements AutoCloseable {
     }
 
     /** Pools {@code count} blocks of {@code source} into gate keys {@code [first, first + count)}. */
-    private void poolBlocks(Tensor source, long first, long count) {
+    private void poolBlocks(PrepareOps prepare, Tensor source, long first, long count) {
         int d = headDim;
         for (long done = 0; done < count; done += POOL_CHUNK_BLOCKS) {
             int chunk = (int) Math.min(POOL_CHUNK_BLOCKS, count - done);

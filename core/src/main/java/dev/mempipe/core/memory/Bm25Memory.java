@@ -1,11 +1,16 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.PinnedBm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
@@ -16,9 +21,14 @@ import java.util.Objects;
 /**
  * Documents for lexical RAG: each a list of term ids, stored off-heap in the {@code bm25Index} input form
  * ({@code offsets [N+1]}, {@code tokens []}), with the BM25 index over them. The index is rebuilt lazily:
- * {@link #index()} builds it through the backend's {@code bm25Index} the first time it is asked for after
- * documents were appended, and reuses it until the next append. Text goes through the memory's
- * {@link SimpleTokenizer} ({@link #appendText}, {@link #search(String, int)}).
+ * {@link #index()} builds it with {@code bm25Index} the first time it is asked for after documents were appended,
+ * and reuses it until the next append. Text goes through the memory's {@link SimpleTokenizer}
+ * ({@link #appendText}, {@link #search(String, int)}).
+ *
+ * <p>Ops: every op runs through the {@link Engine}, on the backend it hands the step: {@code bm25Index} (Prepare),
+ * {@code bm25Score} (Relevancy, over the index pinned on the Relevancy step's device) and {@code topK} (Retrieval),
+ * each placed by the plan, recorded, and rerun on the CPU after a device fault. Appending a document is host work
+ * (a copy of its term ids) and no op.
  *
  * <p>Capacities (documents and total tokens) are fixed at construction.
  *
@@ -28,7 +38,7 @@ import java.util.Objects;
  * Appends are {@code synchronized}; the tokenizer is thread-safe.
  */
 public final class Bm25Memory implements AutoCloseable {
-    private final Backend backend;
+    private final Engine engine;
     private final int maxDocuments;
     private final int maxTokens;
     private final Indices offsets; // [maxDocuments + 1]; document i holds tokens [offsets[i], offsets[i+1])
@@ -43,18 +53,19 @@ public final class Bm25Memory implements AutoCloseable {
     }
 
     /** With a new tokenizer of its own. */
-    public Bm25Memory(Arena arena, Backend backend, int maxDocuments, int maxTokens) {
-        this(arena, backend, maxDocuments, maxTokens, new SimpleTokenizer());
+    public Bm25Memory(Arena arena, Engine engine, int maxDocuments, int maxTokens) {
+        this(arena, engine, maxDocuments, maxTokens, new SimpleTokenizer());
     }
 
     /**
+     * @param engine       runs the memory's ops
      * @param maxDocuments documents the memory can hold, {@code >= 1}
      * @param maxTokens    total term ids over all documents, {@code >= 1}
      * @param tokenizer    used for text; may be shared with other memories
      */
-    public Bm25Memory(Arena arena, Backend backend, int maxDocuments, int maxTokens, SimpleTokenizer tokenizer) {
+    public Bm25Memory(Arena arena, Engine engine, int maxDocuments, int maxTokens, SimpleTokenizer tokenizer) {
         MemoryArgs.arena(arena);
-        this.backend = Objects.requireNonNull(backend, "backend");
+        this.engine = Objects.requireNonNull(engine, "engine");
         this.maxDocuments = MemoryArgs.positive("maxDocuments", maxDocuments);
         this.maxTokens = MemoryArgs.positive("maxTokens", maxTokens);
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
@@ -98,7 +109,10 @@ public final class Bm25Memory implements AutoCloseable {
         return append(tokenizer.tokenize(text));
     }
 
-    /** The BM25 index over the published documents, rebuilt only when documents were appended since. */
+    /**
+     * The BM25 index over the published documents, rebuilt only when documents were appended since (one Prepare
+     * step of the engine, {@code bm25Index}).
+     */
     public Bm25Index index() {
         int n = documents;
         BuiltIndex current = built;
@@ -111,8 +125,11 @@ public final class Bm25Memory implements AutoCloseable {
                 return current.index(); // another reader rebuilt it meanwhile
             }
             int count = documents; // at least n: index everything published by now
-            Bm25Index index = backend.prepare().bm25Index(offsets.prefix(count + 1),
-                    tokens.prefix(offsets.get(count)));
+            Indices docOffsets = offsets.prefix(count + 1);
+            Indices docTokens = tokens.prefix(offsets.get(count));
+            // the cost is an estimate made before the build: the input once, at most one posting per token out
+            OpCost estimate = new OpCost(4L * (count + 1 + docTokens.length()), 4L * count + 8L * docTokens.length(), 0);
+            Bm25Index index = engine.run(Op.BM25_INDEX, estimate, b -> b.prepare().bm25Index(docOffsets, docTokens));
             built = new BuiltIndex(count, index);
             return index;
         }
@@ -155,7 +172,7 @@ public final class Bm25Memory implements AutoCloseable {
      */
     public float[] scores(int[] queryTerms, Bm25Params params) {
         try (Arena scratch = Scratch.open()) {
-            return score(queryTerms, params, index(), scratch).toFloatArray();
+            return score(queryTerms, params, scratch).toFloatArray();
         }
     }
 
@@ -165,20 +182,23 @@ public final class Bm25Memory implements AutoCloseable {
      */
     public Hits search(int[] queryTerms, int k, Bm25Params params) {
         MemoryArgs.k(k);
-        Bm25Index index = index();
-        if (index.numDocs() == 0) {
+        if (index().numDocs() == 0) {
             return Hits.empty();
         }
         try (Arena scratch = Scratch.open()) {
-            return TopHits.of(backend, score(queryTerms, params, index, scratch), k, 0, scratch);
+            return TopHits.of(engine, score(queryTerms, params, scratch), k, 0, scratch);
         }
     }
 
-    private Tensor score(int[] queryTerms, Bm25Params params, Bm25Index index, Arena scratch) {
+    /** {@code bm25Score} over the index as the Relevancy step's device holds it; scores {@code [1, N]} in scratch. */
+    private Tensor score(int[] queryTerms, Bm25Params params, Arena scratch) {
         Objects.requireNonNull(queryTerms, "queryTerms");
         Objects.requireNonNull(params, "params");
+        Bm25Index index = indexOn(engine.backendFor(Step.RELEVANCY));
         Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, index.numDocs());
-        backend.relevancy().bm25Score(Indices.of(scratch, queryTerms), index, params, s);
+        Indices query = Indices.of(scratch, queryTerms);
+        engine.runVoid(Op.BM25_SCORE, OpCosts.bm25Score(query, index, ElementType.F32),
+                b -> b.relevancy().bm25Score(query, index, params, s));
         return s;
     }
 

@@ -1,11 +1,15 @@
 package dev.mempipe.core.memory;
 
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -31,30 +35,36 @@ import java.util.function.Function;
  * <p>Thread-safety: eviction overwrites rows, so this memory gives out no views; reads run inside it under
  * a read lock (concurrent with each other) and appends take the write lock.
  *
- * <p>Residency: the ring is pinned on the memory's backend (the identity on the CPU; a device copy otherwise),
- * and every append refreshes the slots it wrote before releasing the write lock. {@link #close()} frees the copy.
+ * <p>Ops: every op runs through the {@link Engine}, on the backend it hands the step: an append is one Prepare step
+ * ({@code convert}); a read runs {@code dot} (Relevancy), {@code softmax} (Relevancy, in place:
+ * {@link Engine#runInPlace}), {@code topK} and {@code gather} (Retrieval) and {@code softRetrieve} (Apply), each
+ * placed by the plan, recorded, and rerun on the CPU after a device fault.
+ *
+ * <p>Residency: each read pins the ring on the backend the plan chooses for Relevancy (the identity on the CPU; a
+ * device copy otherwise), and every append refreshes the slots it wrote before releasing the write lock.
+ * {@link #close()} frees the copy.
  */
 public final class CompressedMemory implements AutoCloseable {
-    private final Backend backend;
+    private final Engine engine;
     private final int dimension;
     private final int capacity;
-    private final ResidentTensor ring; // [2N, d] F32, pinned on the backend
+    private final ResidentTensor ring; // [2N, d] F32, pinned on the Relevancy step's backend
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private long appended;
 
     /**
+     * @param engine    runs the memory's ops
      * @param dimension d {@code >= 1}
      * @param capacity  N, summaries held at most, {@code >= 1}
      */
-    public CompressedMemory(Arena arena, Backend backend, int dimension, int capacity) {
+    public CompressedMemory(Arena arena, Engine engine, int dimension, int capacity) {
         MemoryArgs.arena(arena);
-        this.backend = Objects.requireNonNull(backend, "backend");
+        this.engine = Objects.requireNonNull(engine, "engine");
         this.dimension = MemoryArgs.positive("dimension", dimension);
         this.capacity = MemoryArgs.positive("capacity", capacity);
         MemoryBudget.claim(arena, MemoryArgs.tensorBytes(ElementType.F32, 2L * capacity, dimension),
                 "CompressedMemory of " + capacity + " summaries");
         this.ring = new ResidentTensor(Tensor.allocate(arena, ElementType.F32, 2L * capacity, dimension));
-        ring.placeOn(backend);
     }
 
     /** Frees the device copy of the ring (the host memory belongs to the arena). */
@@ -79,12 +89,20 @@ public final class CompressedMemory implements AutoCloseable {
         lock.writeLock().lock();
         try {
             long m = summaries.rows();
-            // rows that would be evicted within this same call are never written
-            for (long i = Math.max(0, m - capacity); i < m; i++) {
-                int slot = (int) ((appended + i) % capacity);
-                Tensor row = summaries.rowSlice(i, i + 1);
-                backend.prepare().convert(row, ring.host().rowSlice(slot, slot + 1));
-                backend.prepare().convert(row, ring.host().rowSlice(slot + capacity, slot + capacity + 1));
+            long first = Math.max(0, m - capacity); // rows that would be evicted within this same call are never written
+            long start = appended;
+            // each kept summary is written twice (the doubled ring); every write is a whole row, so a rerun is safe
+            engine.runVoid(Step.PREPARE, "convert", OpCosts.convert(m - first, dimension, summaries.type(),
+                    ElementType.F32).times(2), b -> {
+                for (long i = first; i < m; i++) {
+                    int slot = (int) ((start + i) % capacity);
+                    Tensor row = summaries.rowSlice(i, i + 1);
+                    b.prepare().convert(row, ring.host().rowSlice(slot, slot + 1));
+                    b.prepare().convert(row, ring.host().rowSlice(slot + capacity, slot + capacity + 1));
+                }
+            });
+            for (long i = first; i < m; i++) {
+                int slot = (int) ((start + i) % capacity);
                 ring.refresh(slot, slot + 1);
                 ring.refresh(slot + capacity, slot + capacity + 1);
             }
@@ -110,8 +128,8 @@ public final class CompressedMemory implements AutoCloseable {
         try (Arena scratch = Scratch.open()) {
             Tensor held = nonEmptyWindow();
             Tensor weights = scores(query, held, scratch);
-            backend.relevancy().softmax(weights, scale, weights);
-            backend.apply().softRetrieve(weights, held, out);
+            softmax(weights, scale);
+            softRetrieve(weights, held, out);
             return weights.toFloatArray();
         } finally {
             lock.readLock().unlock();
@@ -127,7 +145,7 @@ public final class CompressedMemory implements AutoCloseable {
         lock.readLock().lock();
         try (Arena scratch = Scratch.open()) {
             Tensor held = window();
-            return TopHits.of(backend, scores(query, held, scratch), k, firstSequence(held), scratch);
+            return TopHits.of(engine, scores(query, held, scratch), k, firstSequence(held), scratch);
         } finally {
             lock.readLock().unlock();
         }
@@ -148,16 +166,18 @@ public final class CompressedMemory implements AutoCloseable {
         try (Arena scratch = Scratch.open()) {
             Tensor held = nonEmptyWindow();
             int first = firstSequence(held);
-            Hits hits = TopHits.of(backend, scores(query, held, scratch), k, first, scratch);
+            Hits hits = TopHits.of(engine, scores(query, held, scratch), k, first, scratch);
             int[] positions = hits.ids();
             for (int i = 0; i < positions.length; i++) {
                 positions[i] -= first;
             }
             Tensor chosen = Tensor.allocate(scratch, ElementType.F32, positions.length, dimension);
-            backend.retrieval().gather(held, Indices.of(scratch, positions), chosen);
+            Indices rows = Indices.of(scratch, positions);
+            engine.runVoid(Op.GATHER, OpCosts.gather(positions.length, dimension, held.type()),
+                    b -> b.retrieval().gather(held, rows, chosen));
             Tensor weights = Tensor.of(scratch, hits.scores(), 1, hits.size());
-            backend.relevancy().softmax(weights, scale, weights);
-            backend.apply().softRetrieve(weights, chosen, out);
+            softmax(weights, scale);
+            softRetrieve(weights, chosen, out);
             return hits;
         } finally {
             lock.readLock().unlock();
@@ -219,7 +239,7 @@ public final class CompressedMemory implements AutoCloseable {
         Objects.requireNonNull(reader, "reader");
         lock.readLock().lock();
         try {
-            return reader.apply(window());
+            return reader.apply(placedWindow());
         } finally {
             lock.readLock().unlock();
         }
@@ -244,11 +264,20 @@ public final class CompressedMemory implements AutoCloseable {
         return ring.view().rowSlice(start, start + n);
     }
 
+    /**
+     * {@link #window()} pinned on the device the plan chooses for Relevancy (a no-op once there). Call under the read
+     * lock: appends, the only writers of the ring, are kept out while the pin uploads it.
+     */
+    private Tensor placedWindow() {
+        ring.placeOn(engine.backendFor(Step.RELEVANCY));
+        return window();
+    }
+
     private Tensor nonEmptyWindow() {
         if (appended == 0) {
             throw new IllegalStateException("CompressedMemory is empty: append a summary before reading");
         }
-        return window();
+        return placedWindow();
     }
 
     /** Sequence number of the window's first row; ids fit an int while fewer than 2^31 summaries were appended. */
@@ -262,7 +291,19 @@ public final class CompressedMemory implements AutoCloseable {
 
     private Tensor scores(Tensor query, Tensor held, Arena scratch) {
         Tensor s = Tensor.allocate(scratch, ElementType.F32, 1, (int) held.rows());
-        backend.relevancy().dot(query, held, s);
+        engine.runVoid(Op.DOT, OpCosts.dot(1, held.rows(), dimension, query.type(), held.type()),
+                b -> b.relevancy().dot(query, held, s));
         return s;
+    }
+
+    /** {@code weights = softmax(scale * weights)}, in place. */
+    private void softmax(Tensor weights, float scale) {
+        engine.runInPlace(Op.SOFTMAX, OpCosts.softmax(weights.cols(), ElementType.F32, ElementType.F32),
+                List.of(weights), b -> b.relevancy().softmax(weights, scale, weights));
+    }
+
+    private void softRetrieve(Tensor weights, Tensor rows, Tensor out) {
+        engine.runVoid(Op.SOFT_RETRIEVE, OpCosts.softRetrieve(rows.rows(), dimension, weights.type(), rows.type(),
+                out.type()), b -> b.apply().softRetrieve(weights, rows, out));
     }
 }

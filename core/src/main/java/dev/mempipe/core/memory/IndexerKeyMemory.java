@@ -1,8 +1,10 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
-import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
@@ -21,22 +23,27 @@ import java.util.Objects;
  *
  * <p>Residency: {@link #placeOn} pins the keys on the device that scores them; every append refreshes the
  * rows it wrote before publishing them. {@link #close()} frees the device copy.
+ *
+ * <p>Ops: each append is one Prepare step of the {@link Engine} ({@code quantize} for integer storage, else
+ * {@code convert}), on the backend the engine hands it: placed by the plan, recorded, and rerun on the CPU after a
+ * device fault (it writes whole rows not yet published, so a rerun is safe).
  */
 public final class IndexerKeyMemory implements AutoCloseable {
-    private final PrepareOps prepare;
+    private final Engine engine;
     private final int indexDim;
     private final long capacity;
     private final ResidentTensor keys; // [capacity, dI], with row scales for I8/I16
     private volatile long length;
 
     /**
+     * @param engine   runs the appends' ops
      * @param indexDim dI {@code >= 1}
      * @param capacity tokens, {@code >= 1}
      * @param storage  the element type of the stored keys (F16 and I8 are what DSA uses)
      */
-    public IndexerKeyMemory(Arena arena, Backend backend, int indexDim, long capacity, ElementType storage) {
+    public IndexerKeyMemory(Arena arena, Engine engine, int indexDim, long capacity, ElementType storage) {
         MemoryArgs.arena(arena);
-        this.prepare = Objects.requireNonNull(backend, "backend").prepare();
+        this.engine = Objects.requireNonNull(engine, "engine");
         this.indexDim = MemoryArgs.positive("indexDim", indexDim);
         this.capacity = MemoryArgs.positive("capacity", capacity);
         MemoryBudget.claim(arena, MemoryArgs.tensorBytes(Objects.requireNonNull(storage, "storage"), capacity,
@@ -71,7 +78,12 @@ public final class IndexerKeyMemory implements AutoCloseable {
         if (to == from) {
             return;
         }
-        prepare.convert(newKeys, keys.host().rowSlice(from, to));
+        ElementType storage = storage();
+        long n = to - from;
+        Tensor rows = keys.host().rowSlice(from, to);
+        engine.runVoid(Step.PREPARE, storage.isQuantized() ? "quantize" : "convert", storage.isQuantized()
+                ? OpCosts.quantize(n, indexDim, newKeys.type(), storage)
+                : OpCosts.convert(n, indexDim, newKeys.type(), storage), b -> b.prepare().convert(newKeys, rows));
         keys.refresh(from, to);
         length = to; // publish
     }

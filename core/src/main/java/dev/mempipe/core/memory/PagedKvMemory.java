@@ -1,12 +1,16 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCost;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.OpArgs;
-import dev.mempipe.spi.PrepareOps;
+import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -34,12 +38,20 @@ import java.util.Objects;
  * values on the device that attends over them (Apply); every append refreshes the rows and pages it wrote
  * before it publishes the new length, and snapshots hand out the pinned views. The host copy stays
  * authoritative. {@link #close()} frees the device copies.
+ *
+ * <p>Ops: each append is one Prepare step of the {@link Engine} ({@value #APPEND_LABEL}: the two {@code convert}s
+ * and {@code pageMinMaxAppend}), on the backend the engine hands it: placed by the plan, recorded, and rerun on the
+ * CPU after a device fault. The partial page that {@code pageMinMaxAppend} merges into is declared as updated in
+ * place ({@link Engine#runInPlace}), so a rerun merges into the summaries as they were, never into what a failed
+ * device left there. The device copies are refreshed after the step, then the length is published.
  */
 public final class PagedKvMemory implements AutoCloseable {
     /** Quest's page size. */
     public static final int DEFAULT_PAGE_SIZE = 16;
+    /** The profile label of an append: the cache write and the incremental page summaries. */
+    public static final String APPEND_LABEL = "kvAppend+pageMinMax";
 
-    private final PrepareOps prepare;
+    private final Engine engine;
     private final int kvHeads;
     private final int headDim;
     private final int rowWidth;
@@ -52,21 +64,22 @@ public final class PagedKvMemory implements AutoCloseable {
     private volatile long length;
 
     /** F32 storage, pages of {@value #DEFAULT_PAGE_SIZE} tokens. */
-    public PagedKvMemory(Arena arena, Backend backend, int kvHeads, int headDim, long capacity) {
-        this(arena, backend, kvHeads, headDim, capacity, ElementType.F32, DEFAULT_PAGE_SIZE);
+    public PagedKvMemory(Arena arena, Engine engine, int kvHeads, int headDim, long capacity) {
+        this(arena, engine, kvHeads, headDim, capacity, ElementType.F32, DEFAULT_PAGE_SIZE);
     }
 
     /**
+     * @param engine   runs the appends' ops
      * @param kvHeads  Hkv {@code >= 1}
      * @param headDim  d {@code >= 1}
      * @param capacity tokens the memory can hold, {@code >= 1}
      * @param storage  F32, F16 or BF16
      * @param pageSize P {@code >= 1}
      */
-    public PagedKvMemory(Arena arena, Backend backend, int kvHeads, int headDim, long capacity,
+    public PagedKvMemory(Arena arena, Engine engine, int kvHeads, int headDim, long capacity,
                          ElementType storage, int pageSize) {
         MemoryArgs.arena(arena);
-        this.prepare = Objects.requireNonNull(backend, "backend").prepare();
+        this.engine = Objects.requireNonNull(engine, "engine");
         this.kvHeads = MemoryArgs.positive("kvHeads", kvHeads);
         this.headDim = MemoryArgs.positive("headDim", headDim);
         this.rowWidth = Math.multiplyExact(kvHeads, headDim);
@@ -127,17 +140,34 @@ public final class PagedKvMemory implements AutoCloseable {
         if (to == from) {
             return;
         }
-        prepare.convert(newKeys, keys.host().rowSlice(from, to));
-        prepare.convert(newValues, values.host().rowSlice(from, to));
         long pages = OpArgs.ceilDiv(to, pageSize);
-        prepare.pageMinMaxAppend(keys.host().rowSlice(0, to), from, pageSize, pageMin.host().rowSlice(0, pages),
-                pageMax.host().rowSlice(0, pages));
+        Tensor min = pageMin.host().rowSlice(0, pages);   // (pages, Hkv*d)
+        Tensor max = pageMax.host().rowSlice(0, pages);
+        long firstPage = from / pageSize;
+        // the partial page the new rows complete is merged into (read and written); later pages are written whole
+        List<Tensor> merged = from % pageSize == 0 ? List.of()
+                : List.of(min.rowSlice(firstPage, firstPage + 1), max.rowSlice(firstPage, firstPage + 1));
+        Tensor keyRows = keys.host().rowSlice(0, to);
+        engine.runInPlace(Step.PREPARE, APPEND_LABEL, appendCost(newKeys, newValues, from, to), merged, b -> {
+            b.prepare().convert(newKeys, keys.host().rowSlice(from, to));
+            b.prepare().convert(newValues, values.host().rowSlice(from, to));
+            b.prepare().pageMinMaxAppend(keyRows, from, pageSize, min, max);
+        });
         // device copies first, then publish: a reader that sees `to` finds its rows on the device too
         keys.refresh(from, to);
         values.refresh(from, to);
-        pageMin.refresh(from / pageSize, pages);
-        pageMax.refresh(from / pageSize, pages);
+        pageMin.refresh(firstPage, pages);
+        pageMax.refresh(firstPage, pages);
         length = to; // publish: a reader that sees `to` also sees the rows and summaries written above
+    }
+
+    /** The work of one append: both conversions and the page summaries of the pages it touches. */
+    private OpCost appendCost(Tensor newKeys, Tensor newValues, long from, long to) {
+        long n = to - from;
+        ElementType storage = storage();
+        return OpCosts.convert(n, rowWidth, newKeys.type(), storage)
+                .plus(OpCosts.convert(n, rowWidth, newValues.type(), storage))
+                .plus(OpCosts.pageMinMaxAppend(to, from, rowWidth, pageSize, storage, storage));
     }
 
     /** Views of keys, values and summaries for one published length (see the class comment). */

@@ -1,13 +1,15 @@
 package dev.mempipe.core.memory;
 
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
 
-/** Runs the backend's {@code topK} over a score row and turns its output into {@link Hits}. */
+/** Runs {@code topK} over a score row through the engine and turns its output into {@link Hits}. */
 final class TopHits {
     private TopHits() {
     }
@@ -17,7 +19,7 @@ final class TopHits {
      *
      * @param scratch where the op's outputs are allocated (the caller closes it)
      */
-    static Hits of(Backend backend, Tensor scores, int k, int idBase, Arena scratch) {
+    static Hits of(Engine engine, Tensor scores, int k, int idBase, Arena scratch) {
         int n = scores.cols();
         if (n == 0) {
             return Hits.empty();
@@ -25,7 +27,8 @@ final class TopHits {
         int count = Math.min(k, n);
         Indices idx = Indices.allocate(scratch, count);
         Tensor val = Tensor.allocate(scratch, ElementType.F32, 1, count);
-        int found = backend.retrieval().topK(scores, k, idx, val);
+        int found = engine.run(Op.TOP_K, OpCosts.topK(n, count, scores.type(), true),
+                b -> b.retrieval().topK(scores, k, idx, val));
         int[] ids = new int[found];
         float[] best = new float[found];
         for (int i = 0; i < found; i++) {

@@ -71,6 +71,17 @@ final class GenerationProfiler {
 
     private WorkloadProfile dynamicRag(Workload workload, long context, DecoderModel model,
                                        WorkloadProfiler.Options options, Arena arena, Consumer<String> phases) {
+        int entries = Math.toIntExact(context);
+        // closed before returning: its device copy of the index (the arena frees the host memory)
+        try (Bm25Memory memory = new Bm25Memory(arena, engine, entries,
+                Math.multiplyExact(entries, SyntheticCorpus.MAX_DOCUMENT_TOKENS))) {
+            return dynamicRag(workload, context, model, options, arena, phases, memory);
+        }
+    }
+
+    private WorkloadProfile dynamicRag(Workload workload, long context, DecoderModel model,
+                                       WorkloadProfiler.Options options, Arena arena, Consumer<String> phases,
+                                       Bm25Memory memory) {
         DecoderConfig config = model.config();
         int entries = Math.toIntExact(context);
         int vocab = config.vocab();
@@ -79,8 +90,6 @@ final class GenerationProfiler {
         phases.accept(WorkloadProfiler.PHASE_PREPARE);
         engine.resetProfile();
         long setupStart = System.nanoTime();
-        Bm25Memory memory = new Bm25Memory(arena, cpu, entries,
-                Math.multiplyExact(entries, SyntheticCorpus.MAX_DOCUMENT_TOKENS));
         DocumentRetrieval retrieval = DocumentRetrieval.bm25(new Bm25Pipeline(engine, memory,
                 new Bm25Pipeline.Settings(Bm25Pipeline.Settings.DEFAULT.params(), DocumentRetrieval.DEFAULT_TOP_K,
                         Bm25Pipeline.Settings.DEFAULT.promptTokens()), arena));

@@ -4,6 +4,7 @@ import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.Bm25Memory;
 import dev.mempipe.core.memory.CompressedMemory;
 import dev.mempipe.core.memory.EmbeddingMemory;
+import dev.mempipe.core.memory.OwnedMemories;
 import dev.mempipe.core.pipeline.AttentionShape;
 import dev.mempipe.core.pipeline.Bm25Pipeline;
 import dev.mempipe.core.pipeline.DenseRagPipeline;
@@ -196,10 +197,17 @@ public final class WorkloadProfiler implements AutoCloseable {
     private WorkloadProfile profileAttention(Workload workload, long context, DecoderModel model, Options options,
                                              Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
-        AttentionShape shape = config.attentionShape();
         int steps = maxWarmUpSteps(options) + options.measuredSteps();
-        LayeredAttention attention = WorkloadAttention.create(workload, engine, arena, cpu, config, context + steps,
-                options.kvStorage(), options.settingsFor(config));
+        try (LayeredAttention attention = WorkloadAttention.create(workload, engine, arena, config, context + steps,
+                options.kvStorage(), options.settingsFor(config))) {
+            return profileAttention(workload, context, model, options, arena, phases, attention);
+        }
+    }
+
+    private WorkloadProfile profileAttention(Workload workload, long context, DecoderModel model, Options options,
+                                             Arena arena, Consumer<String> phases, LayeredAttention attention) {
+        DecoderConfig config = model.config();
+        AttentionShape shape = config.attentionShape();
 
         // Setup: every layer's memory filled to the context, structure planted for that layer's probe query
         phases.accept(PHASE_PREPARE);
@@ -235,16 +243,25 @@ public final class WorkloadProfiler implements AutoCloseable {
     private WorkloadProfile profileRetrieval(Workload workload, long context, DecoderModel model, Options options,
                                              Arena arena, Consumer<String> phases) {
         DecoderConfig config = model.config();
-        WorkloadSettings settings = options.settingsFor(config);
         int steps = maxWarmUpSteps(options) + options.measuredSteps();
-        int entries = Math.toIntExact(context);
-        int hidden = config.hidden();
-
         // the decoder reads a prompt of fixed length with dense attention, outside the pipeline's profile
         phases.accept(PHASE_PREPARE);
+        // every memory made here is closed before returning (their device copies); the arena frees the host memory
+        try (LayeredAttention promptAttention = WorkloadAttention.create(Workload.DENSE, decoderEngine, arena, config,
+                options.ragPromptTokens() + steps, options.kvStorage(), options.settingsFor(config));
+             OwnedMemories opened = new OwnedMemories()) {
+            return profileRetrieval(workload, context, model, options, arena, phases, promptAttention, opened);
+        }
+    }
+
+    private WorkloadProfile profileRetrieval(Workload workload, long context, DecoderModel model, Options options,
+                                             Arena arena, Consumer<String> phases, LayeredAttention promptAttention,
+                                             OwnedMemories opened) {
+        DecoderConfig config = model.config();
+        WorkloadSettings settings = options.settingsFor(config);
+        int entries = Math.toIntExact(context);
+        int hidden = config.hidden();
         int prompt = options.ragPromptTokens();
-        LayeredAttention promptAttention = WorkloadAttention.create(Workload.DENSE, decoderEngine, arena, cpu, config,
-                prompt + steps, options.kvStorage(), settings);
         AttentionShape shape = config.attentionShape();
         for (int l = 0; l < config.layers(); l++) {
             long layerSeed = SeededFill.derive(options.seed(), l);
@@ -260,15 +277,15 @@ public final class WorkloadProfiler implements AutoCloseable {
         List<WorkloadFigure> figures = new ArrayList<>();
         Runnable retrieve = switch (workload) {
             case BM25 -> {
-                Bm25Memory memory = new Bm25Memory(arena, cpu, entries,
-                        Math.multiplyExact(entries, SyntheticCorpus.MAX_DOCUMENT_TOKENS));
+                Bm25Memory memory = opened.add(new Bm25Memory(arena, engine, entries,
+                        Math.multiplyExact(entries, SyntheticCorpus.MAX_DOCUMENT_TOKENS)));
                 Bm25Pipeline pipeline = new Bm25Pipeline(engine, memory, settings.bm25(), arena);
                 pipeline.prepareTokens(SyntheticCorpus.documents(options.seed(), 0, entries));
                 long[] step = {0};
                 yield () -> pipeline.step(SyntheticCorpus.query(options.seed(), step[0]++));
             }
             case DENSE_RAG -> {
-                EmbeddingMemory memory = new EmbeddingMemory(arena, engine, hidden, entries);
+                EmbeddingMemory memory = opened.add(new EmbeddingMemory(arena, engine, hidden, entries));
                 DenseRagPipeline pipeline = new DenseRagPipeline(engine, memory, settings.denseRag(), arena);
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> {
                     List<String> texts = new ArrayList<>();
@@ -280,7 +297,7 @@ public final class WorkloadProfiler implements AutoCloseable {
                 yield () -> pipeline.step(query);
             }
             case HMT -> {
-                CompressedMemory memory = new CompressedMemory(arena, cpu, hidden, entries);
+                CompressedMemory memory = opened.add(new CompressedMemory(arena, engine, hidden, entries));
                 HmtPipeline pipeline = new HmtPipeline(engine, memory, settings.hmt(), arena);
                 fillVectors(arena, entries, hidden, options.seed(), (chunk, first) -> pipeline.prepare(chunk));
                 yield () -> pipeline.step(query);

@@ -97,15 +97,9 @@ public final class Bm25Pipeline implements Pipeline<List<String>, int[], Tensor,
         index();
     }
 
-    /**
-     * Builds the index through the engine. Its cost is an estimate made before the build: the input once,
-     * and an output of at most one posting per token.
-     */
+    /** Builds the index now rather than at the first query: the memory runs {@code bm25Index} through the engine. */
     private void index() {
-        long n = memory.documentCount();
-        long tokens = memory.tokenCount();
-        OpCost estimate = new OpCost(4 * (n + 1 + tokens), 4 * n + 8 * tokens, 0);
-        engine.run(Op.BM25_INDEX, estimate, b -> memory.index());
+        memory.index();
     }
 
     // ---- Relevancy: s_doc = bm25Score(query, index) ----

@@ -35,7 +35,7 @@ public final class DenseAttention implements KvPipeline<Void> {
 
     @Override
     public void prepare(KvRows rows) {
-        KvAppend.append(engine, kv, rows);
+        kv.append(rows.keys(), rows.values());  // one Prepare step: convert, pageMinMaxAppend
     }
 
     /** Dense attention scores nothing: null. */

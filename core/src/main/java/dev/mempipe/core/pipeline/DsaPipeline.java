@@ -186,7 +186,7 @@ public final class DsaPipeline implements KvPipeline<Tensor> {
 
     @Override
     public void prepare(KvRows rows) {
-        KvAppend.append(engine, kv, rows);
+        kv.append(rows.keys(), rows.values());  // one Prepare step: convert, pageMinMaxAppend
         Tensor keys = rows.keys();                                         // (n, Hkv*d)
         int dI = weights.indexerDim();
         for (long from = 0; from < keys.rows(); from += projectedKeys.rows()) {
@@ -195,11 +195,7 @@ public final class DsaPipeline implements KvPipeline<Tensor> {
             Tensor projected = projectedKeys.rowSlice(0, to - from);       // (n, dI)
             engine.runVoid(Op.PROJECT, OpCosts.project(to - from, shape.kvWidth(), dI, keys.type(),
                     weights.key().type(), ElementType.F32), b -> b.prepare().project(chunk, weights.key(), projected));
-            ElementType storage = indexerKeys.storage();
-            OpCost store = storage.isQuantized() ? OpCosts.quantize(to - from, dI, ElementType.F32, storage)
-                    : OpCosts.convert(to - from, dI, ElementType.F32, storage);
-            engine.runVoid(Step.PREPARE, storage.isQuantized() ? "quantize" : "convert", store,
-                    b -> indexerKeys.append(projected));
+            indexerKeys.append(projected);                                 // one Prepare step: quantize or convert
         }
     }
 

@@ -5,10 +5,10 @@ import dev.mempipe.core.memory.CompressedMemory;
 import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Op;
-import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -59,10 +59,7 @@ public final class HmtPipeline implements Pipeline<Tensor, Tensor, Tensor, Tenso
     /** Appends summaries {@code [m, d]}, oldest first. */
     @Override
     public void prepare(Tensor summaries) {
-        long kept = Math.min(summaries.rows(), memory.capacity());
-        // the memory keeps each summary twice (a doubled ring, so the held rows are one contiguous view)
-        engine.runVoid(Step.PREPARE, "convert", OpCosts.convert(kept, summaries.cols(), summaries.type(),
-                ElementType.F32).times(2), b -> memory.append(summaries));
+        memory.append(summaries);                                         // one Prepare step: convert
     }
 
     // ---- Relevancy: w = softmax(scale * dot(q, S)) ----
@@ -78,7 +75,8 @@ public final class HmtPipeline implements Pipeline<Tensor, Tensor, Tensor, Tenso
             Tensor w = Views.firstColumns(weights, n);                     // (1, n)
             engine.runVoid(Op.DOT, OpCosts.dot(1, n, summaries.cols(), query.type(), summaries.type()),
                     b -> b.relevancy().dot(query, summaries, w));
-            engine.runVoid(Op.SOFTMAX, OpCosts.softmax(n, ElementType.F32, ElementType.F32),
+            // in place: w is the softmax's input and output, so a failed device attempt must not leave it half done
+            engine.runInPlace(Op.SOFTMAX, OpCosts.softmax(n, ElementType.F32, ElementType.F32), List.of(w),
                     b -> b.relevancy().softmax(w, scale, w));
             return w;
         });

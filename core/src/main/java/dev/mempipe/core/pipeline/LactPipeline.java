@@ -10,6 +10,7 @@ import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -141,10 +142,11 @@ public final class LactPipeline implements Pipeline<KvRows, Tensor, Tensor, Tens
                     .type("G", ElementType.F32).type("O", ElementType.F32)),
                     b -> b.train().newtonSchulz(gi, settings.nsSteps(), oi));
             // W = (1 - 0) W + (0 * S - lr * NS(G))
-            engine.runVoid(Op.MOMENTUM_UPDATE, OpCosts.of(Op.MOMENTUM_UPDATE.descriptor().sizes()
+            // W (and the zero-weighted S) are updated in place: the engine restores them should a device fail part way
+            engine.runInPlace(Op.MOMENTUM_UPDATE, OpCosts.of(Op.MOMENTUM_UPDATE.descriptor().sizes()
                     .size("r", wi.rows()).size("c", wi.cols()).type("W", ElementType.F32).type("G", ElementType.F32)
                     .type("S", ElementType.F32).type("Wprime", ElementType.F32).type("Sprime", ElementType.F32)),
-                    b -> b.train().momentumUpdate(wi, oi, si, 0f, settings.lr(), 0f));
+                    List.of(wi, si), b -> b.train().momentumUpdate(wi, oi, si, 0f, settings.lr(), 0f));
         }
         buffered = 0;
         updates++;

@@ -104,7 +104,7 @@ public final class QuestPipeline implements KvPipeline<Tensor> {
 
     @Override
     public void prepare(KvRows rows) {
-        KvAppend.append(engine, kv, rows);
+        kv.append(rows.keys(), rows.values());  // one Prepare step: convert, pageMinMaxAppend
     }
 
     // ---- Relevancy: s_p = questBound(q_group, min_p, max_p) per KV head ----

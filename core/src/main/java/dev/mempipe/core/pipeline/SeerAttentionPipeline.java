@@ -177,23 +177,8 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
 
     @Override
     public void prepare(KvRows rows) {
-        KvAppend.append(engine, kv, rows);
-        long newBlocks = (gate.length() + rows.tokens()) / gate.blockSize() - gate.blocks();
-        int d = shape.headDim();
-        // rows of a block that is not full yet are only copied aside, until the block fills
-        OpCost cost = OpCosts.convert(rows.tokens(), shape.kvWidth(), rows.keys().type(), ElementType.F32);
-        if (newBlocks > 0) {
-            long pooledRows = newBlocks * gate.blockSize();
-            OpCost perHead = OpCost.ZERO;
-            for (PoolMode mode : new PoolMode[] {PoolMode.MAX, PoolMode.MIN, PoolMode.MEAN}) {
-                perHead = perHead.plus(OpCosts.pagePool(pooledRows, d, gate.blockSize(), mode, ElementType.F32,
-                        ElementType.F32));
-            }
-            perHead = perHead.plus(OpCosts.project(newBlocks, 3L * d, gate.gateDim(), ElementType.F32,
-                    ElementType.F32, ElementType.F32));
-            cost = perHead.times(shape.kvHeads());
-        }
-        engine.runVoid(Step.PREPARE, "pagePool+project", cost, b -> gate.append(rows.keys()));
+        kv.append(rows.keys(), rows.values());  // one Prepare step: convert, pageMinMaxAppend
+        gate.append(rows.keys());               // one Prepare step: pagePool x3, project per full block
     }
 
     // ---- Relevancy: p = softmax(dot(W_q * mean(q_group), gateKeys)) per KV head ----
@@ -225,8 +210,9 @@ public final class SeerAttentionPipeline implements KvPipeline<Tensor> {
                     }
                 });
         float scale = (float) (1 / Math.sqrt(dg));
-        engine.runVoid(Op.SOFTMAX, OpCosts.softmax(blockCount, ElementType.F32, ElementType.F32).times(shape.kvHeads()),
-                b -> {
+        // in place: the scores are the softmax's input and output, so a device failure must not leave them half done
+        engine.runInPlace(Op.SOFTMAX, OpCosts.softmax(blockCount, ElementType.F32, ElementType.F32).times(shape.kvHeads()),
+                java.util.List.of(scores), b -> {
                     for (int g = 0; g < shape.kvHeads(); g++) {
                         b.relevancy().softmax(Views.row(scores, g), scale, Views.row(scores, g));
                     }

@@ -9,6 +9,7 @@ import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -108,9 +109,10 @@ public final class TitansPipeline implements Pipeline<KvRows, Tensor, Tensor, Te
     }
 
     private void update(Tensor w, Tensor g, Tensor s) {
-        engine.runVoid(Op.MOMENTUM_UPDATE, OpCosts.of(Op.MOMENTUM_UPDATE.descriptor().sizes().size("r", w.rows())
+        // W and S are updated in place: the engine restores them should a device fail part way (no double update)
+        engine.runInPlace(Op.MOMENTUM_UPDATE, OpCosts.of(Op.MOMENTUM_UPDATE.descriptor().sizes().size("r", w.rows())
                 .size("c", w.cols()).type("W", ElementType.F32).type("G", ElementType.F32).type("S", ElementType.F32)
-                .type("Wprime", ElementType.F32).type("Sprime", ElementType.F32)),
+                .type("Wprime", ElementType.F32).type("Sprime", ElementType.F32)), List.of(w, s),
                 b -> b.train().momentumUpdate(w, g, s, settings.eta(), settings.theta(), settings.alpha()));
     }
 

@@ -41,7 +41,7 @@ class BlockGateMemoryTest {
                 Tensor keys = Tensor.encode(arena, input,
                         MemoryTesting.gaussian(random, (int) length * kvHeads * headDim), length, kvHeads * headDim);
                 Tensor w = randomRows(arena, random, gateDim, 3 * headDim);
-                var incremental = new BlockGateMemory(arena, backend, kvHeads, headDim, w, length, blockSize);
+                var incremental = new BlockGateMemory(arena, MemoryTesting.engine(backend), kvHeads, headDim, w, length, blockSize);
                 long at = 0;
                 for (int size : chunks(random, length, blockSize)) {
                     incremental.append(keys.rowSlice(at, at + size));
@@ -49,7 +49,7 @@ class BlockGateMemoryTest {
                     assertEquals(at / blockSize, incremental.blocks(), where);
                     assertEquals(at % blockSize, incremental.remainderRows(), where);
                 }
-                var atOnce = new BlockGateMemory(arena, backend, kvHeads, headDim, w, length, blockSize);
+                var atOnce = new BlockGateMemory(arena, MemoryTesting.engine(backend), kvHeads, headDim, w, length, blockSize);
                 atOnce.append(keys);
 
                 assertSameBits(atOnce.gateKeys(), incremental.gateKeys(), "gate keys " + where);
@@ -68,7 +68,7 @@ class BlockGateMemoryTest {
     void the_partial_block_is_held_as_remainder_until_it_fills() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(3);
-            var memory = new BlockGateMemory(arena, MemoryTesting.cpu(), 2, 4, randomRows(arena, random, 3, 12), 200);
+            var memory = new BlockGateMemory(arena, MemoryTesting.engine(), 2, 4, randomRows(arena, random, 3, 12), 200);
             assertEquals(64, memory.blockSize());
             memory.append(randomRows(arena, random, 63, 8));
             assertEquals(0, memory.blocks());
@@ -95,10 +95,10 @@ class BlockGateMemoryTest {
             Backend cpu = MemoryTesting.cpu();
             Tensor keys = randomRows(arena, random, length, 6);
             Tensor w = randomRows(arena, random, 5, 9);
-            var reference = new BlockGateMemory(arena, cpu, 2, 3, w, length, blockSize);
+            var reference = new BlockGateMemory(arena, MemoryTesting.engine(cpu), 2, 3, w, length, blockSize);
             reference.append(keys);
             Tensor expected = reference.gateKeys();
-            var memory = new BlockGateMemory(arena, cpu, 2, 3, w, length, blockSize);
+            var memory = new BlockGateMemory(arena, MemoryTesting.engine(cpu), 2, 3, w, length, blockSize);
             MemoryTesting.withConcurrentReader(awaitRead -> {
                 long at = 0;
                 int appends = 0;
@@ -125,7 +125,7 @@ class BlockGateMemoryTest {
     void append_beyond_capacity_fails_naming_the_capacity() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(4);
-            var memory = new BlockGateMemory(arena, MemoryTesting.cpu(), 1, 2, randomRows(arena, random, 2, 6), 10, 4);
+            var memory = new BlockGateMemory(arena, MemoryTesting.engine(), 1, 2, randomRows(arena, random, 2, 6), 10, 4);
             memory.append(randomRows(arena, random, 9, 2));
             var e = assertThrows(IllegalStateException.class, () -> memory.append(randomRows(arena, random, 2, 2)));
             assertTrue(e.getMessage().contains("BlockGateMemory is full: capacity 10 tokens, holds 9"), e.getMessage());
@@ -143,17 +143,17 @@ class BlockGateMemoryTest {
             Backend cpu = MemoryTesting.cpu();
             Random random = new Random(5);
             var weight = assertThrows(IllegalArgumentException.class,
-                    () -> new BlockGateMemory(arena, cpu, 2, 4, randomRows(arena, random, 3, 8), 10));
+                    () -> new BlockGateMemory(arena, MemoryTesting.engine(cpu), 2, 4, randomRows(arena, random, 3, 8), 10));
             assertTrue(weight.getMessage().startsWith("gateWeight must have 12 columns (3*d = 3*4)"),
                     weight.getMessage());
-            var memory = new BlockGateMemory(arena, cpu, 2, 4, randomRows(arena, random, 3, 12), 10);
+            var memory = new BlockGateMemory(arena, MemoryTesting.engine(cpu), 2, 4, randomRows(arena, random, 3, 12), 10);
             var keys = assertThrows(IllegalArgumentException.class, () -> memory.append(randomRows(arena, random, 1, 4)));
             assertTrue(keys.getMessage().startsWith("keys must have 8 columns (Hkv*d = 2*4), got [1, 4]"),
                     keys.getMessage());
             var head = assertThrows(IllegalArgumentException.class, () -> memory.gateKeys(2));
             assertEquals("head must be in [0, 2), got 2", head.getMessage());
             assertThrows(IllegalArgumentException.class,
-                    () -> new BlockGateMemory(arena, cpu, 2, 4, randomRows(arena, random, 3, 12), 10, 0));
+                    () -> new BlockGateMemory(arena, MemoryTesting.engine(cpu), 2, 4, randomRows(arena, random, 3, 12), 10, 0));
         }
     }
 

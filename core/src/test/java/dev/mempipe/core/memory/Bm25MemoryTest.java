@@ -37,7 +37,7 @@ class Bm25MemoryTest {
         Random random = new Random(seed);
         int[][] docs = randomDocuments(random, 1 + random.nextInt(60 * MemoryTesting.SCALE), 40);
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, backend, docs.length, totalTokens(docs));
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(backend), docs.length, totalTokens(docs));
             for (int[] doc : docs) {
                 memory.append(doc);
                 if (random.nextInt(4) == 0) {
@@ -62,7 +62,7 @@ class Bm25MemoryTest {
         int[][] docs = randomDocuments(random, 50 * MemoryTesting.SCALE, 30);
         ScalarBackend oracle = new ScalarBackend();
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, backend, docs.length, totalTokens(docs));
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(backend), docs.length, totalTokens(docs));
             for (int[] doc : docs) {
                 memory.append(doc);
             }
@@ -100,7 +100,7 @@ class Bm25MemoryTest {
     @Test
     void the_index_is_rebuilt_only_after_appends() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 10, 100);
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(), 10, 100);
             memory.append(new int[] {1, 2, 3});
             Bm25Index first = memory.index();
             assertSame(first, memory.index());
@@ -115,7 +115,7 @@ class Bm25MemoryTest {
     @Test
     void text_goes_through_the_tokenizer() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 10, 200);
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(), 10, 200);
             memory.appendText("The quick brown fox jumps over the lazy dog.");
             memory.appendText("Paging KV caches: Quest selects pages by their min/max summaries.");
             memory.appendText("BM25 scores documents by term frequency; the quick path is lexical.");
@@ -183,7 +183,7 @@ class Bm25MemoryTest {
         Random random = new Random(seed);
         int[][] docs = randomDocuments(random, 300 * MemoryTesting.SCALE, 50);
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, MemoryTesting.cpu(), docs.length, totalTokens(docs));
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(), docs.length, totalTokens(docs));
             MemoryTesting.withConcurrentReader(awaitRead -> {
                 for (int i = 0; i < docs.length; i++) {
                     memory.append(docs[i]);
@@ -209,7 +209,7 @@ class Bm25MemoryTest {
     @Test
     void capacity_and_bad_term_ids_fail_with_clear_messages() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new Bm25Memory(arena, MemoryTesting.cpu(), 2, 5);
+            var memory = new Bm25Memory(arena, MemoryTesting.engine(), 2, 5);
             assertEquals(0, memory.search(new int[] {1}, 3, Bm25Params.DEFAULT).size());
             assertEquals(0, memory.index().numDocs());
             var negative = assertThrows(IllegalArgumentException.class, () -> memory.append(new int[] {3, -4}));

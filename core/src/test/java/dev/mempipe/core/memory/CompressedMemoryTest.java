@@ -29,9 +29,9 @@ class CompressedMemoryTest {
         Random random = new Random(7);
         boolean staleDiffered = false;
         try (Arena arena = Arena.ofShared()) {
-            var onCpu = new CompressedMemory(arena, new dev.mempipe.ops.SimdBackend(), 8, 5);
-            var onDevice = new CompressedMemory(arena, device, 8, 5);
-            var onStale = new CompressedMemory(arena, stale, 8, 5);
+            var onCpu = new CompressedMemory(arena, MemoryTesting.engine(new dev.mempipe.ops.SimdBackend()), 8, 5);
+            var onDevice = new CompressedMemory(arena, everyStepOn(device), 8, 5);
+            var onStale = new CompressedMemory(arena, everyStepOn(stale), 8, 5);
             Tensor query = randomRows(arena, random, 1, 8);
             for (int round = 0; round < 6; round++) {   // 12 summaries through a ring of 5: evictions wrap it
                 Tensor summaries = randomRows(arena, random, 2, 8);
@@ -53,10 +53,14 @@ class CompressedMemoryTest {
         assertTrue(staleDiffered, "a device that ignores refresh went unnoticed");
     }
 
+    private static dev.mempipe.core.engine.Engine everyStepOn(dev.mempipe.spi.Backend device) {
+        return dev.mempipe.core.pipeline.PipelineTesting.engineWith(device, dev.mempipe.spi.Step.values());
+    }
+
     @Test
     void evicts_the_oldest_summary_first() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 2, 4);
+            var memory = new CompressedMemory(arena, MemoryTesting.engine(), 2, 4);
             for (int s = 0; s < 6; s++) {
                 memory.append(Tensor.vector(arena, s, -s));
             }
@@ -86,14 +90,14 @@ class CompressedMemoryTest {
             String where = "N=" + capacity + " d=" + dimension + " total=" + total + " " + reproduce(seed, getClass());
             try (Arena arena = Arena.ofShared()) {
                 Tensor rows = randomRows(arena, random, total, dimension);
-                var incremental = new CompressedMemory(arena, backend, dimension, capacity);
+                var incremental = new CompressedMemory(arena, MemoryTesting.engine(backend), dimension, capacity);
                 long at = 0;
                 for (int size : chunks(random, total, capacity)) {
                     incremental.append(rows.rowSlice(at, at + size));
                     at += size;
                 }
                 int held = Math.min(total, capacity);
-                var rebuilt = new CompressedMemory(arena, backend, dimension, capacity);
+                var rebuilt = new CompressedMemory(arena, MemoryTesting.engine(backend), dimension, capacity);
                 rebuilt.append(rows.rowSlice(total - held, total));
                 assertArrayEquals(rebuilt.summaries(), incremental.summaries(), where);
                 assertArrayEquals(rows.rowSlice(total - held, total).toFloatArray(), incremental.summaries(), where);
@@ -119,7 +123,7 @@ class CompressedMemoryTest {
         Random random = new Random(seed);
         try (Arena arena = Arena.ofShared()) {
             int dimension = 16;
-            var memory = new CompressedMemory(arena, MemoryTesting.cpu(), dimension, 8);
+            var memory = new CompressedMemory(arena, MemoryTesting.engine(), dimension, 8);
             Tensor all = randomRows(arena, random, 11, dimension);
             memory.append(all); // holds rows 3..10
             Tensor query = randomRows(arena, random, 1, dimension);
@@ -149,7 +153,7 @@ class CompressedMemoryTest {
     @Test
     void topK_returns_sequence_numbers_and_topKRead_reads_only_them() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 2, 3);
+            var memory = new CompressedMemory(arena, MemoryTesting.engine(), 2, 3);
             // sequence 0 is evicted; held: 1 -> (1,0), 2 -> (3,0), 3 -> (3,0) (a tie), then (0,1) evicts 1
             memory.append(Tensor.of(arena, new float[] {9, 0, 1, 0, 3, 0, 3, 0, 0, 1}, 5, 2));
             Tensor query = Tensor.vector(arena, 1, 0);
@@ -178,7 +182,7 @@ class CompressedMemoryTest {
         Random random = new Random(seed);
         int dimension = 8;
         try (Arena arena = Arena.ofShared()) {
-            var memory = new CompressedMemory(arena, MemoryTesting.cpu(), dimension, 16);
+            var memory = new CompressedMemory(arena, MemoryTesting.engine(), dimension, 16);
             memory.append(Tensor.of(arena, new float[dimension], 1, dimension));
             Tensor query = randomRows(arena, random, 1, dimension);
             // summary s has every coordinate equal to s: a read that mixed two summaries in one row would
@@ -215,7 +219,7 @@ class CompressedMemoryTest {
     @Test
     void empty_reads_and_bad_shapes_fail_with_clear_messages() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new CompressedMemory(arena, MemoryTesting.cpu(), 3, 2);
+            var memory = new CompressedMemory(arena, MemoryTesting.engine(), 3, 2);
             Tensor out = Tensor.allocate(arena, ElementType.F32, 1, 3);
             var empty = assertThrows(IllegalStateException.class,
                     () -> memory.softRead(Tensor.vector(arena, 1, 2, 3), 1f, out));
@@ -227,7 +231,7 @@ class CompressedMemoryTest {
             var outShape = assertThrows(IllegalArgumentException.class,
                     () -> memory.softRead(Tensor.vector(arena, 1, 2, 3), 1f, Tensor.allocate(arena, ElementType.F32, 1, 2)));
             assertTrue(outShape.getMessage().startsWith("out must have 3 columns"), outShape.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> new CompressedMemory(arena, MemoryTesting.cpu(), 3, 0));
+            assertThrows(IllegalArgumentException.class, () -> new CompressedMemory(arena, MemoryTesting.engine(), 3, 0));
         }
     }
 

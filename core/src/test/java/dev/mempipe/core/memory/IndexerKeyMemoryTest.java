@@ -37,14 +37,14 @@ class IndexerKeyMemoryTest {
                     values[1] = 70000f; // beyond F16's range: rounds to infinity in F16
                 }
                 Tensor keys = Tensor.of(arena, values, length, indexDim);
-                var incremental = new IndexerKeyMemory(arena, backend, indexDim, length, storage);
+                var incremental = new IndexerKeyMemory(arena, MemoryTesting.engine(backend), indexDim, length, storage);
                 long at = 0;
                 for (int size : chunks(random, length, 16)) {
                     incremental.append(keys.rowSlice(at, at + size));
                     at += size;
                     assertEquals(at, incremental.keys().rows(), where);
                 }
-                var atOnce = new IndexerKeyMemory(arena, backend, indexDim, length, storage);
+                var atOnce = new IndexerKeyMemory(arena, MemoryTesting.engine(backend), indexDim, length, storage);
                 atOnce.append(keys);
                 assertSameBits(atOnce.keys(), incremental.keys(), "keys " + where);
                 assertSameBits(Tensor.encode(arena, storage, values, length, indexDim), incremental.keys(),
@@ -58,7 +58,7 @@ class IndexerKeyMemoryTest {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(11);
             Tensor keys = randomRows(arena, random, 20, 8);
-            var memory = new IndexerKeyMemory(arena, MemoryTesting.cpu(), 8, 20, ElementType.I8);
+            var memory = new IndexerKeyMemory(arena, MemoryTesting.engine(), 8, 20, ElementType.I8);
             memory.append(keys);
             Tensor stored = memory.keys();
             for (int r = 0; r < 20; r++) {
@@ -78,7 +78,7 @@ class IndexerKeyMemoryTest {
         try (Arena arena = Arena.ofShared()) {
             Tensor keys = randomRows(arena, random, length, 8);
             Tensor expected = Tensor.encode(arena, ElementType.I8, keys.toFloatArray(), length, 8);
-            var memory = new IndexerKeyMemory(arena, MemoryTesting.cpu(), 8, length, ElementType.I8);
+            var memory = new IndexerKeyMemory(arena, MemoryTesting.engine(), 8, length, ElementType.I8);
             MemoryTesting.withConcurrentReader(awaitRead -> {
                 long at = 0;
                 int appends = 0;
@@ -101,7 +101,7 @@ class IndexerKeyMemoryTest {
     void append_beyond_capacity_fails_naming_the_capacity_and_bad_shapes_name_the_argument() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(12);
-            var memory = new IndexerKeyMemory(arena, MemoryTesting.cpu(), 4, 5, ElementType.F16);
+            var memory = new IndexerKeyMemory(arena, MemoryTesting.engine(), 4, 5, ElementType.F16);
             memory.append(randomRows(arena, random, 5, 4));
             var full = assertThrows(IllegalStateException.class, () -> memory.append(randomRows(arena, random, 1, 4)));
             assertEquals("IndexerKeyMemory is full: capacity 5 tokens, holds 5, cannot append 1 more",
@@ -111,7 +111,7 @@ class IndexerKeyMemoryTest {
             assertTrue(shape.getMessage().startsWith("keys must have 4 columns (dI), got [1, 3] F32"),
                     shape.getMessage());
             assertThrows(IllegalArgumentException.class,
-                    () -> new IndexerKeyMemory(arena, MemoryTesting.cpu(), 0, 5, ElementType.I8));
+                    () -> new IndexerKeyMemory(arena, MemoryTesting.engine(), 0, 5, ElementType.I8));
             assertEquals(5, memory.length());
         }
     }

@@ -24,7 +24,7 @@ class MemoryBudgetTest {
         try (Arena arena = budget.arena()) {
             // keys + values + page min/max: 2 * (4096 + 256) rows * 64 floats * 4 B = 2 228 224 B
             MemoryBudgetExceededException e = assertThrows(MemoryBudgetExceededException.class,
-                    () -> new PagedKvMemory(arena, CPU, 1, 64, 4096));
+                    () -> new PagedKvMemory(arena, ENGINE, 1, 64, 4096));
             assertEquals("PagedKvMemory of 4096 tokens needs 2228224 B (2.13 MiB) but the memory budget has"
                     + " 1048576 B (1.00 MiB) left: 0 B of 1048576 B (1.00 MiB) in use (-Dmempipe.memory.budget sets the"
                     + " process-wide budget)", e.getMessage());
@@ -37,9 +37,9 @@ class MemoryBudgetTest {
     void should_count_what_fits_and_give_it_back_on_close() {
         MemoryBudget budget = MemoryBudget.of(1 << 20);
         try (Arena arena = budget.arena()) {
-            new PagedKvMemory(arena, CPU, 1, 16, 1000); // 2 * (1000 + 63) * 16 * 4 B
+            new PagedKvMemory(arena, ENGINE, 1, 16, 1000); // 2 * (1000 + 63) * 16 * 4 B
             assertEquals(2 * (1000 + 63) * 16 * 4, budget.used());
-            new CompressedMemory(arena, CPU, 8, 10);     // 2 * 10 * 8 * 4 B
+            new CompressedMemory(arena, ENGINE, 8, 10);     // 2 * 10 * 8 * 4 B
             assertEquals(2 * (1000 + 63) * 16 * 4 + 640, budget.used());
             // I8 codes and row scales, plus one f32 inverse norm per row
             new EmbeddingMemory(arena, ENGINE, 4, 100, ElementType.I8, HnswSettings.DEFAULT);

@@ -36,9 +36,9 @@ class OffHeapSafetyTest {
     void every_memory_should_refuse_use_after_its_arena_is_closed() {
         Arena arena = Arena.ofShared();
         EmbeddingMemory embeddings = new EmbeddingMemory(arena, ENGINE, 8, 16);
-        PagedKvMemory kv = new PagedKvMemory(arena, CPU, 1, 8, 32);
-        CompressedMemory summaries = new CompressedMemory(arena, CPU, 8, 4);
-        Bm25Memory bm25 = new Bm25Memory(arena, CPU, 4, 64);
+        PagedKvMemory kv = new PagedKvMemory(arena, ENGINE, 1, 8, 32);
+        CompressedMemory summaries = new CompressedMemory(arena, ENGINE, 8, 4);
+        Bm25Memory bm25 = new Bm25Memory(arena, ENGINE, 4, 64);
         Tensor row;
         try (Arena scratch = Arena.ofShared()) {
             row = Tensor.of(scratch, new float[8], 1, 8);
@@ -109,7 +109,7 @@ class OffHeapSafetyTest {
     void a_budget_arena_should_give_its_bytes_back_once_even_when_closed_twice() {
         MemoryBudget budget = MemoryBudget.of(1 << 20);
         Arena arena = budget.arena();
-        new CompressedMemory(arena, CPU, 16, 16);
+        new CompressedMemory(arena, ENGINE, 16, 16);
         assertEquals(2 * 16 * 16 * 4, budget.used());
         arena.close();
         assertEquals(0, budget.used());

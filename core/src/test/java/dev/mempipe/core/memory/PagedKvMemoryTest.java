@@ -39,14 +39,14 @@ class PagedKvMemoryTest {
                 try (Arena arena = Arena.ofShared()) {
                     Tensor keys = randomRows(arena, random, length, kvHeads * headDim);
                     Tensor values = randomRows(arena, random, length, kvHeads * headDim);
-                    var incremental = new PagedKvMemory(arena, backend, kvHeads, headDim, length, storage, pageSize);
+                    var incremental = new PagedKvMemory(arena, MemoryTesting.engine(backend), kvHeads, headDim, length, storage, pageSize);
                     long at = 0;
                     for (int size : chunks(random, length, pageSize)) {
                         incremental.append(keys.rowSlice(at, at + size), values.rowSlice(at, at + size));
                         at += size;
                         assertSummariesExact(incremental.snapshot(), where + " after " + at + " rows");
                     }
-                    var atOnce = new PagedKvMemory(arena, backend, kvHeads, headDim, length, storage, pageSize);
+                    var atOnce = new PagedKvMemory(arena, MemoryTesting.engine(backend), kvHeads, headDim, length, storage, pageSize);
                     atOnce.append(keys, values);
 
                     var a = incremental.snapshot();
@@ -68,7 +68,7 @@ class PagedKvMemoryTest {
     void summaries_equal_a_batch_pageMinMax_of_the_oracle() {
         Random random = new Random(7);
         try (Arena arena = Arena.ofShared()) {
-            var memory = new PagedKvMemory(arena, MemoryTesting.cpu(), 2, 4, 100);
+            var memory = new PagedKvMemory(arena, MemoryTesting.engine(), 2, 4, 100);
             memory.append(randomRows(arena, random, 37, 8), randomRows(arena, random, 37, 8));
             memory.append(randomRows(arena, random, 5, 8), randomRows(arena, random, 5, 8));
             var snap = memory.snapshot();
@@ -91,7 +91,7 @@ class PagedKvMemoryTest {
         try (Arena arena = Arena.ofShared()) {
             Tensor keys = randomRows(arena, random, length, 6);
             Tensor values = randomRows(arena, random, length, 6);
-            var memory = new PagedKvMemory(arena, MemoryTesting.cpu(), 2, 3, length, ElementType.F32, pageSize);
+            var memory = new PagedKvMemory(arena, MemoryTesting.engine(), 2, 3, length, ElementType.F32, pageSize);
             int reads = MemoryTesting.withConcurrentReader(awaitRead -> {
                 long at = 0;
                 int appends = 0;
@@ -120,7 +120,7 @@ class PagedKvMemoryTest {
     @Test
     void append_beyond_capacity_fails_naming_the_capacity_and_keeps_the_memory() {
         try (Arena arena = Arena.ofShared()) {
-            var memory = new PagedKvMemory(arena, MemoryTesting.cpu(), 1, 2, 10);
+            var memory = new PagedKvMemory(arena, MemoryTesting.engine(), 1, 2, 10);
             Random random = new Random(1);
             memory.append(randomRows(arena, random, 8, 2), randomRows(arena, random, 8, 2));
             var before = memory.snapshot();
@@ -139,7 +139,7 @@ class PagedKvMemoryTest {
     void rejects_bad_shapes_and_parameters_naming_the_argument() {
         try (Arena arena = Arena.ofShared()) {
             Backend cpu = MemoryTesting.cpu();
-            var memory = new PagedKvMemory(arena, cpu, 2, 4, 10);
+            var memory = new PagedKvMemory(arena, MemoryTesting.engine(cpu), 2, 4, 10);
             Tensor good = Tensor.allocate(arena, ElementType.F32, 3, 8);
             var width = assertThrows(IllegalArgumentException.class,
                     () -> memory.append(Tensor.allocate(arena, ElementType.F32, 3, 7), good));
@@ -152,9 +152,9 @@ class PagedKvMemoryTest {
                     () -> memory.append(good, Tensor.allocate(arena, ElementType.F32, 2, 8)));
             assertTrue(rows.getMessage().contains("same number of rows"), rows.getMessage());
             assertThrows(IllegalArgumentException.class,
-                    () -> new PagedKvMemory(arena, cpu, 1, 4, 10, ElementType.I8, 16));
+                    () -> new PagedKvMemory(arena, MemoryTesting.engine(cpu), 1, 4, 10, ElementType.I8, 16));
             var page = assertThrows(IllegalArgumentException.class,
-                    () -> new PagedKvMemory(arena, cpu, 1, 4, 10, ElementType.F32, 0));
+                    () -> new PagedKvMemory(arena, MemoryTesting.engine(cpu), 1, 4, 10, ElementType.F32, 0));
             assertEquals("pageSize must be >= 1, got 0", page.getMessage());
             assertEquals(0, memory.length());
         }

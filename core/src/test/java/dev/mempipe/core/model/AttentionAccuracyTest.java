@@ -36,7 +36,7 @@ class AttentionAccuracyTest {
         try (Arena arena = Arena.ofShared()) {
             Tensor probe = SyntheticKv.probeQuery(arena, SHAPE, 1);
             for (Workload workload : new Workload[] {Workload.QUEST, Workload.SEER_ATTENTION, Workload.DSA}) {
-                LayeredAttention attention = WorkloadAttention.create(workload, engine, arena, engine.cpu().backend(),
+                LayeredAttention attention = WorkloadAttention.create(workload, engine, arena,
                         CONFIG.withLayers(1), LENGTH, ElementType.F32, settings);
                 KvPipeline<?> layer = attention.layer(0);
                 SyntheticKv kv = new SyntheticKv(SHAPE, probe, LENGTH, SyntheticKv.Structure.DEFAULT, 1);

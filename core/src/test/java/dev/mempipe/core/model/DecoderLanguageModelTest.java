@@ -112,7 +112,7 @@ class DecoderLanguageModelTest {
         private final int layers;
 
         CapturingAttention(Engine engine, Arena arena, DecoderConfig config, int capacity) {
-            this.dense = WorkloadAttention.create(Workload.DENSE, engine, arena, engine.cpu().backend(), config, capacity,
+            this.dense = WorkloadAttention.create(Workload.DENSE, engine, arena, config, capacity,
                     ElementType.F32, WorkloadSettings.forModel(config));
             this.query = Tensor.allocate(arena, ElementType.F32, config.queryHeads(), config.headDim());
             this.layers = config.layers();

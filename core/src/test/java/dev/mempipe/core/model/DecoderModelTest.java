@@ -41,7 +41,7 @@ class DecoderModelTest {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
             DecoderModel model = new DecoderModel(SMALL, arena, engine.cpu().backend());
-            LayeredAttention attention = WorkloadAttention.create(Workload.DENSE, engine, arena, engine.cpu().backend(),
+            LayeredAttention attention = WorkloadAttention.create(Workload.DENSE, engine, arena,
                     SMALL, 16, ElementType.F32, WorkloadSettings.forModel(SMALL));
             for (int i = 0; i < 3; i++) {
                 float[] logits = model.decodeStep(TOKENS[i], i, attention).toFloatArray();
@@ -84,7 +84,7 @@ class DecoderModelTest {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
             DecoderModel model = new DecoderModel(config, arena, engine.cpu().backend());
-            LayeredAttention attention = WorkloadAttention.create(Workload.DENSE, engine, arena, engine.cpu().backend(),
+            LayeredAttention attention = WorkloadAttention.create(Workload.DENSE, engine, arena,
                     config, TOKENS.length, ElementType.F32, WorkloadSettings.forModel(config));
             float[] logits = null;
             for (int i = 0; i < TOKENS.length; i++) {

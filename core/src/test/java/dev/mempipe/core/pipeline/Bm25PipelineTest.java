@@ -38,7 +38,7 @@ class Bm25PipelineTest {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
             List<String> documents = corpus(new SplittableRandom(seed), 301);
-            Bm25Memory memory = new Bm25Memory(arena, engine.cpu().backend(), 400, 20_000);
+            Bm25Memory memory = new Bm25Memory(arena, engine, 400, 20_000);
             Bm25Pipeline bm25 = new Bm25Pipeline(engine, memory, settings, arena);
             bm25.prepare(documents.subList(0, 100));
             bm25.prepare(documents.subList(100, documents.size())); // the index follows the appends
@@ -93,7 +93,7 @@ class Bm25PipelineTest {
     void should_render_documents_given_as_term_ids() {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
-            Bm25Memory memory = new Bm25Memory(arena, engine.cpu().backend(), 4, 100);
+            Bm25Memory memory = new Bm25Memory(arena, engine, 4, 100);
             Bm25Pipeline bm25 = new Bm25Pipeline(engine, memory, Bm25Pipeline.Settings.DEFAULT, arena);
             bm25.prepareTokens(new int[][] {{1, 2, 3}, {3, 3, 4}, {5}});
             Prompt prompt = bm25.step(new int[] {3});

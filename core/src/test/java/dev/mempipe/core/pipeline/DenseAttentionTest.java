@@ -52,12 +52,12 @@ class DenseAttentionTest {
                     new QuestPipeline.Settings(16, 1024, 0, 0), arena);
             var gateWeights = SeerAttentionPipeline.GateWeights.tracking(arena, SHAPE.headDim());
             PagedKvMemory seerKv = memory(arena, engine);
-            SeerAttentionPipeline seer = new SeerAttentionPipeline(engine, seerKv, new BlockGateMemory(arena, cpu,
+            SeerAttentionPipeline seer = new SeerAttentionPipeline(engine, seerKv, new BlockGateMemory(arena, engine,
                     SHAPE.kvHeads(), SHAPE.headDim(), gateWeights.key(), seerKv.capacity(), 64), gateWeights, SHAPE,
                     new SeerAttentionPipeline.Settings(64, 64, Float.NaN, 0, 0), arena);
             DsaPipeline.Settings dsaSettings = new DsaPipeline.Settings(4, 32, 1024, 0, 0, ElementType.I8);
             PagedKvMemory dsaKv = memory(arena, engine);
-            DsaPipeline dsa = new DsaPipeline(engine, dsaKv, new IndexerKeyMemory(arena, cpu, 32, dsaKv.capacity(),
+            DsaPipeline dsa = new DsaPipeline(engine, dsaKv, new IndexerKeyMemory(arena, engine, 32, dsaKv.capacity(),
                     ElementType.I8), DsaPipeline.IndexerWeights.tracking(arena, 1, SHAPE, 4, 32), SHAPE, dsaSettings,
                     arena);
             float[] expected = null;
@@ -75,6 +75,6 @@ class DenseAttentionTest {
     }
 
     static PagedKvMemory memory(Arena arena, Engine engine) {
-        return new PagedKvMemory(arena, engine.cpu().backend(), SHAPE.kvHeads(), SHAPE.headDim(), LENGTH + 4);
+        return new PagedKvMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), LENGTH + 4);
     }
 }

@@ -89,8 +89,8 @@ class DsaPipelineTest {
                                 DsaPipeline.Settings settings) {
         var cpu = engine.cpu().backend();
         long capacity = LENGTH + 8;
-        PagedKvMemory kv = new PagedKvMemory(arena, cpu, SHAPE.kvHeads(), SHAPE.headDim(), capacity);
-        IndexerKeyMemory keys = new IndexerKeyMemory(arena, cpu, settings.indexerDim(), capacity, settings.keyStorage());
+        PagedKvMemory kv = new PagedKvMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), capacity);
+        IndexerKeyMemory keys = new IndexerKeyMemory(arena, engine, settings.indexerDim(), capacity, settings.keyStorage());
         return new DsaPipeline(engine, kv, keys, weights, SHAPE, settings, arena);
     }
 

@@ -119,7 +119,7 @@ class DynamicRagEndToEndTest {
     }
 
     static DocumentRetrieval bm25(Engine engine, Corpus c, Arena arena) {
-        Bm25Memory memory = new Bm25Memory(arena, engine.cpu().backend(), 64, 4096, c.tokenizer());
+        Bm25Memory memory = new Bm25Memory(arena, engine, 64, 4096, c.tokenizer());
         DocumentRetrieval retrieval = DocumentRetrieval.bm25(new Bm25Pipeline(engine, memory,
                 new Bm25Pipeline.Settings(Bm25Pipeline.Settings.DEFAULT.params(), DocumentRetrieval.DEFAULT_TOP_K, 4096),
                 arena));

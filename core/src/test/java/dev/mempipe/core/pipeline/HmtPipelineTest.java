@@ -27,7 +27,7 @@ class HmtPipelineTest {
             SplittableRandom random = new SplittableRandom(seed);
             Tensor summaries = PipelineTesting.uniform(arena, random, 100, DIM);
             Tensor query = PipelineTesting.uniform(arena, random, 1, DIM);
-            HmtPipeline hmt = new HmtPipeline(engine, new CompressedMemory(arena, engine.cpu().backend(), DIM, CAPACITY),
+            HmtPipeline hmt = new HmtPipeline(engine, new CompressedMemory(arena, engine, DIM, CAPACITY),
                     HmtPipeline.Settings.DEFAULT, arena);
             hmt.prepare(summaries.rowSlice(0, 40));
             hmt.prepare(summaries.rowSlice(40, 100)); // evicts the oldest 35
@@ -56,7 +56,7 @@ class HmtPipelineTest {
     void should_refuse_to_read_an_empty_memory() {
         Engine engine = PipelineTesting.engine();
         try (Arena arena = Arena.ofShared()) {
-            HmtPipeline hmt = new HmtPipeline(engine, new CompressedMemory(arena, engine.cpu().backend(), DIM, 4),
+            HmtPipeline hmt = new HmtPipeline(engine, new CompressedMemory(arena, engine, DIM, 4),
                     HmtPipeline.Settings.DEFAULT, arena);
             Tensor query = PipelineTesting.f32(arena, 1, DIM);
             assertThrows(IllegalStateException.class, () -> hmt.step(query));

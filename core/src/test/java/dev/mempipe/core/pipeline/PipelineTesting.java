@@ -37,6 +37,28 @@ public final class PipelineTesting {
                 .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
     }
 
+    /**
+     * An engine whose CPU is {@link #engine()}'s and whose plan puts {@code steps} on {@code deviceBackend} (a test
+     * device), every other step on the CPU.
+     */
+    public static Engine engineWith(Backend deviceBackend, dev.mempipe.spi.Step... steps) {
+        Device cpu = engine().cpu();
+        Device device = new Device(deviceBackend, DeviceModel.declared(deviceBackend.name(), 1e12, 1e11, 1e-6));
+        dev.mempipe.core.placement.WorkloadShape shape = new dev.mempipe.core.placement.WorkloadShape(
+                Arrays.stream(dev.mempipe.spi.Step.values())
+                        .map(s -> dev.mempipe.core.placement.StepShape.of(s, 0, 0)).toList());
+        dev.mempipe.core.placement.Links links = dev.mempipe.core.placement.Links.builder().link(cpu.name(),
+                device.name(), dev.mempipe.core.placement.TransferModel.of(1e-6, 1e10)).build();
+        java.util.Map<dev.mempipe.spi.Step, String> assignment = new java.util.EnumMap<>(dev.mempipe.spi.Step.class);
+        for (dev.mempipe.spi.Step s : steps) {
+            assignment.put(s, device.name());
+        }
+        return Engine.builder().cpu(cpu).device(device)
+                .plan(new dev.mempipe.core.placement.Planner(cpu, java.util.List.of(device), links)
+                        .evaluate(shape, assignment))
+                .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
+    }
+
     /** {@code -Dmempipe.test.seed} or the test's own seed. */
     public static long seed(long fallback) {
         return Long.getLong("mempipe.test.seed", fallback);

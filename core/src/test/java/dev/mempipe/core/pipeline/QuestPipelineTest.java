@@ -104,7 +104,7 @@ class QuestPipelineTest {
 
     static PagedKvMemory memory(Arena arena, Engine engine) {
         Backend cpu = engine.cpu().backend();
-        return new PagedKvMemory(arena, cpu, SHAPE.kvHeads(), SHAPE.headDim(), LENGTH + 8, ElementType.F32, 16);
+        return new PagedKvMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), LENGTH + 8, ElementType.F32, 16);
     }
 
     /** The dot bound of the contract, doubled for the pooled query's own rounding. */

@@ -152,8 +152,8 @@ class ResidencyTest {
         }
         List<dev.mempipe.core.pipeline.Prompt> prompts = new java.util.ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            dev.mempipe.core.memory.Bm25Memory memory = new dev.mempipe.core.memory.Bm25Memory(arena,
-                    engine.cpu().backend(), 400, 20_000);
+            dev.mempipe.core.memory.Bm25Memory memory = new dev.mempipe.core.memory.Bm25Memory(arena, engine,
+                    400, 20_000);
             Bm25Pipeline bm25 = new Bm25Pipeline(engine, memory, new Bm25Pipeline.Settings(
                     dev.mempipe.spi.Bm25Params.DEFAULT, 7, 200), arena);
             bm25.prepare(documents.subList(0, 60));
@@ -172,7 +172,7 @@ class ResidencyTest {
         try (Arena arena = Arena.ofShared()) {
             KvFixture kv = KvFixture.of(arena, SHAPE, LENGTH, 17);
             Backend host = engine.cpu().backend();
-            PagedKvMemory memory = new PagedKvMemory(arena, host, SHAPE.kvHeads(), SHAPE.headDim(), LENGTH,
+            PagedKvMemory memory = new PagedKvMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), LENGTH,
                     ElementType.F32, 16);
             QuestPipeline quest = new QuestPipeline(engine, memory, SHAPE, SETTINGS, arena);
             long at = 0;
@@ -189,17 +189,6 @@ class ResidencyTest {
     }
 
     private static Engine engineWith(Backend deviceBackend, Step... steps) {
-        Engine cpuOnly = PipelineTesting.engine();
-        Device cpu = cpuOnly.cpu();
-        Device device = new Device(deviceBackend, DeviceModel.declared(deviceBackend.name(), 1e12, 1e11, 1e-6));
-        WorkloadShape shape = new WorkloadShape(Arrays.stream(Step.values()).map(s -> StepShape.of(s, 0, 0)).toList());
-        Links links = Links.builder().link(cpu.name(), device.name(), TransferModel.of(1e-6, 1e10)).build();
-        Map<Step, String> assignment = new EnumMap<>(Step.class);
-        for (Step s : steps) {
-            assignment.put(s, device.name());
-        }
-        return Engine.builder().cpu(cpu).device(device)
-                .plan(new Planner(cpu, List.of(device), links).evaluate(shape, assignment))
-                .energyMeter(EnergyMeter.unavailable("not measured in tests")).build();
+        return PipelineTesting.engineWith(deviceBackend, steps);
     }
 }

@@ -144,8 +144,8 @@ class SeerAttentionPipelineTest {
                                           SeerAttentionPipeline.Settings settings) {
         var cpu = engine.cpu().backend();
         long capacity = LENGTH + 8;
-        PagedKvMemory kv = new PagedKvMemory(arena, cpu, SHAPE.kvHeads(), SHAPE.headDim(), capacity);
-        BlockGateMemory gate = new BlockGateMemory(arena, cpu, SHAPE.kvHeads(), SHAPE.headDim(), weights.key(),
+        PagedKvMemory kv = new PagedKvMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), capacity);
+        BlockGateMemory gate = new BlockGateMemory(arena, engine, SHAPE.kvHeads(), SHAPE.headDim(), weights.key(),
                 capacity, BLOCK);
         return new SeerAttentionPipeline(engine, kv, gate, weights, SHAPE, settings, arena);
     }
