@@ -124,9 +124,10 @@ public final class BlockGateMemory implements AutoCloseable {
         int held = (int) (from % blockSize);
         // the remainder rows held so far: read to pool the block they complete, and overwritten by a new remainder
         List<Tensor> heldRows = held == 0 ? List.of() : List.of(remainder.rowSlice(0, held));
-        engine.runInPlace(Step.PREPARE, APPEND_LABEL, appendCost(keys, from), heldRows,
-                b -> appendOn(b.prepare(), keys, from));
-        gateKeys.refresh(from / blockSize, (from + n) / blockSize); // the blocks pooled by this append
+        engine.runInPlace(Step.PREPARE, APPEND_LABEL, appendCost(keys, from), heldRows, b -> {
+            appendOn(b.prepare(), keys, from);
+            gateKeys.refresh(from / blockSize, (from + n) / blockSize); // the blocks pooled, counted in the step
+        });
         length = from + n; // publish: a reader that sees it also sees the gate keys written above
     }
 

@@ -99,13 +99,10 @@ public final class CompressedMemory implements AutoCloseable {
                     Tensor row = summaries.rowSlice(i, i + 1);
                     b.prepare().convert(row, ring.host().rowSlice(slot, slot + 1));
                     b.prepare().convert(row, ring.host().rowSlice(slot + capacity, slot + capacity + 1));
+                    ring.refresh(slot, slot + 1); // in the step: its record counts the upload
+                    ring.refresh(slot + capacity, slot + capacity + 1);
                 }
             });
-            for (long i = first; i < m; i++) {
-                int slot = (int) ((start + i) % capacity);
-                ring.refresh(slot, slot + 1);
-                ring.refresh(slot + capacity, slot + capacity + 1);
-            }
             appended += m;
         } finally {
             lock.writeLock().unlock();

@@ -83,8 +83,10 @@ public final class IndexerKeyMemory implements AutoCloseable {
         Tensor rows = keys.host().rowSlice(from, to);
         engine.runVoid(Step.PREPARE, storage.isQuantized() ? "quantize" : "convert", storage.isQuantized()
                 ? OpCosts.quantize(n, indexDim, newKeys.type(), storage)
-                : OpCosts.convert(n, indexDim, newKeys.type(), storage), b -> b.prepare().convert(newKeys, rows));
-        keys.refresh(from, to);
+                : OpCosts.convert(n, indexDim, newKeys.type(), storage), b -> {
+            b.prepare().convert(newKeys, rows);
+            keys.refresh(from, to); // in the step: its record counts the upload
+        });
         length = to; // publish
     }
 

@@ -43,7 +43,8 @@ import java.util.Objects;
  * and {@code pageMinMaxAppend}), on the backend the engine hands it: placed by the plan, recorded, and rerun on the
  * CPU after a device fault. The partial page that {@code pageMinMaxAppend} merges into is declared as updated in
  * place ({@link Engine#runInPlace}), so a rerun merges into the summaries as they were, never into what a failed
- * device left there. The device copies are refreshed after the step, then the length is published.
+ * device left there. The device copies are refreshed at the end of the step (its record counts the upload), then
+ * the length is published.
  */
 public final class PagedKvMemory implements AutoCloseable {
     /** Quest's page size. */
@@ -152,12 +153,13 @@ public final class PagedKvMemory implements AutoCloseable {
             b.prepare().convert(newKeys, keys.host().rowSlice(from, to));
             b.prepare().convert(newValues, values.host().rowSlice(from, to));
             b.prepare().pageMinMaxAppend(keyRows, from, pageSize, min, max);
+            // device copies in the same step (its record counts the upload), then publish: a reader that sees `to`
+            // finds its rows on the device too
+            keys.refresh(from, to);
+            values.refresh(from, to);
+            pageMin.refresh(firstPage, pages);
+            pageMax.refresh(firstPage, pages);
         });
-        // device copies first, then publish: a reader that sees `to` finds its rows on the device too
-        keys.refresh(from, to);
-        values.refresh(from, to);
-        pageMin.refresh(firstPage, pages);
-        pageMax.refresh(firstPage, pages);
         length = to; // publish: a reader that sees `to` also sees the rows and summaries written above
     }
 
