@@ -25,7 +25,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(expect = FORBIDDEN, desc = "a count ahead of the tokens or offsets, or an index that disagrees")
 @State
 public class Bm25AppendRead {
-    private final Bm25Memory memory = new Bm25Memory(Arena.ofAuto(), Cpu.BACKEND, 2, 8);
+    private final Bm25Memory memory = new Bm25Memory(Arena.ofAuto(), Cpu.ENGINE, 2, 8);
 
     @Actor
     public void writer() {

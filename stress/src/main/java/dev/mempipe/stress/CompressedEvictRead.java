@@ -29,7 +29,7 @@ public class CompressedEvictRead {
     private static final Tensor ONES = Cpu.row(8, 1f);
     private static final Tensor TWOS = Cpu.row(8, 2f);
 
-    private final CompressedMemory memory = new CompressedMemory(Arena.ofAuto(), Cpu.BACKEND, 8, 1);
+    private final CompressedMemory memory = new CompressedMemory(Arena.ofAuto(), Cpu.ENGINE, 8, 1);
 
     public CompressedEvictRead() {
         memory.append(ONES);

@@ -1,16 +1,13 @@
 package dev.mempipe.stress;
 
 import dev.mempipe.core.engine.Engine;
-import dev.mempipe.ops.SimdBackend;
-import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
 
-/** What every stress test shares: one CPU backend and constant rows in the global arena (never freed). */
+/** What every stress test shares: one engine (which runs the memories' ops) and constant rows in the global arena. */
 final class Cpu {
-    static final Backend BACKEND = new SimdBackend();
     static final Engine ENGINE = Engine.builder().build();
 
     private Cpu() {

@@ -40,7 +40,7 @@ public class PagedKvAppendRead {
     private static final Tensor ONES = Cpu.row(D, 1f);
     private static final Tensor SEVENS = Cpu.row(D, 7f);
 
-    private final PagedKvMemory memory = new PagedKvMemory(Arena.ofAuto(), Cpu.BACKEND, 1, D, 4, Cpu.F32, 4);
+    private final PagedKvMemory memory = new PagedKvMemory(Arena.ofAuto(), Cpu.ENGINE, 1, D, 4, Cpu.F32, 4);
 
     public PagedKvAppendRead() {
         memory.append(ONES, ONES);

@@ -3,12 +3,14 @@ package dev.mempipe.hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.Bm25Memory;
-import dev.mempipe.spi.Backend;
+import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
@@ -22,27 +24,28 @@ import java.util.Map;
  *
  * <p>Thread-safety: immutable once built, apart from the memory's lazily built index and the cached placeholder
  * lengths, both safe to race on (the memory builds its index once; a raced cache entry is recomputed identically).
+ * Every op (the index build, the scoring, the top-k) runs through the member's {@link Engine}.
  */
 final class Bm25Replica implements AutoCloseable {
     private final Arena arena;
     private final Bm25Memory memory; // null when the member holds no documents
     private final long[] ids;
     private final long tokens;
-    private final Backend backend;
+    private final Engine engine;
     private volatile Padding padding;
 
     private record Padding(int globalDocs, long globalTokens, int[] lengths) {
     }
 
-    private Bm25Replica(Arena arena, Bm25Memory memory, long[] ids, long tokens, Backend backend) {
+    private Bm25Replica(Arena arena, Bm25Memory memory, long[] ids, long tokens, Engine engine) {
         this.arena = arena;
         this.memory = memory;
         this.ids = ids;
         this.tokens = tokens;
-        this.backend = backend;
+        this.engine = engine;
     }
 
-    static Bm25Replica build(HazelcastInstance hz, String rowsMap, int[] partitions, Backend backend) {
+    static Bm25Replica build(HazelcastInstance hz, String rowsMap, int[] partitions, Engine engine) {
         List<Map.Entry<Long, int[]>> entries = new ArrayList<>();
         if (partitions.length > 0) {
             IMap<Long, int[]> rows = hz.getMap(rowsMap);
@@ -58,7 +61,7 @@ final class Bm25Replica implements AutoCloseable {
             tokens += entries.get(i).getValue().length;
         }
         if (n == 0) {
-            return new Bm25Replica(null, null, ids, 0, backend);
+            return new Bm25Replica(null, null, ids, 0, engine);
         }
         if (tokens > Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("this member holds " + tokens + " tokens, more than one BM25 memory holds ("
@@ -66,12 +69,12 @@ final class Bm25Replica implements AutoCloseable {
         }
         Arena arena = Arena.ofShared();
         try {
-            Bm25Memory memory = new Bm25Memory(arena, backend, n, (int) Math.max(1, tokens));
+            Bm25Memory memory = new Bm25Memory(arena, engine, n, (int) Math.max(1, tokens));
             for (Map.Entry<Long, int[]> entry : entries) {
                 memory.append(entry.getValue());
             }
             memory.index(); // built here, under the replica's rebuild lock, rather than by the first query
-            return new Bm25Replica(arena, memory, ids, tokens, backend);
+            return new Bm25Replica(arena, memory, ids, tokens, engine);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -101,12 +104,15 @@ final class Bm25Replica implements AutoCloseable {
         Bm25Index global = Bm25GlobalIndex.of(local, padding(local, globalDocs, globalTokens), terms, globalDf);
         try (Arena scratch = Arena.ofShared()) { // shared: the backend may split the top-k over its threads
             Tensor scores = Tensor.allocate(scratch, ElementType.F32, 1, globalDocs);
-            backend.relevancy().bm25Score(Indices.of(scratch, terms), global, params, scores);
+            Indices query = Indices.of(scratch, terms);
+            engine.runVoid(Op.BM25_SCORE, OpCosts.bm25Score(query, global, ElementType.F32),
+                    b -> b.relevancy().bm25Score(query, global, params, scores));
             Tensor own = Tensor.wrap(scores.data(), ElementType.F32, 1, n, scores.rowStride(), null); // no placeholders
             int count = Math.min(k, n);
             Indices top = Indices.allocate(scratch, count);
             Tensor topScores = Tensor.allocate(scratch, ElementType.F32, 1, count);
-            int found = backend.retrieval().topK(own, count, top, topScores);
+            int found = engine.run(Op.TOP_K, OpCosts.topK(n, count, ElementType.F32, true),
+                    b -> b.retrieval().topK(own, count, top, topScores));
             long[] rowIds = new long[found];
             float[] best = new float[found];
             for (int i = 0; i < found; i++) {
@@ -129,6 +135,9 @@ final class Bm25Replica implements AutoCloseable {
 
     @Override
     public void close() {
+        if (memory != null) {
+            memory.close(); // a device's copy of the index, if any
+        }
         if (arena != null) {
             arena.close();
         }

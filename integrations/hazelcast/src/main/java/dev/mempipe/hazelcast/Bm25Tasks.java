@@ -2,7 +2,6 @@ package dev.mempipe.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
-import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.Bm25Idf;
 import dev.mempipe.spi.Bm25Params;
 
@@ -37,7 +36,7 @@ final class Bm25Tasks {
         <T> T read(MemberReplica.Reader<Bm25Replica, T> reader) {
             MemberReplica<Bm25Replica> replica = MemberReplica.of(hz, replicaKey);
             return replica.read(Partitions.ownedLocally(hz), versions,
-                    partitions -> Bm25Replica.build(hz, rowsMap, partitions, Backends.defaultBackend()), reader);
+                    partitions -> Bm25Replica.build(hz, rowsMap, partitions, MemberEngine.of(hz)), reader);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.mempipe.hazelcast;
 
 import dev.mempipe.core.memory.Bm25Memory;
-import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.Bm25Idf;
 import dev.mempipe.spi.Bm25Params;
 import org.junit.jupiter.api.Test;
@@ -43,7 +42,7 @@ class DistributedBm25MemoryTest {
         assertEquals(500, memory.append(docs.subList(500, docs.size())));
         Bm25Params[] params = {Bm25Params.DEFAULT, Bm25Params.FPGA_KERNEL, new Bm25Params(0.9f, 0.4f, Bm25Idf.CLASSIC)};
         try (Arena arena = Arena.ofShared()) {
-            Bm25Memory single = new Bm25Memory(arena, Backends.defaultBackend(), docs.size(), 41 * docs.size());
+            Bm25Memory single = new Bm25Memory(arena, TestData.ENGINE, docs.size(), 41 * docs.size());
             docs.forEach(single::append);
             for (int q = 0; q < 40; q++) {
                 int[] query = new int[1 + random.nextInt(5)];
@@ -75,7 +74,7 @@ class DistributedBm25MemoryTest {
         ClusterHits after = memory.search(new int[] {1}, 6);
         assertEquals(6, after.size());
         try (Arena arena = Arena.ofShared()) {
-            Bm25Memory single = new Bm25Memory(arena, Backends.defaultBackend(), 6, 20);
+            Bm25Memory single = new Bm25Memory(arena, TestData.ENGINE, 6, 20);
             for (int[] doc : List.of(new int[] {1, 2}, new int[] {2, 3}, new int[] {4}, new int[] {1},
                     new int[] {1, 5}, new int[] {1, 6})) {
                 single.append(doc);

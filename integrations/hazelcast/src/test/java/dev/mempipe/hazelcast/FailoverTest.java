@@ -2,7 +2,6 @@ package dev.mempipe.hazelcast;
 
 import dev.mempipe.core.memory.Bm25Memory;
 import dev.mempipe.core.memory.EmbeddingMemory;
-import dev.mempipe.spi.Backends;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Tensor;
 import org.junit.jupiter.api.Test;
@@ -100,7 +99,7 @@ class FailoverTest {
         try (Arena arena = Arena.ofShared()) {
             EmbeddingMemory vectors = new EmbeddingMemory(arena, TestData.ENGINE, D, rows.length);
             vectors.append(Tensor.of(arena, TestData.flatten(rows, D), rows.length, D));
-            Bm25Memory documents = new Bm25Memory(arena, Backends.defaultBackend(), docs.size(), 41 * docs.size());
+            Bm25Memory documents = new Bm25Memory(arena, TestData.ENGINE, docs.size(), 41 * docs.size());
             docs.forEach(documents::append);
             for (int q = 0; q < 5; q++) {
                 float[] query = TestData.twoHot(random, D);

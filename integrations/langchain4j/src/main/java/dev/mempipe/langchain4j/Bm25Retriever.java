@@ -9,8 +9,7 @@ import dev.langchain4j.store.embedding.filter.Filter;
 import dev.mempipe.core.memory.Bm25Memory;
 import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.SimpleTokenizer;
-import dev.mempipe.spi.Backend;
-import dev.mempipe.spi.Backends;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.spi.Bm25Params;
 
 import java.lang.foreign.Arena;
@@ -117,7 +116,7 @@ public final class Bm25Retriever implements ContentRetriever {
 
     /** Settings of a {@link Bm25Retriever}; every one has a default. */
     public static final class Builder {
-        private Backend backend;
+        private Engine engine;
         private Bm25Params params = Bm25Params.DEFAULT;
         private int maxResults = DEFAULT_MAX_RESULTS;
         private double minScore = 0;
@@ -128,9 +127,12 @@ public final class Bm25Retriever implements ContentRetriever {
         private Builder() {
         }
 
-        /** Runs the BM25 ops; default {@link Backends#defaultBackend()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Objects.requireNonNull(backend, "backend");
+        /**
+         * Runs the BM25 ops (placed by its plan, rerun on the CPU after a device fault, recorded in its profile);
+         * default: an engine from {@link dev.mempipe.spi.Backends}, as {@link MempipeEmbeddingStore}'s default.
+         */
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
             return this;
         }
 
@@ -173,23 +175,23 @@ public final class Bm25Retriever implements ContentRetriever {
         }
 
         public Bm25Retriever build() {
-            Backend b = backend != null ? backend : Backends.defaultBackend();
-            return new Bm25Retriever(new SegmentIndex(b, params, initialSegments, initialTokens), maxResults,
+            Engine e = engine != null ? engine : MempipeEmbeddingStore.defaultEngine();
+            return new Bm25Retriever(new SegmentIndex(e, params, initialSegments, initialTokens), maxResults,
                     minScore, filter);
         }
     }
 
     /** The index shared by a retriever and its views: segments by document number, and their BM25 memory. */
     private static final class SegmentIndex {
-        private final Backend backend;
+        private final Engine engine;
         private final Bm25Params params;
         private final SimpleTokenizer tokenizer = new SimpleTokenizer(); // kept across growth: term ids stay valid
         private final ReadWriteLock lock = new ReentrantReadWriteLock();
         private final List<TextSegment> segments = new ArrayList<>(); // document number -> segment
         private Bm25Memory memory;
 
-        SegmentIndex(Backend backend, Bm25Params params, int segments, int tokens) {
-            this.backend = backend;
+        SegmentIndex(Engine engine, Bm25Params params, int segments, int tokens) {
+            this.engine = engine;
             this.params = params;
             this.memory = newMemory(segments, tokens);
         }
@@ -282,7 +284,7 @@ public final class Bm25Retriever implements ContentRetriever {
          * and a retriever has no close in LangChain4j's API, so the garbage collector frees a replaced memory.
          */
         private Bm25Memory newMemory(int maxDocuments, int maxTokens) {
-            return new Bm25Memory(Arena.ofAuto(), backend, maxDocuments, maxTokens, tokenizer);
+            return new Bm25Memory(Arena.ofAuto(), engine, maxDocuments, maxTokens, tokenizer);
         }
     }
 }

@@ -4,9 +4,9 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.mempipe.core.engine.Engine;
 import dev.mempipe.core.memory.CompressedMemory;
 import dev.mempipe.core.memory.Hits;
-import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
 
@@ -40,10 +40,10 @@ final class ChatMemoryArchive {
      * The summaries live in an automatic arena: reachable from the backend's pool threads, and freed by the
      * garbage collector, since a LangChain4j chat memory is never closed.
      */
-    ChatMemoryArchive(Backend backend, EmbeddingModel model, int dimension, int capacity) {
+    ChatMemoryArchive(Engine engine, EmbeddingModel model, int dimension, int capacity) {
         this.model = model;
         this.dimension = dimension;
-        this.summaries = new CompressedMemory(Arena.ofAuto(), backend, dimension, capacity);
+        this.summaries = new CompressedMemory(Arena.ofAuto(), engine, dimension, capacity);
         this.messages = new Archived[capacity];
     }
 

@@ -7,8 +7,7 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.memory.ChatMemory;
 import dev.langchain4j.model.TokenCountEstimator;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.mempipe.spi.Backend;
-import dev.mempipe.spi.Backends;
+import dev.mempipe.core.engine.Engine;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,7 +61,7 @@ public final class CompressedChatMemory implements ChatMemory {
     private final int maxTokens;
     private final int recallTokens;
     private final ChatMemoryRecall recall;
-    private final Backend backend;
+    private final Engine engine;
     private final int dimension;
     private final int archiveCapacity;
 
@@ -88,7 +87,7 @@ public final class CompressedChatMemory implements ChatMemory {
         this.maxTokens = b.maxTokens;
         this.recallTokens = b.recallTokens >= 0 ? b.recallTokens : b.maxTokens / 4;
         this.recall = b.recall;
-        this.backend = b.backend != null ? b.backend : Backends.defaultBackend();
+        this.engine = b.engine != null ? b.engine : MempipeEmbeddingStore.defaultEngine();
         this.dimension = model.dimension();
         this.archiveCapacity = b.archiveCapacity;
         this.archive = newArchive();
@@ -262,7 +261,7 @@ public final class CompressedChatMemory implements ChatMemory {
     }
 
     private ChatMemoryArchive newArchive() {
-        return new ChatMemoryArchive(backend, model, dimension, archiveCapacity);
+        return new ChatMemoryArchive(engine, model, dimension, archiveCapacity);
     }
 
     /** Settings of a {@link CompressedChatMemory}: the model and the budget are required. */
@@ -273,7 +272,7 @@ public final class CompressedChatMemory implements ChatMemory {
         private int maxTokens = -1;
         private int recallTokens = -1;
         private ChatMemoryRecall recall = ChatMemoryRecall.DEFAULT;
-        private Backend backend;
+        private Engine engine;
         private int archiveCapacity = DEFAULT_ARCHIVE_CAPACITY;
 
         private Builder() {
@@ -334,9 +333,12 @@ public final class CompressedChatMemory implements ChatMemory {
             return this;
         }
 
-        /** Runs the archive's ops; default {@link Backends#defaultBackend()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Objects.requireNonNull(backend, "backend");
+        /**
+         * Runs the archive's ops (placed by its plan, rerun on the CPU after a device fault, recorded in its profile);
+         * default: an engine from {@link dev.mempipe.spi.Backends}, as {@link MempipeEmbeddingStore}'s default.
+         */
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
             return this;
         }
 
