@@ -142,17 +142,19 @@ public final class PagedKvMemory implements AutoCloseable {
             return;
         }
         long pages = OpArgs.ceilDiv(to, pageSize);
-        Tensor min = pageMin.host().rowSlice(0, pages);   // (pages, Hkv*d)
-        Tensor max = pageMax.host().rowSlice(0, pages);
         long firstPage = from / pageSize;
-        // the partial page the new rows complete is merged into (read and written); later pages are written whole
-        List<Tensor> merged = from % pageSize == 0 ? List.of()
-                : List.of(min.rowSlice(firstPage, firstPage + 1), max.rowSlice(firstPage, firstPage + 1));
-        Tensor keyRows = keys.host().rowSlice(0, to);
+        // only the pages that hold new rows: the op is given them alone (pages start at multiples of P, so the
+        // result is the same), so a device reads none of the older rows and can write no other page
+        Tensor keyRows = keys.host().rowSlice(firstPage * pageSize, to);   // (to - firstPage*P, Hkv*d)
+        Tensor min = pageMin.host().rowSlice(firstPage, pages);            // (pages - firstPage, Hkv*d)
+        Tensor max = pageMax.host().rowSlice(firstPage, pages);
+        long fromInPages = from - firstPage * pageSize;
+        // a partial first page is merged into (read and written); the pages after it are written whole
+        List<Tensor> merged = fromInPages == 0 ? List.of() : List.of(min.rowSlice(0, 1), max.rowSlice(0, 1));
         engine.runInPlace(Step.PREPARE, APPEND_LABEL, appendCost(newKeys, newValues, from, to), merged, b -> {
             b.prepare().convert(newKeys, keys.host().rowSlice(from, to));
             b.prepare().convert(newValues, values.host().rowSlice(from, to));
-            b.prepare().pageMinMaxAppend(keyRows, from, pageSize, min, max);
+            b.prepare().pageMinMaxAppend(keyRows, fromInPages, pageSize, min, max);
             // device copies in the same step (its record counts the upload), then publish: a reader that sees `to`
             // finds its rows on the device too
             keys.refresh(from, to);

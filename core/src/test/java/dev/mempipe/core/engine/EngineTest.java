@@ -179,6 +179,81 @@ class EngineTest {
         assertTrue(engine.lostDevices().isEmpty());
     }
 
+    /** Titans' update on copies of W and S, once, by the oracle: what any number of reruns must still give. */
+    private void expectedMomentum(Tensor w, Tensor g, Tensor s, Arena arena, Tensor wOut, Tensor sOut) {
+        oracle.prepare().convert(w, wOut);
+        oracle.prepare().convert(s, sOut);
+        oracle.train().momentumUpdate(wOut, g, sOut, 0.9f, 0.1f, 0.01f);
+    }
+
+    @Test
+    void an_in_place_update_that_a_device_half_wrote_should_be_applied_once_by_the_cpu_rerun() {
+        FakeBackend gpu = FakeBackend.working("flaky-gpu", oracle, Capabilities.all())
+                .failOnCall(2, BackendException.Fault.TRANSIENT, true);
+        Engine engine = engine(device(gpu), Step.PREPARE);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(SEED);
+            Tensor w = Tensor.of(arena, random(rnd, 7 * 9), 7, 9);
+            Tensor g = Tensor.of(arena, random(rnd, 7 * 9), 7, 9);
+            Tensor s = Tensor.of(arena, random(rnd, 7 * 9), 7, 9);
+            for (int call = 1; call <= 3; call++) {
+                Tensor wWant = Tensor.allocate(arena, F32, 7, 9);
+                Tensor sWant = Tensor.allocate(arena, F32, 7, 9);
+                expectedMomentum(w, g, s, arena, wWant, sWant);
+                engine.runInPlace(Op.MOMENTUM_UPDATE, OpCost.ZERO, List.of(w, s),
+                        b -> b.train().momentumUpdate(w, g, s, 0.9f, 0.1f, 0.01f));
+                // the device updated W and S, wrote NaN over S and failed: the rerun must start from the saved state
+                assertArrayEquals(wWant.toFloatArray(), w.toFloatArray(), "call " + call + ": W updated once");
+                assertArrayEquals(sWant.toFloatArray(), s.toFloatArray(), "call " + call + ": S updated once");
+            }
+        }
+        List<StepRecord> records = engine.report().records();
+        assertTrue(records.get(1).fellBack() && records.get(1).fallback().reason().contains("after writing garbage"),
+                records.get(1).toString());
+        assertEquals("flaky-gpu", records.get(2).device(), "a transient fault keeps the device in use");
+    }
+
+    @Test
+    void an_aliased_softmax_should_be_rerun_from_its_input_after_a_device_wrote_garbage() {
+        FakeBackend gpu = FakeBackend.working("flaky-gpu", oracle, Capabilities.all())
+                .failOnCall(1, BackendException.Fault.TRANSIENT, true);
+        Engine engine = engine(device(gpu), Step.RELEVANCY);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensor.of(arena, random(new Random(SEED), 37), 1, 37);
+            Tensor want = Tensor.allocate(arena, F32, 1, 37);
+            oracle.relevancy().softmax(w, 0.5f, want);
+
+            engine.runInPlace(Op.SOFTMAX, OpCosts.softmax(37, F32, F32), List.of(w),
+                    b -> b.relevancy().softmax(w, 0.5f, w));
+
+            assertArrayEquals(want.toFloatArray(), w.toFloatArray());
+            assertTrue(engine.report().records().getFirst().fellBack());
+        }
+    }
+
+    @Test
+    void momentum_update_should_be_refused_unless_its_in_place_arguments_are_named() {
+        Engine engine = engine(device(FakeBackend.working("gpu", oracle, Capabilities.all())), Step.PREPARE);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine.runVoid(Op.MOMENTUM_UPDATE, OpCost.ZERO, b -> { }));
+        assertTrue(e.getMessage().contains("runInPlace"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> engine.run(Op.MOMENTUM_UPDATE, OpCost.ZERO, b -> 1));
+    }
+
+    @Test
+    void a_failure_on_the_cpu_itself_is_not_rerun_so_its_in_place_state_is_not_copied_or_restored() {
+        Engine engine = Engine.builder().cpu(cpu).energyMeter(EnergyMeter.unavailable("off")).build();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensor.of(arena, new float[] {1, 2, 3}, 1, 3);
+            assertThrows(ArithmeticException.class, () -> engine.runInPlace(Step.PREPARE, "half-write", OpCost.ZERO,
+                    List.of(w), b -> {
+                        w.set(0, 0, 42);
+                        throw new ArithmeticException("fails on the CPU");
+                    }));
+            assertEquals(42, w.get(0, 0), "nothing to rerun, so nothing was restored");
+        }
+    }
+
     @Test
     void a_lost_device_should_never_be_called_again_and_its_steps_run_on_the_cpu() {
         FakeBackend gpu = FakeBackend.working("dying-gpu", oracle, Capabilities.all())

@@ -8,6 +8,7 @@ import dev.mempipe.spi.Op;
 import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
+import dev.mempipe.spi.TrainOps;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -35,6 +36,7 @@ public final class FakeBackend implements Backend {
     private final RelevancyOps relevancy;
     private final RetrievalOps retrieval;
     private final ApplyOps apply;
+    private final TrainOps train;
 
     private FakeBackend(String name, Backend delegate, Capabilities capabilities, boolean broken) {
         this.name = name;
@@ -45,6 +47,7 @@ public final class FakeBackend implements Backend {
         this.relevancy = proxy(RelevancyOps.class, delegate.relevancy());
         this.retrieval = proxy(RetrievalOps.class, delegate.retrieval());
         this.apply = proxy(ApplyOps.class, delegate.apply());
+        this.train = proxy(TrainOps.class, delegate.train());
     }
 
     /** A device that runs the declared ops correctly (on {@code delegate}). */
@@ -121,6 +124,11 @@ public final class FakeBackend implements Backend {
     @Override
     public ApplyOps apply() {
         return apply;
+    }
+
+    @Override
+    public TrainOps train() {
+        return train;
     }
 
     private <T> T proxy(Class<T> type, T target) {
