@@ -32,7 +32,9 @@ import java.util.Objects;
  * each is its old or its new value: the jcstress test {@code PagedKvAppendRead} checks this). It therefore stays
  * a valid Quest bound for the snapshot's rows (what a reader needs: {@code questBound >= <q, k>} for every key
  * k of the page), but it is exact only until the next append. Copying that one page per snapshot would make it exact at the cost of a non-contiguous view.
- * Appends are {@code synchronized}.
+ * Appends are {@code synchronized}. A device that writes garbage over that page and then fails breaks this for a
+ * reader racing the failed attempt (the page holds the garbage until the engine restores it for the CPU rerun);
+ * the memory's own state is right again when the append returns.
  *
  * <p>Residency: {@link #placeOn} pins the summaries on the device that scores them (Relevancy) and the keys and
  * values on the device that attends over them (Apply); every append refreshes the rows and pages it wrote
