@@ -87,7 +87,7 @@ class XrtRealLibraryTest {
         assertTrue(exit == 0 && Files.exists(result), "noop child exited with " + exit + ": " + log);
         java.util.List<String> lines = Files.readAllLines(result);
         assertTrue(lines.get(0).startsWith("open ok"), lines + " " + log);
-        assertEquals(6, lines.size(), lines.toString());
+        assertEquals(11, lines.size(), lines.toString());
         for (String line : lines.subList(1, lines.size())) {
             assertTrue(line.contains(" TRANSIENT ") && line.contains("status word"),
                     "each op must run to COMPLETED and be refused for its missing status word (a CPU fallback): "
