@@ -5,7 +5,8 @@
 // answer exactly as on a card. Runs execute synchronously inside xrtRunStart.
 //
 // Test hooks (not part of XRT): mempipe_csim_fault() injects a fault, mempipe_csim_interface() returns the
-// interface table, mempipe_csim_syncs() counts syncs. Thread-safe: one lock around every call.
+// interface table, mempipe_csim_syncs() counts syncs, mempipe_csim_runs() counts kernel runs started.
+// Thread-safe: one lock around every call.
 #include "mempipe_interface.h"
 #include "mempipe_kernels.h"
 
@@ -42,6 +43,7 @@ struct run {
 int fault = NONE;
 long faultAfter = 0;  // operations of the fault's kind that still succeed
 long syncs = 0;
+long runs = 0;
 
 bool inject(int kind) {
     if (fault != kind) return false;
@@ -246,6 +248,7 @@ int xrtRunStart(xrtRunHandle h) {
         execute(r);
         r->state = COMPLETED;
     }
+    runs++;
     return 0;
 }
 
@@ -271,6 +274,11 @@ void mempipe_csim_fault(int kind, long after) {
 long mempipe_csim_syncs() {
     std::lock_guard<std::mutex> g(lock_);
     return syncs;
+}
+
+long mempipe_csim_runs() {
+    std::lock_guard<std::mutex> g(lock_);
+    return runs;
 }
 
 // The argument kinds of a top function, deduced from its C++ parameter list.

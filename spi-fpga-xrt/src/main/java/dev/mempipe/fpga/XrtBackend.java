@@ -90,9 +90,13 @@ public final class XrtBackend extends PartialBackend {
      * its environment is incomplete.
      */
     static XrtBackend open(Path library, Path xclbin, String flavour) {
+        return open(library, xclbin, flavour, XrtModel.fromSystemProperties());
+    }
+
+    /** As {@link #open(Path, Path, String)} with the model (and so the score kernel build) given. */
+    static XrtBackend open(Path library, Path xclbin, String flavour, XrtModel model) {
         XrtApi api = XrtApi.load(library);
         XrtCounters counters = new XrtCounters();
-        XrtModel model = XrtModel.fromSystemProperties();
         XrtDevice device = XrtDevice.open(api, 0, xclbin, counters, XrtKernels.opened(model.channels()));
         return new XrtBackend(device, counters, model, XrtDevice.BACKEND + "(" + flavour + ", " + xclbin.getFileName()
                 + ", model " + model.clockHz() / 1e6 + " MHz x " + model.channels() + " HBM channels)");
