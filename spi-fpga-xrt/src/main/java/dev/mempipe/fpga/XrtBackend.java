@@ -71,6 +71,8 @@ public final class XrtBackend extends PartialBackend {
     private final String description;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Bm25Index, XrtPinnedIndex> pinnedIndexes = new IdentityHashMap<>();
+    /** Open pins of tensors: close() frees their buffers before the device goes (XRT must not outlive a BO). */
+    private final Set<XrtPinnedTensor> pinnedTensors = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private long pinnedBytes;
     /** Trips of the score kernel's bounding II=1 loop in the last dot call (status word 2; a cycle count in csim). */
     private volatile long lastScoreTrips;
@@ -175,6 +177,7 @@ public final class XrtBackend extends PartialBackend {
                         ? device.allocate(host.rows() * Float.BYTES, scoreKernel, "kscale") : null;
                 XrtPinnedTensor pin = new XrtPinnedTensor(this, host, keys, scales);
                 pin.refresh(0, host.rows());
+                pinnedTensors.add(pin);
                 return pin;
             } catch (RuntimeException e) {
                 if (keys != null) {
@@ -493,6 +496,13 @@ public final class XrtBackend extends PartialBackend {
     public void close() {
         lock.lock();
         try {
+            // pins their owners left open: free their buffers while the device is still there
+            for (XrtPinnedTensor pin : List.copyOf(pinnedTensors)) {
+                pin.close();
+            }
+            for (XrtPinnedIndex pin : List.copyOf(pinnedIndexes.values())) {
+                pin.close();
+            }
             super.close();
             for (XrtBuffer b : spares.values()) {
                 b.close();
@@ -522,6 +532,10 @@ public final class XrtBackend extends PartialBackend {
 
     void unpin(Bm25Index index, XrtPinnedIndex pin) {
         pinnedIndexes.remove(index, pin);
+    }
+
+    void unpin(XrtPinnedTensor pin) {
+        pinnedTensors.remove(pin);
     }
 
     private void reserve(long bytes, String what) {

@@ -95,6 +95,7 @@ final class XrtPinnedTensor implements PinnedTensor {
                 scales.close();
             }
             backend.released(deviceBytes(host, backend.channels()));
+            backend.unpin(this);
             return null;
         });
     }

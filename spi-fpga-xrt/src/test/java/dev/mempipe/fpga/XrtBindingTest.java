@@ -100,6 +100,17 @@ class XrtBindingTest {
     }
 
     @Test
+    void closing_the_backend_should_free_the_pins_left_open_first() {
+        XrtBackend backend = Csim.csimBackend();
+        try (Arena arena = Arena.ofConfined()) {
+            PinnedTensor pin = backend.pin(random(arena, 20, 16, SEED + 8));
+            backend.close();
+            assertFalse(pin.isOpen(), "a pin must not outlive its device: XRT crashes freeing a BO after the device");
+            pin.close(); // idempotent after the backend freed it
+        }
+    }
+
+    @Test
     void a_run_ending_in_error_should_lose_the_device() {
         try (XrtBackend backend = Csim.csimBackend(); Arena arena = Arena.ofConfined()) {
             Tensor s = random(arena, 1, 50, SEED + 4);
