@@ -32,6 +32,8 @@ public final class PlanCommand implements Command {
     private static final Args.Spec SPEC = new Args.Spec().value("--workload").value("--context").value("--gpu")
             .value("--fpga-channels").value("--fpga-clock-mhz").value("--gpu-topk-passes")
             .value("--gpu-bm25-efficiency").flag("--calibrate");
+    /** Long enough for the JIT to compile the Vector API kernels a calibration times, on a busy machine too. */
+    private static final java.time.Duration CALIBRATION = java.time.Duration.ofSeconds(3);
     /** The published comparison (1 MI210 + 1 U55C) the output is set beside. */
     static final String PUBLISHED = "published (1 MI210 + 1 U55C, measured): 1.04-2.2x faster, 1.11-4.7x less energy";
 
@@ -72,7 +74,7 @@ public final class PlanCommand implements Command {
                   --gpu-bm25-efficiency E  assumed: share of peak bandwidth a GPU's BM25 reaches, in (0, 1]
                                         (default 0.1)
                   --calibrate           also compare with each device present (the CPU and any available device
-                                        backend), calibrated by short runs (about a second each; energy unknown)
+                                        backend), calibrated by short runs (about 3 s each; energy unknown)
 
                 output: the device descriptions, then per workload a table: context, GPU, the planner's placement
                 (the device of each step), predicted time of the pair and of the GPU alone and the speed-up, energy
@@ -169,9 +171,9 @@ public final class PlanCommand implements Command {
                 err.println("mempipe plan: " + p.name() + " not present: " + p.availability().reason());
                 continue;
             }
-            err.println("mempipe plan: calibrating " + p.name() + " (about a second) ...");
+            err.println("mempipe plan: calibrating " + p.name() + " (about " + CALIBRATION.toSeconds() + " s) ...");
             try (Backend b = p.create()) {
-                sheets.add(DeviceSheet.calibrated(b, DeviceModel.calibrate(b)));
+                sheets.add(DeviceSheet.calibrated(b, DeviceModel.calibrate(b, CALIBRATION)));
             } catch (RuntimeException e) {
                 err.println("mempipe plan: " + p.name() + " could not be calibrated: " + e.getMessage());
             }

@@ -2,7 +2,6 @@ package dev.mempipe.core.whatif;
 
 import dev.mempipe.core.placement.Device;
 import dev.mempipe.core.placement.DeviceModel;
-import dev.mempipe.core.placement.TransferModel;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.DeviceDescription;
 import dev.mempipe.spi.Figure;
@@ -20,7 +19,7 @@ import java.util.Objects;
  * @param description  roofs, per-op throughput, capacity and host link (peakFlops, memoryBandwidth and
  *                     launchSeconds must be given)
  * @param capabilities the ops the device runs, with their limits
- * @param busyWatts    board power while it computes (NaN, with idleWatts NaN, when unknown: energy is then NaN)
+ * @param busyWatts    board power while it computes (null, with idleWatts null, when unknown: energy is then NaN)
  * @param idleWatts    board power while it waits
  */
 public record DeviceSheet(DeviceDescription description, Capabilities capabilities, Figure busyWatts,
@@ -28,14 +27,15 @@ public record DeviceSheet(DeviceDescription description, Capabilities capabiliti
     public DeviceSheet {
         Objects.requireNonNull(description, "description");
         Objects.requireNonNull(capabilities, "capabilities");
-        Objects.requireNonNull(busyWatts, "busyWatts");
-        Objects.requireNonNull(idleWatts, "idleWatts");
         if (!description.hasRoofs() || description.launchSeconds() == null) {
             throw new IllegalArgumentException("device sheet '" + description.device() + "' needs peakFlops,"
                     + " memoryBandwidth and launchSeconds, got " + description);
         }
-        boolean unknown = Double.isNaN(busyWatts.value()) && Double.isNaN(idleWatts.value());
-        if (!unknown && (!(idleWatts.value() >= 0) || !(busyWatts.value() >= idleWatts.value()))) {
+        if ((busyWatts == null) != (idleWatts == null)) {
+            throw new IllegalArgumentException("device sheet '" + description.device() + "': give both busy and idle"
+                    + " power, or neither (unknown)");
+        }
+        if (busyWatts != null && !(busyWatts.value() >= idleWatts.value())) {
             throw new IllegalArgumentException("device sheet '" + description.device() + "': power must satisfy"
                     + " 0 <= idle <= busy, got idle " + idleWatts.value() + " W, busy " + busyWatts.value() + " W");
         }
@@ -61,27 +61,17 @@ public record DeviceSheet(DeviceDescription description, Capabilities capabiliti
         return new Device(new DescribedOnlyBackend(name(), capabilities, description), model());
     }
 
-    /** The host link as a transfer model (host -> device rate and latency). */
-    public TransferModel hostLink() {
-        if (description.hostLink() == null) {
-            throw new IllegalStateException("device sheet '" + name() + "' describes no host link");
-        }
-        return TransferModel.of(description.hostLink().latency().value(), description.hostLink().toDevice().value());
-    }
-
     /**
      * A device that is present, from its calibrated model: roofs and launch as calibrated (labelled
      * {@code measured}), every op it declares, power unknown.
      */
     public static DeviceSheet calibrated(dev.mempipe.spi.Backend backend, DeviceModel model) {
         DeviceDescription d = new DeviceDescription(model.name() + " (calibrated)",
-                Figure.measured(model.peakFlopsPerSecond(), model.source()),
-                Figure.measured(model.bytesPerSecond(), model.source()),
-                Figure.measured(model.launchOverheadSeconds(), model.source()), Map.of(), null,
-                new DeviceDescription.HostLink(Figure.model(Double.MAX_VALUE, "the host itself: no link"),
-                        Figure.model(Double.MAX_VALUE, "the host itself: no link"), Figure.model(0, "the host itself")));
-        Figure unknown = Figure.model(Double.NaN, "not known for a calibrated device: energy not modelled");
-        return new DeviceSheet(d, backend.capabilities(), unknown, unknown);
+                Figure.measured(model.peakFlopsPerSecond(), "calibrated here (" + model.source() + ")"),
+                Figure.measured(model.bytesPerSecond(), "calibrated here"),
+                Figure.measured(model.launchOverheadSeconds(), "calibrated here"), Map.of(), null,
+                null);
+        return new DeviceSheet(d, backend.capabilities(), null, null);
     }
 
     /** Lines describing every figure with its label. */
@@ -97,8 +87,12 @@ public record DeviceSheet(DeviceDescription description, Capabilities capabiliti
         if (description.hostLink() != null) {
             line(b, "host link", description.hostLink().toDevice(), "B/s");
         }
-        line(b, "busy power", busyWatts, "W");
-        line(b, "idle power", idleWatts, "W");
+        if (busyWatts != null) {
+            line(b, "busy power", busyWatts, "W");
+            line(b, "idle power", idleWatts, "W");
+        } else {
+            b.append("  power        unknown: energy not modelled for this device\n");
+        }
         b.append("  ops: ").append(capabilities.ops()).append('\n');
         return b.toString();
     }

@@ -112,6 +112,9 @@ public final class WhatIf {
     }
 
     private static double joules(DeviceSheet sheet, double busy, double total) {
+        if (sheet.busyWatts() == null) {
+            return Double.NaN; // power unknown (a calibrated device)
+        }
         return sheet.busyWatts().value() * busy + sheet.idleWatts().value() * Math.max(0, total - busy);
     }
 }
