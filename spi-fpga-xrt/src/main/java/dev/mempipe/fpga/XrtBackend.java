@@ -112,9 +112,11 @@ public final class XrtBackend extends PartialBackend {
                 .op(Op.TOP_K, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE.withMaxK(MAX_K))
                 .op(Op.THRESHOLD, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
                 .op(Op.GROUP_MAX, ALL_TYPES, Capabilities.FLOAT_TYPES, Limits.NONE)
-                // term ids travel as 32-bit words of the forward index: every non-negative int fits
+                // term ids travel as 32-bit words of the forward index: every non-negative int fits; the kernel's
+                // per-query table holds MAX_QUERY_TERMS distinct terms
                 .op(Op.BM25_SCORE, EnumSet.of(ElementType.F32), Capabilities.FLOAT_TYPES,
-                        Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE))
+                        Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE)
+                                .withMaxQueryTerms(MAX_QUERY_TERMS))
                 .deviceMemoryBytes(XrtModel.HBM_BYTES)
                 .build();
     }
@@ -459,10 +461,8 @@ public final class XrtBackend extends PartialBackend {
                     idf.add(params.idf().idf(index.numDocs(), df));
                 }
             }
-            if (terms.size() > MAX_QUERY_TERMS) {
-                throw new IllegalArgumentException(Op.BM25_SCORE + ": argument 'query' has " + terms.size()
-                        + " distinct indexed terms, beyond the bm25 kernel's table of " + MAX_QUERY_TERMS);
-            }
+            // OpArgs checked the declared maxQueryTerms: the indexed ones among the distinct terms fit the table
+            assert terms.size() <= MAX_QUERY_TERMS : terms.size();
             return new Bm25Query(terms, idf);
         }
     }

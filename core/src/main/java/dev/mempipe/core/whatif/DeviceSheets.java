@@ -130,7 +130,8 @@ public final class DeviceSheets {
                 .op(Op.THRESHOLD, all, Capabilities.FLOAT_TYPES, Limits.NONE)
                 .op(Op.GROUP_MAX, all, Capabilities.FLOAT_TYPES, Limits.NONE)
                 .op(Op.BM25_SCORE, EnumSet.of(ElementType.F32), Capabilities.FLOAT_TYPES,
-                        Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE))
+                        Limits.NONE.withMaxTermId(Integer.MAX_VALUE).withMaxRows(Integer.MAX_VALUE)
+                                .withMaxQueryTerms(256))
                 .deviceMemoryBytes(16L << 30)
                 .build();
     }
