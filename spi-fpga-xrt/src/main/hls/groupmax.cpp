@@ -2,18 +2,10 @@
 // last group may be partial). The max is the contract's (Java's Math.max): a NaN wins, +0.0 beats -0.0, and
 // an empty start is -infinity, so results equal the oracle's bit for bit.
 #include "mempipe_kernels.h"
+#include "mempipe_tails.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
-
-namespace {
-float contract_max(float a, float b) {
-    if (a != a) return a;
-    if (a == 0.0f && b == 0.0f && std::signbit(a)) return b;
-    return a >= b ? a : b;
-}
-}  // namespace
 
 extern "C" void groupmax(const float* s, float* y, uint64_t* status, int m, int n, int g) {
 #pragma HLS INTERFACE m_axi port = s bundle = gmem0
@@ -27,7 +19,7 @@ extern "C" void groupmax(const float* s, float* y, uint64_t* status, int m, int 
             int end = static_cast<int>(std::min<int64_t>(static_cast<int64_t>(c + 1) * g, n));
             for (int i = c * g; i < end; i++) {
 #pragma HLS PIPELINE II = 1
-                best = contract_max(best, s[static_cast<int64_t>(j) * n + i]);
+                best = mp_contract_max(best, s[static_cast<int64_t>(j) * n + i]);
             }
             y[static_cast<int64_t>(j) * groups + c] = best;
         }

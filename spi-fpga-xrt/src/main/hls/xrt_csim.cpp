@@ -5,7 +5,9 @@
 // answer exactly as on a card. Runs execute synchronously inside xrtRunStart.
 //
 // Test hooks (not part of XRT): mempipe_csim_fault() injects a fault, mempipe_csim_interface() returns the
-// interface table, mempipe_csim_syncs() counts syncs. Thread-safe: one lock around every call.
+// interface table, mempipe_csim_syncs() counts syncs, mempipe_csim_runs() counts kernel runs started.
+// Thread-safe: one lock around every call.
+#include "mempipe_interface.h"
 #include "mempipe_kernels.h"
 
 #include <cerrno>
@@ -31,16 +33,17 @@ struct buffer {
 struct kernel { const mempipe_kernel_entry* entry; };
 struct run {
     kernel* k;
-    uint64_t scalars[16] = {};
-    double reals[16] = {};
-    buffer* buffers[16] = {};
-    bool set[16] = {};
+    uint64_t scalars[64] = {};
+    double reals[64] = {};
+    buffer* buffers[64] = {};
+    bool set[64] = {};
     int state = NEW;
 };
 
 int fault = NONE;
 long faultAfter = 0;  // operations of the fault's kind that still succeed
 long syncs = 0;
+long runs = 0;
 
 bool inject(int kind) {
     if (fault != kind) return false;
@@ -55,24 +58,39 @@ bool inject(int kind) {
 template <typename T>
 T* card(buffer* b) { return b == nullptr ? nullptr : reinterpret_cast<T*>(b->card.data()); }
 
+// The score kernel's arguments after its C key ports, in table order.
+#define MP_SCORE_REST(C)                                                                                         \
+    card<float>(B(C)), card<float>(B(C + 1)), card<int32_t>(B(C + 2)), card<float>(B(C + 3)),                 \
+        card<float>(B(C + 4)), card<float>(B(C + 5)), card<int32_t>(B(C + 6)), card<float>(B(C + 7)),          \
+        card<uint64_t>(B(C + 8)), card<uint64_t>(B(C + 9)), I(C + 10), I(C + 11), I(C + 12), I(C + 13),         \
+        I(C + 14), I(C + 15), I(C + 16), L(C + 17), I(C + 18), I(C + 19), I(C + 20), I(C + 21), I(C + 22),     \
+        r->reals[C + 23]
+
 void execute(run* r) {
-    const char* name = r->k->entry->name;
+    const std::string& name = r->k->entry->name;
     auto I = [r](int a) { return static_cast<int>(static_cast<int32_t>(r->scalars[a])); };
     auto L = [r](int a) { return static_cast<int64_t>(r->scalars[a]); };
     auto B = [r](int a) { return r->buffers[a]; };
-    if (std::string(name) == "score") {
-        score(card<word512>(B(0)), card<float>(B(1)), card<float>(B(2)), card<int32_t>(B(3)), card<float>(B(4)),
-              card<float>(B(5)), card<uint64_t>(B(6)), I(7), I(8), I(9), I(10), I(11), I(12), L(13), I(14));
-    } else if (std::string(name) == "topk") {
+    auto K = [r](int c) { return card<word512>(r->buffers[c]); };
+    if (name == "score8") {
+        score8(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), MP_SCORE_REST(8));
+    } else if (name == "score16") {
+        score16(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), K(9), K(10), K(11), K(12), K(13), K(14), K(15),
+                MP_SCORE_REST(16));
+    } else if (name == "score32") {
+        score32(K(0), K(1), K(2), K(3), K(4), K(5), K(6), K(7), K(8), K(9), K(10), K(11), K(12), K(13), K(14), K(15),
+                K(16), K(17), K(18), K(19), K(20), K(21), K(22), K(23), K(24), K(25), K(26), K(27), K(28), K(29),
+                K(30), K(31), MP_SCORE_REST(32));
+    } else if (name == "topk") {
         topk(card<float>(B(0)), card<int32_t>(B(1)), card<float>(B(2)), card<uint64_t>(B(3)), I(4), I(5), I(6));
-    } else if (std::string(name) == "groupmax") {
+    } else if (name == "groupmax") {
         groupmax(card<float>(B(0)), card<float>(B(1)), card<uint64_t>(B(2)), I(3), I(4), I(5));
-    } else if (std::string(name) == "threshold") {
+    } else if (name == "threshold") {
         threshold(card<float>(B(0)), card<uint64_t>(B(1)), card<uint64_t>(B(2)), L(3), r->reals[4]);
     } else {
         bm25(card<uint32_t>(B(0)), card<uint32_t>(B(1)), card<uint32_t>(B(2)), card<int32_t>(B(3)),
-             card<double>(B(4)), card<float>(B(5)), card<uint64_t>(B(6)), I(7), I(8), r->reals[9], r->reals[10],
-             r->reals[11]);
+             card<double>(B(4)), card<float>(B(5)), card<int32_t>(B(6)), card<float>(B(7)), card<uint64_t>(B(8)),
+             I(9), I(10), r->reals[11], r->reals[12], r->reals[13], I(14));
     }
 }
 }  // namespace
@@ -118,8 +136,8 @@ int xrtDeviceGetXclbinUUID(xrtDeviceHandle d, xuid_t out) {
 xrtKernelHandle xrtPLKernelOpen(xrtDeviceHandle d, const xuid_t, const char* name) {
     std::lock_guard<std::mutex> g(lock_);
     if (!static_cast<device*>(d)->loaded) return nullptr;
-    for (int k = 0; k < MEMPIPE_KERNEL_COUNT; k++)
-        if (std::string(MEMPIPE_KERNELS[k].name) == name) return new kernel{&MEMPIPE_KERNELS[k]};
+    for (const mempipe_kernel_entry& e : mempipe_kernels())
+        if (e.name == name) return new kernel{&e};
     errno = ENOENT;
     return nullptr;
 }
@@ -133,7 +151,7 @@ int xrtKernelClose(xrtKernelHandle k) {
 int xrtKernelArgGroupId(xrtKernelHandle k, int argno) {
     std::lock_guard<std::mutex> g(lock_);
     const mempipe_kernel_entry* e = static_cast<kernel*>(k)->entry;
-    if (argno < 0 || argno >= e->argc || e->args[argno].kind != 'B') return -EINVAL;
+    if (argno < 0 || argno >= static_cast<int>(e->args.size()) || e->args[argno].kind != 'B') return -EINVAL;
     return e->args[argno].bank;
 }
 
@@ -199,7 +217,7 @@ int xrtRunSetArg(xrtRunHandle h, int index, ...) {
     std::lock_guard<std::mutex> g(lock_);
     run* r = static_cast<run*>(h);
     const mempipe_kernel_entry* e = r->k->entry;
-    if (index < 0 || index >= e->argc) return -EINVAL;
+    if (index < 0 || index >= static_cast<int>(e->args.size())) return -EINVAL;
     va_list args;
     va_start(args, index);
     switch (e->args[index].kind) {
@@ -216,7 +234,7 @@ int xrtRunSetArg(xrtRunHandle h, int index, ...) {
 int xrtRunStart(xrtRunHandle h) {
     std::lock_guard<std::mutex> g(lock_);
     run* r = static_cast<run*>(h);
-    for (int a = 0; a < r->k->entry->argc; a++)
+    for (size_t a = 0; a < r->k->entry->args.size(); a++)
         if (!r->set[a]) return -EINVAL;  // XRT also refuses a run with unset arguments
     if (inject(RUN_ERROR)) {
         r->state = ERROR;
@@ -230,6 +248,7 @@ int xrtRunStart(xrtRunHandle h) {
         execute(r);
         r->state = COMPLETED;
     }
+    runs++;
     return 0;
 }
 
@@ -257,6 +276,11 @@ long mempipe_csim_syncs() {
     return syncs;
 }
 
+long mempipe_csim_runs() {
+    std::lock_guard<std::mutex> g(lock_);
+    return runs;
+}
+
 // The argument kinds of a top function, deduced from its C++ parameter list.
 }
 namespace {
@@ -282,12 +306,18 @@ const char* mempipe_csim_check() {
     static std::string result;
     std::lock_guard<std::mutex> g(lock_);
     result.clear();
-    const std::string actual[] = {kinds(&score), kinds(&topk), kinds(&bm25), kinds(&threshold), kinds(&groupmax)};
-    for (int k = 0; k < MEMPIPE_KERNEL_COUNT; k++) {
-        std::string table;
-        for (int a = 0; a < MEMPIPE_KERNELS[k].argc; a++) table += MEMPIPE_KERNELS[k].args[a].kind;
-        if (table != actual[k]) {
-            result += std::string(MEMPIPE_KERNELS[k].name) + ": table " + table + ", top function " + actual[k] + "; ";
+    const std::string actual[] = {kinds(&score8), kinds(&score16), kinds(&score32), kinds(&topk), kinds(&bm25),
+                                  kinds(&threshold), kinds(&groupmax)};
+    const std::vector<mempipe_kernel_entry>& table = mempipe_kernels();
+    if (table.size() != sizeof actual / sizeof actual[0]) {
+        result += "the table lists " + std::to_string(table.size()) + " kernels, the csim device builds "
+                  + std::to_string(sizeof actual / sizeof actual[0]) + "; ";
+    }
+    for (size_t k = 0; k < table.size() && k < sizeof actual / sizeof actual[0]; k++) {
+        std::string kindsInTable;
+        for (const mempipe_arg& arg : table[k].args) kindsInTable += arg.kind;
+        if (kindsInTable != actual[k]) {
+            result += table[k].name + ": table " + kindsInTable + ", top function " + actual[k] + "; ";
         }
     }
     return result.c_str();
@@ -298,11 +328,11 @@ const char* mempipe_csim_interface() {
     static std::string table;
     std::lock_guard<std::mutex> g(lock_);
     if (table.empty()) {
-        for (int k = 0; k < MEMPIPE_KERNEL_COUNT; k++) {
-            table += MEMPIPE_KERNELS[k].name;
+        for (const mempipe_kernel_entry& e : mempipe_kernels()) {
+            table += e.name;
             table += '(';
-            for (int a = 0; a < MEMPIPE_KERNELS[k].argc; a++) {
-                const mempipe_arg& arg = MEMPIPE_KERNELS[k].args[a];
+            for (size_t a = 0; a < e.args.size(); a++) {
+                const mempipe_arg& arg = e.args[a];
                 table += std::string(a ? "," : "") + arg.name + ":" + arg.kind + ":" + std::to_string(arg.bank);
             }
             table += ");";

@@ -2,6 +2,7 @@ package dev.mempipe.cli;
 
 import dev.mempipe.cli.conformance.ConformanceCommand;
 import dev.mempipe.cli.op.OpCommand;
+import dev.mempipe.cli.plan.PlanCommand;
 import dev.mempipe.cli.profile.ProfileCommand;
 import dev.mempipe.cli.rag.RagCommand;
 
@@ -13,7 +14,7 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * The {@code mempipe} command: {@code profile}, {@code op}, {@code conformance}, {@code rag}. {@link #run} does all
+ * The {@code mempipe} command: {@code profile}, {@code op}, {@code conformance}, {@code rag}, {@code plan}. {@link #run} does all
  * the work against the streams it is given and returns the exit code, so tests run the command in-process;
  * {@link #main} is the only place that touches {@link System#exit}.
  *
@@ -26,7 +27,7 @@ public final class Main {
     public static final int INTERNAL_ERROR = 3;
 
     private static final List<Command> COMMANDS = List.of(new ProfileCommand(), new OpCommand(),
-            new ConformanceCommand(), new RagCommand());
+            new ConformanceCommand(), new RagCommand(), new PlanCommand());
 
     private Main() {
     }

@@ -312,6 +312,39 @@ public abstract class DeviceContract extends BackendContract {
         });
     }
 
+    @Test
+    void bm25Score_beyond_the_declared_maxQueryTerms_should_fail_naming_the_limit_before_writing() {
+        requireOp(Op.BM25_SCORE);
+        int maxTerms = subject().capabilities().limits(Op.BM25_SCORE).maxQueryTerms();
+        org.junit.jupiter.api.Assumptions.assumeTrue(maxTerms < 1 << 16, () -> "skipped: backend '"
+                + subject().name() + "' declares no practical maxQueryTerms for bm25Score (" + maxTerms + ")");
+        property(Op.BM25_SCORE, 1, t -> {
+            // one document holding every term: each query term is indexed, so a device cannot drop any
+            int vocabulary = maxTerms + 1;
+            int[] tokens = new int[vocabulary];
+            for (int i = 0; i < vocabulary; i++) {
+                tokens[i] = i;
+            }
+            Bm25Index index = oracle().prepare().bm25Index(Gen.indices(t, 0, vocabulary), Gen.indices(t, tokens));
+            Tensor s = t.output("s", F32, 1, 1);
+            Tensor before = t.reference(F32, 1, 1);
+            before.set(0, 0, s.get(0, 0));
+            subject().relevancy().bm25Score(Gen.indices(t, Arrays.copyOf(tokens, maxTerms)), index,
+                    Bm25Params.DEFAULT, s); // at the limit: runs
+            s.set(0, 0, before.get(0, 0));
+            try {
+                subject().relevancy().bm25Score(Gen.indices(t, tokens), index, Bm25Params.DEFAULT, s);
+                throw new AssertionError("a query of " + vocabulary + " distinct terms > maxQueryTerms = " + maxTerms
+                        + " must be rejected");
+            } catch (IllegalArgumentException e) {
+                if (!e.getMessage().contains(Integer.toString(maxTerms))) {
+                    throw new AssertionError("the message must name the limit " + maxTerms + ": " + e.getMessage());
+                }
+            }
+            Compare.sameBits("s after the rejected call", s, before);
+        });
+    }
+
     // ---- helpers ----
 
     /** Runs a fused top-k and checks each row against the reference by the set rule. */

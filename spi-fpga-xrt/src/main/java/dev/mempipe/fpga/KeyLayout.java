@@ -49,6 +49,40 @@ record KeyLayout(ElementType type, int cols, int rowWords) {
         return out;
     }
 
+    /**
+     * questBound's page summaries: rows {@code [from, to)} of {@code min} and {@code max} (this layout's type and
+     * width) with their words alternating, min word w at word 2w and max word w at 2w + 1 of each row of
+     * {@link #pairRowBytes()}.
+     */
+    MemorySegment packPairs(Arena arena, Tensor min, Tensor max, long from, long to) {
+        MemorySegment lo = pack(arena, min, from, to);
+        MemorySegment hi = pack(arena, max, from, to);
+        MemorySegment out = arena.allocate(Math.max(1, (to - from) * pairRowBytes()), WORD_BYTES);
+        for (long r = 0; r < to - from; r++) {
+            for (int w = 0; w < rowWords; w++) {
+                long src = r * rowBytes() + (long) w * WORD_BYTES;
+                long dst = r * pairRowBytes() + 2L * w * WORD_BYTES;
+                MemorySegment.copy(lo, src, out, dst, WORD_BYTES);
+                MemorySegment.copy(hi, src, out, dst + WORD_BYTES, WORD_BYTES);
+            }
+        }
+        return out;
+    }
+
+    long pairRowBytes() {
+        return 2 * rowBytes();
+    }
+
+    /** questBound's row scale pairs: {@code min}'s scale of row r at 2r, {@code max}'s at 2r + 1. */
+    static MemorySegment scalePairs(Arena arena, Tensor min, Tensor max, long from, long to) {
+        MemorySegment out = arena.allocate(Math.max(1, 2 * (to - from) * Float.BYTES), WORD_BYTES);
+        for (long r = from; r < to; r++) {
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, 2 * (r - from), min.scale(r));
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, 2 * (r - from) + 1, max.scale(r));
+        }
+        return out;
+    }
+
     /** The row scales {@code [from, to)} of an integer tensor as native f32s. */
     static MemorySegment scales(Arena arena, Tensor t, long from, long to) {
         MemorySegment out = arena.allocate(Math.max(1, (to - from) * Float.BYTES), WORD_BYTES);

@@ -142,15 +142,18 @@ final class XclbinWriter {
     }
 
     /**
-     * The Vitis linker's connectivity file ({@code v++ -l --config}): one compute unit per kernel and each buffer
-     * argument on the HBM bank the interface table gives.
+     * The Vitis linker's connectivity file ({@code v++ -l --config}) for the design whose score kernel streams
+     * keys from {@code channels} HBM channels: one compute unit per kernel of that design and each buffer argument
+     * on the HBM bank the interface table gives (the score build's keysC on bank C).
      */
-    static String connectivityConfig() {
-        StringBuilder c = new StringBuilder("# generated from XrtKernels (src/main/hls/mempipe_kernels.h)\n[connectivity]\n");
-        for (XrtKernels k : XrtKernels.values()) {
+    static String connectivityConfig(int channels) {
+        List<XrtKernels> kernels = XrtKernels.opened(channels);
+        StringBuilder c = new StringBuilder("# generated from XrtKernels (src/main/hls/mempipe_interface.h), score"
+                + " kernel over " + channels + " HBM channels\n[connectivity]\n");
+        for (XrtKernels k : kernels) {
             c.append("nk=").append(k.kernelName).append(":1:").append(k.kernelName).append("_1\n");
         }
-        for (XrtKernels k : XrtKernels.values()) {
+        for (XrtKernels k : kernels) {
             for (XrtKernels.Arg a : k.args) {
                 if (a.kind() == XrtKernels.Kind.BUFFER) {
                     c.append("sp=").append(k.kernelName).append("_1.").append(a.name()).append(":HBM[")

@@ -142,9 +142,15 @@ public final class XrtBackendProvider implements BackendProvider {
             Path stderr = Files.createTempFile("mempipe-xrt-probe", ".err");
             String java = ProcessHandle.current().info().command().orElse(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), XrtProbe.class.getName(), setup.library().toString(),
-                    setup.xclbin().toString(), result.toString()));
+            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            // the model's settings choose the score kernel build the child opens, as this JVM would
+            for (String property : List.of("mempipe.xrt.channels", "mempipe.xrt.clockMHz")) {
+                if (System.getProperty(property) != null) {
+                    command.add("-D" + property + "=" + System.getProperty(property));
+                }
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), XrtProbe.class.getName(),
+                    setup.library().toString(), setup.xclbin().toString(), result.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(stderr.toFile());
             builder.environment().putAll(setup.env());

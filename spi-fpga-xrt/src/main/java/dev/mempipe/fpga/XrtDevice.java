@@ -7,10 +7,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * One opened XRT device with the xclbin loaded and every kernel of {@link XrtKernels} opened. Owns the device and
+ * One opened XRT device with the xclbin loaded and the kernels it was asked for opened (one build of the score
+ * kernel and the others). Owns the device and
  * kernel handles; {@link #close()} releases them (buffers are closed by their owners first).
  *
  * <p>Every native failure becomes a {@link BackendException} naming the call and its return code: a run that
@@ -37,11 +39,11 @@ final class XrtDevice implements AutoCloseable {
     }
 
     /**
-     * Opens device {@code index}, loads {@code xclbin} and opens every kernel.
+     * Opens device {@code index}, loads {@code xclbin} and opens {@code opened}.
      *
      * @throws BackendException (device lost) with XRT's return code when any step fails; nothing stays open
      */
-    static XrtDevice open(XrtApi api, int index, Path xclbin, XrtCounters counters) {
+    static XrtDevice open(XrtApi api, int index, Path xclbin, XrtCounters counters, List<XrtKernels> opened) {
         MemorySegment handle = callPtr(() -> (MemorySegment) api.deviceOpen.invokeExact(index), "xrtDeviceOpen");
         if (handle.equals(MemorySegment.NULL)) {
             throw new BackendException(BACKEND, Fault.DEVICE_LOST, "xrtDeviceOpen(" + index + ") returned NULL: no "
@@ -55,7 +57,7 @@ final class XrtDevice implements AutoCloseable {
             MemorySegment uuid = arena.allocate(16);
             d.check(callInt(() -> (int) api.getXclbinUuid.invokeExact(handle, uuid), "xrtDeviceGetXclbinUUID"),
                     "xrtDeviceGetXclbinUUID", Fault.DEVICE_LOST);
-            for (XrtKernels k : XrtKernels.values()) {
+            for (XrtKernels k : opened) {
                 MemorySegment name = arena.allocateFrom(k.kernelName);
                 MemorySegment kh = callPtr(() -> (MemorySegment) api.kernelOpen.invokeExact(handle, uuid, name),
                         "xrtPLKernelOpen");
@@ -76,7 +78,7 @@ final class XrtDevice implements AutoCloseable {
     XrtBuffer allocate(long bytes, XrtKernels kernel, String arg) {
         checkUsable();
         int argIndex = kernel.index(arg);
-        MemorySegment k = kernels.get(kernel);
+        MemorySegment k = opened(kernel);
         int group = callInt(() -> (int) api.kernelArgGroupId.invokeExact(k, argIndex), "xrtKernelArgGroupId");
         if (group < 0) {
             throw new BackendException(BACKEND, Fault.DEVICE_LOST, "xrtKernelArgGroupId(" + kernel.kernelName + ", "
@@ -102,7 +104,7 @@ final class XrtDevice implements AutoCloseable {
             throw new IllegalArgumentException("kernel " + kernel.kernelName + " takes " + kernel.args.size()
                     + " arguments, got " + args.length);
         }
-        MemorySegment k = kernels.get(kernel);
+        MemorySegment k = opened(kernel);
         MemorySegment run = callPtr(() -> (MemorySegment) api.runOpen.invokeExact(k), "xrtRunOpen");
         if (run.equals(MemorySegment.NULL)) {
             throw new BackendException(BACKEND, "xrtRunOpen(" + kernel.kernelName + ") returned NULL");
@@ -131,6 +133,15 @@ final class XrtDevice implements AutoCloseable {
         } finally {
             int ignored = callInt(() -> (int) api.runClose.invokeExact(run), "xrtRunClose");
         }
+    }
+
+    private MemorySegment opened(XrtKernels kernel) {
+        MemorySegment k = kernels.get(kernel);
+        if (k == null) {
+            throw new IllegalStateException("kernel " + kernel.kernelName + " was not opened on this device (opened: "
+                    + kernels.keySet() + ")");
+        }
+        return k;
     }
 
     /** Fails with a device-lost {@link BackendException} once a run has lost the device. */

@@ -14,7 +14,7 @@ import java.util.Map;
  *
  * @param clockHz  kernel clock (300 MHz unless set with {@code -Dmempipe.xrt.clockMHz})
  * @param channels HBM channels the score kernel's keys are spread over (8 unless set with
- *                 {@code -Dmempipe.xrt.channels}; 16 and 32 are the other builds)
+ *                 {@code -Dmempipe.xrt.channels}; 16 and 32 are the other builds, score16 and score32)
  */
 record XrtModel(double clockHz, int channels) {
     static final double HBM_CHANNEL_BYTES_PER_S = 14.375e9;
@@ -26,8 +26,9 @@ record XrtModel(double clockHz, int channels) {
         if (!(clockHz > 0)) {
             throw new IllegalArgumentException("clockHz must be > 0, got " + clockHz);
         }
-        if (channels < 1 || channels > HBM_CHANNELS) {
-            throw new IllegalArgumentException("channels must be in [1, " + HBM_CHANNELS + "], got " + channels);
+        if (!XrtKernels.SCORE_CHANNELS.contains(channels)) {
+            throw new IllegalArgumentException("channels must be one of the score kernel's builds "
+                    + XrtKernels.SCORE_CHANNELS + ", got " + channels);
         }
     }
 

@@ -9,20 +9,20 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Keys held in device memory: buffer objects in the {@code score} kernel's key bank, packed as {@link KeyLayout}
- * says, with the row scales of integer types beside them. {@link #refresh} packs and syncs exactly the rows it
- * is given. Thread-safety: as {@link PinnedTensor} (refresh and close are the owner's); device calls go through
+ * Keys held in device memory: buffer objects on the {@code score} kernel's key channels (row R on channel
+ * {@code R % C}, {@link XrtKeyChannels}), packed as {@link KeyLayout} says, with the row scales of integer types
+ * beside them. {@link #refresh} packs and syncs exactly the rows it is given (one sync per channel touched). Thread-safety: as {@link PinnedTensor} (refresh and close are the owner's); device calls go through
  * the backend's lock.
  */
 final class XrtPinnedTensor implements PinnedTensor {
     private final XrtBackend backend;
     private final Tensor host;
     final KeyLayout layout;
-    final XrtBuffer keys;
+    final XrtKeyChannels keys;
     final XrtBuffer scales;
     private volatile boolean open = true;
 
-    XrtPinnedTensor(XrtBackend backend, Tensor host, XrtBuffer keys, XrtBuffer scales) {
+    XrtPinnedTensor(XrtBackend backend, Tensor host, XrtKeyChannels keys, XrtBuffer scales) {
         this.backend = backend;
         this.host = host.withPin(this);
         this.layout = KeyLayout.of(host.type(), host.cols());
@@ -30,8 +30,8 @@ final class XrtPinnedTensor implements PinnedTensor {
         this.scales = scales;
     }
 
-    static long deviceBytes(Tensor host) {
-        return host.rows() * KeyLayout.of(host.type(), host.cols()).rowBytes()
+    static long deviceBytes(Tensor host, int channels) {
+        return XrtKeyChannels.deviceBytes(channels, host.rows(), KeyLayout.of(host.type(), host.cols()).rowBytes())
                 + (host.type().isQuantized() ? host.rows() * Float.BYTES : 0);
     }
 
@@ -57,8 +57,7 @@ final class XrtPinnedTensor implements PinnedTensor {
         backend.locked(() -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment packed = layout.pack(arena, host, fromRow, toRow);
-                keys.write(packed, fromRow * layout.rowBytes());
-                keys.syncToDevice(fromRow * layout.rowBytes(), packed.byteSize());
+                keys.upload(packed, fromRow, toRow);
                 if (scales != null) {
                     MemorySegment s = KeyLayout.scales(arena, host, fromRow, toRow);
                     scales.write(s, fromRow * Float.BYTES);
@@ -95,7 +94,8 @@ final class XrtPinnedTensor implements PinnedTensor {
             if (scales != null) {
                 scales.close();
             }
-            backend.released(deviceBytes(host));
+            backend.released(deviceBytes(host, backend.channels()));
+            backend.unpin(this);
             return null;
         });
     }

@@ -83,6 +83,21 @@ final class Csim {
         }
     }
 
+    /** Kernel runs the csim device has started. */
+    static long runs() {
+        MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_runs", FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        try {
+            return (long) h.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError("mempipe_csim_runs failed", t);
+        }
+    }
+
+    /** The csim backend with the score kernel build for {@code channels} HBM channels. */
+    static XrtBackend csimBackend(int channels) {
+        return XrtBackend.open(library(), xclbin(), "csim", new XrtModel(300e6, channels));
+    }
+
     /** Empty when the kernels' C++ parameter lists agree with the interface table, else what disagrees. */
     static String topFunctionCheck() {
         MethodHandle h = XrtApi.load(library()).optional("mempipe_csim_check", FunctionDescriptor.of(ValueLayout.ADDRESS));

@@ -39,6 +39,16 @@ public final class NoopRun {
                     new int[] {0, 1, 0}, new int[] {1, 1, 1});
             lines.add(outcome("bm25Score", () -> backend.bm25Score(Indices.of(arena, 0, 1), index, Bm25Params.DEFAULT,
                     Tensor.allocate(arena, ElementType.F32, 1, 2))));
+            Tensor pages = Tensor.of(arena, new float[] {0, 0, 0, 0, 1, 1, 1, 1}, 2, 4);
+            lines.add(outcome("questBound", () -> backend.questBound(q, pages, pages,
+                    Tensor.allocate(arena, ElementType.F32, 1, 2))));
+            lines.add(outcome("indexerScore", () -> backend.indexerScore(q, Tensor.vector(arena, 1), keys, null,
+                    Tensor.allocate(arena, ElementType.F32, 1, 3))));
+            lines.add(outcome("dotTopK", () -> backend.fused().dotTopK(q, keys, 2, Indices.allocate(arena, 2), null)));
+            lines.add(outcome("dotThreshold", () -> backend.fused().dotThreshold(q, keys, 0.5f,
+                    dev.mempipe.spi.Bitmap.allocate(arena, 3))));
+            lines.add(outcome("bm25TopK", () -> backend.fused().bm25TopK(Indices.of(arena, 0, 1), index,
+                    Bm25Params.DEFAULT, 1, Indices.allocate(arena, 1), null)));
         } catch (RuntimeException e) {
             lines.add("open failed " + e);
         }

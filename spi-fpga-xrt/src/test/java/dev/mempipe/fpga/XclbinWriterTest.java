@@ -37,11 +37,17 @@ class XclbinWriterTest {
         }
     }
 
-    @Test
-    void the_connectivity_file_should_place_every_buffer_argument_on_its_bank() throws IOException {
-        String cfg = XclbinWriter.connectivityConfig();
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} HBM channels")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 16, 32})
+    void the_connectivity_file_should_place_every_buffer_argument_on_its_bank(int channels) throws IOException {
+        String cfg = XclbinWriter.connectivityConfig(channels);
         int buffers = 0;
         for (XrtKernels k : XrtKernels.values()) {
+            if (k.isScore() && k.keyChannels() != channels) {
+                assertTrue(!cfg.contains("nk=" + k.kernelName + ":"), "only the " + channels + "-channel score build: "
+                        + cfg);
+                continue;
+            }
             assertTrue(cfg.contains("nk=" + k.kernelName + ":1:" + k.kernelName + "_1\n"), cfg);
             for (XrtKernels.Arg a : k.args) {
                 if (a.kind() == XrtKernels.Kind.BUFFER) {
@@ -51,7 +57,11 @@ class XclbinWriterTest {
             }
         }
         assertEquals(buffers, cfg.lines().filter(l -> l.startsWith("sp=")).count());
+        // one key port per channel, each on its own bank: the channels the cycle bound assumes
+        for (int c = 0; c < channels; c++) {
+            assertTrue(cfg.contains("sp=score" + channels + "_1.keys" + c + ":HBM[" + c + "]\n"), cfg);
+        }
         Files.writeString(Files.createDirectories(Path.of(System.getProperty("mempipe.xrt.csim.dir", "target/csim")))
-                .resolve("connectivity.cfg"), cfg);
+                .resolve("connectivity-" + channels + "ch.cfg"), cfg);
     }
 }

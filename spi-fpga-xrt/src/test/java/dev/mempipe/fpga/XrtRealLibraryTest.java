@@ -87,11 +87,42 @@ class XrtRealLibraryTest {
         assertTrue(exit == 0 && Files.exists(result), "noop child exited with " + exit + ": " + log);
         java.util.List<String> lines = Files.readAllLines(result);
         assertTrue(lines.get(0).startsWith("open ok"), lines + " " + log);
-        assertEquals(6, lines.size(), lines.toString());
+        assertEquals(11, lines.size(), lines.toString());
         for (String line : lines.subList(1, lines.size())) {
             assertTrue(line.contains(" TRANSIENT ") && line.contains("status word"),
                     "each op must run to COMPLETED and be refused for its missing status word (a CPU fallback): "
                             + line);
         }
+    }
+
+    @Test
+    void in_noop_emulation_a_pipeline_step_placed_on_the_fpga_should_fall_back_to_the_cpus_answer_recorded(
+            @TempDir Path root) throws IOException, InterruptedException {
+        Path xrt = xilinxXrt(root.resolve("xrt"));
+        Path xclbin = root.resolve("mempipe-noop.xclbin");
+        XclbinWriter.write(xclbin);
+        Path result = root.resolve("engine.txt");
+        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), NoopEngineRun.class.getName(),
+                xrt.resolve("lib/libxrt_coreutil.so.2").toString(), xclbin.toString(), result.toString())
+                .redirectErrorStream(true).redirectOutput(root.resolve("engine.log").toFile());
+        pb.environment().put("XILINX_XRT", xrt.toString());
+        pb.environment().put("XCL_EMULATION_MODE", "noop");
+        int exit = pb.start().waitFor();
+        String log = Files.readString(root.resolve("engine.log"));
+        assertTrue(exit == 0 && Files.exists(result), "engine child exited with " + exit + ": " + log);
+        java.util.List<String> lines = Files.readAllLines(result);
+        assertTrue(lines.size() > 2 && lines.get(0).startsWith("cpu ") && lines.get(1).startsWith("fpga "),
+                lines + " " + log);
+        String cpu = lines.get(0).substring(4);
+        assertTrue(!cpu.equals("[]"), "the query must retrieve documents: " + cpu);
+        assertEquals(cpu, lines.get(1).substring(5), "the FPGA-placed pipeline must give the CPU's answer: " + lines);
+        // the fused bm25TopK ran on the noop device, completed without a status word and was rerun on the CPU
+        java.util.List<String> fallbacks = lines.stream().filter(l -> l.contains("fallback-from=fpga-xrt")).toList();
+        assertEquals(1, fallbacks.size(), lines.toString());
+        assertTrue(fallbacks.get(0).contains("bm25TopK") && fallbacks.get(0).contains("status word"),
+                fallbacks.get(0));
+        assertTrue(lines.stream().anyMatch(l -> l.equals("lost {}")), "a transient fault loses no device: " + lines);
     }
 }

@@ -9,32 +9,38 @@ package dev.mempipe.spi;
  * @param maxRows   most rows an input tensor may have (keys, pages, documents)
  * @param maxK      largest k of a top-k (the sorter's size)
  * @param maxTermId largest term id a BM25 op accepts (a device's term-id field width)
+ * @param maxQueryTerms most distinct term ids a BM25 query may hold (a device's per-query term table; the U55C's
+ *                  bm25 kernel holds 256)
  */
-public record Limits(int maxCols, long maxRows, int maxK, int maxTermId) {
+public record Limits(int maxCols, long maxRows, int maxK, int maxTermId, int maxQueryTerms) {
     /** No limit beyond the contract's own (int columns, long rows). */
     public static final Limits NONE = new Limits(Integer.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE,
-            Integer.MAX_VALUE);
+            Integer.MAX_VALUE, Integer.MAX_VALUE);
 
     public Limits {
-        if (maxCols < 1 || maxRows < 1 || maxK < 1 || maxTermId < 0) {
+        if (maxCols < 1 || maxRows < 1 || maxK < 1 || maxTermId < 0 || maxQueryTerms < 1) {
             throw new IllegalArgumentException("limits must be positive, got " + this);
         }
     }
 
     public Limits withMaxCols(int value) {
-        return new Limits(value, maxRows, maxK, maxTermId);
+        return new Limits(value, maxRows, maxK, maxTermId, maxQueryTerms);
     }
 
     public Limits withMaxRows(long value) {
-        return new Limits(maxCols, value, maxK, maxTermId);
+        return new Limits(maxCols, value, maxK, maxTermId, maxQueryTerms);
     }
 
     public Limits withMaxK(int value) {
-        return new Limits(maxCols, maxRows, value, maxTermId);
+        return new Limits(maxCols, maxRows, value, maxTermId, maxQueryTerms);
     }
 
     public Limits withMaxTermId(int value) {
-        return new Limits(maxCols, maxRows, maxK, value);
+        return new Limits(maxCols, maxRows, maxK, value, maxQueryTerms);
+    }
+
+    public Limits withMaxQueryTerms(int value) {
+        return new Limits(maxCols, maxRows, maxK, maxTermId, value);
     }
 
     @Override
@@ -54,6 +60,9 @@ public record Limits(int maxCols, long maxRows, int maxK, int maxTermId) {
         }
         if (maxTermId != Integer.MAX_VALUE) {
             b.append("maxTermId=").append(maxTermId).append(' ');
+        }
+        if (maxQueryTerms != Integer.MAX_VALUE) {
+            b.append("maxQueryTerms=").append(maxQueryTerms).append(' ');
         }
         return b.toString().trim();
     }

@@ -154,6 +154,11 @@ public final class OpArgs {
                         + " at position " + i + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
             }
         }
+        long distinct = java.util.stream.IntStream.range(0, query.length()).map(query::get).distinct().count();
+        if (distinct > limits.maxQueryTerms()) {
+            throw new IllegalArgumentException(op + ": argument 'query' holds " + distinct + " distinct term ids,"
+                    + " beyond this backend's limit maxQueryTerms = " + limits.maxQueryTerms());
+        }
         if (index.vocabularySize() - 1L > limits.maxTermId()) {
             throw new IllegalArgumentException(op + ": argument 'index' has term ids up to "
                     + (index.vocabularySize() - 1) + ", beyond this backend's limit maxTermId = " + limits.maxTermId());

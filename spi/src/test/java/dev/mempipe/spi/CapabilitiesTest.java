@@ -15,7 +15,7 @@ class CapabilitiesTest {
             .ops(EnumSet.of(Op.DOT, Op.TOP_K, Op.BM25_SCORE), EnumSet.of(ElementType.F32))
             .limits(Op.TOP_K, Limits.NONE.withMaxK(16))
             .limits(Op.DOT, Limits.NONE.withMaxCols(64).withMaxRows(1000))
-            .limits(Op.BM25_SCORE, Limits.NONE.withMaxTermId(65_535))
+            .limits(Op.BM25_SCORE, Limits.NONE.withMaxTermId(65_535).withMaxQueryTerms(3))
             .outputs(Op.DOT, EnumSet.of(ElementType.F32))
             .build();
 
@@ -79,6 +79,21 @@ class CapabilitiesTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
                     Indices.of(arena, 3, 65_536), index, Bm25Params.DEFAULT, s));
             assertTrue(e.getMessage().contains("65536") && e.getMessage().contains("maxTermId = 65535"), e.getMessage());
+        }
+    }
+
+    @Test
+    void a_query_of_more_distinct_terms_than_maxQueryTerms_should_fail_naming_the_limit() {
+        try (Arena arena = Arena.ofConfined()) {
+            Bm25Index index = new Bm25Index(new int[] {1}, new int[] {1}, new int[] {0, 1}, new int[] {0}, new int[] {1});
+            Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 1);
+            // a repeated term counts once: 3 distinct of 5 is within the limit
+            OpArgs.bm25Score(FLOAT_ONLY, Indices.of(arena, 0, 1, 1, 2, 0), index, Bm25Params.DEFAULT, s);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
+                    Indices.of(arena, 0, 1, 2, 3), index, Bm25Params.DEFAULT, s));
+            assertTrue(e.getMessage().contains("4 distinct") && e.getMessage().contains("maxQueryTerms = 3"),
+                    e.getMessage());
+            assertEquals("maxTermId=65535 maxQueryTerms=3", FLOAT_ONLY.limits(Op.BM25_SCORE).toString());
         }
     }
 
