@@ -73,7 +73,7 @@ public final class NoopEngineRun {
     }
 
     private static Prompt run(Engine engine, Arena arena, int[][] documents, int[] query) {
-        try (Bm25Memory memory = new Bm25Memory(arena, engine.cpu().backend(), documents.length,
+        try (Bm25Memory memory = new Bm25Memory(arena, engine, documents.length,
                 40 * documents.length)) {
             Bm25Pipeline pipeline = new Bm25Pipeline(engine, memory, new Bm25Pipeline.Settings(
                     dev.mempipe.spi.Bm25Params.DEFAULT, 8, 4096), arena);
