@@ -22,7 +22,8 @@ import java.util.SplittableRandom;
  * machine drifts over minutes; interleaving exposes every op to the same drift), then the calibration again. After a
  * warm-up round, so that the calibration times compiled kernels; the higher of the two calibrations is the roof. A sample repeats its op until it
  * lasts at least 5 ms. Each op's rate is reported as the best sample (the calibration also keeps its best run, so the
- * two are comparable) and the median, each divided by the calibrated peak.
+ * two are comparable) and the median, each divided by the calibrated peak, and the median divided by the median of
+ * {@code project} at the calibration's own shape timed in the same rounds (the ratio other load moves least).
  *
  * <p>FLOPs per call are the ops' descriptor counts ({@code dev.mempipe.spi.Op}): mlpForward {@code 6 n d h + 5 n h},
  * mlpGradient {@code 14 n d h}, newtonSchulz {@code steps (4 m^2 k + 2 m^3)} with {@code m = min(r, c)},
@@ -160,17 +161,22 @@ public final class TrainPeakHarness {
         System.out.println("roofs: " + roofs.source());
         System.out.printf(Locale.ROOT, "calibrated peak: %.1f GFLOP/s (project); bandwidth %.1f GB/s (dot scan)%n%n",
                 roofs.peakFlopsPerSecond() / 1e9, roofs.bytesPerSecond() / 1e9);
-        System.out.println("| op | shape | workload | best | median | best / roof | median / roof |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.println("| op | shape | workload | best | median | best / roof | median / roof | median / project's "
+                + "median |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        // project at the calibration's shape, timed in the same rounds: the ratio least moved by other load
+        double projectMedian = median(cases.getFirst().rates().stream().mapToDouble(Double::doubleValue).sorted()
+                .toArray());
         for (Case c : cases) {
             double[] rates = c.rates().stream().mapToDouble(Double::doubleValue).sorted().toArray();
             double best = rates[rates.length - 1];
             double median = median(rates);
             double roof = c.bytes() ? roofs.bytesPerSecond() : roofs.peakFlopsPerSecond();
             String unit = c.bytes() ? " GB/s" : " GFLOP/s";
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f%s | %.1f%s | %.2f%s | %.2f%s |%n", c.op(), c.shape(),
-                    c.workload(), best / 1e9, unit, median / 1e9, unit, best / roof, c.bytes() ? " of bandwidth" : "",
-                    median / roof, c.bytes() ? " of bandwidth" : "");
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f%s | %.1f%s | %.2f%s | %.2f%s | %s |%n", c.op(),
+                    c.shape(), c.workload(), best / 1e9, unit, median / 1e9, unit, best / roof,
+                    c.bytes() ? " of bandwidth" : "", median / roof, c.bytes() ? " of bandwidth" : "",
+                    c.bytes() ? "-" : String.format(Locale.ROOT, "%.2f", median / projectMedian));
         }
     }
 
