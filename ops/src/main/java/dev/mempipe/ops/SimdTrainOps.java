@@ -12,7 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The parametric-memory ops on the Vector API. Products of the form {@code X W^T} run on the {@code project} kernel
@@ -151,7 +150,7 @@ final class SimdTrainOps implements TrainOps {
             for (int bound = F.loopBound(cols); c < bound; c += LANES) {
                 long at = (long) c * Float.BYTES;
                 FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
-                v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
+                v.div(SimdExp.exp(v.neg()).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
                         .intoMemorySegment(os, at, LE);
             }
             for (; c < cols; c++) {
@@ -172,7 +171,7 @@ final class SimdTrainOps implements TrainOps {
             for (int bound = F.loopBound(cols); c < bound; c += LANES) {
                 long at = (long) c * Float.BYTES;
                 FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
-                FloatVector s = v.neg().lanewise(VectorOperators.EXP).add(1f);
+                FloatVector s = SimdExp.exp(v.neg()).add(1f);
                 s = FloatVector.broadcast(F, 1f).div(s);
                 FloatVector grad = FloatVector.fromMemorySegment(F, ds, at, LE);
                 FloatVector bv = FloatVector.fromMemorySegment(F, bs, at, LE);
