@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the golden cases of the mempipe conformance kit (SPEC.md stages 1-4, not ann).
+"""Generates the golden cases of the mempipe conformance kit (SPEC.md stages 1-4, not ann, and the TrainOps).
 
 This is an implementation of the op contract independent of the Java code: references are computed with
 numpy in float64 from the decoded inputs (exactly, for integer paths), so that a mistake shared by the Java
@@ -123,7 +123,7 @@ def case(op, inputs, outputs, params=None, types=None):
 
 def ref(x):
     """A float64 reference result, stored as <f8."""
-    return np.asarray(x, dtype='<f8')
+    return np.ascontiguousarray(x, dtype="<f8")  # C order: the kit reads no Fortran-order arrays
 
 
 def ints(x):
@@ -446,6 +446,112 @@ def gen_soft_retrieve():
     case('softRetrieve', {'a': a, 'V': V}, {'o': ref(a.d @ V.d)}, types={'o': 'F32'})
 
 
+# ---- Parametric memories (TrainOps) --------------------------------------------------------------------
+# Their own generator, so that adding them left every earlier case's inputs as they were.
+train_rng = np.random.default_rng(20261207)
+
+
+def tnormal(*shape, s=1.0):
+    return f32(train_rng.standard_normal(shape) * s)
+
+
+def silu(a):
+    return a / (1 + np.exp(-a))
+
+
+def mlp_forward_ref(x, w1, w3, w2):
+    """f(x) = W2 (silu(W1 x) * (W3 x)) per row, in float64; also returns the intermediates."""
+    a, b = x @ w1.T, x @ w3.T
+    g = silu(a) * b
+    return g @ w2.T, (a, b, g)
+
+
+def mlp_loss(x, t, w1, w3, w2, loss):
+    y, _ = mlp_forward_ref(x, w1, w3, w2)
+    return ((y - t) ** 2).sum() if loss == 'SQUARED' else -(y * t).sum()
+
+
+def mlp_gradient_ref(x, t, w1, w3, w2, loss):
+    """The backward pass in matrix form (the Java oracle loops term by term), checked here against central
+    finite differences of the loss so that the reference does not rest on the same derivation."""
+    y, (a, b, g) = mlp_forward_ref(x, w1, w3, w2)
+    e = 2 * (y - t) if loss == 'SQUARED' else -t          # dL/dy (n, d)
+    dw2 = e.T @ g                                          # (d, h)
+    dg = e @ w2                                            # (n, h)
+    s = 1 / (1 + np.exp(-a))
+    da = dg * b * s * (1 + a * (1 - s))                    # silu'(a) = s (1 + a (1 - s))
+    db = dg * silu(a)
+    grads = (da.T @ x, db.T @ x, dw2)                      # dW1, dW3, dW2
+    weights = [w1, w3, w2]
+    for k, grad in enumerate(grads):
+        for i, j in ((0, 0), (grad.shape[0] - 1, grad.shape[1] - 1), (grad.shape[0] // 2, grad.shape[1] // 3)):
+            step = 1e-6
+            plus = [w.copy() for w in weights]
+            minus = [w.copy() for w in weights]
+            plus[k][i, j] += step
+            minus[k][i, j] -= step
+            fd = (mlp_loss(x, t, *plus, loss) - mlp_loss(x, t, *minus, loss)) / (2 * step)
+            assert abs(fd - grad[i, j]) <= 1e-6 * max(1.0, abs(fd)), (loss, k, i, j, fd, grad[i, j])
+    return grads
+
+
+def gen_mlp_forward():
+    for n, d, h in ((5, 17, 33), (1, 8, 9)):
+        X, W1, W3 = T('F32', tnormal(n, d)), T('F32', tnormal(h, d, s=0.5)), T('F32', tnormal(h, d, s=0.5))
+        W2 = T('F32', tnormal(d, h, s=0.5))
+        y, _ = mlp_forward_ref(X.d, W1.d, W3.d, W2.d)
+        case('mlpForward', {'X': X, 'W1': W1, 'W3': W3, 'W2': W2}, {'Y': ref(y)}, types={'Y': 'F32'})
+
+
+def gen_mlp_gradient():
+    for loss, n, d, h in (('SQUARED', 7, 9, 17), ('NEGATIVE_DOT', 4, 16, 31)):
+        X, Tg = T('F32', tnormal(n, d)), T('F32', tnormal(n, d))
+        W1, W3 = T('F32', tnormal(h, d, s=0.5)), T('F32', tnormal(h, d, s=0.5))
+        W2 = T('F32', tnormal(d, h, s=0.5))
+        dw1, dw3, dw2 = mlp_gradient_ref(X.d, Tg.d, W1.d, W3.d, W2.d, loss)
+        case('mlpGradient', {'X': X, 'T': Tg, 'W1': W1, 'W3': W3, 'W2': W2},
+             {'dW1': ref(dw1), 'dW3': ref(dw3), 'dW2': ref(dw2)}, {'loss': loss},
+             {'dW1': 'F32', 'dW3': 'F32', 'dW2': 'F32'})
+
+
+def gen_momentum_update():
+    # Titans' defaults, then the ends of the intervals (no memory of the past, full forgetting, a large step)
+    for (r, c), eta, theta, alpha in (((5, 17), 0.9, 0.05, 0.01), ((3, 33), 0.0, 1.0, 1.0)):
+        W, G, S = T('F32', tnormal(r, c)), T('F32', tnormal(r, c)), T('F32', tnormal(r, c))
+        e, th, al = (float(np.float32(v)) for v in (eta, theta, alpha))  # the op's parameters are floats
+        s_new = e * S.d - th * G.d
+        w_new = (1 - al) * W.d + s_new
+        case('momentumUpdate', {'W': W, 'G': G, 'S': S}, {'Wprime': ref(w_new), 'Sprime': ref(s_new)},
+             {'eta': eta, 'theta': theta, 'alpha': alpha}, {'Wprime': 'F32', 'Sprime': 'F32'})
+
+
+NS_COEFFS = tuple(float(np.float32(v)) for v in (3.4445, -4.7750, 2.0315))  # Muon's, as the f32 constants
+
+
+def newton_schulz_ref(g, steps):
+    tall = g.shape[0] > g.shape[1]
+    x = g.T.copy() if tall else g.copy()
+    norm = np.sqrt((x * x).sum())
+    if norm > 0:
+        x = x / norm
+        a, b, c = NS_COEFFS
+        for _ in range(steps):
+            A = x @ x.T
+            x = a * x + (b * A + c * A @ A) @ x
+    return x.T if tall else x
+
+
+def gen_newton_schulz():
+    for (r, c), steps in (((7, 19), 5), ((23, 6), 5), ((9, 9), 2)):
+        G = T('F32', tnormal(r, c))
+        case('newtonSchulz', {'G': G}, {'O': ref(newton_schulz_ref(G.d, steps))}, {'steps': steps}, {'O': 'F32'})
+    G = T('F32', np.zeros((4, 5)))  # zero in, zero out
+    case('newtonSchulz', {'G': G}, {'O': ref(newton_schulz_ref(G.d, 5))}, {'steps': 5}, {'O': 'F32'})
+    # the result approximates the polar factor U V^T: its singular values lie near 1 after five steps
+    sv = np.linalg.svd(newton_schulz_ref(tnormal(8, 32).astype(np.float64), 5), compute_uv=False)
+    assert 0.6 < sv.min() and sv.max() < 1.3, sv
+
+
 def main():
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
@@ -453,7 +559,8 @@ def main():
     for gen in (gen_page_min_max, gen_page_pool, gen_project, gen_quantize, gen_dequantize, gen_convert,
                 gen_l2_normalize, gen_rope, gen_bm25_index, gen_dot, gen_cosine, gen_quest_bound, gen_group_max,
                 gen_indexer_score, gen_softmax, gen_bm25_score, gen_top_k, gen_threshold, gen_bitmap_to_indices,
-                gen_expand_blocks, gen_gather, gen_attention, gen_soft_retrieve):
+                gen_expand_blocks, gen_gather, gen_attention, gen_soft_retrieve, gen_mlp_forward, gen_mlp_gradient,
+                gen_momentum_update, gen_newton_schulz):
         gen()
     with open(os.path.join(ROOT, 'index.txt'), 'w') as f:
         f.write('# golden case folders, one per line (generated by generate.py)\n')

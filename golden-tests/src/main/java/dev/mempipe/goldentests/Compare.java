@@ -125,6 +125,33 @@ public final class Compare {
     }
 
     /**
+     * The relative Frobenius error of {@code got} against {@code ref} ({@link Tolerances#relativeFrobenius}) within
+     * {@code bound}: SPEC.md's tolerance of the TrainOps, whose outputs are products of products. On failure, names
+     * the bound's formula and the element with the largest difference.
+     */
+    public static void withinFrobenius(String name, Tensor got, Tensor ref, double bound, String formula) {
+        checkShape(name, got, ref);
+        int cols = got.cols();
+        double[] g = new double[(int) got.rows() * cols];
+        double[] e = new double[g.length];
+        int worst = 0;
+        for (int i = 0; i < g.length; i++) {
+            g[i] = got.get(i / cols, i % cols);
+            e[i] = ref.get(i / cols, i % cols);
+            if (!(Math.abs(g[i] - e[i]) <= Math.abs(g[worst] - e[worst]))) {
+                worst = i;
+            }
+        }
+        double error = Tolerances.relativeFrobenius(g, e);
+        if (!(error <= bound)) {
+            throw new AssertionError(name + " " + got.shapeString() + ": relative Frobenius error " + num(error)
+                    + " > allowed " + num(bound) + " = " + formula + "; largest difference" + position(got,
+                    worst / cols, worst % cols) + ": got " + show(got, worst / cols, worst % cols) + ", expected "
+                    + num(e[worst]) + " (oracle)");
+        }
+    }
+
+    /**
      * Every element numerically equal ({@code -0.0 == +0.0}; NaN equals NaN): for ops whose result is one of
      * the inputs or a single correctly rounded operation.
      */

@@ -52,6 +52,8 @@ public final class GoldenChecks {
                 default -> {
                     if (g.op() == Op.ATTENTION) {
                         attention(g, got);
+                    } else if (frobeniusBound(g) >= 0) {
+                        frobenius(g, name, got.tensors().get(name), frobeniusBound(g));
                     } else if (bitExact(g.op())) {
                         bits(g, name, got.tensors().get(name));
                     } else {
@@ -65,6 +67,19 @@ public final class GoldenChecks {
     /** Ops whose tensor outputs must match bit for bit, scales included (SPEC.md: quantization, copies). */
     private static boolean bitExact(Op op) {
         return op == Op.QUANTIZE || op == Op.CONVERT || op == Op.GATHER;
+    }
+
+    /**
+     * SPEC.md's relative Frobenius bound for the outputs of the TrainOps built from products of products
+     * (mlpForward, mlpGradient, newtonSchulz), or -1 for every other op.
+     */
+    private static double frobeniusBound(GoldenCase g) {
+        return switch (g.op()) {
+            case MLP_FORWARD -> Tolerances.mlpForward(g.array("X").cols(), g.array("W1").rows());
+            case MLP_GRADIENT -> Tolerances.mlpGradient(g.array("X").cols(), g.array("W1").rows());
+            case NEWTON_SCHULZ -> Tolerances.newtonSchulz(g.array("G").rows(), g.array("G").cols());
+            default -> -1;
+        };
     }
 
     /** The bound SPEC.md (or the rounding analysis written beside it) gives for a tensor output of the case's op. */
@@ -101,6 +116,7 @@ public final class GoldenChecks {
                     return Tolerances.dot(a.length, sumAbs, out, ref);
                 };
             }
+            case MOMENTUM_UPDATE -> momentumBound(g, output);
             // min/max, groupMax and dequantize are exact: no arithmetic beyond the output's own rounding
             case PAGE_MIN_MAX, GROUP_MAX, DEQUANTIZE -> EXACT;
             default -> throw new IllegalStateException("the kit has no tolerance for " + g.op() + "'s output "
@@ -221,6 +237,23 @@ public final class GoldenChecks {
         double common = sumShift + 2.0 * (s.length + 4) * U;
         return (r, i, ref) -> Math.abs(ref) * (2 * U * (Math.abs(scale * s[i]) + m) + common)
                 + Tolerances.halfUlp(out, ref) + Float.MIN_NORMAL;
+    }
+
+    /**
+     * momentumUpdate, per element: S' within {@link Tolerances#momentum}, W' within {@link Tolerances#momentumWeights}
+     * of the terms of the update (eta, theta and alpha as the f32 parameters the op receives).
+     */
+    private static Bound momentumBound(GoldenCase g, String output) {
+        float[][] w = g.decoded("W");
+        float[][] gradient = g.decoded("G");
+        float[][] s = g.decoded("S");
+        double eta = Float.parseFloat(g.param("eta"));
+        double theta = Float.parseFloat(g.param("theta"));
+        double alpha = Float.parseFloat(g.param("alpha"));
+        boolean weights = output.equals("Wprime");
+        return (r, c, ref) -> weights
+                ? Tolerances.momentumWeights((1 - alpha) * w[r][c], eta * s[r][c], theta * gradient[r][c])
+                : Tolerances.momentum(eta * s[r][c], theta * gradient[r][c]);
     }
 
     // ---- ops with structural checks ----
@@ -353,6 +386,30 @@ public final class GoldenChecks {
         }
         if (failures > 0) {
             fail(where + ": " + failures + " of " + t.size() + " elements outside tolerance; " + first);
+        }
+    }
+
+    /** Tensor output {@code output} within relative Frobenius error {@code bound} of the expected reference. */
+    private static void frobenius(GoldenCase g, String output, Tensor t, double bound) {
+        NpyArray expectedArray = g.array(output);
+        String where = "golden case " + g.name() + ", output " + output + " " + t.shapeString();
+        if (t.rows() != expectedArray.rows() || t.cols() != expectedArray.cols()) {
+            fail(where + ": expected shape [" + expectedArray.rows() + ", " + expectedArray.cols() + "]");
+        }
+        double[] expected = expectedArray.toDoubles();
+        double[] values = new double[expected.length];
+        int worst = 0;
+        for (int i = 0; i < values.length; i++) {
+            values[i] = t.get(i / t.cols(), i % t.cols());
+            if (!(Math.abs(values[i] - expected[i]) <= Math.abs(values[worst] - expected[worst]))) {
+                worst = i;
+            }
+        }
+        double error = Tolerances.relativeFrobenius(values, expected);
+        if (!(error <= bound)) {
+            fail(where + ": relative Frobenius error " + error + " > allowed " + bound + "; largest difference at ["
+                    + worst / t.cols() + ", " + worst % t.cols() + "]: got " + values[worst] + ", expected "
+                    + expected[worst]);
         }
     }
 

@@ -47,4 +47,63 @@ public final class Tolerances {
     public static double attention(long selectedRows, int d, double maxAbsV, ElementType out, double ref) {
         return 4.0 * (selectedRows + d) * U32 * maxAbsV + 1e-30 + halfUlp(out, ref);
     }
+
+    // ---- TrainOps (SPEC.md, "Parametric memories"): products of products, bounded as a whole matrix ----
+
+    /**
+     * mlpForward: relative Frobenius error {@code 8 (d + h + 4) u}. Two products of length d feed the gate and one
+     * of length h reads it; the gate's exp and division add a few roundings (the 4), and the factor 8 covers the
+     * propagation through {@code silu} (|silu'| < 1.1) and the summation of one error bound per product.
+     */
+    public static double mlpForward(long d, long h) {
+        return 8.0 * (d + h + 4) * U32;
+    }
+
+    /** mlpGradient: twice {@link #mlpForward}: the backward products reuse the forward pass's rounded results. */
+    public static double mlpGradient(long d, long h) {
+        return 2 * mlpForward(d, h);
+    }
+
+    /**
+     * newtonSchulz: relative Frobenius error {@code 256 (r + c) u}. Each step multiplies by a quintic whose slope
+     * at small singular values is {@code a = 3.4445}, so five steps amplify the f32 rounding of the products (of
+     * length up to {@code r + c}) by up to a few hundred.
+     */
+    public static double newtonSchulz(long rows, long cols) {
+        return 256.0 * (rows + cols) * U32;
+    }
+
+    /**
+     * momentumUpdate's S': one product and one fused multiply-add, each rounded once (2u), against a reference that
+     * rounds once more: {@code 4u (|eta S| + |theta G|)}, per element.
+     */
+    public static double momentum(double etaS, double thetaG) {
+        return 4 * U32 * (Math.abs(etaS) + Math.abs(thetaG)) + 1e-30;
+    }
+
+    /**
+     * momentumUpdate's W': S' (as {@link #momentum}) plus the rounding of {@code 1 - alpha} and of the final
+     * multiply-add: {@code 6u (|(1 - alpha) W| + |eta S| + |theta G|)}, per element.
+     */
+    public static double momentumWeights(double keptW, double etaS, double thetaG) {
+        return 6 * U32 * (Math.abs(keptW) + Math.abs(etaS) + Math.abs(thetaG)) + 1e-30;
+    }
+
+    /**
+     * {@code ||got - ref||_F / ||ref||_F}, or {@code ||got - ref||_F} when ref is zero; NaN when any element of
+     * {@code got} is not finite (so that every comparison with a bound fails).
+     */
+    public static double relativeFrobenius(double[] got, double[] ref) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < ref.length; i++) {
+            if (!Double.isFinite(got[i])) {
+                return Double.NaN;
+            }
+            double e = got[i] - ref[i];
+            diff += e * e;
+            norm += ref[i] * ref[i];
+        }
+        return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+    }
 }

@@ -8,6 +8,7 @@ import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.MlpLoss;
 import dev.mempipe.spi.NaNInputException;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.PoolMode;
@@ -15,6 +16,8 @@ import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.TrainArgs;
+import dev.mempipe.spi.TrainOps;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
@@ -461,6 +464,79 @@ final class BrokenBackends {
                         return count;
                     }
                 };
+            }
+        };
+    }
+
+    // ---- TrainOps ----
+
+    /** mlpGradient of the squared loss without the 2 of {@code d||y - t||^2 / dy = 2 (y - t)}. */
+    static Backend squaredLossGradientWithoutTheTwo() {
+        return train("squared-loss-without-2", new ForwardingBackend.Train(new ScalarBackend().train()) {
+            @Override
+            public void mlpGradient(Tensor x, Tensor t, Tensor w1, Tensor w3, Tensor w2, MlpLoss loss, Tensor g1,
+                                    Tensor g3, Tensor g2) {
+                delegate.mlpGradient(x, t, w1, w3, w2, loss, g1, g3, g2);
+                if (loss == MlpLoss.SQUARED) {
+                    for (Tensor g : new Tensor[] {g1, g3, g2}) {
+                        for (long r = 0; r < g.rows(); r++) {
+                            for (int c = 0; c < g.cols(); c++) {
+                                g.set(r, c, g.get(r, c) / 2);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** newtonSchulz with an off-by-one loop: one iteration fewer than asked (at least one). */
+    static Backend newtonSchulzOneStepShort() {
+        return train("newton-schulz-one-step-short", new ForwardingBackend.Train(new ScalarBackend().train()) {
+            @Override
+            public void newtonSchulz(Tensor g, int steps, Tensor o) {
+                delegate.newtonSchulz(g, steps > 1 ? steps - 1 : steps, o);
+            }
+        });
+    }
+
+    /** momentumUpdate that decays the updated weights, {@code W = (1 - alpha) (W + S)}, instead of W alone. */
+    static Backend momentumDecaysTheUpdate() {
+        return train("momentum-decays-the-update", new ForwardingBackend.Train(new ScalarBackend().train()) {
+            @Override
+            public void momentumUpdate(Tensor w, Tensor g, Tensor s, float eta, float theta, float alpha) {
+                TrainArgs.momentumUpdate(w, g, s, eta, theta, alpha);
+                for (long r = 0; r < w.rows(); r++) {
+                    for (int c = 0; c < w.cols(); c++) {
+                        float m = eta * s.get(r, c) - theta * g.get(r, c);
+                        s.set(r, c, m);
+                        w.set(r, c, (1 - alpha) * (w.get(r, c) + m));
+                    }
+                }
+            }
+        });
+    }
+
+    /** mlpForward that clears Y before it checks the weights (a rejected call then has written). */
+    static Backend mlpForwardClearsBeforeChecking() {
+        return train("mlp-forward-clears-first", new ForwardingBackend.Train(new ScalarBackend().train()) {
+            @Override
+            public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
+                for (long r = 0; r < y.rows(); r++) {
+                    for (int c = 0; c < y.cols(); c++) {
+                        y.set(r, c, 0f);
+                    }
+                }
+                delegate.mlpForward(x, w1, w3, w2, y);
+            }
+        });
+    }
+
+    private static Backend train(String name, TrainOps ops) {
+        return new ForwardingBackend(name, new ScalarBackend()) {
+            @Override
+            public TrainOps train() {
+                return ops;
             }
         };
     }

@@ -108,6 +108,15 @@ class BrokenBackendsTest {
                         BrokenBackends::fusedDotTopKSkipsLastKey, "dotTopK_should_equal_topK_of_dot_for_every_row"),
                 new Bug("topK of a row batch repeats row 0", LaunchedRetrieval.class,
                         BrokenBackends::topKBatchRepeatsFirstRow, "topK_should_select_each_row_of_a_batch_independently"),
+                new Bug("mlpGradient of the squared loss without its factor 2", LaunchedTrain.class,
+                        BrokenBackends::squaredLossGradientWithoutTheTwo,
+                        "mlpGradient_should_match_the_oracle_within_the_error_bound", "SQUARED"),
+                new Bug("newtonSchulz runs one step short", LaunchedTrain.class, BrokenBackends::newtonSchulzOneStepShort,
+                        "newtonSchulz_should_match_the_oracle_wide_and_tall"),
+                new Bug("momentumUpdate decays W + S instead of W", LaunchedTrain.class,
+                        BrokenBackends::momentumDecaysTheUpdate, "momentumUpdate_should_match_the_oracle_in_place"),
+                new Bug("mlpForward clears Y before checking the weights", LaunchedTrain.class,
+                        BrokenBackends::mlpForwardClearsBeforeChecking, "mlpForward_should_reject_weights_of_the_wrong_shape"),
                 // second edition: what real device backends got past the first
                 new Bug("topK copies its whole buffer back (writes past the count)", LaunchedRetrieval.class,
                         DeviceBugBackends::topKClearsTheWholeIdxBuffer, "topK_should_match_the_oracle_in_the_total_order"),
@@ -202,7 +211,7 @@ class BrokenBackendsTest {
         // tests that catch a planted bug, on the unbroken oracle, beside each bug (a full run on the scalar oracle
         // costs half a minute)
         return Stream.of(LaunchedPrepare.class, LaunchedRelevancy.class, LaunchedRetrieval.class, LaunchedApply.class,
-                        LaunchedDevice.class, LaunchedLifecycle.class, LaunchedGoldenCases.class)
+                        LaunchedDevice.class, LaunchedLifecycle.class, LaunchedGoldenCases.class, LaunchedTrain.class)
                 .map(contract -> DynamicTest.dynamicTest(contract.getSuperclass().getSimpleName(), () -> {
                     Results results = launch(contract, null, null,
                             () -> new ForwardingBackend("unbroken-oracle", new ScalarBackend()));
@@ -379,6 +388,13 @@ class BrokenBackendsTest {
     }
 
     @ExtendWith(OnlyWhenLaunched.class)
+    static class LaunchedTrain extends TrainContract {
+        @Override
+        protected Backend backend() {
+            return current.get();
+        }
+    }
+
     static class LaunchedApply extends ApplyContract {
         @Override
         protected Backend backend() {

@@ -10,6 +10,7 @@ import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.TrainOps;
 import org.junit.jupiter.api.Test;
 import org.opentest4j.AssertionFailedError;
 
@@ -93,6 +94,35 @@ class GoldenChecksTest {
     }
 
     @Test
+    void should_fail_a_newtonSchulz_one_step_short_and_a_gradient_without_the_factor_2() {
+        Backend shortNs = perturbed("newtonSchulz", (args, oracle) -> oracle.train().newtonSchulz((Tensor) args[0],
+                (int) args[1] - 1, (Tensor) args[2]));
+        AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> runCase(shortNs, "newtonSchulz-1"));
+        assertTrue(e.getMessage().startsWith("golden case newtonSchulz-1, output O [7, 19] F32: relative Frobenius "
+                + "error "), e.getMessage());
+        Backend halfGradient = perturbed("mlpGradient", (args, unused) -> {
+            Tensor dW2 = (Tensor) args[8];
+            dW2.set(0, 0, dW2.get(0, 0) / 2);
+        });
+        e = assertThrows(AssertionFailedError.class, () -> runCase(halfGradient, "mlpGradient-1"));
+        assertTrue(e.getMessage().contains("output dW2") && e.getMessage().contains("largest difference at [0, 0]"),
+                e.getMessage());
+        assertDoesNotThrow(() -> runCase(new ScalarBackend(), "mlpGradient-1"));
+    }
+
+    @Test
+    void should_fail_a_momentumUpdate_that_forgets_the_decay() {
+        Backend noDecay = perturbed("momentumUpdate", (args, unused) -> {
+            Tensor w = (Tensor) args[0];
+            float alpha = (float) args[5];
+            w.set(1, 2, w.get(1, 2) + alpha * 0.5f);
+        });
+        AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> runCase(noDecay, "momentumUpdate-1"));
+        assertTrue(e.getMessage().contains("output Wprime") && e.getMessage().contains("first at [1, 2]"),
+                e.getMessage());
+    }
+
+    @Test
     void should_name_the_undeclared_op_or_input_type_as_the_skip_reason() throws IOException {
         Capabilities caps = Capabilities.builder().op(Op.DOT, ElementType.F32).build();
         assertNull(GoldenCase.load("dot-1").unsupportedReason("x", caps));
@@ -149,6 +179,11 @@ class GoldenChecksTest {
             @Override
             public ApplyOps apply() {
                 return wrap(ApplyOps.class, oracle.apply());
+            }
+
+            @Override
+            public TrainOps train() {
+                return wrap(TrainOps.class, oracle.train());
             }
 
             private <T> T wrap(Class<T> type, T target) {

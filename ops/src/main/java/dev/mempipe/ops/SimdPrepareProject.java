@@ -44,7 +44,10 @@ final class SimdPrepareProject {
         if (!Parallel.shareable(SimdPrepareOps.touched(x, w, y))) {
             body.run(x, w, y, 0, n, 0, o);
         } else if (n >= o || n >= 64) {
-            long grain = Math.max(2, MIN_FMAS_PER_CHUNK / Math.max(1, o * h));
+            // at least one X tile per chunk: a chunk decodes its W rows, so chunks of two X rows would spend
+            // as long decoding W as multiplying
+            long xTileRows = Math.max(2, X_TILE_BYTES / (Math.max(1, h) * Float.BYTES) & ~1);
+            long grain = Math.max(xTileRows, MIN_FMAS_PER_CHUNK / Math.max(1, o * h));
             Parallel.forRange(n, grain, 2, (from, to) -> body.run(x, w, y, from, to, 0, o));
         } else {
             long grain = Math.max(4, MIN_FMAS_PER_CHUNK / Math.max(1, n * h));
@@ -108,12 +111,14 @@ final class SimdPrepareProject {
         float[] ws = new float[wTile * h];
         float[] ys = new float[xTile * wTile];
         float[] row = new float[h];
-        for (long x0 = xFrom; x0 < xTo; x0 += xTile) {
-            int nx = (int) Math.min(xTile, xTo - x0);
-            decodeRows(x, x0, nx, xs, row);
-            for (long w0 = wFrom; w0 < wTo; w0 += wTile) {
-                int nw = (int) Math.min(wTile, wTo - w0);
-                decodeRows(w, w0, nw, ws, row);
+        // W tiles outside: each is decoded once per range and reused by every X tile (decoding the larger W once
+        // per X tile cost as much as the products when a range holds few X rows); the small X tiles are re-decoded
+        for (long w0 = wFrom; w0 < wTo; w0 += wTile) {
+            int nw = (int) Math.min(wTile, wTo - w0);
+            decodeRows(w, w0, nw, ws, row);
+            for (long x0 = xFrom; x0 < xTo; x0 += xTile) {
+                int nx = (int) Math.min(xTile, xTo - x0);
+                decodeRows(x, x0, nx, xs, row);
                 tile(xs, nx, ws, nw, h, ys);
                 for (int i = 0; i < nx; i++) {
                     storeRange(ys, i * nw, y, x0 + i, (int) w0, nw);

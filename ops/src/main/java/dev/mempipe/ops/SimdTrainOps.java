@@ -12,14 +12,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * The parametric-memory ops on the Vector API. Every matrix product is the {@code project} kernel
- * ({@code Y = X W^T}, {@link SimdPrepareProject}): a product {@code P Q} becomes {@code project(P, Q^T)} after a
- * transpose, which costs one pass over an operand against the product's {@code 2 m k n} FLOPs, so these ops run
- * near the rate the profile calibrates for {@code project}. The element-wise parts (SwiGLU, its derivative, the
- * fused update) are vector loops. Scratch lives in a shared arena per call, so the products split over threads.
+ * The parametric-memory ops on the Vector API. Products of the form {@code X W^T} run on the {@code project} kernel
+ * ({@link SimdPrepareProject}); {@code A B} and {@code A^T B} (the backward pass, Newton-Schulz's {@code (b A + c A^2) X})
+ * run on {@link SimdProducts}' rank-1-update kernel, which needs neither a transposed copy nor a lane reduction per
+ * output, so a short contraction (Titans' 64-row batch) runs as fast as a long one. The element-wise parts (SwiGLU,
+ * its derivative, the fused update) are vector loops. Scratch lives in a shared arena per call, so the products split
+ * over threads.
  */
 final class SimdTrainOps implements TrainOps {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -61,15 +61,12 @@ final class SimdTrainOps implements TrainOps {
             } else {
                 negate(t, e);
             }
-            Tensor xT = transpose(scratch, x);                     // (d, n)
-            Tensor eT = transpose(scratch, e);                     // (d, n)
-            Tensor gT = transpose(scratch, g);                     // (h, n)
-            SimdPrepareProject.project(eT, gT, g2);                // dW2 = E^T G (d, h)
+            SimdProducts.transposedTimes(e, g, g2);                // dW2 = E^T G (d, h)
             Tensor dg = g;                                         // g is no longer needed: reuse it
-            SimdPrepareProject.project(e, transpose(scratch, w2), dg); // dG = E W2 (n, h)
+            SimdProducts.times(e, w2, dg);                         // dG = E W2 (n, h)
             backSwiGlu(a, b, dg);                                  // a := dA, b := dB
-            SimdPrepareProject.project(transpose(scratch, a), xT, g1); // dW1 = dA^T X (h, d)
-            SimdPrepareProject.project(transpose(scratch, b), xT, g3); // dW3 = dB^T X (h, d)
+            SimdProducts.transposedTimes(a, x, g1);                // dW1 = dA^T X (h, d)
+            SimdProducts.transposedTimes(b, x, g3);                // dW3 = dB^T X (h, d)
         }
     }
 
@@ -131,7 +128,7 @@ final class SimdTrainOps implements TrainOps {
                     SimdPrepareProject.project(x, x, a);           // A = X X^T (m, m)
                     SimdPrepareProject.project(a, a, aa);          // A A = A A^T, A symmetric (m, m)
                     combine(a, aa, NS_B, NS_C);                    // a := b A + c A A
-                    SimdPrepareProject.project(a, transpose(scratch, x), bx); // (b A + c A A) X (m, k)
+                    SimdProducts.times(a, x, bx);                  // (b A + c A A) X (m, k)
                     combine(x, bx, NS_A, 1f);                      // X := a X + that
                 }
             }
@@ -153,7 +150,7 @@ final class SimdTrainOps implements TrainOps {
             for (int bound = F.loopBound(cols); c < bound; c += LANES) {
                 long at = (long) c * Float.BYTES;
                 FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
-                v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
+                v.div(SimdExp.exp(v.neg()).add(1f)).mul(FloatVector.fromMemorySegment(F, bs, at, LE))
                         .intoMemorySegment(os, at, LE);
             }
             for (; c < cols; c++) {
@@ -174,7 +171,7 @@ final class SimdTrainOps implements TrainOps {
             for (int bound = F.loopBound(cols); c < bound; c += LANES) {
                 long at = (long) c * Float.BYTES;
                 FloatVector v = FloatVector.fromMemorySegment(F, as, at, LE);
-                FloatVector s = v.neg().lanewise(VectorOperators.EXP).add(1f);
+                FloatVector s = SimdExp.exp(v.neg()).add(1f);
                 s = FloatVector.broadcast(F, 1f).div(s);
                 FloatVector grad = FloatVector.fromMemorySegment(F, ds, at, LE);
                 FloatVector bv = FloatVector.fromMemorySegment(F, bs, at, LE);

@@ -67,7 +67,12 @@ final class Html {
             s.append("<figure>\n<h3>").append(esc(e.getKey())).append("</h3>\n")
                     .append(Charts.stackedBars(e.getKey(), e.getValue()))
                     .append("<figcaption>").append(esc(e.getKey()))
-                    .append(": share of a decode step per context length</figcaption>\n</figure>\n");
+                    .append(": share of a decode step per context length");
+            String note = ProfileTable.syntheticNotes(run).get(e.getKey());
+            if (note != null) {
+                s.append(". Rests on a choice the profile made: ").append(esc(note));
+            }
+            s.append("</figcaption>\n</figure>\n");
         }
 
         s.append("<h2>Roofline</h2>\n");
@@ -87,7 +92,16 @@ final class Html {
         s.append("<p>Times are per decode step. memory = the four steps; decode step = memory + projections and MLP.")
                 .append(" rel. error and softmax mass compare the workload's attention output with dense attention ")
                 .append("(empty where there is no dense reference). * marks a step a device failed and the CPU ")
-                .append("reran.</p>\n");
+                .append("reran.");
+        java.util.Map<String, String> notes = ProfileTable.syntheticNotes(run);
+        if (!notes.isEmpty()) {
+            s.append(" ").append(ProfileTable.SYNTHETIC_MARK).append(" marks a memory share that rests on a choice the ")
+                    .append("profile made:</p>\n<ul class=\"note\">\n");
+            notes.forEach((w, n) -> s.append("<li>").append(esc(w)).append(": ").append(esc(n)).append("</li>\n"));
+            s.append("</ul>\n");
+        } else {
+            s.append("</p>\n");
+        }
         if (run.rows().stream().anyMatch(r -> !r.figures().isEmpty())) {
             s.append("<h3>Workload figures</h3>\n<p class=\"note\">Figures of the generating workloads, each with ")
                     .append("what it rests on. <em>synthetic</em>: the figure depends on a choice the profile made ")

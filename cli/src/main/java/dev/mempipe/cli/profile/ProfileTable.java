@@ -25,6 +25,9 @@ public final class ProfileTable {
     static final List<String> STEP_COLUMNS = List.of("workload", "context", "step", "time", "read", "written",
             "FLOPs", "FLOP/B", "achieved", "bandwidth", "bound", "device");
 
+    /** Marks a memory share that rests on a synthetic choice; the lines below the summary say which. */
+    static final String SYNTHETIC_MARK = "#";
+
     private ProfileTable() {
     }
 
@@ -41,6 +44,8 @@ public final class ProfileTable {
             s.append("* a device failed on this step and the CPU reran it\n");
         }
         s.append("times are per decode step; memory = the four steps, decode step = memory + projections and MLP\n");
+        syntheticNotes(run).forEach((workload, note) -> s.append(SYNTHETIC_MARK).append(' ').append(workload)
+                .append(" rests on ").append(note).append('\n'));
         s.append("warm-up: ").append(run.warmUp()).append('\n');
         // The reason energy is unavailable is the same on every row: say it once, below the table.
         run.rows().stream().map(ProfileRow::energy).filter(e -> !e.equals(energyCell(e))).findFirst()
@@ -72,13 +77,43 @@ public final class ProfileTable {
             }
             row.add(Units.seconds(r.memorySeconds()));
             row.add(Units.seconds(r.decodeStepSeconds()));
-            row.add(percent(r.memoryShare()));
+            row.add(percent(r.memoryShare()) + (syntheticNote(r) == null ? "" : SYNTHETIC_MARK));
             row.add(scientific(r.relativeError()));
             row.add(r.softmaxMassCovered().isPresent() ? percent(r.softmaxMassCovered().getAsDouble()) : "-");
             row.add(energyCell(r.energy()));
             rows.add(row);
         }
         return rows;
+    }
+
+    /**
+     * The synthetic choice a row's figures rest on (the {@code synthetic: ...} clause of the first figure whose basis
+     * has one, up to its first semicolon), or null when none does: a trigger rate of a random-weight model, a scaled
+     * chunk, random (k, v). The row's times and memory share rest on it too.
+     */
+    static String syntheticNote(ProfileRow r) {
+        for (ProfileFigure f : r.figures()) {
+            int at = f.basis().indexOf("synthetic:");
+            if (at >= 0) {
+                int end = f.basis().indexOf(';', at);
+                return f.basis().substring(at, end < 0 ? f.basis().length() : end);
+            }
+        }
+        return null;
+    }
+
+    /** Per workload with a synthetic choice, in the run's order: its notes, distinct, joined. */
+    static java.util.Map<String, String> syntheticNotes(ProfileRun run) {
+        java.util.Map<String, java.util.LinkedHashSet<String>> notes = new java.util.LinkedHashMap<>();
+        for (ProfileRow r : run.rows()) {
+            String note = syntheticNote(r);
+            if (note != null) {
+                notes.computeIfAbsent(r.workload(), w -> new java.util.LinkedHashSet<>()).add(note);
+            }
+        }
+        java.util.Map<String, String> joined = new java.util.LinkedHashMap<>();
+        notes.forEach((w, n) -> joined.put(w, String.join("; ", n)));
+        return joined;
     }
 
     /** The workloads' own figures: header and one row per figure, with its basis next to it. */

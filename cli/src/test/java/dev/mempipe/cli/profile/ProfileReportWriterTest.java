@@ -175,5 +175,12 @@ class ProfileReportWriterTest {
         String html = ProfileReportWriter.html(withFigures);
         assertTrue(html.contains("<td>re-prefill per token</td><td class=\"num\">3.1 ms</td><td>measured</td>"), html);
         assertFalse(ProfileTable.render(run).contains("basis"), "no figure table when no row has figures");
+        // the memory share rests on the synthetic choice too: marked in the summary, the choice named next to it
+        assertTrue(table.matches("(?s).*flare\\s+4k\\s.*\\s40\\.0%#\\s.*"), table);
+        assertTrue(table.contains("# flare rests on synthetic: random-weight model\n"), table);
+        assertTrue(html.contains("flare: share of a decode step per context length. Rests on a choice the profile "
+                + "made: synthetic: random-weight model</figcaption>"), html);
+        assertTrue(html.contains("<li>flare: synthetic: random-weight model</li>"), html);
+        assertFalse(ProfileTable.render(run).contains("rests on"), "no note when no figure rests on a synthetic choice");
     }
 }

@@ -200,8 +200,9 @@ final class GenerationProfiler {
             readNanos += count * (double) wall[i];
             rewriteNanos += count * (double) rewrites.get(i).wallNanos();
         }
-        String basis = "model: the measured full and last chunk times their counts; scaled 1/8: chunks of "
-                + chunk + ", memory of " + MEMAGENT.memoryTokens() + " tokens (paper 5000 / 1024), random-weight model";
+        String basis = "model: the measured full and last chunk times their counts; synthetic: scaled 1/8 (chunks of "
+                + chunk + ", memory of " + MEMAGENT.memoryTokens() + " tokens, the paper's 5000 and 1024), random-weight "
+                + "model";
         List<WorkloadFigure> figures = List.of(
                 new WorkloadFigure("chunks read", full + (last > 0 ? 1 : 0), "", "input tokens / " + chunk),
                 new WorkloadFigure("rewrite share of reading the input", 100 * rewriteNanos / readNanos, "%", basis),
