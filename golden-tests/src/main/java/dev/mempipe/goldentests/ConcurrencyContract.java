@@ -44,7 +44,6 @@ public abstract class ConcurrencyContract extends BackendContract {
     @EnumSource(Op.class)
     void op_called_from_several_threads_at_once_should_give_the_serial_results(Op op) {
         requireOp(op);
-        OpScenarios.requireScenario(op);
         property(op.contractName() + " from " + THREADS + " threads", 1, t -> {
             int rounds = 2 * PropertyHarness.trials(2);
             t.param("threads", THREADS);
@@ -130,7 +129,6 @@ public abstract class ConcurrencyContract extends BackendContract {
     @EnumSource(Op.class)
     void op_should_run_on_memory_of_a_confined_arena_on_the_calling_thread(Op op) {
         requireOp(op);
-        OpScenarios.requireScenario(op);
         property(op.contractName() + " on confined memory", 1, t -> {
             Backend backend = subject();
             // large enough that the CPU backend would split it over its pool if the memory allowed it

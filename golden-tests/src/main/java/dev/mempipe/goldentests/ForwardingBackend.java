@@ -11,11 +11,13 @@ import dev.mempipe.spi.DeviceDescription;
 import dev.mempipe.spi.PinnedBm25Index;
 import dev.mempipe.spi.PinnedTensor;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.MlpLoss;
 import dev.mempipe.spi.PoolMode;
 import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.TrainOps;
 
 /**
  * A backend that forwards every op to another one, so that a test can replace one op and keep the rest: wrap
@@ -101,6 +103,11 @@ public class ForwardingBackend implements Backend {
     @Override
     public ApplyOps apply() {
         return new Apply(delegate.apply());
+    }
+
+    @Override
+    public TrainOps train() {
+        return new Train(delegate.train());
     }
 
     @Override
@@ -271,6 +278,37 @@ public class ForwardingBackend implements Backend {
         @Override
         public void softRetrieve(Tensor a, Tensor v, Tensor out) {
             delegate.softRetrieve(a, v, out);
+        }
+    }
+
+    /** Forwards every {@link TrainOps} method to {@link #delegate}; override the ones to replace. */
+    public static class Train implements TrainOps {
+        /** Where the methods not overridden go. */
+        protected final TrainOps delegate;
+
+        public Train(TrainOps delegate) {
+            this.delegate = java.util.Objects.requireNonNull(delegate, "delegate");
+        }
+
+        @Override
+        public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
+            delegate.mlpForward(x, w1, w3, w2, y);
+        }
+
+        @Override
+        public void mlpGradient(Tensor x, Tensor t, Tensor w1, Tensor w3, Tensor w2, MlpLoss loss, Tensor g1,
+                                Tensor g3, Tensor g2) {
+            delegate.mlpGradient(x, t, w1, w3, w2, loss, g1, g3, g2);
+        }
+
+        @Override
+        public void momentumUpdate(Tensor w, Tensor g, Tensor s, float eta, float theta, float alpha) {
+            delegate.momentumUpdate(w, g, s, eta, theta, alpha);
+        }
+
+        @Override
+        public void newtonSchulz(Tensor g, int steps, Tensor o) {
+            delegate.newtonSchulz(g, steps, o);
         }
     }
 }
