@@ -366,13 +366,13 @@ public final class Gen {
         long rowBytes = (long) cols * type.byteSize();
         int lead = 3;
         MemorySegment base = t.arena().allocate(lead + rows * rowBytes + TAIL, 1);
-        base.fill(Trial.SENTINEL);
+        fillOutside(base, lead, rows * rowBytes); // the elements themselves are all written below
         MemorySegment data = base.asSlice(lead, rows * rowBytes);
         MemorySegment scaleBase = null;
         MemorySegment scales = null;
         if (type.isQuantized()) {
             scaleBase = t.arena().allocate(lead + rows * Float.BYTES + TAIL, 1);
-            scaleBase.fill(Trial.SENTINEL);
+            fillOutside(scaleBase, lead, rows * Float.BYTES);
             scales = scaleBase.asSlice(lead, rows * Float.BYTES);
         }
         Tensor x = Tensor.wrap(data, type, rows, cols, rowBytes, scales);
@@ -390,6 +390,12 @@ public final class Gen {
         }
         replicate(data, type.byteSize());
         return x;
+    }
+
+    /** Fills the bytes of {@code base} before {@code lead} and after {@code lead + length} with the sentinel. */
+    private static void fillOutside(MemorySegment base, long lead, long length) {
+        base.asSlice(0, lead).fill(Trial.SENTINEL);
+        base.asSlice(lead + length).fill(Trial.SENTINEL);
     }
 
     /** Copies the first {@code unit} bytes of {@code seg} over all of it, doubling the filled prefix each time. */

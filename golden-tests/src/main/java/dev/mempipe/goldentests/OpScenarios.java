@@ -8,6 +8,7 @@ import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.MlpLoss;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.PoolMode;
 import dev.mempipe.spi.Tensor;
@@ -155,19 +156,9 @@ final class OpScenarios {
 
     /**
      * A scenario of {@code op} on a backend with {@code caps}; {@code scale} multiplies the row counts (1 is
-     * about 64 KiB of input; 64 gives dot 2^22 multiply-adds, past the CPU backend's threshold for splitting work over threads).
+     * about 64 KiB of input; 64 gives dot 2^22 multiply-adds, past the CPU backend's threshold for splitting work
+     * over threads, and the train ops' products 2^21 to 2^23).
      */
-    /** The test-time-training ops (the {@code TrainOps} family), which have no scenario here yet. */
-    static final java.util.Set<Op> NOT_COVERED = java.util.EnumSet.of(Op.MLP_FORWARD, Op.MLP_GRADIENT,
-            Op.MOMENTUM_UPDATE, Op.NEWTON_SCHULZ);
-
-    /** Skips the calling test, saying why, for an op without a scenario. */
-    static void requireScenario(Op op) {
-        org.junit.jupiter.api.Assumptions.assumeFalse(NOT_COVERED.contains(op), () -> "skipped: " + op
-                + " is a TrainOps op, which the concurrency and lifecycle scenarios do not cover yet (TrainContract"
-                + " checks its results)");
-    }
-
     static Maker of(Op op, Capabilities caps, long seed, int scale) {
         ElementType in = inputType(caps, op);
         ElementType out = outputType(caps, op, in);
@@ -321,8 +312,42 @@ final class OpScenarios {
                 Tensor values = tensor(a, seed + 1, in, n, d);
                 return (b, o) -> outputs(o, x -> b.apply().softRetrieve(w, values, x.tensor("o", out, 1, d)));
             };
-            case MLP_FORWARD, MLP_GRADIENT, MOMENTUM_UPDATE, NEWTON_SCHULZ ->
-                    throw new IllegalArgumentException("no scenario for " + op + " (see requireScenario)");
+            case MLP_FORWARD, MLP_GRADIENT -> a -> {
+                // a batch of 16 (x scale) rows of width 64 through a hidden layer of 128: SwiGLU's three products
+                int rows = 16 * scale;
+                int h = 128;
+                Tensor xs = tensor(a, seed, in, rows, d);
+                Tensor target = tensor(a, seed + 1, in, rows, d);
+                Tensor w1 = tensor(a, seed + 2, in, h, d);
+                Tensor w3 = tensor(a, seed + 3, in, h, d);
+                Tensor w2 = tensor(a, seed + 4, in, d, h);
+                return (b, o) -> outputs(o, x -> {
+                    if (op == Op.MLP_FORWARD) {
+                        b.train().mlpForward(xs, w1, w3, w2, x.tensor("Y", out, rows, d));
+                    } else {
+                        b.train().mlpGradient(xs, target, w1, w3, w2, MlpLoss.SQUARED, x.tensor("dW1", out, h, d),
+                                x.tensor("dW3", out, h, d), x.tensor("dW2", out, d, h));
+                    }
+                });
+            };
+            case MOMENTUM_UPDATE -> a -> {
+                // in place: each call updates its own copies of the weights and the momentum
+                Tensor w0 = tensor(a, seed, in, n, d);
+                Tensor g = tensor(a, seed + 1, in, n, d);
+                Tensor s0 = tensor(a, seed + 2, in, n, d);
+                return (b, o) -> outputs(o, x -> {
+                    Tensor w = x.tensor("w", out, n, d);
+                    Tensor s = x.tensor("s", out, n, d);
+                    w.data().copyFrom(w0.data());
+                    s.data().copyFrom(s0.data());
+                    b.train().momentumUpdate(w, g, s, 0.9f, 0.01f, 0.001f);
+                });
+            };
+            case NEWTON_SCHULZ -> a -> {
+                // 8 x 64 at scale 1 (wide), 512 x 64 at scale 64 (tall: the iteration runs on G^T)
+                Tensor g = tensor(a, seed, in, 8L * scale, d);
+                return (b, o) -> outputs(o, x -> b.train().newtonSchulz(g, 5, x.tensor("O", out, 8L * scale, d)));
+            };
         };
     }
 

@@ -103,32 +103,68 @@ public final class Trial implements AutoCloseable {
     /** Registers an input tensor: it is described in a report and must be unchanged after the case. */
     public Tensor input(String name, Tensor t) {
         shapes.add(name + "=" + describe(t));
-        inputs.add(new Snapshot(name, t.data(), copy(t.data()), t.scales(), copy(t.scales())));
+        inputs.add(new Snapshot(name, t.data(), keep(t.data()), t.scales(), keep(t.scales())));
         return t;
     }
 
     /** Registers an index input (described, must be unchanged). */
     public Indices input(String name, Indices i) {
         shapes.add(name + "=" + describe(i));
-        inputs.add(new Snapshot(name, i.data(), copy(i.data()), null, null));
+        inputs.add(new Snapshot(name, i.data(), keep(i.data()), null, null));
         return i;
     }
 
     /** Registers a bitmap input (described, must be unchanged). */
     public Bitmap input(String name, Bitmap b) {
         shapes.add(name + "=Bitmap[" + b.length() + "]");
-        inputs.add(new Snapshot(name, b.words(), copy(b.words()), null, null));
+        inputs.add(new Snapshot(name, b.words(), keep(b.words()), null, null));
         return b;
     }
 
-    /** An off-heap copy (inputs of the hardware-edge cases reach 64 MiB: no heap array, a plain memcpy). */
-    private MemorySegment copy(MemorySegment data) {
+    /** Inputs up to this size are kept as a copy (a failure names the changed byte); larger ones as a checksum. */
+    private static final long COPY_LIMIT = 1 << 20;
+
+    /**
+     * What an input held when registered: an off-heap copy of a small one; a checksum of a large one (inputs of
+     * the hardware-edge cases reach 64 MiB, and a copy costs fresh memory, a write and a compare of that size,
+     * where a checksum costs two reads).
+     */
+    private Kept keep(MemorySegment data) {
         if (data == null) {
             return null;
         }
+        if (data.byteSize() > COPY_LIMIT) {
+            return new Kept(null, checksum(data));
+        }
         MemorySegment c = arena.allocate(Math.max(1, data.byteSize()), 1);
         MemorySegment.copy(data, 0, c, 0, data.byteSize());
-        return c.asSlice(0, data.byteSize());
+        return new Kept(c.asSlice(0, data.byteSize()), 0);
+    }
+
+    /** An order-sensitive 64-bit checksum of every byte. */
+    private static long checksum(MemorySegment data) {
+        long size = data.byteSize();
+        long h = size;
+        long i = 0;
+        for (; i + Long.BYTES <= size; i += Long.BYTES) {
+            h = (h ^ (data.get(ValueLayout.JAVA_LONG_UNALIGNED, i) + i * 0x632BE59BD9B4E019L)) * 0x9E3779B97F4A7C15L;
+        }
+        for (; i < size; i++) {
+            h = (h ^ (data.get(ValueLayout.JAVA_BYTE, i) + i * 0x632BE59BD9B4E019L)) * 0x9E3779B97F4A7C15L;
+        }
+        return h ^ (h >>> 31);
+    }
+
+    /** An input as registered: a copy, or its checksum {@code sum} when {@code copy} is null. */
+    private record Kept(MemorySegment copy, long sum) {
+        /** Null when {@code now} holds what was kept, otherwise where it changed. */
+        String change(MemorySegment now) {
+            if (copy == null) {
+                return Trial.checksum(now) == sum ? null : "its checksum over " + now.byteSize() + " bytes changed";
+            }
+            long at = now.mismatch(copy);
+            return at < 0 ? null : "byte " + at + " of its memory";
+        }
     }
 
     /**
@@ -275,18 +311,14 @@ public final class Trial implements AutoCloseable {
         return now.mismatch(MemorySegment.ofArray(before));
     }
 
-    private static long mismatch(MemorySegment now, MemorySegment before) {
-        return now.mismatch(before);
-    }
-
     /** Checks that inputs are unchanged and that no output was written outside its elements. */
     void verifyUntouched() {
         for (Snapshot s : inputs) {
-            long at = mismatch(s.data(), s.dataBytes());
-            if (at >= 0) {
-                throw new AssertionError("input '" + s.name() + "' was modified (byte " + at + " of its memory)");
+            String change = s.dataBytes().change(s.data());
+            if (change != null) {
+                throw new AssertionError("input '" + s.name() + "' was modified (" + change + ")");
             }
-            if (s.scales() != null && mismatch(s.scales(), s.scaleBytes()) >= 0) {
+            if (s.scales() != null && s.scaleBytes().change(s.scales()) != null) {
                 throw new AssertionError("the scales of input '" + s.name() + "' were modified");
             }
         }
@@ -316,8 +348,8 @@ public final class Trial implements AutoCloseable {
     record Layout(MemorySegment base, long offset, MemorySegment scaleBase, long scaleOffset) {
     }
 
-    private record Snapshot(String name, MemorySegment data, MemorySegment dataBytes, MemorySegment scales,
-                            MemorySegment scaleBytes) {
+    private record Snapshot(String name, MemorySegment data, Kept dataBytes, MemorySegment scales,
+                            Kept scaleBytes) {
     }
 
     /** An output allocation: bytes outside the element rows (and outside the scales) must keep the sentinel. */

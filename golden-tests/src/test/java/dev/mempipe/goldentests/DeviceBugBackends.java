@@ -9,6 +9,8 @@ import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.TrainArgs;
+import dev.mempipe.spi.TrainOps;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.ExecutionException;
@@ -187,6 +189,119 @@ final class DeviceBugBackends {
         };
     }
 
+    /**
+     * I8 dot whose key counter is 24 bits wide (an HLS loop counter declared {@code ap_uint<24>}): key i past 2^24
+     * is scored as key {@code i mod 2^24}. Other types take a correct path.
+     */
+    static Backend int8DotKeyCounterIn24Bits() {
+        return new ForwardingBackend("int8-dot-24-bit-key-counter", new ScalarBackend()) {
+            @Override
+            public RelevancyOps relevancy() {
+                return new Relevancy(super.relevancy()) {
+                    @Override
+                    public void dot(Tensor q, Tensor m, Tensor s) {
+                        delegate.dot(q, m, s);
+                        if (m.type() != ElementType.I8 || m.rows() <= 1 << 24) {
+                            return;
+                        }
+                        for (long j = 0; j < q.rows(); j++) {
+                            for (int i = 1 << 24; i < m.rows(); i++) {
+                                s.set(j, i, s.get(j, i & 0xFF_FFFF));
+                            }
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** bm25Index packing (term, tf) into one int, the term id in 24 bits: ids past 2^24 alias small ones. */
+    static Backend bm25TermIdsIn24Bits() {
+        return new ForwardingBackend("bm25-24-bit-term-ids", new ScalarBackend()) {
+            @Override
+            public PrepareOps prepare() {
+                return new Prepare(super.prepare()) {
+                    @Override
+                    public dev.mempipe.spi.Bm25Index bm25Index(Indices offsets, Indices tokens) {
+                        int[] ids = tokens.toArray();
+                        for (int i = 0; i < ids.length; i++) {
+                            ids[i] &= 0xFF_FFFF;
+                        }
+                        try (Arena arena = Arena.ofConfined()) {
+                            return delegate.bm25Index(offsets, Indices.of(arena, ids));
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** pagePool whose page counter is 16 bits wide: pages past 2^16 are never written. */
+    static Backend pagePoolPageCounterIn16Bits() {
+        return new ForwardingBackend("pagePool-16-bit-page-counter", new ScalarBackend()) {
+            @Override
+            public PrepareOps prepare() {
+                return new Prepare(super.prepare()) {
+                    @Override
+                    public void pagePool(Tensor keys, int pageSize, dev.mempipe.spi.PoolMode mode, Tensor out) {
+                        long pages = out.rows();
+                        if (pages <= 1 << 16) {
+                            delegate.pagePool(keys, pageSize, mode, out);
+                            return;
+                        }
+                        OpArgs.pagePool(ALL, keys, pageSize, mode, out);
+                        long rows = Math.min(keys.rows(), (long) pageSize << 16);
+                        delegate.pagePool(keys.rowSlice(0, rows), pageSize, mode, out.rowSlice(0, 1 << 16));
+                    }
+                };
+            }
+        };
+    }
+
+    /** F32 mlpForward on tensor cores with a half-precision accumulator (W1 x saturates near 2048). */
+    static Backend mlpForwardAccumulatesInHalf() {
+        return new ForwardingBackend("mlpForward-f16-accumulator", new ScalarBackend()) {
+            @Override
+            public TrainOps train() {
+                return new Train(super.train()) {
+                    @Override
+                    public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
+                        TrainArgs.mlpForward(x, w1, w3, w2, y);
+                        int h = (int) w1.rows();
+                        int d = x.cols();
+                        for (long i = 0; i < x.rows(); i++) {
+                            float[] g = new float[h];
+                            for (int u = 0; u < h; u++) {
+                                float a = halfDot(x, i, w1, u, d);
+                                float b = halfDot(x, i, w3, u, d);
+                                g[u] = a / (1 + (float) Math.exp(-a)) * b;
+                            }
+                            for (int c = 0; c < d; c++) {
+                                float acc = 0;
+                                for (int u = 0; u < h; u++) {
+                                    acc = half(acc + w2.get(c, u) * g[u]);
+                                }
+                                y.set(i, c, acc);
+                            }
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    private static float halfDot(Tensor x, long row, Tensor w, int unit, int d) {
+        float acc = 0;
+        for (int c = 0; c < d; c++) {
+            acc = half(acc + x.get(row, c) * w.get(unit, c));
+        }
+        return acc;
+    }
+
+    private static float half(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+
     // ---- rare events ----
 
     /**
@@ -323,6 +438,74 @@ final class DeviceBugBackends {
         };
     }
 
+    /** mlpForward that stages x in one device buffer shared by every caller (no lock). */
+    static Backend mlpForwardWithASharedStagingBuffer() {
+        return new ForwardingBackend("mlpForward-shared-staging-buffer", new ScalarBackend()) {
+            private Tensor staging;
+
+            @Override
+            public TrainOps train() {
+                return new Train(super.train()) {
+                    @Override
+                    public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
+                        TrainArgs.mlpForward(x, w1, w3, w2, y);
+                        Tensor buffer = staging;
+                        if (buffer == null || buffer.rows() != x.rows() || buffer.cols() != x.cols()) {
+                            buffer = Tensor.allocate(Arena.global(), ElementType.F32, x.rows(), x.cols());
+                            staging = buffer;
+                        }
+                        for (long r = 0; r < x.rows(); r++) {
+                            for (int c = 0; c < x.cols(); c++) {
+                                buffer.set(r, c, x.get(r, c));
+                            }
+                        }
+                        try {
+                            Thread.sleep(1); // the upload and the kernel launch
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        delegate.mlpForward(buffer, w1, w3, w2, y);
+                    }
+                };
+            }
+        };
+    }
+
+    /** newtonSchulz that runs on the driver's thread, which cannot read memory of the caller's confined arena. */
+    static Backend newtonSchulzOnADriverThread() {
+        ExecutorService driver = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "fake-train-driver");
+            t.setDaemon(true);
+            return t;
+        });
+        return new ForwardingBackend("newtonSchulz-on-driver-thread", new ScalarBackend()) {
+            @Override
+            public TrainOps train() {
+                TrainOps direct = super.train();
+                return new Train(direct) {
+                    @Override
+                    public void newtonSchulz(Tensor g, int steps, Tensor o) {
+                        Future<?> done = driver.submit(() -> direct.newtonSchulz(g, steps, o));
+                        try {
+                            done.get();
+                        } catch (ExecutionException e) {
+                            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                };
+            }
+
+            @Override
+            public void close() {
+                driver.shutdown();
+                super.close();
+            }
+        };
+    }
+
     // ---- lifecycle ----
 
     /** A backend whose close() releases nothing and marks nothing: ops keep working after it. */
@@ -338,6 +521,20 @@ final class DeviceBugBackends {
     /** Instances share one device context, which the first close() releases for all of them. */
     static Backend closeReleasesTheSharedContext() {
         return new SharedContextBackend();
+    }
+
+    /**
+     * The train ops run on a host fallback with a state of its own, which {@code close()} does not reach: the
+     * other families refuse work after it, mlpForward and the rest keep running.
+     */
+    static Backend trainOpsWorkAfterClose() {
+        ScalarBackend fallback = new ScalarBackend(); // the bug: never closed
+        return new ForwardingBackend("train-ops-work-after-close", new ScalarBackend()) {
+            @Override
+            public TrainOps train() {
+                return new Train(fallback.train());
+            }
+        };
     }
 
     private static final class SharedContextBackend extends ForwardingBackend {

@@ -24,7 +24,7 @@ public final class SimdBackend implements Backend {
     private final SimdRelevancyOps relevancy = new SimdRelevancyOps(capabilities, state);
     private final SimdRetrievalOps retrieval = new SimdRetrievalOps(capabilities, state);
     private final SimdApplyOps apply = new SimdApplyOps(capabilities, state);
-    private final SimdTrainOps train = new SimdTrainOps();
+    private final SimdTrainOps train = new SimdTrainOps(state);
 
     @Override
     public String name() {

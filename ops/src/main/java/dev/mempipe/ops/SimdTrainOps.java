@@ -19,14 +19,22 @@ import jdk.incubator.vector.FloatVector;
  * run on {@link SimdProducts}' rank-1-update kernel, which needs neither a transposed copy nor a lane reduction per
  * output, so a short contraction (Titans' 64-row batch) runs as fast as a long one. The element-wise parts (SwiGLU,
  * its derivative, the fused update) are vector loops. Scratch lives in a shared arena per call, so the products split
- * over threads.
+ * over threads. Safe for concurrent use (no state but the backend's closed flag); every op after the backend's
+ * {@code close()} fails with {@link IllegalStateException}, like the other op families.
  */
 final class SimdTrainOps implements TrainOps {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
 
+    private final SimdState state;
+
+    SimdTrainOps(SimdState state) {
+        this.state = state;
+    }
+
     @Override
     public void mlpForward(Tensor x, Tensor w1, Tensor w3, Tensor w2, Tensor y) {
+        state.ensureOpen("mlpForward");
         TrainArgs.mlpForward(x, w1, w3, w2, y);
         int n = (int) x.rows();
         int h = (int) w1.rows();
@@ -43,6 +51,7 @@ final class SimdTrainOps implements TrainOps {
     @Override
     public void mlpGradient(Tensor x, Tensor t, Tensor w1, Tensor w3, Tensor w2, MlpLoss loss, Tensor g1, Tensor g3,
                             Tensor g2) {
+        state.ensureOpen("mlpGradient");
         TrainArgs.mlpGradient(x, t, w1, w3, w2, loss, g1, g3, g2);
         int n = (int) x.rows();
         int d = x.cols();
@@ -72,6 +81,7 @@ final class SimdTrainOps implements TrainOps {
 
     @Override
     public void momentumUpdate(Tensor w, Tensor g, Tensor s, float eta, float theta, float alpha) {
+        state.ensureOpen("momentumUpdate");
         TrainArgs.momentumUpdate(w, g, s, eta, theta, alpha);
         float keep = 1 - alpha;
         FloatVector vEta = FloatVector.broadcast(F, eta);
@@ -102,6 +112,7 @@ final class SimdTrainOps implements TrainOps {
 
     @Override
     public void newtonSchulz(Tensor g, int steps, Tensor o) {
+        state.ensureOpen("newtonSchulz");
         TrainArgs.newtonSchulz(g, steps, o);
         int rows = (int) g.rows();
         int cols = g.cols();
