@@ -29,7 +29,7 @@ elif ! echo 'int main(){}' | "$gxx" -std=c++20 -x c++ -include barrier - -o /dev
     echo "'$gxx' cannot compile C++20 with <barrier> (g++ >= 12 needed): $("$gxx" --version | head -1)" > "$out/gsim.skipped"
 elif newer "$out/libmempipe-gsim.so" "$src" "$module_dir"/src/main/gsim/*; then
     echo "[native] gsim: $gxx -std=c++20 -> target/native/libmempipe-gsim.so"
-    "$gxx" -std=c++20 -O2 -ffp-contract=off -fPIC -shared -pthread -Wall -Wextra -Wno-unused-parameter \
+    "$gxx" -std=c++20 -O2 -ffp-contract=off -fPIC -shared -pthread -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas \
         -o "$out/libmempipe-gsim.so.tmp" "$module_dir/src/main/gsim/gsim_runtime.cpp"
     mv "$out/libmempipe-gsim.so.tmp" "$out/libmempipe-gsim.so"
 fi

@@ -33,7 +33,7 @@ import java.util.function.Consumer;
 
 /**
  * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, or gsim on the CPU).
- * Runs dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold, gather, attention (dense
+ * Runs project (tiled), dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold, gather, attention (dense
  * and sparse, GQA, online softmax) and softRetrieve for every element type; the fused ops are the
  * default compositions of these. Inputs {@link #pin pinned} on this backend (and views of them) are read from
  * device memory; anything else is uploaded for the call. Outputs are computed into device buffers and copied
@@ -52,7 +52,7 @@ public final class GpuBackend extends PartialBackend {
     private static final String NAME = "gpu";
     private static final int MAX_GRID = 1 << 16;
     private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
-            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve"};
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve", "mp_project"};
 
     private final GpuDriver driver;
     private final GpuDriver.DeviceInfo info;
@@ -103,7 +103,7 @@ public final class GpuBackend extends PartialBackend {
         Limits rows = Limits.NONE.withMaxRows(Integer.MAX_VALUE); // kernels index rows with int
         Capabilities.Builder b = Capabilities.builder();
         for (Op op : EnumSet.of(Op.DOT, Op.DOT_ROWS, Op.COSINE, Op.QUEST_BOUND, Op.INDEXER_SCORE, Op.GROUP_MAX, Op.THRESHOLD,
-                Op.SOFTMAX, Op.GATHER, Op.ATTENTION, Op.SOFT_RETRIEVE, Op.TOP_K)) {
+                Op.SOFTMAX, Op.GATHER, Op.ATTENTION, Op.SOFT_RETRIEVE, Op.TOP_K, Op.PROJECT)) {
             b.op(op, all).limits(op, rows); // outputs: what the contract allows (floats; gather: X's type)
         }
         b.limits(Op.TOP_K, rows.withMaxK(MAX_K));
@@ -247,6 +247,29 @@ public final class GpuBackend extends PartialBackend {
         } finally {
             lock.unlock();
         }
+    }
+
+    // ---- Prepare ----
+
+    @Override
+    public void project(Tensor x, Tensor w, Tensor y) {
+        checkOpen();
+        OpArgs.project(capabilities(), x, w, y);
+        long outputs = x.rows() * w.rows();
+        if (outputs == 0) {
+            return;
+        }
+        long tiles = ((x.rows() + 15) / 16) * ((w.rows() + 15) / 16); // mp_project's 16 x 16 output tiles
+        run("project", c -> {
+            Device xd = c.input(x);
+            Device wd = c.input(w);
+            long out = c.alloc(outputs * y.type().byteSize());
+            c.launch("mp_project", (int) Math.min(MAX_GRID, tiles), a -> a.pointer(xd.data).int64(x.rowStride())
+                    .pointer(xd.scales).int32(x.type().ordinal()).pointer(wd.data).int64(w.rowStride())
+                    .pointer(wd.scales).int32(w.type().ordinal()).int32((int) x.rows()).int32((int) w.rows())
+                    .int32(x.cols()).pointer(out).int32(y.type().ordinal()));
+            c.output(out, y);
+        });
     }
 
     // ---- Relevancy ----
