@@ -49,6 +49,15 @@ elif newer "$out/mempipe_kernels.sm_90.cubin" "$src"; then
         exit 1
     fi
 fi
+# the device check's test-only out-of-bounds kernel, as PTX for GPU hosts without NVRTC
+oob="$module_dir/src/test/cuda/mempipe_oob.cu"
+if [[ -n "$nvcc_bin" ]] && newer "$out/mempipe_oob.compute_90.ptx" "$oob"; then
+    "$nvcc_bin" -ptx -arch=compute_90 -o "$out/mempipe_oob.compute_90.ptx" "$oob"
+fi
+if [[ -e "$out/mempipe_oob.compute_90.ptx" ]]; then
+    mkdir -p "$module_dir/target/test-classes/dev/mempipe/gpu/check"
+    cp "$out/mempipe_oob.compute_90.ptx" "$module_dir/target/test-classes/dev/mempipe/gpu/check/"
+fi
 if [[ -e "$out/mempipe_kernels.sm_90.cubin" ]]; then
     cp "$out/mempipe_kernels.sm_90.cubin" "$out/mempipe_kernels.compute_90.ptx" "$classes/"
 fi

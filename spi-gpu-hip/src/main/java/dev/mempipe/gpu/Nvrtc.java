@@ -37,7 +37,7 @@ public final class Nvrtc {
 
     /** NVRTC could not be found or loaded; the message lists what was tried. */
     public static final class UnavailableException extends Exception {
-        UnavailableException(String message) {
+        public UnavailableException(String message) {
             super(message);
         }
     }
