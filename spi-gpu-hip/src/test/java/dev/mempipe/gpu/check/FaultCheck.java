@@ -67,14 +67,14 @@ final class FaultCheck {
             boolean same = Arrays.equals(expected, first);
             boolean recorded = r1.fallback() != null && r1.fallback().fromDevice().equals("gpu") && r1.device().equals("cpu-simd");
             boolean retried = r2.fallback() == null && r2.device().equals("gpu") && engine.lostDevices().isEmpty();
-            boolean secondClose = close(expected, second);
+            boolean secondSame = Arrays.equals(expected, second);
             out.put("fault", "cuLaunchKernel failed with 701 (LAUNCH_OUT_OF_RESOURCES), injected by the check");
             out.put("faults_fired", driver.faultsFired());
             out.put("same_answer_as_cpu_bit_for_bit", same);
             out.put("fallback_recorded", recorded ? r1.fallback().reason() : "no: " + r1);
             out.put("next_step_ran_on_gpu", retried);
-            out.put("next_step_answer_within_bound", secondClose);
-            ok[0] = same && recorded && retried && secondClose && driver.faultsFired() == 1;
+            out.put("next_step_answer_bit_for_bit", secondSame);
+            ok[0] = same && recorded && retried && secondSame && driver.faultsFired() == 1;
         }
         return out;
     }
@@ -175,20 +175,15 @@ final class FaultCheck {
         return s.data().toArray(ValueLayout.JAVA_FLOAT);
     }
 
-    /** Within the contract's f32 dot bound (the GPU's order of accumulation may differ from the CPU's). */
-    private static boolean close(float[] expected, float[] got) {
-        for (int i = 0; i < expected.length; i++) {
-            if (Math.abs(expected[i] - got[i]) > 2 * D * Math.ulp(1f) * D) {
-                return false;
-            }
-        }
-        return true;
-    }
-
+    /**
+     * Small integers: every partial sum of the dot products is exact in f32, so every backend and every order of
+     * accumulation (the CPU's Vector API reductions change order as the JIT compiles them) gives the same bits,
+     * and "the same answer" can be checked bit for bit.
+     */
     private static Tensor fill(Tensor t, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         for (long i = 0; i < t.rows() * t.cols(); i++) {
-            t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (r.nextDouble() * 2 - 1));
+            t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextInt(-8, 9));
         }
         return t;
     }
