@@ -34,10 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, or gsim on the CPU).
- * Runs project (tiled), dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold, gather, attention (dense
- * and sparse, GQA, online softmax) and softRetrieve for every element type; the fused ops are the
- * default compositions of these. Inputs {@link #pin pinned} on this backend (and views of them) are read from
+ * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, HIP, or gsim on the
+ * CPU). Runs project (tiled), dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold,
+ * gather, attention (dense and sparse, GQA, online softmax) and softRetrieve for every element type; dotTopK,
+ * questBoundTopK and indexerTopK keep their scores on the device, the other fused ops are the default
+ * compositions. Inputs {@link #pin pinned} on this backend (and views of them) are read from
  * device memory; anything else is uploaded for the call. Outputs are computed into device buffers and copied
  * into the caller's tensors, so a failed call leaves them untouched or fully rewritten by the engine's rerun.
  *
