@@ -29,7 +29,7 @@ elif ! echo 'int main(){}' | "$gxx" -std=c++20 -x c++ -include barrier - -o /dev
     echo "'$gxx' cannot compile C++20 with <barrier> (g++ >= 12 needed): $("$gxx" --version | head -1)" > "$out/gsim.skipped"
 elif newer "$out/libmempipe-gsim.so" "$src" "$module_dir"/src/main/gsim/*; then
     echo "[native] gsim: $gxx -std=c++20 -> target/native/libmempipe-gsim.so"
-    "$gxx" -std=c++20 -O2 -ffp-contract=off -fPIC -shared -pthread -Wall -Wextra -Wno-unused-parameter \
+    "$gxx" -std=c++20 -O2 -ffp-contract=off -fPIC -shared -pthread -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas \
         -o "$out/libmempipe-gsim.so.tmp" "$module_dir/src/main/gsim/gsim_runtime.cpp"
     mv "$out/libmempipe-gsim.so.tmp" "$out/libmempipe-gsim.so"
 fi
@@ -48,6 +48,15 @@ elif newer "$out/mempipe_kernels.sm_90.cubin" "$src"; then
         rm -f "$out/mempipe_kernels.sm_90.cubin"
         exit 1
     fi
+fi
+# the device check's test-only out-of-bounds kernel, as PTX for GPU hosts without NVRTC
+oob="$module_dir/src/test/cuda/mempipe_oob.cu"
+if [[ -n "$nvcc_bin" ]] && newer "$out/mempipe_oob.compute_90.ptx" "$oob"; then
+    "$nvcc_bin" -ptx -arch=compute_90 -o "$out/mempipe_oob.compute_90.ptx" "$oob"
+fi
+if [[ -e "$out/mempipe_oob.compute_90.ptx" ]]; then
+    mkdir -p "$module_dir/target/test-classes/dev/mempipe/gpu/check"
+    cp "$out/mempipe_oob.compute_90.ptx" "$module_dir/target/test-classes/dev/mempipe/gpu/check/"
 fi
 if [[ -e "$out/mempipe_kernels.sm_90.cubin" ]]; then
     cp "$out/mempipe_kernels.sm_90.cubin" "$out/mempipe_kernels.compute_90.ptx" "$classes/"

@@ -163,6 +163,82 @@ extern "C" __global__ void mp_dot(const mp_u8* q, long long qStride, const float
     }
 }
 
+// Y = X W^T (project): Y[j, o] = <X_j, W_o>, the same value mp_dot computes (same order of accumulation, so
+// the same bits), tiled: each block computes 16 x 16 outputs, staging 16 x 16 tiles of X and W in shared memory
+// (decoded to f32, or as integer codes when both are integer types: those accumulate exactly in 64 bits and
+// scale once). Each thread owns outputs t = threadIdx.x + k * blockDim.x of the tile (k < MP_PROJECT_PER_THREAD,
+// so blockDim >= 256 / MP_PROJECT_PER_THREAD = 32); the loops over k are unrolled so the accumulators stay in
+// registers. Tiles are walked grid-stride; padding beyond n, o or h is 0 and never stored.
+#define MP_TILE 16
+#define MP_PROJECT_PER_THREAD 8
+extern "C" __global__ void mp_project(const mp_u8* x, long long xStride, const float* xScales, int xType,
+                                      const mp_u8* w, long long wStride, const float* wScales, int wType,
+                                      int n, int o, int h, mp_u8* y, int yType) {
+    __shared__ float xf[MP_TILE][MP_TILE + 1];
+    __shared__ float wf[MP_TILE][MP_TILE + 1];
+    __shared__ int xc[MP_TILE][MP_TILE + 1];
+    __shared__ int wc[MP_TILE][MP_TILE + 1];
+    int integer = xType >= MP_I8 && wType >= MP_I8;
+    long long tileRows = ((long long) n + MP_TILE - 1) / MP_TILE;
+    long long tileCols = ((long long) o + MP_TILE - 1) / MP_TILE;
+    for (long long tile = blockIdx.x; tile < tileRows * tileCols; tile += gridDim.x) {
+        long long row0 = (tile / tileCols) * MP_TILE;
+        long long col0 = (tile % tileCols) * MP_TILE;
+        float acc[MP_PROJECT_PER_THREAD];
+        long long iacc[MP_PROJECT_PER_THREAD];
+#pragma unroll
+        for (int k = 0; k < MP_PROJECT_PER_THREAD; k++) {
+            acc[k] = 0.0f;
+            iacc[k] = 0;
+        }
+        for (int c0 = 0; c0 < h; c0 += MP_TILE) {
+            for (int t = threadIdx.x; t < MP_TILE * MP_TILE; t += blockDim.x) {
+                int r = t / MP_TILE;
+                int c = t % MP_TILE;
+                long long xr = row0 + r;
+                long long wr = col0 + r;
+                int in = c0 + c < h;
+                if (integer) {
+                    xc[r][c] = in && xr < n ? mp_code(x + xr * xStride, xType, c0 + c) : 0;
+                    wc[r][c] = in && wr < o ? mp_code(w + wr * wStride, wType, c0 + c) : 0;
+                } else {
+                    xf[r][c] = in && xr < n ? mp_load(x + xr * xStride, xType, mp_row_scale(xScales, xr), c0 + c) : 0.0f;
+                    wf[r][c] = in && wr < o ? mp_load(w + wr * wStride, wType, mp_row_scale(wScales, wr), c0 + c) : 0.0f;
+                }
+            }
+            __syncthreads();
+            int width = h - c0 < MP_TILE ? h - c0 : MP_TILE; // padding is not added: -0.0 and NaN stay as mp_dot's
+#pragma unroll
+            for (int k = 0; k < MP_PROJECT_PER_THREAD; k++) {
+                int t = threadIdx.x + k * blockDim.x;
+                if (t < MP_TILE * MP_TILE) {
+                    int r = t / MP_TILE;
+                    int c = t % MP_TILE;
+                    for (int i = 0; i < width; i++) {
+                        if (integer) {
+                            iacc[k] += (long long) xc[r][i] * (long long) wc[c][i];
+                        } else {
+                            acc[k] += xf[r][i] * wf[c][i];
+                        }
+                    }
+                }
+            }
+            __syncthreads();
+        }
+#pragma unroll
+        for (int k = 0; k < MP_PROJECT_PER_THREAD; k++) {
+            int t = threadIdx.x + k * blockDim.x;
+            long long j = row0 + t / MP_TILE;
+            long long i = col0 + t % MP_TILE;
+            if (t < MP_TILE * MP_TILE && j < n && i < o) {
+                float v = integer ? (float) ((double) iacc[k] * (double) mp_row_scale(xScales, j)
+                        * (double) mp_row_scale(wScales, i)) : acc[k];
+                mp_store(y, yType, j * o + i, v);
+            }
+        }
+    }
+}
+
 // Quest's bound s[j, p] = sum_i max(q_ji * min_p,jd+i, q_ji * max_p,jd+i) over query row j's band of the
 // [pages, m*d] summaries, accumulated in f32: one output per thread.
 extern "C" __global__ void mp_quest_bound(const mp_u8* q, long long qStride, const float* qScales, int qType,

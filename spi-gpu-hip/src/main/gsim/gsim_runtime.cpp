@@ -125,6 +125,7 @@ const std::map<std::string, Trampoline>& kernels() {
         {"mp_indexer_score", trampoline(mp_indexer_score)},
         {"mp_attention", trampoline(mp_attention)},
         {"mp_soft_retrieve", trampoline(mp_soft_retrieve)},
+        {"mp_project", trampoline(mp_project)},
     };
     return table;
 }
@@ -365,6 +366,13 @@ int cuMemcpyDtoH_v2(void* dst, std::uintptr_t src, std::size_t bytes) {
     GSIM_GUARD;
     if (!inside(src, bytes)) return INVALID_VALUE;
     std::memcpy(dst, reinterpret_cast<const void*>(src), bytes);
+    return SUCCESS;
+}
+
+int cuMemcpyDtoD_v2(std::uintptr_t dst, std::uintptr_t src, std::size_t bytes) {
+    GSIM_GUARD;
+    if (!inside(dst, bytes) || !inside(src, bytes)) return INVALID_VALUE;
+    std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), bytes);
     return SUCCESS;
 }
 

@@ -1,5 +1,6 @@
 package dev.mempipe.gpu;
 
+import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.Bitmap;
 import dev.mempipe.spi.Capabilities;
@@ -7,6 +8,7 @@ import dev.mempipe.spi.DeviceCounters;
 import dev.mempipe.spi.DeviceDescription;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Figure;
+import dev.mempipe.spi.FusedOps;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Limits;
 import dev.mempipe.spi.NaNInputException;
@@ -32,10 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, or gsim on the CPU).
- * Runs dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold, gather, attention (dense
- * and sparse, GQA, online softmax) and softRetrieve for every element type; the fused ops are the
- * default compositions of these. Inputs {@link #pin pinned} on this backend (and views of them) are read from
+ * The GPU backend: mempipe's kernel source on one device behind a {@link GpuDriver} (CUDA, HIP, or gsim on the
+ * CPU). Runs project (tiled), dot, dotRows, cosine, questBound, indexerScore, groupMax, softmax, topK, threshold,
+ * gather, attention (dense and sparse, GQA, online softmax) and softRetrieve for every element type; dotTopK,
+ * questBoundTopK and indexerTopK keep their scores on the device, the other fused ops are the default
+ * compositions. Inputs {@link #pin pinned} on this backend (and views of them) are read from
  * device memory; anything else is uploaded for the call. Outputs are computed into device buffers and copied
  * into the caller's tensors, so a failed call leaves them untouched or fully rewritten by the engine's rerun.
  *
@@ -52,7 +55,7 @@ public final class GpuBackend extends PartialBackend {
     private static final String NAME = "gpu";
     private static final int MAX_GRID = 1 << 16;
     private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
-            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve"};
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve", "mp_project"};
 
     private final GpuDriver driver;
     private final GpuDriver.DeviceInfo info;
@@ -103,7 +106,7 @@ public final class GpuBackend extends PartialBackend {
         Limits rows = Limits.NONE.withMaxRows(Integer.MAX_VALUE); // kernels index rows with int
         Capabilities.Builder b = Capabilities.builder();
         for (Op op : EnumSet.of(Op.DOT, Op.DOT_ROWS, Op.COSINE, Op.QUEST_BOUND, Op.INDEXER_SCORE, Op.GROUP_MAX, Op.THRESHOLD,
-                Op.SOFTMAX, Op.GATHER, Op.ATTENTION, Op.SOFT_RETRIEVE, Op.TOP_K)) {
+                Op.SOFTMAX, Op.GATHER, Op.ATTENTION, Op.SOFT_RETRIEVE, Op.TOP_K, Op.PROJECT)) {
             b.op(op, all).limits(op, rows); // outputs: what the contract allows (floats; gather: X's type)
         }
         b.limits(Op.TOP_K, rows.withMaxK(MAX_K));
@@ -249,6 +252,29 @@ public final class GpuBackend extends PartialBackend {
         }
     }
 
+    // ---- Prepare ----
+
+    @Override
+    public void project(Tensor x, Tensor w, Tensor y) {
+        checkOpen();
+        OpArgs.project(capabilities(), x, w, y);
+        long outputs = x.rows() * w.rows();
+        if (outputs == 0) {
+            return;
+        }
+        long tiles = ((x.rows() + 15) / 16) * ((w.rows() + 15) / 16); // mp_project's 16 x 16 output tiles
+        run("project", c -> {
+            Device xd = c.input(x);
+            Device wd = c.input(w);
+            long out = c.alloc(outputs * y.type().byteSize());
+            c.launch("mp_project", (int) Math.min(MAX_GRID, tiles), a -> a.pointer(xd.data).int64(x.rowStride())
+                    .pointer(xd.scales).int32(x.type().ordinal()).pointer(wd.data).int64(w.rowStride())
+                    .pointer(wd.scales).int32(w.type().ordinal()).int32((int) x.rows()).int32((int) w.rows())
+                    .int32(x.cols()).pointer(out).int32(y.type().ordinal()));
+            c.output(out, y);
+        });
+    }
+
     // ---- Relevancy ----
 
     @Override
@@ -279,17 +305,22 @@ public final class GpuBackend extends PartialBackend {
         if (outputs == 0) {
             return;
         }
-        run(what, c -> {
-            Device qd = c.input(q);
-            Device md = c.input(m);
-            long ids = rowIds == null ? 0 : c.upload(rowIds.data(), (long) n * Integer.BYTES);
-            long out = c.alloc(outputs * s.type().byteSize());
-            c.launch("mp_dot", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
-                    .int32(q.type().ordinal()).pointer(md.data).int64(m.rowStride()).pointer(md.scales)
-                    .int32(m.type().ordinal()).pointer(ids).int32((int) q.rows()).int32(n).int32(q.cols())
-                    .pointer(out).int32(s.type().ordinal()).int32(cosine));
-            c.output(out, s);
-        });
+        run(what, c -> c.output(dotOnDevice(c, q, m, rowIds, cosine, s.type()), s));
+    }
+
+    /** dot/dotRows/cosine into a new contiguous device buffer of {@code outType}; returns its address. */
+    private long dotOnDevice(Call c, Tensor q, Tensor m, Indices rowIds, int cosine, ElementType outType) {
+        int n = rowIds == null ? (int) m.rows() : rowIds.length();
+        long outputs = q.rows() * n;
+        Device qd = c.input(q);
+        Device md = c.input(m);
+        long ids = rowIds == null ? 0 : c.upload(rowIds.data(), (long) n * Integer.BYTES);
+        long out = c.alloc(outputs * outType.byteSize());
+        c.launch("mp_dot", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                .int32(q.type().ordinal()).pointer(md.data).int64(m.rowStride()).pointer(md.scales)
+                .int32(m.type().ordinal()).pointer(ids).int32((int) q.rows()).int32(n).int32(q.cols())
+                .pointer(out).int32(outType.ordinal()).int32(cosine));
+        return out;
     }
 
     @Override
@@ -300,18 +331,21 @@ public final class GpuBackend extends PartialBackend {
         if (outputs == 0) {
             return;
         }
-        run("questBound", c -> {
-            Device qd = c.input(q);
-            Device lo = c.input(min);
-            Device hi = c.input(max);
-            long out = c.alloc(outputs * s.type().byteSize());
-            c.launch("mp_quest_bound", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
-                    .int32(q.type().ordinal()).pointer(lo.data).int64(min.rowStride()).pointer(lo.scales)
-                    .int32(min.type().ordinal()).pointer(hi.data).int64(max.rowStride()).pointer(hi.scales)
-                    .int32(max.type().ordinal()).int32((int) q.rows())
-                    .int32((int) min.rows()).int32(q.cols()).pointer(out).int32(s.type().ordinal()));
-            c.output(out, s);
-        });
+        run("questBound", c -> c.output(questBoundOnDevice(c, q, min, max, s.type()), s));
+    }
+
+    private long questBoundOnDevice(Call c, Tensor q, Tensor min, Tensor max, ElementType outType) {
+        long outputs = q.rows() * min.rows();
+        Device qd = c.input(q);
+        Device lo = c.input(min);
+        Device hi = c.input(max);
+        long out = c.alloc(outputs * outType.byteSize());
+        c.launch("mp_quest_bound", grid(outputs), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                .int32(q.type().ordinal()).pointer(lo.data).int64(min.rowStride()).pointer(lo.scales)
+                .int32(min.type().ordinal()).pointer(hi.data).int64(max.rowStride()).pointer(hi.scales)
+                .int32(max.type().ordinal()).int32((int) q.rows())
+                .int32((int) min.rows()).int32(q.cols()).pointer(out).int32(outType.ordinal()));
+        return out;
     }
 
     @Override
@@ -322,20 +356,23 @@ public final class GpuBackend extends PartialBackend {
         if (n == 0) {
             return;
         }
-        run("indexerScore", c -> {
-            Device qd = c.input(q);
-            Device wd = c.input(w);
-            Device kd = c.input(keys);
-            Device sd = kScale == null ? new Device(0, 0) : c.input(kScale);
-            long out = c.alloc((long) n * s.type().byteSize());
-            c.launch("mp_indexer_score", grid(n), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
-                    .int32(q.type().ordinal()).pointer(wd.data).pointer(wd.scales).int32(w.type().ordinal())
-                    .int32((int) q.rows()).pointer(kd.data).int64(keys.rowStride()).pointer(kd.scales)
-                    .int32(keys.type().ordinal()).pointer(sd.data).pointer(sd.scales)
-                    .int32(kScale == null ? 0 : kScale.type().ordinal()).int32(n).int32(q.cols()).pointer(out)
-                    .int32(s.type().ordinal()));
-            c.output(out, s);
-        });
+        run("indexerScore", c -> c.output(indexerScoreOnDevice(c, q, w, keys, kScale, s.type()), s));
+    }
+
+    private long indexerScoreOnDevice(Call c, Tensor q, Tensor w, Tensor keys, Tensor kScale, ElementType outType) {
+        int n = (int) keys.rows();
+        Device qd = c.input(q);
+        Device wd = c.input(w);
+        Device kd = c.input(keys);
+        Device sd = kScale == null ? new Device(0, 0) : c.input(kScale);
+        long out = c.alloc((long) n * outType.byteSize());
+        c.launch("mp_indexer_score", grid(n), a -> a.pointer(qd.data).int64(q.rowStride()).pointer(qd.scales)
+                .int32(q.type().ordinal()).pointer(wd.data).pointer(wd.scales).int32(w.type().ordinal())
+                .int32((int) q.rows()).pointer(kd.data).int64(keys.rowStride()).pointer(kd.scales)
+                .int32(keys.type().ordinal()).pointer(sd.data).pointer(sd.scales)
+                .int32(kScale == null ? 0 : kScale.type().ordinal()).int32(n).int32(q.cols()).pointer(out)
+                .int32(outType.ordinal()));
+        return out;
     }
 
     @Override
@@ -381,37 +418,39 @@ public final class GpuBackend extends PartialBackend {
         if (count == 0 || rows == 0) {
             return count;
         }
-        run("topK", c -> {
-            Device sd = c.input(s);
-            long entries = (long) rows * count;
-            long scratch = c.alloc(entries * Long.BYTES);
-            MemorySegment nan = c.arena.allocate(ValueLayout.JAVA_INT, rows);
-            nan.fill((byte) 0x7f); // 0x7f7f7f7f > any n
-            long nanAt = c.upload(nan, nan.byteSize());
-            long idxOut = c.alloc(entries * Integer.BYTES);
-            long valOut = c.alloc(entries * Float.BYTES);
-            c.launch("mp_top_k", rows, a -> a.pointer(sd.data).int64(s.rowStride()).pointer(sd.scales)
-                    .int32(s.type().ordinal()).int32(n).int32(count).pointer(scratch).pointer(nanAt)
-                    .pointer(idxOut).pointer(valOut));
-            c.fromDevice(nanAt, nan, nan.byteSize());
-            for (int j = 0; j < rows; j++) {
-                int at = nan.getAtIndex(ValueLayout.JAVA_INT, j);
-                if (at < n) {
-                    throw new NaNInputException("s", (long) j * n + at);
-                }
-            }
-            MemorySegment host = c.arena.allocate(entries * Float.BYTES, 8);
-            c.fromDevice(idxOut, host, entries * Integer.BYTES);
-            MemorySegment.copy(host, 0, idx.data(), 0, entries * Integer.BYTES);
-            if (val != null) {
-                c.fromDevice(valOut, host, entries * Float.BYTES);
-                for (int j = 0; j < rows; j++) {
-                    MemorySegment.copy(host, (long) j * count * Float.BYTES, val.data(), j * val.rowStride(),
-                            (long) count * Float.BYTES);
-                }
-            }
-        });
+        run("topK", c -> topKOnDevice(c, c.input(s), s.rowStride(), s.type(), rows, n, count, idx, val));
         return count;
+    }
+
+    /** topK of {@code rows} rows of n scores at {@code sd} (row stride {@code stride} bytes) into idx and val. */
+    private void topKOnDevice(Call c, Device sd, long stride, ElementType type, int rows, int n, int count, Indices idx,
+                              Tensor val) {
+        long entries = (long) rows * count;
+        long scratch = c.alloc(entries * Long.BYTES);
+        MemorySegment nan = c.arena.allocate(ValueLayout.JAVA_INT, rows);
+        nan.fill((byte) 0x7f); // 0x7f7f7f7f > any n
+        long nanAt = c.upload(nan, nan.byteSize());
+        long idxOut = c.alloc(entries * Integer.BYTES);
+        long valOut = c.alloc(entries * Float.BYTES);
+        c.launch("mp_top_k", rows, a -> a.pointer(sd.data).int64(stride).pointer(sd.scales).int32(type.ordinal())
+                .int32(n).int32(count).pointer(scratch).pointer(nanAt).pointer(idxOut).pointer(valOut));
+        c.fromDevice(nanAt, nan, nan.byteSize());
+        for (int j = 0; j < rows; j++) {
+            int at = nan.getAtIndex(ValueLayout.JAVA_INT, j);
+            if (at < n) {
+                throw new NaNInputException("s", (long) j * n + at);
+            }
+        }
+        MemorySegment host = c.arena.allocate(entries * Float.BYTES, 8);
+        c.fromDevice(idxOut, host, entries * Integer.BYTES);
+        MemorySegment.copy(host, 0, idx.data(), 0, entries * Integer.BYTES);
+        if (val != null) {
+            c.fromDevice(valOut, host, entries * Float.BYTES);
+            for (int j = 0; j < rows; j++) {
+                MemorySegment.copy(host, (long) j * count * Float.BYTES, val.data(), j * val.rowStride(),
+                        (long) count * Float.BYTES);
+            }
+        }
     }
 
     @Override
@@ -510,6 +549,77 @@ public final class GpuBackend extends PartialBackend {
                     .int32((int) v.rows()).int32(d).pointer(o).int32(out.type().ordinal()));
             c.output(o, out);
         });
+    }
+
+    // ---- fused ----
+
+    /**
+     * dotTopK, questBoundTopK and indexerTopK in one call group: the scores stay in device memory between the two
+     * kernels (the default compositions would copy them to the host and back). Arguments are checked as the
+     * composition checks them, against a host scratch of the scores' shape that is never written. The other fused
+     * ops are the default compositions.
+     */
+    @Override
+    public FusedOps fused() {
+        return new FusedOps() {
+            @Override
+            public Backend backend() {
+                return GpuBackend.this;
+            }
+
+            @Override
+            public int dotTopK(Tensor q, Tensor keys, int k, Indices idx, Tensor val) {
+                checkOpen();
+                Tensor s = shapeOnly(q.rows(), keys.rows(), "dotTopK");
+                OpArgs.dot(capabilities(), q, keys, s);
+                return scoresTopK("dotTopK", s, k, idx, val, c -> dotOnDevice(c, q, keys, null, 0, ElementType.F32));
+            }
+
+            @Override
+            public int questBoundTopK(Tensor q, Tensor min, Tensor max, int k, Indices idx, Tensor val) {
+                checkOpen();
+                Tensor s = shapeOnly(q.rows(), min.rows(), "questBoundTopK");
+                OpArgs.questBound(capabilities(), q, min, max, s);
+                return scoresTopK("questBoundTopK", s, k, idx, val,
+                        c -> questBoundOnDevice(c, q, min, max, ElementType.F32));
+            }
+
+            @Override
+            public int indexerTopK(Tensor q, Tensor w, Tensor keys, Tensor kScale, int k, Indices idx, Tensor val) {
+                checkOpen();
+                Tensor s = shapeOnly(1, keys.rows(), "indexerTopK");
+                OpArgs.indexerScore(capabilities(), q, w, keys, kScale, s);
+                return scoresTopK("indexerTopK", s, k, idx, val,
+                        c -> indexerScoreOnDevice(c, q, w, keys, kScale, ElementType.F32));
+            }
+        };
+    }
+
+    /** Scores made on the device by {@code scores}, then their top k, in one call group. */
+    private int scoresTopK(String what, Tensor s, int k, Indices idx, Tensor val, java.util.function.ToLongFunction<Call> scores) {
+        OpArgs.topK(capabilities(), s, k, idx, val);
+        int n = s.cols();
+        int count = Math.min(k, n);
+        int rows = (int) s.rows();
+        if (count == 0 || rows == 0) {
+            return count;
+        }
+        run(what, c -> topKOnDevice(c, new Device(scores.applyAsLong(c), 0), (long) n * Float.BYTES, ElementType.F32,
+                rows, n, count, idx, val));
+        return count;
+    }
+
+    /**
+     * An F32 tensor of the intermediate scores' shape for the argument checks only (heap memory, never written
+     * or read by a kernel); the composition's limit on its size applies.
+     */
+    private static Tensor shapeOnly(long rows, long cols, String op) {
+        long n = rows * cols;
+        if (rows < 0 || cols < 0 || n > Integer.MAX_VALUE - 8 || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": intermediate scores [" + rows + ", " + cols
+                    + "] exceed the largest composed intermediate (2^31 - 9 floats)");
+        }
+        return Tensor.wrap(MemorySegment.ofArray(new float[(int) n]), ElementType.F32, rows, (int) cols);
     }
 
     // ---- calls ----

@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.util.NoSuchElementException;
 
 /**
- * Finds an NVIDIA GPU through the CUDA driver library and makes the {@link GpuBackend} for device 0. Loading
- * this class touches nothing native; {@link #availability()} loads the driver library and reports, in words,
- * why the backend cannot run: no {@code libcuda.so.1}, a {@code cuInit} error, no device, or no code for the
- * device's arch (no NVRTC and no matching prebuilt code in the jar).
+ * Finds an NVIDIA GPU through the CUDA driver library, else an AMD GPU through HIP, and makes the
+ * {@link GpuBackend} for device 0. Loading this class touches nothing native; {@link #availability()} loads the
+ * driver libraries and reports, in words, why the backend cannot run: for CUDA no {@code libcuda.so.1}, a
+ * {@code cuInit} error, no device, or no code for the device's arch (no NVRTC and no matching prebuilt code in
+ * the jar); then HIP's reason (no {@code libamdhip64}, no device, no hiprtc). The HIP path is compile- and
+ * symbol-checked only (see docs/gpu.md).
  *
  * <p>{@code -Dmempipe.cuda.library=} names another driver library (a path, or a name for the loader).
  * Thread-safety: the probe runs once (synchronized); {@link #create()} may be called from any thread.
@@ -26,6 +28,7 @@ public final class GpuBackendProvider implements BackendProvider {
     private final String library;
     private final KernelCode.NvrtcLoader nvrtc;
     private Availability availability;
+    private boolean hip;
 
     public GpuBackendProvider() {
         this(System.getProperty(LIBRARY_PROPERTY, DEFAULT_LIBRARY), Nvrtc::load);
@@ -60,9 +63,9 @@ public final class GpuBackendProvider implements BackendProvider {
         if (!a.available()) {
             throw new IllegalStateException("backend 'gpu' is unavailable: " + a.reason());
         }
-        CudaDriver driver = CudaDriver.open(lookup(), 0);
+        GpuDriver driver = hip ? HipDriver.open(Hip.load(), 0) : CudaDriver.open(lookup(), 0);
         try {
-            return GpuBackend.open(driver, KernelCode.forDevice(driver.info(), nvrtc));
+            return GpuBackend.open(driver, hip ? KernelCode.forHip(driver.info()) : KernelCode.forDevice(driver.info(), nvrtc));
         } catch (KernelCode.NoCodeException e) {
             driver.close();
             throw new IllegalStateException("backend 'gpu' is unavailable: " + e.getMessage(), e);
@@ -70,6 +73,48 @@ public final class GpuBackendProvider implements BackendProvider {
     }
 
     private Availability probe() {
+        Availability cuda = probeCuda();
+        if (cuda.available()) {
+            return cuda;
+        }
+        Availability amd = probeHip();
+        if (amd.available()) {
+            hip = true;
+            return amd;
+        }
+        return Availability.unavailable(cuda.reason() + "; hip: " + amd.reason());
+    }
+
+    private static Availability probeHip() {
+        Hip runtime;
+        try {
+            runtime = Hip.load();
+        } catch (IllegalStateException e) {
+            return Availability.unavailable(e.getMessage());
+        }
+        Hip.DeviceCount count = runtime.deviceCount();
+        if (count.count() == 0) {
+            return Availability.unavailable(count.reason());
+        }
+        HipDriver driver;
+        try {
+            driver = HipDriver.open(runtime, 0);
+        } catch (GpuDriverException | IllegalStateException | NoSuchElementException e) {
+            return Availability.unavailable(e.getMessage());
+        }
+        try {
+            KernelCode.Image image = KernelCode.forHip(driver.info());
+            GpuDriver.DeviceInfo info = driver.info();
+            return Availability.available("hip: " + info.name() + " (" + info.arch() + ", "
+                    + info.totalMemoryBytes() / (1 << 20) + " MiB); code: " + image.origin());
+        } catch (KernelCode.NoCodeException e) {
+            return Availability.unavailable(e.getMessage());
+        } finally {
+            driver.close();
+        }
+    }
+
+    private Availability probeCuda() {
         SymbolLookup lib;
         try {
             lib = lookup();

@@ -14,13 +14,19 @@ import java.lang.foreign.MemorySegment;
  */
 public interface GpuDriver extends AutoCloseable {
 
-    /** What the driver reports about its device. */
+    /**
+     * What the driver reports about its device; {@code arch} is the target name compilers use ({@code sm_90}
+     * for compute capability 9.0, {@code gfx90a} for an MI210).
+     */
     record DeviceInfo(String api, String name, int computeMajor, int computeMinor, int warpSize,
                       long totalMemoryBytes, int multiprocessors, int clockKhz, int memoryClockKhz,
-                      int memoryBusWidthBits) {
-        /** The target name compilers use: {@code sm_90} for compute capability 9.0. */
-        public String arch() {
-            return "sm_" + computeMajor + computeMinor;
+                      int memoryBusWidthBits, String arch) {
+        /** An NVIDIA device (or gsim): the arch is {@code sm_<major><minor>}. */
+        public DeviceInfo(String api, String name, int computeMajor, int computeMinor, int warpSize,
+                          long totalMemoryBytes, int multiprocessors, int clockKhz, int memoryClockKhz,
+                          int memoryBusWidthBits) {
+            this(api, name, computeMajor, computeMinor, warpSize, totalMemoryBytes, multiprocessors, clockKhz,
+                    memoryClockKhz, memoryBusWidthBits, "sm_" + computeMajor + computeMinor);
         }
     }
 
@@ -39,6 +45,9 @@ public interface GpuDriver extends AutoCloseable {
 
     /** Copies {@code bytes} from device memory into host memory (synchronously). */
     void copyFromDevice(long devicePointer, MemorySegment host, long bytes);
+
+    /** Copies {@code bytes} from device memory to device memory (both on this device). */
+    void copyOnDevice(long from, long to, long bytes);
 
     /** Loads the module (cubin, PTX or, for gsim, anything) whose kernels {@link #function} finds. */
     void loadModule(byte[] image);

@@ -18,8 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * The HIP runtime ({@code libamdhip64}) through FFM, as far as this module uses it today: loading it
  * ({@code -Dmempipe.hip.library=}, then {@code libamdhip64.so.7}, {@code .6}, {@code .5} on the loader path),
  * {@code hipInit}, {@code hipGetDeviceCount} with {@code hipGetErrorString}, and finding hiprtc (in
- * {@code libhiprtc.so.7/6/5}, or inside {@code libamdhip64} on ROCm 5). The HIP {@link GpuDriver} (device
- * memory, modules, launches) is not written yet: see docs/gpu.md.
+ * {@code libhiprtc.so.7/6/5}, or inside {@code libamdhip64} on ROCm 5). The device itself is driven by
+ * {@link HipDriver}.
  *
  * <p>Thread-safety: immutable after {@link #load()}; the HIP calls made here are thread-safe.
  */
@@ -61,6 +61,11 @@ public final class Hip {
             }
         }
         throw new IllegalStateException("no " + String.join(", ", tried) + " on the loader path (ROCm not installed)");
+    }
+
+    /** The loaded runtime. */
+    SymbolLookup library() {
+        return library;
     }
 
     /** Which library was loaded. */

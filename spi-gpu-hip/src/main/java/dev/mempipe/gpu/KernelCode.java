@@ -6,7 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Where the module image for a device comes from: NVRTC compiling the kernel source for the device's
+ * Where the module image for a device comes from. AMD: hiprtc for its gfx arch. NVIDIA: NVRTC compiling the
+ * kernel source for the device's
  * {@code sm_XX}; without NVRTC, the code {@code nvcc} built into the jar at build time (an exact-arch cubin, or
  * PTX for an arch at or below the device's, which the driver compiles forward).
  */
@@ -78,6 +79,21 @@ public final class KernelCode {
         }
         throw new NoCodeException("no code for the arch " + arch + ": " + nvrtcReason
                 + "; the jar's prebuilt code (sm_90 cubin, compute_90 PTX, when nvcc was present at build time) does not run on it");
+    }
+
+    /**
+     * Code for an AMD device: hiprtc compiles the source for its {@code gfxNNN} arch (no prebuilt code objects
+     * are shipped).
+     *
+     * @throws NoCodeException naming the arch and why hiprtc could not be used
+     */
+    public static Image forHip(GpuDriver.DeviceInfo info) throws NoCodeException {
+        try {
+            Hiprtc rtc = new Hiprtc(Hip.load().hiprtc());
+            return new Image(rtc.compile(source(), SOURCE, info.arch()).image(), "hiprtc " + info.arch() + " code object");
+        } catch (IllegalStateException | java.util.NoSuchElementException | GpuDriverException e) {
+            throw new NoCodeException("no code for the arch " + info.arch() + ": " + e.getMessage());
+        }
     }
 
     private static byte[] prebuilt(String name) {

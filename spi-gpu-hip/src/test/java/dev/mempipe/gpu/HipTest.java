@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HipTest {
     private static final String[] KERNELS = {"mp_dot", "mp_quest_bound", "mp_indexer_score", "mp_group_max",
-            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve"};
+            "mp_threshold", "mp_top_k", "mp_softmax", "mp_gather", "mp_attention", "mp_soft_retrieve", "mp_project"};
 
     private static Hip hip() {
         try {
@@ -45,6 +45,35 @@ class HipTest {
         for (String kernel : KERNELS) {
             assertTrue(text.contains(kernel), "the code object lacks kernel " + kernel);
         }
+    }
+
+    @Test
+    void the_hip_driver_should_find_every_symbol_it_binds_and_report_no_device() {
+        Hip runtime = hip();
+        assertEquals(java.util.List.of(), HipDriver.missingSymbols(runtime), "symbols missing from " + runtime.where());
+        Assumptions.assumeTrue(runtime.deviceCount().count() == 0, "skipped: this machine has an AMD GPU");
+        GpuDriverException e = org.junit.jupiter.api.Assertions.assertThrows(GpuDriverException.class,
+                () -> HipDriver.open(runtime, 0));
+        assertTrue(e.getMessage().contains("no device: hipGetDeviceCount returned hipErrorNoDevice (100)"), e.getMessage());
+    }
+
+    @Test
+    void the_provider_should_report_hips_reason_after_cudas() {
+        hip();
+        dev.mempipe.spi.Availability a = new GpuBackendProvider("libcuda-not-here.so.1", () -> {
+            throw new Nvrtc.UnavailableException("NVRTC disabled by the test");
+        }).availability();
+        Assumptions.assumeFalse(a.available(), "skipped: this machine has a GPU");
+        assertTrue(a.reason().startsWith("no libcuda-not-here.so.1"), a.reason());
+        assertTrue(a.reason().contains("; hip: no device: hipGetDeviceCount returned hipErrorNoDevice (100)"), a.reason());
+    }
+
+    @Test
+    void gfx_target_versions_should_name_compiler_targets() {
+        assertEquals("gfx90a", HipDriver.gfxName(90010));
+        assertEquals("gfx908", HipDriver.gfxName(90008));
+        assertEquals("gfx942", HipDriver.gfxName(90402));
+        assertEquals("gfx1100", HipDriver.gfxName(110000));
     }
 
     @Test
