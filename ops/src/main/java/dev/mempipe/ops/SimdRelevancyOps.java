@@ -14,6 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,12 +43,31 @@ final class SimdRelevancyOps implements RelevancyOps {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
+    /** {@code dotRows} calls of at most this many rows take the small-call path (an HNSW node has up to 2M = 32). */
+    static final int SMALL_ROW_SET = 64;
+
     private final Capabilities caps;
     private final SimdState state;
+    // what the capabilities declare for dotRows, read once for its small-call path
+    private final Set<ElementType> smallKeyTypes;
+    private final long smallMaxRows;
+    private final long smallMaxCols;
 
     SimdRelevancyOps(Capabilities caps, SimdState state) {
         this.state = state;
         this.caps = caps;
+        Set<ElementType> keyTypes = EnumSet.noneOf(ElementType.class);
+        boolean f32 = caps.supports(Op.DOT_ROWS) && caps.supports(Op.DOT_ROWS, ElementType.F32)
+                && caps.writes(Op.DOT_ROWS, ElementType.F32)
+                && Op.DOT_ROWS.descriptor().outputTypes().contains(ElementType.F32);
+        for (ElementType t : ElementType.values()) {
+            if (f32 && caps.supports(Op.DOT_ROWS, t)) {
+                keyTypes.add(t);
+            }
+        }
+        this.smallKeyTypes = keyTypes;
+        this.smallMaxRows = f32 ? caps.limits(Op.DOT_ROWS).maxRows() : 0;
+        this.smallMaxCols = f32 ? caps.limits(Op.DOT_ROWS).maxCols() : 0;
     }
 
     @Override
@@ -66,6 +87,12 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
         state.ensureOpen("dotRows");
+        if (smallFloatCall(q, keys, rowIds, s)) {
+            // an HNSW walk scores a node's few dozen neighbours thousands of times a search: no generic check
+            // (its maps cost more than the scores), no parallel split set-up, the caller's thread
+            floatRowScores(q, keys, rowIds, s, null);
+            return;
+        }
         OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         boolean exact = q.type().isQuantized() && keys.type().isQuantized();
         MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
@@ -78,6 +105,35 @@ final class SimdRelevancyOps implements RelevancyOps {
         }
     }
 
+    /**
+     * Whether this is a valid call of at most {@link #SMALL_ROW_SET} rows with an F32 query and F32 scores, checked
+     * directly: every condition of the generic check for such a call (types declared, memory alive, shapes, limits,
+     * row ids in range). Anything else, valid or not, goes through the generic check, which also words every error.
+     */
+    private boolean smallFloatCall(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        if (q == null || keys == null || rowIds == null || s == null) {
+            return false;
+        }
+        int count = rowIds.length();
+        if (count > SMALL_ROW_SET || q.type() != ElementType.F32 || s.type() != ElementType.F32 || q.rows() != 1
+                || s.rows() != 1 || s.cols() != count || keys.cols() != q.cols() || !smallKeyTypes.contains(keys.type())
+                || keys.rows() > smallMaxRows || keys.cols() > smallMaxCols || count > smallMaxCols) {
+            return false;
+        }
+        if (!q.isAlive() || !keys.isAlive() || !rowIds.isAlive() || !s.isAlive()) {
+            return false;
+        }
+        long n = keys.rows();
+        for (int i = 0; i < count; i++) {
+            int r = rowIds.get(i);
+            if (r < 0 || r >= n) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code touched}: the segments a parallel split must be able to share, or null to stay on this thread. */
     private static void floatRowScores(Tensor q, Tensor keys, Indices rowIds, Tensor s, MemorySegment[] touched) {
         int d = q.cols();
         ElementType type = keys.type();
@@ -85,7 +141,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         MemorySegment seg = keys.data();
         long stride = keys.rowStride();
         boolean quantized = type.isQuantized();
-        forRange(rowIds.length(), grain(d), 4, touched, (from, to) -> {
+        Parallel.RangeBody body = (from, to) -> {
             float[] out = new float[(int) Math.min(BLOCK, to - from)];
             for (long j0 = from; j0 < to; j0 += BLOCK) {
                 int count = (int) Math.min(BLOCK, to - j0);
@@ -106,7 +162,12 @@ final class SimdRelevancyOps implements RelevancyOps {
                 }
                 storeRow(s, 0, j0, out, 0, count);
             }
-        });
+        };
+        if (touched == null) {
+            body.run(0, rowIds.length());
+        } else {
+            forRange(rowIds.length(), grain(d), 4, touched, body);
+        }
     }
 
     /** Integer-by-integer rows: exact long sums of code products, scaled once in double, as {@link #exactScores}. */
