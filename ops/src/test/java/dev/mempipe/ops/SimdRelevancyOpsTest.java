@@ -49,6 +49,58 @@ class SimdRelevancyOpsTest {
         arena.close();
     }
 
+    // ---- dotRows: the small-call path ----
+
+    @Test
+    void dotRows_small_calls_equal_the_same_rows_scored_by_the_general_path_bit_for_bit() {
+        for (ElementType kt : TYPES) {
+            for (int d : WIDTHS) {
+                Tensor q = random(ElementType.F32, 1, d, true);
+                Tensor keys = random(kt, 97, d, true);
+                int large = SimdRelevancyOps.SMALL_ROW_SET + 1; // one row more: the generic check and split set-up
+                int[] ids = new int[large];
+                for (int j = 0; j < large; j++) {
+                    ids[j] = random.nextInt(97);
+                }
+                Tensor all = Tensor.allocate(arena, ElementType.F32, 1, large);
+                ops.dotRows(q, keys, Indices.of(arena, ids), all);
+                for (int count : new int[] {1, 3, 4, 5, 32, SimdRelevancyOps.SMALL_ROW_SET}) {
+                    Tensor part = Tensor.allocate(arena, ElementType.F32, 1, count);
+                    ops.dotRows(q, keys, Indices.of(arena, java.util.Arrays.copyOf(ids, count)), part);
+                    String where = kt + " d=" + d + " count=" + count + " seed=" + seed;
+                    for (int j = 0; j < count / 4 * 4; j++) {
+                        // the same four-row kernel over the same rows in the same groups (both start at row 0)
+                        assertEquals(Float.floatToIntBits(all.get(0, j)), Float.floatToIntBits(part.get(0, j)),
+                                where + " row " + j);
+                    }
+                    for (int j = count / 4 * 4; j < count; j++) {
+                        // a tail row goes through the one-row kernel: another summation order
+                        assertEquals(all.get(0, j), part.get(0, j), 1e-5 * (1 + Math.abs(all.get(0, j))),
+                                where + " row " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void dotRows_small_calls_still_reject_bad_arguments_with_the_generic_messages() {
+        Tensor q = random(ElementType.F32, 1, 8, false);
+        Tensor keys = random(ElementType.F32, 10, 8, false);
+        Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 2);
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(q, keys, Indices.of(arena, 3, 10), s));
+        assertEquals("dotRows: argument 'rowIds' holds 10 at position 1, outside [0, 10)", outside.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(q, keys, Indices.of(arena, 1, 2), Tensor.allocate(arena, ElementType.F32, 1, 3)));
+        assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(random(ElementType.F32, 1, 7, false), keys, Indices.of(arena, 1, 2), s));
+        Arena closed = Arena.ofConfined();
+        Tensor gone = Tensor.allocate(closed, ElementType.F32, 1, 8);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> ops.dotRows(gone, keys, Indices.of(arena, 1, 2), s));
+    }
+
     // ---- dot ----
 
     @Test
