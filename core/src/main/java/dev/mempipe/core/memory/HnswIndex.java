@@ -5,6 +5,9 @@ import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
+import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
+import org.apache.lucene.codecs.lucene104.Lucene104ScalarQuantizedVectorScorer;
+import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TaskExecutor;
@@ -61,6 +64,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * unreachable). A restrictive filter therefore costs at most about one scan and never returns fewer matches than
  * exist.
  *
+ * <p><b>Quantized walks.</b> With {@link HnswSettings#quantization()} other than NONE the index also keeps Lucene's
+ * quantized codes of the rows ({@code QuantizedRows}, extended with the graph) and a search walks the graph with
+ * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them; the beam's candidates are then rescored with the
+ * rows' exact cosines. The graph is built from the rows either way.
+ *
  * <p>Scoring runs on the backend a search (or {@link #extend}) is given: the caller opens one engine step for the
  * whole walk (a walk scores a few dozen rows at a time, thousands of times: one step per score would cost more
  * than the scores) and passes the backend the engine chose for it.
@@ -80,6 +88,10 @@ public final class HnswIndex {
      */
     public static final int PARALLEL_MIN_ROWS = 4096;
 
+    /** Lucene's scorer of its quantized formats (the raw-vector delegate is never used: the values are codes). */
+    private static final Lucene104ScalarQuantizedVectorScorer QUANTIZED_SCORER =
+            new Lucene104ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
+
     /** Best first: score descending, then the lower row (the order of the contract's {@code topK}). */
     private static final Comparator<ScoreDoc> BEST_FIRST =
             Comparator.comparingDouble((ScoreDoc d) -> -d.score).thenComparingInt(d -> d.doc);
@@ -91,6 +103,7 @@ public final class HnswIndex {
     private final LongAdder graphSearches = new LongAdder();
     private final LongAdder exactFallbacks = new LongAdder();
     // guarded by lock: written under the write lock only
+    private final QuantizedRows quantized; // the codes the search walks with, or null (HnswQuantization.NONE)
     private OnHeapHnswGraph graph;   // null until the first extension
     private HnswGraphBuilder serial; // the one-by-one builder of a growable graph, or null when graph is of fixed size
     private Backend scoring;         // the backend of the extension in progress
@@ -105,6 +118,8 @@ public final class HnswIndex {
         this.vectors = Objects.requireNonNull(vectors, "vectors");
         this.dimension = vectors.dimension();
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.quantized = settings.quantization() == HnswQuantization.NONE ? null
+                : new QuantizedRows(settings.quantization().encoding(), dimension);
     }
 
     /** {@link #search(Backend, float[], int, Bits, int)} over every row. */
@@ -156,8 +171,10 @@ public final class HnswIndex {
             int wanted = Math.min(k, acceptedNodes); // the collector sizes its queue by k: never beyond what exists
             TopKnnCollector collector = new TopKnnCollector(Math.max(wanted, settings.searchBeamWidth()), visitLimit,
                     new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
-            HnswGraphSearcher.search(new QueryScorer(backend, unitQuery, nodes), collector, new GraphView(graph),
-                    accept, acceptedNodes);
+            RandomVectorScorer scorer = quantized == null ? new QueryScorer(backend, unitQuery, nodes)
+                    : QUANTIZED_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, quantized.copy(),
+                    unitQuery);
+            HnswGraphSearcher.search(scorer, collector, new GraphView(graph), accept, acceptedNodes);
             ScoreDoc[] found = collector.topDocs().scoreDocs;
             if (collector.earlyTerminated() || found.length < wanted) {
                 // too costly, or the walk got stuck among rejected nodes (a restrictive filter can leave the
@@ -195,6 +212,20 @@ public final class HnswIndex {
     }
 
     /**
+     * Heap bytes of the graph (Lucene's estimate of its links) and of the quantized codes, if any: what the index
+     * holds beside the rows, which belong to its owner. Waits for an extension in progress.
+     */
+    public long ramBytesUsed() {
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            return (graph == null ? 0 : graph.ramBytesUsed()) + (quantized == null ? 0 : quantized.bytes());
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /**
      * An estimate of the work of {@code walks} graph walks (searches or insertions) over n rows of {@code storage}:
      * a walk visits on the order of {@code beam * 2M} nodes, each a d-dimensional dot product. A model of the
      * algorithm, not a count of what it did.
@@ -222,6 +253,9 @@ public final class HnswIndex {
             serial = null;
             nodes = 0;
             indexing = 0;
+            if (quantized != null) {
+                quantized.clear();
+            }
         } finally {
             write.unlock();
         }
@@ -247,6 +281,9 @@ public final class HnswIndex {
             return;
         }
         indexing = rows;
+        if (quantized != null) {
+            quantized.extendTo(vectors, rows); // first: a failure leaves the graph as it was, the codes ahead of it
+        }
         int threads = settings.resolvedBuildThreads();
         if (threads > 1 && rows - nodes >= PARALLEL_MIN_ROWS) {
             insertConcurrently(rows, threads);
@@ -331,13 +368,14 @@ public final class HnswIndex {
 
     /**
      * Rescores the graph's best candidates as exact cosines and keeps the best {@code k}. The collector holds the
-     * search beam's worth of candidates, best first by the graph's similarity, a monotone function of the cosine:
-     * the first {@code k}, plus any tied with the k-th, are the ones to rescore (the rest could only come in on a
-     * rounding of {@code (1 + cos) / 2}, which the tie rule covers).
+     * search beam's worth of candidates, best first by the walk's similarity. Walked with the rows, that is a monotone
+     * function of the cosine: the first {@code k}, plus any tied with the k-th, are the ones to rescore (the rest
+     * could only come in on a rounding of {@code (1 + cos) / 2}, which the tie rule covers). Walked with quantized
+     * codes, it is an estimate: every candidate is rescored (Lucene's rescoring of an oversampled quantized search).
      */
     private Hits best(Backend backend, ScoreDoc[] found, float[] unitQuery, int k) {
         float[] scratch = new float[dimension];
-        int candidates = Math.min(k, found.length);
+        int candidates = quantized != null ? found.length : Math.min(k, found.length);
         while (candidates < found.length && found[candidates].score == found[candidates - 1].score) {
             candidates++;
         }

@@ -175,12 +175,44 @@ class HnswIndexTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = HnswQuantization.class, names = {"INT8", "INT4", "BINARY"})
+    void quantized_walks_find_the_neighbours_and_report_exact_cosines(HnswQuantization codes) {
+        long seed = MemoryTesting.seed();
+        Random random = new Random(seed);
+        Rows rows = Rows.gaussian(random, 2000, 64);
+        var index = new HnswIndex(rows, WIDE.withQuantization(codes));
+        index.extend(CPU);
+        int found = 0;
+        for (int q = 0; q < 30; q++) {
+            float[] query = unit(MemoryTesting.gaussian(random, 64));
+            Hits hits = index.search(CPU, query, 10);
+            assertNotNull(hits);
+            Set<Integer> truth = new HashSet<>();
+            Arrays.stream(bruteForce(rows, query, 10, null)).forEach(truth::add);
+            for (int rank = 0; rank < hits.size(); rank++) {
+                found += truth.contains(hits.id(rank)) ? 1 : 0;
+                assertEquals(rows.exact(query, hits.id(rank)), hits.score(rank), 1e-6, codes + ": rescored exactly");
+                assertTrue(rank == 0 || hits.score(rank) <= hits.score(rank - 1), codes + ": best first");
+            }
+        }
+        // the beam of 400 is rescored exactly: what the codes misorder within it comes back
+        assertTrue(found >= 0.9 * 300, codes + " recall@10 " + found / 300.0 + " " + reproduce(seed, getClass()));
+        long codeBytes = index.ramBytesUsed();
+        index.reset();
+        assertEquals(0, index.ramBytesUsed(), "reset forgets graph and codes");
+        index.extend(CPU);
+        assertEquals(codeBytes, index.ramBytesUsed(), codes + ": the same graph and codes again");
+    }
+
     @Test
     void should_reject_a_negative_build_thread_count_naming_it() {
         assertMessage("buildThreads must be >= 1, or ALL_CORES (0), got -1",
                 () -> new HnswSettings(16, 100, 100, 42, -1));
         assertEquals(Runtime.getRuntime().availableProcessors(), HnswSettings.DEFAULT.resolvedBuildThreads());
         assertEquals(3, HnswSettings.DEFAULT.withBuildThreads(3).resolvedBuildThreads());
+        assertMessage("quantization must not be null (HnswQuantization.NONE for none)",
+                () -> new HnswSettings(16, 100, 100, 42, 1, null));
     }
 
     /** recall@10 of 30 random queries against brute force is at least 0.9. */
