@@ -290,7 +290,7 @@ public class HnswBenchmark {
     }
 
     /** The mempipe store, searched through {@code EmbeddingStore.search}. */
-    static final class StoreIndex implements Index {
+    static class StoreIndex implements Index {
         final MempipeEmbeddingStore store;
         final ClusteredVectors data;
         Filter filter;
@@ -324,11 +324,21 @@ public class HnswBenchmark {
 
         @Override
         public void beam(int beam) {
+            setSettings(new HnswSettings(M, CONSTRUCTION_BEAM, beam, SEED, buildThreads));
+        }
+
+        /** Swaps the settings inside the store's graph index (only the search beam may differ). */
+        final void setSettings(HnswSettings settings) {
             try {
-                settingsField.set(graph, new HnswSettings(M, CONSTRUCTION_BEAM, beam, SEED, buildThreads));
+                settingsField.set(graph, settings);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
             }
+        }
+
+        /** The store's graph index (null for an exact store): its links and codes, for memory figures. */
+        dev.mempipe.core.memory.HnswIndex graph() {
+            return (dev.mempipe.core.memory.HnswIndex) graph;
         }
 
         long[] counters() {
