@@ -290,7 +290,7 @@ public class HnswBenchmark {
     }
 
     /** The mempipe store, searched through {@code EmbeddingStore.search}. */
-    static class StoreIndex implements Index {
+    static final class StoreIndex implements Index {
         final MempipeEmbeddingStore store;
         final ClusteredVectors data;
         Filter filter;
@@ -328,17 +328,12 @@ public class HnswBenchmark {
         }
 
         /** Swaps the settings inside the store's graph index (only the search beam may differ). */
-        final void setSettings(HnswSettings settings) {
+        void setSettings(HnswSettings settings) {
             try {
                 settingsField.set(graph, settings);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
             }
-        }
-
-        /** The store's graph index (null for an exact store): its links and codes, for memory figures. */
-        dev.mempipe.core.memory.HnswIndex graph() {
-            return (dev.mempipe.core.memory.HnswIndex) graph;
         }
 
         long[] counters() {

@@ -98,7 +98,7 @@ public final class HnswScalingHarness {
         BenchReport.write("HnswScaling", figures);
     }
 
-    static double recall(HnswBenchmark.StoreIndex index, ClusteredVectors data, int[][] truth) {
+    static double recall(HnswBenchmark.Index index, ClusteredVectors data, int[][] truth) {
         List<int[]> got = new ArrayList<>();
         for (int q = 0; q < data.queries.length; q++) {
             got.add(index.rows(index.search(q)));

@@ -39,6 +39,7 @@ final class SimdRelevancyOps implements RelevancyOps {
     private static final int COSINE_F32_MIN_WIDTH = 32;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == LE;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -89,8 +90,9 @@ final class SimdRelevancyOps implements RelevancyOps {
         state.ensureOpen("dotRows");
         if (smallFloatCall(q, keys, rowIds, s)) {
             // an HNSW walk scores a node's few dozen neighbours thousands of times a search: no generic check
-            // (its maps cost more than the scores), no parallel split set-up, the caller's thread
-            floatRowScores(q, keys, rowIds, s, null);
+            // (its maps cost more than the scores), no parallel split set-up, the caller's thread, and heap arrays
+            // read and written in place
+            smallFloatRows(q, keys, rowIds, s);
             return;
         }
         OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
@@ -133,7 +135,64 @@ final class SimdRelevancyOps implements RelevancyOps {
         return true;
     }
 
-    /** {@code touched}: the segments a parallel split must be able to share, or null to stay on this thread. */
+    /**
+     * {@link #floatRowScores} of a small call on this thread. A query, row ids or scores that wrap a Java array from
+     * its first element (an HNSW walk's) are used in place: no decoding copy of the query (unless 16-bit keys want
+     * it laid out in pairs), no staging of the scores.
+     */
+    private static void smallFloatRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        int d = q.cols();
+        int count = rowIds.length();
+        ElementType type = keys.type();
+        float[] query = type.byteSize() == 2 ? null : heapFloats(q.data(), d);
+        if (query == null) {
+            query = queries(q, 0, 1, type, false)[0];
+        }
+        int[] ids = heapInts(rowIds.data(), count);
+        float[] out = heapFloats(s.data(), count);
+        boolean inPlace = out != null;
+        if (!inPlace) {
+            out = new float[count];
+        }
+        MemorySegment seg = keys.data();
+        long stride = keys.rowStride();
+        boolean quantized = type.isQuantized();
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int r0 = ids != null ? ids[j] : rowIds.get(j);
+            int r1 = ids != null ? ids[j + 1] : rowIds.get(j + 1);
+            int r2 = ids != null ? ids[j + 2] : rowIds.get(j + 2);
+            int r3 = ids != null ? ids[j + 3] : rowIds.get(j + 3);
+            SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
+                    rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
+                    rowScale(keys, quantized, r3), out, j, 1);
+        }
+        for (; j < count; j++) {
+            int r = ids != null ? ids[j] : rowIds.get(j);
+            out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null, 0);
+        }
+        if (!inPlace) {
+            storeRow(s, 0, 0, out, 0, count);
+        }
+    }
+
+    /** The float[] behind a heap segment from its first element, of at least {@code length}, or null. */
+    private static float[] heapFloats(MemorySegment segment, int length) {
+        return inPlace(segment) && segment.heapBase().orElse(null) instanceof float[] a && a.length >= length ? a
+                : null;
+    }
+
+    /** The int[] behind a heap segment from its first element, of at least {@code length}, or null. */
+    private static int[] heapInts(MemorySegment segment, int length) {
+        return inPlace(segment) && segment.heapBase().orElse(null) instanceof int[] a && a.length >= length ? a
+                : null;
+    }
+
+    /** Whether a heap segment's array may be used as the tensor: from its start, on a little-endian machine. */
+    private static boolean inPlace(MemorySegment segment) {
+        return NATIVE_LITTLE_ENDIAN && segment.address() == 0; // tensors are little-endian, arrays native
+    }
+
     private static void floatRowScores(Tensor q, Tensor keys, Indices rowIds, Tensor s, MemorySegment[] touched) {
         int d = q.cols();
         ElementType type = keys.type();
@@ -163,11 +222,7 @@ final class SimdRelevancyOps implements RelevancyOps {
                 storeRow(s, 0, j0, out, 0, count);
             }
         };
-        if (touched == null) {
-            body.run(0, rowIds.length());
-        } else {
-            forRange(rowIds.length(), grain(d), 4, touched, body);
-        }
+        forRange(rowIds.length(), grain(d), 4, touched, body);
     }
 
     /** Integer-by-integer rows: exact long sums of code products, scaled once in double, as {@link #exactScores}. */

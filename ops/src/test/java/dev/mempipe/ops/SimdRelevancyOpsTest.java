@@ -84,6 +84,40 @@ class SimdRelevancyOpsTest {
     }
 
     @Test
+    void dotRows_small_calls_on_java_arrays_read_and_write_them_in_place_with_the_same_bits() {
+        for (ElementType kt : TYPES) {
+            for (int d : WIDTHS) {
+                Tensor keys = random(kt, 41, d, true);
+                float[] query = new float[d];
+                for (int i = 0; i < d; i++) {
+                    query[i] = (float) random.nextGaussian();
+                }
+                int count = 1 + random.nextInt(SimdRelevancyOps.SMALL_ROW_SET);
+                int[] ids = new int[count + 3]; // longer than the call, as an HNSW walk's scratch arrays are
+                for (int j = 0; j < ids.length; j++) {
+                    ids[j] = random.nextInt(41);
+                }
+                float[] scores = new float[count + 5];
+                java.util.Arrays.fill(scores, -7f);
+                ops.dotRows(Tensor.wrap(MemorySegment.ofArray(query), ElementType.F32, 1, d), keys,
+                        Indices.wrap(MemorySegment.ofArray(ids), count),
+                        Tensor.wrap(MemorySegment.ofArray(scores), ElementType.F32, 1, count));
+                Tensor offHeap = Tensor.allocate(arena, ElementType.F32, 1, count);
+                ops.dotRows(Tensor.of(arena, query, 1, d), keys, Indices.of(arena, java.util.Arrays.copyOf(ids, count)),
+                        offHeap);
+                String where = kt + " d=" + d + " count=" + count + " seed=" + seed;
+                for (int j = 0; j < count; j++) {
+                    assertEquals(Float.floatToIntBits(offHeap.get(0, j)), Float.floatToIntBits(scores[j]),
+                            where + " row " + j);
+                }
+                for (int j = count; j < scores.length; j++) {
+                    assertEquals(-7f, scores[j], where + ": nothing written beyond the call's scores");
+                }
+            }
+        }
+    }
+
+    @Test
     void dotRows_small_calls_still_reject_bad_arguments_with_the_generic_messages() {
         Tensor q = random(ElementType.F32, 1, 8, false);
         Tensor keys = random(ElementType.F32, 10, 8, false);

@@ -212,6 +212,36 @@ public final class HnswIndex {
     }
 
     /**
+     * A second index over the same vectors, holding a copy of this graph (links and all: no graph build) and walked
+     * with {@code codes}, which it quantizes now: to compare quantizations on one graph, or to change the walk of an
+     * index without building its graph again. The two indexes are independent from then on. Waits for an extension
+     * in progress.
+     */
+    public HnswIndex withQuantization(HnswQuantization codes) {
+        HnswIndex copy = new HnswIndex(vectors, settings.withQuantization(Objects.requireNonNull(codes, "codes")));
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            if (graph != null) {
+                copy.serial = HnswGraphBuilder.create(copy.new RowScorers(), settings.maxConn(), settings.beamWidth(),
+                        settings.seed() + nodes);
+                copyLinks(graph, nodes, copy.serial.getGraph());
+                copy.graph = copy.serial.getGraph();
+                copy.nodes = nodes;
+                copy.indexing = nodes;
+                if (copy.quantized != null) {
+                    copy.quantized.extendTo(vectors, nodes);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("HNSW graph copy failed", e); // never: no disk
+        } finally {
+            read.unlock();
+        }
+        return copy;
+    }
+
+    /**
      * Heap bytes of the graph (Lucene's estimate of its links) and of the quantized codes, if any: what the index
      * holds beside the rows, which belong to its owner. Waits for an extension in progress.
      */
