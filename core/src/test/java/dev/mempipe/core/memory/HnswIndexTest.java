@@ -206,6 +206,25 @@ class HnswIndexTest {
     }
 
     @Test
+    void a_copy_with_other_codes_keeps_the_graph_and_answers_on_its_own() {
+        long seed = MemoryTesting.seed();
+        Random random = new Random(seed);
+        Rows rows = Rows.gaussian(random, 1500, 32);
+        var index = new HnswIndex(rows, WIDE);
+        index.extend(CPU);
+        HnswIndex int8 = index.withQuantization(HnswQuantization.INT8);
+        assertEquals(index.nodes(), int8.nodes(), "the links were copied, not rebuilt");
+        assertEquals(HnswQuantization.INT8, int8.settings().quantization());
+        assertEquals(HnswQuantization.NONE, index.settings().quantization());
+        assertTrue(int8.ramBytesUsed() > index.ramBytesUsed(), "the copy also holds the codes");
+        assertRecall(int8, rows, random, seed, "the INT8 copy");
+        rows.add(MemoryTesting.gaussian(random, 32));
+        int8.extend(CPU);
+        assertEquals(rows.rows(), int8.nodes());
+        assertEquals(rows.rows() - 1, index.nodes(), "the original is not extended by its copy");
+    }
+
+    @Test
     void should_reject_a_negative_build_thread_count_naming_it() {
         assertMessage("buildThreads must be >= 1, or ALL_CORES (0), got -1",
                 () -> new HnswSettings(16, 100, 100, 42, -1));
