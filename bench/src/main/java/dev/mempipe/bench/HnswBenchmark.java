@@ -58,9 +58,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * construction beam, alpha 1.2, hierarchy on), plus the store answering with a 10% selective metadata filter
  * ({@code bucket == 3}) and, as the baseline any filtered graph search has to beat, the exact F32 store with that filter.
  *
- * <p>Setup, per implementation (one JMH fork each): build the index, timed (one thread each: the store's graph is
- * built by its first search on the calling thread, Lucene's builder is single-threaded, jvector gets pools of one
- * thread); then tune the search beam: the smallest beam of {@link #BEAMS} whose recall@10 over all 1000 queries,
+ * <p>Setup, per implementation (one JMH fork each): build the index, timed (one thread each by default: the store
+ * builds its graph when the rows are added, on {@link #buildThreads} threads, Lucene's builder is single-threaded,
+ * jvector gets pools of one thread); then tune the search beam: the smallest beam of {@link #BEAMS} whose recall@10 over all 1000 queries,
  * against the exact top-10 (double brute force), is at least {@link #TARGET_RECALL}. The store's search beam is part
  * of its {@link HnswSettings}, fixed at build; as rebuilding the graph for every candidate would take an hour, the
  * setup swaps the settings object inside the store's graph index by reflection (the search beam does not change the
@@ -91,6 +91,10 @@ public class HnswBenchmark {
     @Param({"mempipe", "lucene", "jvector", "mempipeFiltered10", "exactF32Filtered10"})
     String impl;
 
+    /** Threads that build the store's graph (at add time); 1, like Lucene's builder and jvector's pool here. */
+    @Param({"1"})
+    int buildThreads;
+
     private ClusteredVectors data;
     private Index index;
     private int next;
@@ -117,7 +121,7 @@ public class HnswBenchmark {
         figures.put("impl", impl);
         if (impl.equals("exactF32Filtered10")) {
             // the baseline a filtered graph search has to beat: the exact F32 store, same filter
-            StoreIndex exact = new StoreIndex(data, Lc4jStores.exact(data, dev.mempipe.spi.ElementType.F32));
+            StoreIndex exact = new StoreIndex(data, Lc4jStores.exact(data, dev.mempipe.spi.ElementType.F32), 1);
             exact.filter = Lc4jStores.TEN_PERCENT;
             index = exact;
             figures.put("filteredShare", share(data));
@@ -130,13 +134,10 @@ public class HnswBenchmark {
         index = switch (impl) {
             case "mempipe", "mempipeFiltered10" -> {
                 MempipeEmbeddingStore store = Lc4jStores.hnsw(data, new HnswSettings(M, CONSTRUCTION_BEAM, BEAMS[0],
-                        SEED));
-                figures.put("addAllSeconds", (System.nanoTime() - start) / 1e9);
-                long graphStart = System.nanoTime();
-                StoreIndex s = new StoreIndex(data, store);
-                s.search(0); // the first search builds the graph
-                figures.put("graphSeconds", (System.nanoTime() - graphStart) / 1e9);
-                yield s;
+                        SEED, buildThreads));
+                figures.put("addAllSeconds", (System.nanoTime() - start) / 1e9); // the add builds the graph
+                figures.put("buildThreads", buildThreads);
+                yield new StoreIndex(data, store, buildThreads);
             }
             case "lucene" -> new LuceneIndex(data);
             case "jvector" -> new JvectorIndex(data);
@@ -296,10 +297,12 @@ public class HnswBenchmark {
         private final Field settingsField;
         private final Object graph;
         private final Method counters;
+        private final int buildThreads;
 
-        StoreIndex(ClusteredVectors data, MempipeEmbeddingStore store) {
+        StoreIndex(ClusteredVectors data, MempipeEmbeddingStore store, int buildThreads) {
             this.data = data;
             this.store = store;
+            this.buildThreads = buildThreads;
             if (!store.isApproximate()) {
                 settingsField = null;
                 graph = null;
@@ -321,8 +324,13 @@ public class HnswBenchmark {
 
         @Override
         public void beam(int beam) {
+            setSettings(new HnswSettings(M, CONSTRUCTION_BEAM, beam, SEED, buildThreads));
+        }
+
+        /** Swaps the settings inside the store's graph index (only the search beam may differ). */
+        void setSettings(HnswSettings settings) {
             try {
-                settingsField.set(graph, new HnswSettings(M, CONSTRUCTION_BEAM, beam, SEED));
+                settingsField.set(graph, settings);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
             }

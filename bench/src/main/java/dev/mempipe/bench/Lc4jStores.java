@@ -38,7 +38,7 @@ final class Lc4jStores {
         return store;
     }
 
-    /** An HNSW store with its rows added; the graph is built by the first search. */
+    /** An HNSW store with its rows added; the add builds the graph (on {@code settings.buildThreads()} threads). */
     static MempipeEmbeddingStore hnsw(ClusteredVectors data, HnswSettings settings) {
         MempipeEmbeddingStore store = MempipeEmbeddingStore.builder().dimension(ClusteredVectors.DIMENSION)
                 .approximate(settings).build();

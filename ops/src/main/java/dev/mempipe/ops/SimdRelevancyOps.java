@@ -14,6 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -37,16 +39,36 @@ final class SimdRelevancyOps implements RelevancyOps {
     private static final int COSINE_F32_MIN_WIDTH = 32;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == LE;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
+    /** {@code dotRows} calls of at most this many rows take the small-call path (an HNSW node has up to 2M = 32). */
+    static final int SMALL_ROW_SET = 64;
+
     private final Capabilities caps;
     private final SimdState state;
+    // what the capabilities declare for dotRows, read once for its small-call path
+    private final Set<ElementType> smallKeyTypes;
+    private final long smallMaxRows;
+    private final long smallMaxCols;
 
     SimdRelevancyOps(Capabilities caps, SimdState state) {
         this.state = state;
         this.caps = caps;
+        Set<ElementType> keyTypes = EnumSet.noneOf(ElementType.class);
+        boolean f32 = caps.supports(Op.DOT_ROWS) && caps.supports(Op.DOT_ROWS, ElementType.F32)
+                && caps.writes(Op.DOT_ROWS, ElementType.F32)
+                && Op.DOT_ROWS.descriptor().outputTypes().contains(ElementType.F32);
+        for (ElementType t : ElementType.values()) {
+            if (f32 && caps.supports(Op.DOT_ROWS, t)) {
+                keyTypes.add(t);
+            }
+        }
+        this.smallKeyTypes = keyTypes;
+        this.smallMaxRows = f32 ? caps.limits(Op.DOT_ROWS).maxRows() : 0;
+        this.smallMaxCols = f32 ? caps.limits(Op.DOT_ROWS).maxCols() : 0;
     }
 
     @Override
@@ -66,6 +88,13 @@ final class SimdRelevancyOps implements RelevancyOps {
     @Override
     public void dotRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
         state.ensureOpen("dotRows");
+        if (smallFloatCall(q, keys, rowIds, s)) {
+            // an HNSW walk scores a node's few dozen neighbours thousands of times a search: no generic check
+            // (its maps cost more than the scores), no parallel split set-up, the caller's thread, and heap arrays
+            // read and written in place
+            smallFloatRows(q, keys, rowIds, s);
+            return;
+        }
         OpArgs.check(caps, Op.DOT_ROWS, q, keys, rowIds, s);
         boolean exact = q.type().isQuantized() && keys.type().isQuantized();
         MemorySegment[] touched = {q.data(), q.scales(), keys.data(), keys.scales(), rowIds.data(), s.data()};
@@ -78,6 +107,92 @@ final class SimdRelevancyOps implements RelevancyOps {
         }
     }
 
+    /**
+     * Whether this is a valid call of at most {@link #SMALL_ROW_SET} rows with an F32 query and F32 scores, checked
+     * directly: every condition of the generic check for such a call (types declared, memory alive, shapes, limits,
+     * row ids in range). Anything else, valid or not, goes through the generic check, which also words every error.
+     */
+    private boolean smallFloatCall(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        if (q == null || keys == null || rowIds == null || s == null) {
+            return false;
+        }
+        int count = rowIds.length();
+        if (count > SMALL_ROW_SET || q.type() != ElementType.F32 || s.type() != ElementType.F32 || q.rows() != 1
+                || s.rows() != 1 || s.cols() != count || keys.cols() != q.cols() || !smallKeyTypes.contains(keys.type())
+                || keys.rows() > smallMaxRows || keys.cols() > smallMaxCols || count > smallMaxCols) {
+            return false;
+        }
+        if (!q.isAlive() || !keys.isAlive() || !rowIds.isAlive() || !s.isAlive()) {
+            return false;
+        }
+        long n = keys.rows();
+        for (int i = 0; i < count; i++) {
+            int r = rowIds.get(i);
+            if (r < 0 || r >= n) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@link #floatRowScores} of a small call on this thread. A query, row ids or scores that wrap a Java array from
+     * its first element (an HNSW walk's) are used in place: no decoding copy of the query (unless 16-bit keys want
+     * it laid out in pairs), no staging of the scores.
+     */
+    private static void smallFloatRows(Tensor q, Tensor keys, Indices rowIds, Tensor s) {
+        int d = q.cols();
+        int count = rowIds.length();
+        ElementType type = keys.type();
+        float[] query = type.byteSize() == 2 ? null : heapFloats(q.data(), d);
+        if (query == null) {
+            query = queries(q, 0, 1, type, false)[0];
+        }
+        int[] ids = heapInts(rowIds.data(), count);
+        float[] out = heapFloats(s.data(), count);
+        boolean inPlace = out != null;
+        if (!inPlace) {
+            out = new float[count];
+        }
+        MemorySegment seg = keys.data();
+        long stride = keys.rowStride();
+        boolean quantized = type.isQuantized();
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int r0 = ids != null ? ids[j] : rowIds.get(j);
+            int r1 = ids != null ? ids[j + 1] : rowIds.get(j + 1);
+            int r2 = ids != null ? ids[j + 2] : rowIds.get(j + 2);
+            int r3 = ids != null ? ids[j + 3] : rowIds.get(j + 3);
+            SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
+                    rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
+                    rowScale(keys, quantized, r3), out, j, 1);
+        }
+        for (; j < count; j++) {
+            int r = ids != null ? ids[j] : rowIds.get(j);
+            out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null, 0);
+        }
+        if (!inPlace) {
+            storeRow(s, 0, 0, out, 0, count);
+        }
+    }
+
+    /** The float[] behind a heap segment from its first element, of at least {@code length}, or null. */
+    private static float[] heapFloats(MemorySegment segment, int length) {
+        return inPlace(segment) && segment.heapBase().orElse(null) instanceof float[] a && a.length >= length ? a
+                : null;
+    }
+
+    /** The int[] behind a heap segment from its first element, of at least {@code length}, or null. */
+    private static int[] heapInts(MemorySegment segment, int length) {
+        return inPlace(segment) && segment.heapBase().orElse(null) instanceof int[] a && a.length >= length ? a
+                : null;
+    }
+
+    /** Whether a heap segment's array may be used as the tensor: from its start, on a little-endian machine. */
+    private static boolean inPlace(MemorySegment segment) {
+        return NATIVE_LITTLE_ENDIAN && segment.address() == 0; // tensors are little-endian, arrays native
+    }
+
     private static void floatRowScores(Tensor q, Tensor keys, Indices rowIds, Tensor s, MemorySegment[] touched) {
         int d = q.cols();
         ElementType type = keys.type();
@@ -85,7 +200,7 @@ final class SimdRelevancyOps implements RelevancyOps {
         MemorySegment seg = keys.data();
         long stride = keys.rowStride();
         boolean quantized = type.isQuantized();
-        forRange(rowIds.length(), grain(d), 4, touched, (from, to) -> {
+        Parallel.RangeBody body = (from, to) -> {
             float[] out = new float[(int) Math.min(BLOCK, to - from)];
             for (long j0 = from; j0 < to; j0 += BLOCK) {
                 int count = (int) Math.min(BLOCK, to - j0);
@@ -106,7 +221,8 @@ final class SimdRelevancyOps implements RelevancyOps {
                 }
                 storeRow(s, 0, j0, out, 0, count);
             }
-        });
+        };
+        forRange(rowIds.length(), grain(d), 4, touched, body);
     }
 
     /** Integer-by-integer rows: exact long sums of code products, scaled once in double, as {@link #exactScores}. */

@@ -49,6 +49,92 @@ class SimdRelevancyOpsTest {
         arena.close();
     }
 
+    // ---- dotRows: the small-call path ----
+
+    @Test
+    void dotRows_small_calls_equal_the_same_rows_scored_by_the_general_path_bit_for_bit() {
+        for (ElementType kt : TYPES) {
+            for (int d : WIDTHS) {
+                Tensor q = random(ElementType.F32, 1, d, true);
+                Tensor keys = random(kt, 97, d, true);
+                int large = SimdRelevancyOps.SMALL_ROW_SET + 1; // one row more: the generic check and split set-up
+                int[] ids = new int[large];
+                for (int j = 0; j < large; j++) {
+                    ids[j] = random.nextInt(97);
+                }
+                Tensor all = Tensor.allocate(arena, ElementType.F32, 1, large);
+                ops.dotRows(q, keys, Indices.of(arena, ids), all);
+                for (int count : new int[] {1, 3, 4, 5, 32, SimdRelevancyOps.SMALL_ROW_SET}) {
+                    Tensor part = Tensor.allocate(arena, ElementType.F32, 1, count);
+                    ops.dotRows(q, keys, Indices.of(arena, java.util.Arrays.copyOf(ids, count)), part);
+                    String where = kt + " d=" + d + " count=" + count + " seed=" + seed;
+                    for (int j = 0; j < count / 4 * 4; j++) {
+                        // the same four-row kernel over the same rows in the same groups (both start at row 0)
+                        assertEquals(Float.floatToIntBits(all.get(0, j)), Float.floatToIntBits(part.get(0, j)),
+                                where + " row " + j);
+                    }
+                    for (int j = count / 4 * 4; j < count; j++) {
+                        // a tail row goes through the one-row kernel: another summation order
+                        assertEquals(all.get(0, j), part.get(0, j), 1e-5 * (1 + Math.abs(all.get(0, j))),
+                                where + " row " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void dotRows_small_calls_on_java_arrays_read_and_write_them_in_place_with_the_same_bits() {
+        for (ElementType kt : TYPES) {
+            for (int d : WIDTHS) {
+                Tensor keys = random(kt, 41, d, true);
+                float[] query = new float[d];
+                for (int i = 0; i < d; i++) {
+                    query[i] = (float) random.nextGaussian();
+                }
+                int count = 1 + random.nextInt(SimdRelevancyOps.SMALL_ROW_SET);
+                int[] ids = new int[count + 3]; // longer than the call, as an HNSW walk's scratch arrays are
+                for (int j = 0; j < ids.length; j++) {
+                    ids[j] = random.nextInt(41);
+                }
+                float[] scores = new float[count + 5];
+                java.util.Arrays.fill(scores, -7f);
+                ops.dotRows(Tensor.wrap(MemorySegment.ofArray(query), ElementType.F32, 1, d), keys,
+                        Indices.wrap(MemorySegment.ofArray(ids), count),
+                        Tensor.wrap(MemorySegment.ofArray(scores), ElementType.F32, 1, count));
+                Tensor offHeap = Tensor.allocate(arena, ElementType.F32, 1, count);
+                ops.dotRows(Tensor.of(arena, query, 1, d), keys, Indices.of(arena, java.util.Arrays.copyOf(ids, count)),
+                        offHeap);
+                String where = kt + " d=" + d + " count=" + count + " seed=" + seed;
+                for (int j = 0; j < count; j++) {
+                    assertEquals(Float.floatToIntBits(offHeap.get(0, j)), Float.floatToIntBits(scores[j]),
+                            where + " row " + j);
+                }
+                for (int j = count; j < scores.length; j++) {
+                    assertEquals(-7f, scores[j], where + ": nothing written beyond the call's scores");
+                }
+            }
+        }
+    }
+
+    @Test
+    void dotRows_small_calls_still_reject_bad_arguments_with_the_generic_messages() {
+        Tensor q = random(ElementType.F32, 1, 8, false);
+        Tensor keys = random(ElementType.F32, 10, 8, false);
+        Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 2);
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(q, keys, Indices.of(arena, 3, 10), s));
+        assertEquals("dotRows: argument 'rowIds' holds 10 at position 1, outside [0, 10)", outside.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(q, keys, Indices.of(arena, 1, 2), Tensor.allocate(arena, ElementType.F32, 1, 3)));
+        assertThrows(IllegalArgumentException.class,
+                () -> ops.dotRows(random(ElementType.F32, 1, 7, false), keys, Indices.of(arena, 1, 2), s));
+        Arena closed = Arena.ofConfined();
+        Tensor gone = Tensor.allocate(closed, ElementType.F32, 1, 8);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> ops.dotRows(gone, keys, Indices.of(arena, 1, 2), s));
+    }
+
     // ---- dot ----
 
     @Test

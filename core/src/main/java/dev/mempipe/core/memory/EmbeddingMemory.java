@@ -24,21 +24,25 @@ import java.util.Objects;
  * <p>Two searches, both returning {@link Hits} of ids and cosine scores, best first:
  * <ul>
  *   <li>{@link #search}: exact; {@code cosine} over every row, then {@code topK} (ties: lower id first).</li>
- *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}); the graph is built
- *       by {@link #buildGraph} or on the first approximate search, and extended with the rows appended since at
- *       each later one. Its recall against the exact search is what the tests measure.</li>
+ *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}). The graph is built by
+ *       {@link #buildGraph} (a memory that is only searched exactly never pays for one) and from then on extended by
+ *       each append (on every core for a large batch, see {@link HnswSettings#buildThreads()}): a search never
+ *       builds, and answers exactly while rows are not in the graph. Its recall against the exact search is what
+ *       the tests measure.</li>
  * </ul>
  *
  * <p>Thread-safety: single writer, many readers. {@link #append} writes rows, then publishes the new length
  * with a volatile store; exact searches and {@link #vectors()} read the published prefix without locking,
- * and later appends never write it. Approximate searches are serialized on the graph (Lucene's graph has
- * one neighbour cursor). Appends and {@link #close()} are {@code synchronized}.
+ * and later appends never write it. Approximate searches run in parallel with one another; one that overlaps
+ * an append's graph extension is answered by the exact search instead of waiting for it. Appends and
+ * {@link #close()} are {@code synchronized}.
  */
 public final class EmbeddingMemory implements AutoCloseable {
     private final Engine engine;
     private final int capacity;
     private final EmbeddingRows rows;
     private final HnswIndex hnsw;
+    private volatile boolean graphWanted; // buildGraph was called: appends extend the graph
 
     /** F32 storage, default HNSW settings. */
     public EmbeddingMemory(Arena arena, Engine engine, int dimension, int capacity) {
@@ -64,7 +68,8 @@ public final class EmbeddingMemory implements AutoCloseable {
     }
 
     /**
-     * Appends n vectors, converted to the storage type, with their inverse norms (one engine step).
+     * Appends n vectors, converted to the storage type, with their inverse norms (one engine step), and, once
+     * {@link #buildGraph} has been called, inserts them into the HNSW graph (a second step).
      *
      * @param newVectors {@code [n, d]}, any element type
      * @return the id of the first appended vector (the others follow in order)
@@ -76,6 +81,9 @@ public final class EmbeddingMemory implements AutoCloseable {
         int from = rows.rows();
         MemoryArgs.room("EmbeddingMemory", capacity, from, newVectors.rows(), "vectors");
         rows.append(newVectors);
+        if (graphWanted) {
+            extendGraph();
+        }
         return from;
     }
 
@@ -97,7 +105,8 @@ public final class EmbeddingMemory implements AutoCloseable {
     /**
      * The k rows of highest cosine with {@code query} as the HNSW graph finds them (approximate: a true
      * neighbour may be missed), one Retrieval step ({@code ann}). Scores are the cosines of the rows returned.
-     * Should the graph walk reach fewer than {@code min(k, length)} rows, the answer is the exact {@link #search}'s.
+     * Should the graph walk reach fewer than {@code min(k, length)} rows, or the search overlap an append's graph
+     * extension, the answer is the exact {@link #search}'s.
      *
      * @param query {@code [1, d]}, any element type; need not be normalized
      */
@@ -107,13 +116,21 @@ public final class EmbeddingMemory implements AutoCloseable {
         float[] q = query.toFloatArray();
         int n = rows.rows();
         Hits hits = engine.run(Step.RETRIEVAL, "ann",
-                hnsw.walkCost(1, n, storage(), hnsw.settings().searchBeamWidth(), k).plus(buildCost(n)),
+                hnsw.walkCost(1, n, storage(), hnsw.settings().searchBeamWidth(), k),
                 b -> hnsw.search(b, q, k));
         return hits != null ? hits : search(query, k);
     }
 
-    /** Adds the rows appended since the last build or approximate search to the HNSW graph (one Prepare step). */
-    public void buildGraph() {
+    /**
+     * Builds the HNSW graph over the rows appended so far (one Prepare step), and has every later {@link #append}
+     * extend it; a second call only adds rows an append's extension left out (after a failure).
+     */
+    public synchronized void buildGraph() {
+        graphWanted = true;
+        extendGraph();
+    }
+
+    private void extendGraph() {
         int n = rows.rows();
         if (n > hnsw.nodes()) {
             engine.runVoid(Step.PREPARE, "hnswBuild", buildCost(n), hnsw::extend);
@@ -150,7 +167,7 @@ public final class EmbeddingMemory implements AutoCloseable {
         return rows.type();
     }
 
-    /** Rows already in the HNSW graph (0 until the first build or approximate search). */
+    /** Rows in the HNSW graph: 0 until {@link #buildGraph}, then every row whose append returned. */
     public int indexedRows() {
         return hnsw.nodes();
     }

@@ -11,8 +11,9 @@ import dev.mempipe.spi.Backend;
  * <p>The scoring methods run inside the engine step that walks or builds the graph: {@code backend} is the one the
  * engine gave that step, and an implementation scores with its ops.
  *
- * <p>Thread-safety: the index calls these methods only under its own lock, so one thread at a time;
- * {@link #rows()} must return a count whose rows are fully written (a published length).
+ * <p>Thread-safety: the index calls the scoring methods from several threads at once (concurrent searches, and the
+ * workers of a parallel extension), so they must be safe for concurrent reads; the owner keeps the rows still while
+ * the index reads them. {@link #rows()} must return a count whose rows are fully written (a published length).
  */
 public interface HnswVectors {
     /** Rows that exist now; each search first extends the graph to this count. */

@@ -92,7 +92,7 @@ public final class DenseRagPipeline implements Pipeline<DenseRagPipeline.Chunks,
             tokenCounts.add(SimpleTokenizer.words(text).size());
         }
         if (settings.approximate()) {
-            memory.buildGraph(); // the graph would grow on the next search: make that happen here, where it belongs
+            memory.buildGraph(); // the first call builds the graph; from then on each append extends it
         }
     }
 

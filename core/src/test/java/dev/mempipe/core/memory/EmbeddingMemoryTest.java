@@ -93,11 +93,13 @@ class EmbeddingMemoryTest {
         try (Arena arena = Arena.ofShared()) {
             Tensor vectors = clustered(arena, random, count, dimension, 100);
             var memory = new EmbeddingMemory(arena, MemoryTesting.engine(), dimension, count);
-            // two appends with a search in between: the graph is extended, not rebuilt
+            // two appends: buildGraph builds over the first, the second append extends the graph
             memory.append(vectors.rowSlice(0, count / 2));
-            memory.searchApproximate(randomRows(arena, random, 1, dimension), 10);
+            assertEquals(0, memory.indexedRows(), "no graph until buildGraph: an exact-only memory pays for none");
+            memory.buildGraph();
             assertEquals(count / 2, memory.indexedRows());
             memory.append(vectors.rowSlice(count / 2, count));
+            assertEquals(count, memory.indexedRows(), "the append extended the graph");
 
             int found = 0;
             for (int q = 0; q < queries; q++) {

@@ -56,7 +56,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * every embedding bit for bit; {@link ElementType#BF16} halves the
  * bytes scanned, {@link ElementType#I8} quarters them (per-row symmetric quantization); matches then carry the
  * decoded vector. Capacity doubles as needed; removed entries are tombstones until more than half the rows are dead,
- * when the rows are compacted (in order) and, for an approximate store, the graph is rebuilt on the next search.
+ * when the rows are compacted (in order) and, for an approximate store, the graph is rebuilt then.
  *
  * <p><b>Input.</b> An add is checked whole before anything is stored, so a batch with one bad element adds nothing:
  * null or blank ids, ids repeated in the batch or already stored, null embeddings or segments, a dimension other than
@@ -65,7 +65,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Thread-safety.</b> Safe for concurrent use: adds, removals and {@link #close} take a write lock, searches
  * and {@link #save} a read lock, so searches run in parallel with one another and never see half an add.
- * Approximate searches additionally take turns on the graph (Lucene's graph walk is single-threaded).
+ * Approximate searches too: each walks the graph with a cursor of its own.
+ *
+ * <p><b>The graph of an approximate store</b> is built when rows arrive, never by a search: each add inserts its
+ * rows (a batch of at least {@link HnswIndex#PARALLEL_MIN_ROWS} on {@link HnswSettings#buildThreads()} threads,
+ * every core by default), a compaction and a {@link Builder#load} rebuild it, all inside the add's (or the
+ * removal's) write lock.
  *
  * <p><b>Backed.</b> With {@link Builder#backedBy} the entries live in an {@link EmbeddingStoreBacking} (for example a
  * Hazelcast cluster, module {@code mempipe-hazelcast}) instead of this store's rows: the store checks every argument
@@ -239,6 +244,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
                 rows.truncate(before, before);
                 throw e;
             }
+            extendGraph(); // the entries are in: a failure here leaves rows the exact scan still answers for
         } finally {
             write.unlock();
         }
@@ -360,7 +366,18 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         entries.truncateToLive();
         if (graph != null) {
             graph.reset(); // rows were renumbered
+            extendGraph();
         }
+    }
+
+    /** Inserts the rows not yet in the graph of an approximate store (one Prepare step); under the write lock. */
+    private void extendGraph() {
+        if (graph == null || rows.rows() <= graph.nodes()) {
+            return;
+        }
+        int n = rows.rows();
+        engine.runVoid(Step.PREPARE, "hnswBuild", graph.walkCost(n - graph.nodes(), n, storage,
+                graph.settings().beamWidth(), 0), graph::extend);
     }
 
     // ---- search ----
@@ -520,7 +537,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     /**
      * Saves the live entries to {@code file} (format: {@link StoreFile}), replacing it atomically: a crash or a
      * failure during the save leaves the previous file as it was. Adds and removals wait until the save is done.
-     * The HNSW graph is not saved; an approximate store rebuilds it on its first search after a load.
+     * The HNSW graph is not saved; an approximate store rebuilds it when it loads the file.
      */
     public void save(Path file) throws IOException {
         save(file, SectionWriter.WriteBudget.UNLIMITED);
@@ -557,6 +574,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
         rows = contents.rows();
         entries.append(contents.ids(), contents.segments());
         graph = hnsw == null ? null : new HnswIndex(rows, hnsw);
+        extendGraph();
     }
 
     // ---- state ----

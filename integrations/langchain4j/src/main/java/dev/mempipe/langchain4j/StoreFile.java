@@ -47,7 +47,7 @@ import java.util.zip.CRC32;
  * <p>Saving goes through {@link AtomicFile}: a temporary file beside the target, forced to disk, renamed over the
  * target atomically, then the folder forced: a crash at any point leaves either the old file or the new one, whole. Loading checks every
  * checksum and bound before the store exists, so a damaged file is refused and nothing of it is used. The HNSW graph
- * is not saved: an approximate store rebuilds it on its first search.
+ * is not saved: an approximate store rebuilds it when it loads the file.
  */
 final class StoreFile {
     static final byte[] MAGIC = {'M', 'P', 'S', 'T', 'O', 'R', 'E', 0x1A};

@@ -1,5 +1,6 @@
 package dev.mempipe.langchain4j;
 
+import dev.mempipe.core.memory.HnswQuantization;
 import dev.mempipe.core.memory.HnswSettings;
 import dev.mempipe.spi.ElementType;
 
@@ -14,6 +15,12 @@ final class Stores {
 
     static MempipeEmbeddingStore hnsw() {
         return MempipeEmbeddingStore.builder().dimension(MiniLm.DIMENSION).approximate(HnswSettings.DEFAULT).build();
+    }
+
+    /** An hnsw store whose searches walk Lucene's quantized codes of the rows. */
+    static MempipeEmbeddingStore hnsw(HnswQuantization codes) {
+        return MempipeEmbeddingStore.builder().dimension(MiniLm.DIMENSION)
+                .approximate(HnswSettings.DEFAULT.withQuantization(codes)).build();
     }
 
     static MempipeEmbeddingStore compact(ElementType storage) {

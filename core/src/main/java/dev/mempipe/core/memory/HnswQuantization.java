@@ -1,0 +1,35 @@
+package dev.mempipe.core.memory;
+
+import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncoding;
+
+/**
+ * What an {@link HnswIndex} walks its graph with ({@link HnswSettings#quantization()}): the stored rows, or codes of
+ * one of Lucene's optimized scalar quantizations (the encodings of {@code Lucene104ScalarQuantizedVectorsFormat},
+ * scored by {@code Lucene104ScalarQuantizedVectorScorer}). With codes, the walk's candidates (the search beam's worth)
+ * are rescored with the rows' exact cosines before the best k are kept; the graph itself is always built from the
+ * rows (the codes only make the search cheaper).
+ */
+public enum HnswQuantization {
+    /** The rows as stored, scored by the backend's {@code dotRows}. */
+    NONE(null),
+    /** 8 bits per dimension ({@code UNSIGNED_BYTE}): d bytes and 16 bytes of corrections per row. */
+    INT8(ScalarEncoding.UNSIGNED_BYTE),
+    /** 4 bits per dimension ({@code PACKED_NIBBLE}): d / 2 bytes and 16 bytes of corrections per row. */
+    INT4(ScalarEncoding.PACKED_NIBBLE),
+    /**
+     * 1 bit per dimension, the query at 4 bits ({@code SINGLE_BIT_QUERY_NIBBLE}, Lucene's binary quantization):
+     * d / 8 bytes and 16 bytes of corrections per row.
+     */
+    BINARY(ScalarEncoding.SINGLE_BIT_QUERY_NIBBLE);
+
+    private final ScalarEncoding encoding;
+
+    HnswQuantization(ScalarEncoding encoding) {
+        this.encoding = encoding;
+    }
+
+    /** Lucene's encoding, or null for {@link #NONE}. */
+    ScalarEncoding encoding() {
+        return encoding;
+    }
+}
