@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class MemoryBudgetTest {
     private static final Backend CPU = Backends.defaultBackend();
     private static final Engine ENGINE = Engine.builder().build();
