@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class JcstressQuickTest {
     static final int QUICK_MILLIS = 150;
     /** The @JCStressTest classes of this module; each must run. */
-    static final int TESTS = 4;
+    static final int TESTS = 6;
     private static final String FLAGS = "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
     private static final Pattern RESULTS = Pattern.compile(
             "Results: (\\d+) planned; (\\d+) passed, (\\d+) failed, (\\d+) soft errs, (\\d+) hard errs");

@@ -80,43 +80,48 @@ public final class EmbeddingScan {
             throw new IllegalArgumentException("a batch of " + m + " queries needs " + (long) m * block
                     + " floats of score scratch, more than one array holds; split it into smaller batches");
         }
-        // Heap scratch: shareable with the backend's threads like a shared arena, without the thread handshake
-        // that closing a shared arena costs on every search (0.1 ms against a 4 ms scan).
-        Tensor q = Tensor.wrap(MemorySegment.ofArray(new float[m * d]), ElementType.F32, m, d);
-        for (int j = 0; j < m; j++) {
-            MemorySegment.copy(queries[j], 0, q.data(), F32, q.offset(j, 0), d);
-        }
-        Tensor scores = Tensor.wrap(MemorySegment.ofArray(new float[m * block]), ElementType.F32, m, block);
-        Indices[] topRows = new Indices[m];
-        Tensor[] topScores = new Tensor[m];
-        for (int j = 0; j < m; j++) { // one scratch per query: queries are finished in parallel below
-            topRows[j] = Indices.wrap(MemorySegment.ofArray(new int[maxK]), maxK);
-            topScores[j] = Tensor.wrap(MemorySegment.ofArray(new float[maxK]), ElementType.F32, 1, maxK);
-        }
-        for (int r0 = 0; r0 < n; r0 += block) {
-            int count = Math.min(block, n - r0);
-            int first = r0;
-            Tensor keys = rows.vectors(r0, r0 + count);                                  // (count, d)
-            Tensor blockScores = Tensor.wrap(scores.data(), ElementType.F32, m, count, scores.rowStride(), null);
-            engine.runVoid(Op.COSINE, OpCosts.cosine(m, count, d, ElementType.F32, keys.type(), ElementType.F32),
-                    b -> b.relevancy().cosine(q, keys, blockScores));                    // (m, count)
-            engine.runVoid(Op.TOP_K, OpCosts.topK(count, maxK).times(m), b -> {
-                // A batch's top-k are independent: on a single thread they were a quarter of a 32-query batch's time.
-                IntStream queriesOfBatch = IntStream.range(0, m);
-                (m > 1 ? queriesOfBatch.parallel() : queriesOfBatch).forEach(j -> {
-                    Tensor row = blockScores.rowSlice(j, j + 1);                         // (1, count)
-                    hide(row, first, count, accept[j]);
-                    int kept = b.retrieval().topK(row, Math.min(k[j], count), topRows[j], topScores[j]);
-                    List<Found> hits = found.get(j);
-                    for (int i = 0; i < kept; i++) {
-                        float cosine = topScores[j].get(0, i);
-                        if (cosine == Float.NEGATIVE_INFINITY) {
-                            break; // the rest are rows this query may not see
+        // the scratch counts against the engine's budget while the search runs: refused before it is allocated
+        long scratchBytes = Float.BYTES * ((long) m * d + (long) m * block) + 2L * Integer.BYTES * m * maxK;
+        try (MemoryBudget.Reservation scratch = engine.memoryBudget().reserve(scratchBytes, "a search of " + m
+                + (m == 1 ? " query" : " queries") + " over " + n + " rows (its scores and top-k scratch)")) {
+            // Heap scratch: shareable with the backend's threads like a shared arena, without the thread handshake
+            // that closing a shared arena costs on every search (0.1 ms against a 4 ms scan).
+            Tensor q = Tensor.wrap(MemorySegment.ofArray(new float[m * d]), ElementType.F32, m, d);
+            for (int j = 0; j < m; j++) {
+                MemorySegment.copy(queries[j], 0, q.data(), F32, q.offset(j, 0), d);
+            }
+            Tensor scores = Tensor.wrap(MemorySegment.ofArray(new float[m * block]), ElementType.F32, m, block);
+            Indices[] topRows = new Indices[m];
+            Tensor[] topScores = new Tensor[m];
+            for (int j = 0; j < m; j++) { // one scratch per query: queries are finished in parallel below
+                topRows[j] = Indices.wrap(MemorySegment.ofArray(new int[maxK]), maxK);
+                topScores[j] = Tensor.wrap(MemorySegment.ofArray(new float[maxK]), ElementType.F32, 1, maxK);
+            }
+            for (int r0 = 0; r0 < n; r0 += block) {
+                int count = Math.min(block, n - r0);
+                int first = r0;
+                Tensor keys = rows.vectors(r0, r0 + count);                                  // (count, d)
+                Tensor blockScores = Tensor.wrap(scores.data(), ElementType.F32, m, count, scores.rowStride(), null);
+                engine.runVoid(Op.COSINE, OpCosts.cosine(m, count, d, ElementType.F32, keys.type(), ElementType.F32),
+                        b -> b.relevancy().cosine(q, keys, blockScores));                    // (m, count)
+                engine.runVoid(Op.TOP_K, OpCosts.topK(count, maxK).times(m), b -> {
+                    // A batch's top-k are independent: on a single thread they were a quarter of a 32-query batch's time.
+                    IntStream queriesOfBatch = IntStream.range(0, m);
+                    (m > 1 ? queriesOfBatch.parallel() : queriesOfBatch).forEach(j -> {
+                        Tensor row = blockScores.rowSlice(j, j + 1);                         // (1, count)
+                        hide(row, first, count, accept[j]);
+                        int kept = b.retrieval().topK(row, Math.min(k[j], count), topRows[j], topScores[j]);
+                        List<Found> hits = found.get(j);
+                        for (int i = 0; i < kept; i++) {
+                            float cosine = topScores[j].get(0, i);
+                            if (cosine == Float.NEGATIVE_INFINITY) {
+                                break; // the rest are rows this query may not see
+                            }
+                            hits.add(new Found(first + topRows[j].get(i), Math.clamp(cosine, -1f, 1f) + 0f)); // -0 ties +0
                         }
-                        hits.add(new Found(first + topRows[j].get(i), Math.clamp(cosine, -1f, 1f) + 0f)); // -0 ties +0
-                    }
+                    });
                 });
-            });
+            }
         }
         return hits(found, k);
     }

@@ -13,8 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>How memory is counted: memories allocate from an arena; an arena from {@link #arena()} counts every allocation
  * against this budget and gives it all back when closed. Memories that allocate several buffers first
  * {@link #claim} their whole size, so a memory too large for the budget is refused before its first buffer, not
- * halfway. The LangChain4j store counts its growth the same way. Bytes are the sizes asked for (alignment padding
- * and the per-search scratch of a few score rows are not counted).
+ * halfway. The LangChain4j store counts its growth the same way. A search's scratch (its score rows and top-k
+ * output) counts too, while the search runs: the exact embedding search {@link #reserve}s it from its engine's
+ * budget before it allocates, and the reads of {@code CompressedMemory} and {@code Bm25Memory} take theirs from an
+ * arena of the process-wide budget ({@link #shared()}). Bytes are the sizes asked for (alignment padding is not
+ * counted).
  *
  * <p>One budget per process by default: {@link #shared()}, set with {@code -Dmempipe.memory.budget=SIZE}
  * ({@code 512m}, {@code 8g}, or bytes; unlimited when unset), is what the engine and the store use unless they are
@@ -97,7 +100,44 @@ public final class MemoryBudget {
      * pass the limit); closing it gives its bytes back.
      */
     public Arena arena() {
-        return new BudgetArena(this);
+        return new BudgetArena(this, null);
+    }
+
+    /**
+     * Takes {@code bytes} from this budget until the reservation is closed: for an operation's scratch that it
+     * allocates itself (on the heap, or off-heap), so that an operation that would pass the budget is refused before
+     * it allocates, with the numbers.
+     *
+     * @param what names the operation in the message, e.g. {@code a search of 4 queries over 65536 rows}
+     * @throws MemoryBudgetExceededException when {@code bytes} do not fit; nothing is taken
+     */
+    public Reservation reserve(long bytes, String what) {
+        take(bytes, what);
+        return new Reservation(this, bytes);
+    }
+
+    /** Bytes taken from a budget by {@link #reserve}; {@link #close()} gives them back (once). Thread-safe. */
+    public static final class Reservation implements AutoCloseable {
+        private final MemoryBudget budget;
+        private final java.util.concurrent.atomic.AtomicLong bytes;
+
+        private Reservation(MemoryBudget budget, long bytes) {
+            this.budget = budget;
+            this.bytes = new java.util.concurrent.atomic.AtomicLong(bytes);
+        }
+
+        @Override
+        public void close() {
+            budget.give(bytes.getAndSet(0));
+        }
+    }
+
+    /**
+     * A shared arena for one operation's scratch, counted against this budget, each allocation refused with the
+     * numbers and {@code what} when it does not fit; closing it gives the bytes back.
+     */
+    Arena scratchArena(String what) {
+        return new BudgetArena(this, what);
     }
 
     /**
@@ -141,13 +181,15 @@ public final class MemoryBudget {
     /** A shared arena that takes its allocations from a budget first. */
     private static final class BudgetArena implements Arena {
         private final MemoryBudget budget;
+        private final String purpose; // names the allocations in a refusal; null: a memory's arena
         private final Arena inner = Arena.ofShared();
         private long held;   // bytes taken from the budget and not given back; guarded by this
         private long credit; // part of held claimed ahead and not yet allocated; guarded by this
         private boolean closed;
 
-        BudgetArena(MemoryBudget budget) {
+        BudgetArena(MemoryBudget budget, String purpose) {
             this.budget = budget;
+            this.purpose = purpose;
         }
 
         synchronized void claim(long bytes, String what) {
@@ -165,7 +207,8 @@ public final class MemoryBudget {
                 long fromCredit = Math.min(credit, Math.max(0, byteSize));
                 taken = byteSize - fromCredit;
                 if (taken > 0) {
-                    budget.take(taken, "an allocation of " + byteSize + " bytes");
+                    budget.take(taken, (purpose == null ? "" : purpose + ": ") + "an allocation of " + byteSize
+                            + " bytes");
                     held += taken;
                 }
                 credit -= fromCredit;

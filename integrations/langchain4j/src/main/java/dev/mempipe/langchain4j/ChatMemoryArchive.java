@@ -12,6 +12,7 @@ import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -110,6 +111,44 @@ final class ChatMemoryArchive {
             }
         }
         return out;
+    }
+
+    /** The held messages, oldest first. */
+    List<ChatMessage> heldMessages() {
+        int held = summaries.size();
+        long first = summaries.appended() - held;
+        List<ChatMessage> out = new ArrayList<>(held);
+        for (long s = first; s < first + held; s++) {
+            out.add(messages[(int) (s % messages.length)].message());
+        }
+        return out;
+    }
+
+    /** The held summaries {@code (held, d)}, oldest first, row-major. */
+    float[] heldSummaries() {
+        return summaries.summaries();
+    }
+
+    /**
+     * Puts back messages with the summaries they were archived with (as a file holds them: unit rows, oldest first),
+     * into an empty archive. Beyond its capacity the oldest are forgotten, as if they had been archived one by one.
+     */
+    void restore(float[] rows, List<ChatMessage> held, List<Integer> tokens) {
+        if (summaries.appended() != 0) {
+            throw new IllegalStateException("restore needs an empty archive; it holds " + summaries.size());
+        }
+        int skip = Math.max(0, held.size() - messages.length);
+        int keep = held.size() - skip;
+        if (keep == 0) {
+            return;
+        }
+        float[] kept = Arrays.copyOfRange(rows, skip * dimension, held.size() * dimension); // (keep, d)
+        try (Arena scratch = Arena.ofShared()) {
+            summaries.append(Tensor.of(scratch, kept, keep, dimension));
+        }
+        for (int r = 0; r < keep; r++) {
+            messages[r] = new Archived(held.get(skip + r), tokens.get(skip + r));
+        }
     }
 
     /** Messages held. */

@@ -9,6 +9,8 @@ import dev.langchain4j.model.TokenCountEstimator;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.mempipe.core.engine.Engine;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,6 +47,17 @@ import java.util.Objects;
  * Tool requests and results leave together and are not archived: recalled without their partner they would break
  * the chat APIs. {@link #clear()} empties the system message, the window and the archive; so does
  * {@link #set}, which is {@code clear()} then {@code add}.
+ *
+ * <h2>Saving and loading</h2>
+ * {@link #save} writes the system message, the window and the archive (its messages with their summary embeddings,
+ * so a load embeds nothing) to a chat-memory file (format: {@code ChatMemoryFile}, version 1) through the shared
+ * atomic writer: a crash during a save leaves the previous file or the new one, whole. {@link #load} replaces this
+ * memory's contents with a file's, checked whole first: a damaged, forged or foreign file is refused with a
+ * {@link ChatMemoryFormatException} and the memory is unchanged. Token counts are re-estimated with this memory's
+ * estimator; a window over this memory's share is evicted into the archive as an add would, and an archive beyond
+ * this memory's capacity keeps its newest messages, as it would have had they been archived here. The summaries
+ * are only meaningful to the same embedding model: a file of another dimension is refused, a different model of the
+ * same dimension is not detected.
  *
  * <h2>Thread-safety</h2>
  * Thread-safe: every method synchronizes on this memory, and an add or set of several messages is atomic.
@@ -154,6 +167,54 @@ public final class CompressedChatMemory implements ChatMemory {
         recallStale = true;
         queryMessage = null;
         queryEmbedding = null;
+    }
+
+    /**
+     * Writes this memory's contents to {@code file} (see the class comment), replacing it atomically; permissions,
+     * owner and symbolic links of an existing file are kept.
+     *
+     * @throws IOException when the file cannot be written (the message names {@code file}); a previous file is intact
+     */
+    public synchronized void save(Path file) throws IOException {
+        save(file, SectionWriter.WriteBudget.UNLIMITED);
+    }
+
+    /** {@link #save}, failing once {@code budget} bytes are written: for tests of a failed save. */
+    synchronized void save(Path file, SectionWriter.WriteBudget budget) throws IOException {
+        Objects.requireNonNull(file, "file");
+        List<ChatMessage> held = window.stream().map(Held::message).toList();
+        ChatMemoryFile.save(file, new ChatMemoryFile.Compressed(system, held, dimension, archive.heldSummaries(),
+                archive.heldMessages()), budget);
+    }
+
+    /**
+     * Replaces this memory's contents with those {@link #save} wrote to {@code file} (see the class comment).
+     *
+     * @throws ChatMemoryFormatException when the file is not a whole, undamaged chat-memory file of a
+     *                                   {@code CompressedChatMemory} with summaries of this model's dimension; the
+     *                                   memory is then unchanged
+     * @throws IOException               when the file cannot be read
+     */
+    public void load(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        ChatMemoryFile.Compressed saved = ChatMemoryFile.loadCompressed(file, dimension); // checked before any change
+        List<Integer> archivedTokens = saved.archived().stream().map(tokens::estimateTokenCountInMessage).toList();
+        ChatMemoryArchive restored = newArchive();
+        restored.restore(saved.summaries(), saved.archived(), archivedTokens);
+        List<Held> held = saved.window().stream()
+                .map(m -> new Held(m, tokens.estimateTokenCountInMessage(m))).toList();
+        int heldSystemTokens = saved.system() == null ? 0 : tokens.estimateTokenCountInMessage(saved.system());
+        synchronized (this) {
+            clear();
+            system = saved.system();
+            systemTokens = heldSystemTokens;
+            archive = restored;
+            held.forEach(h -> {
+                window.addLast(h);
+                windowTokens += h.tokens();
+            });
+            evictOverBudget(); // a memory of a smaller budget than the one that saved
+        }
     }
 
     /** The older messages {@link #messages()} includes now, in original order. */

@@ -11,6 +11,8 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -31,6 +33,14 @@ import java.util.Objects;
  * memory and the waiting messages as {@code User: ...} / {@code AI: ...} lines ({@link #rewritePrompt}). Its answer
  * is the new memory. An answer longer than the bound ({@link Builder#maxMemoryTokens}, measured with the estimator)
  * is cut at the last whole word within it; {@link #truncatedRewrites()} counts such cuts, and a warning is logged.
+ *
+ * <h2>Saving and loading</h2>
+ * {@link #save} writes the system message, the memory and the waiting messages to a chat-memory file (format:
+ * {@code ChatMemoryFile}, version 1) through the shared atomic writer: a crash during a save leaves the previous
+ * file or the new one, whole. {@link #load} replaces this memory's contents with a file's, checked whole first: a
+ * damaged, forged or foreign file, or a memory text over this memory's bound, is refused with a
+ * {@link ChatMemoryFormatException} and the memory is unchanged. A rewrite running during a load is discarded, as
+ * during a {@link #clear()}; a load that leaves {@code n} messages waiting rewrites, as an add would.
  *
  * <h2>Atomicity and thread-safety</h2>
  * Thread-safe. The model is called outside the memory's lock, on the thread whose {@code add} made the rewrite due;
@@ -147,6 +157,43 @@ public final class MemAgentChatMemory implements ChatMemory {
         memory = "";
         waiting.clear();
         generation++;
+    }
+
+    /**
+     * Writes this memory's contents to {@code file} (see the class comment), replacing it atomically; permissions,
+     * owner and symbolic links of an existing file are kept.
+     *
+     * @throws IOException when the file cannot be written (the message names {@code file}); a previous file is intact
+     */
+    public synchronized void save(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        ChatMemoryFile.save(file, new ChatMemoryFile.MemAgent(system, memory, List.copyOf(waiting)),
+                SectionWriter.WriteBudget.UNLIMITED);
+    }
+
+    /**
+     * Replaces this memory's contents with those {@link #save} wrote to {@code file} (see the class comment).
+     *
+     * @throws ChatMemoryFormatException when the file is not a whole, undamaged chat-memory file of a
+     *                                   {@code MemAgentChatMemory}, or its memory is over this memory's bound; the
+     *                                   memory is then unchanged
+     * @throws IOException               when the file cannot be read
+     */
+    public void load(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        ChatMemoryFile.MemAgent saved = ChatMemoryFile.loadMemAgent(file);
+        int memoryTokens = tokens.estimateTokenCountInText(saved.memory());
+        if (memoryTokens > maxMemoryTokens) {
+            throw new ChatMemoryFormatException(file, "its memory has " + memoryTokens
+                    + " tokens, over this memory's bound of " + maxMemoryTokens + " (maxMemoryTokens)");
+        }
+        synchronized (this) {
+            clear();
+            system = saved.system();
+            memory = saved.memory();
+            waiting.addAll(saved.waiting());
+        }
+        rewriteWhileDue();
     }
 
     /** The memory text now (empty before the first rewrite). */

@@ -15,35 +15,48 @@ import java.util.zip.CRC32;
 /**
  * Reads one section written by {@link SectionWriter}, checking as it goes that no read passes the section's end and
  * that the section fits the file, so that a truncated or damaged file fails with a {@link StoreFormatException}
- * naming the section, never with a huge allocation or a read of the next section. {@link #finish} checks that the
+ * naming the section (or the exception its {@link Refusal} makes), never with a huge allocation or a read of the next section. {@link #finish} checks that the
  * payload was consumed exactly and that its CRC32 matches.
  */
 final class SectionReader {
     private static final int BUFFER_BYTES = 1 << 16;
 
+    /** Makes the exception of the file's format (a store file, a chat-memory file) from a problem's text. */
+    @FunctionalInterface
+    interface Refusal {
+        IOException refuse(Path file, String problem);
+    }
+
     private final FileChannel channel;
     private final Path file;
+    private final Refusal refusal;
     private final String name;
     private final long length;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32 crc = new CRC32();
     private long unread; // payload bytes not yet pulled from the channel
 
-    /** Reads the section head at the channel's position and checks its tag and that it fits the file. */
+    /** A section of a store file: problems are {@link StoreFormatException}s. */
     SectionReader(FileChannel channel, Path file, int expectedTag, String name) throws IOException {
+        this(channel, file, expectedTag, name, StoreFormatException::new);
+    }
+
+    /** Reads the section head at the channel's position and checks its tag and that it fits the file. */
+    SectionReader(FileChannel channel, Path file, int expectedTag, String name, Refusal refusal) throws IOException {
         this.channel = channel;
         this.file = file;
+        this.refusal = refusal;
         this.name = name;
         ByteBuffer head = readExactly(12, "the head of section " + name);
         int tag = head.getInt();
         if (tag != expectedTag) {
-            throw new StoreFormatException(file, "expected section " + name + " at byte " + (channel.position() - 12)
+            throw refusal.refuse(file, "expected section " + name + " at byte " + (channel.position() - 12)
                     + " but found tag 0x" + Integer.toHexString(tag));
         }
         length = head.getLong();
         long left = channel.size() - channel.position();
         if (length < 0 || length > left - 4) {
-            throw new StoreFormatException(file, "section " + name + " claims " + length + " bytes but only "
+            throw refusal.refuse(file, "section " + name + " claims " + length + " bytes but only "
                     + Math.max(0, left - 4) + " remain before its checksum (truncated or damaged file)");
         }
         unread = length;
@@ -128,13 +141,13 @@ final class SectionReader {
         int stored = tail.getInt();
         int computed = (int) crc.getValue();
         if (stored != computed) {
-            throw new StoreFormatException(file, "section " + name + " is damaged: CRC32 0x"
+            throw refusal.refuse(file, "section " + name + " is damaged: CRC32 0x"
                     + Integer.toHexString(computed) + " does not match the stored 0x" + Integer.toHexString(stored));
         }
     }
 
-    StoreFormatException corrupt(String problem) {
-        return new StoreFormatException(file, "section " + name + ": " + problem);
+    IOException corrupt(String problem) {
+        return refusal.refuse(file, "section " + name + ": " + problem);
     }
 
     /** Payload bytes not yet consumed. */
@@ -167,7 +180,7 @@ final class SectionReader {
         ByteBuffer out = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
         while (out.hasRemaining()) {
             if (channel.read(out) < 0) {
-                throw new StoreFormatException(file, "the file ends inside " + what + " (truncated)");
+                throw refusal.refuse(file, "the file ends inside " + what + " (truncated)");
             }
         }
         return out.flip();

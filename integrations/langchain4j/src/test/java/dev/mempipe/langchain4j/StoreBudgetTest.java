@@ -12,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The store's vectors count against its engine's memory budget; an add that would pass it changes nothing. */
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class StoreBudgetTest {
     @Test
     void should_refuse_an_add_that_would_grow_past_the_budget_and_keep_the_store_as_it_was() {

@@ -36,7 +36,6 @@ import static org.assertj.core.api.Assertions.fail;
  * target) may it instead refuse the file, with a checked error, never a partial store. The next save into the copy
  * then removes the left-over temporary file once it is old.
  */
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class StoreCrashTest {
     private static final long SEED = Long.getLong("mempipe.crash.seed", 20261207L);
     private static final int D = 24;

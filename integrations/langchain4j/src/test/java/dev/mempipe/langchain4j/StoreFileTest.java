@@ -31,7 +31,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** save/load: the round trip keeps every entry and metadata type; damaged files are refused whole. */
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class StoreFileTest {
     private static final UUID SOME_UUID = UUID.fromString("6f1f7bd4-1b0e-4c4e-9d55-6a1f8c1f3a10");
 

@@ -38,7 +38,6 @@ import static org.assertj.core.api.Assertions.within;
  * <p>Seeded ({@code -Dmempipe.stress.seed}); {@code -Dmempipe.stress.scale=N} multiplies the operations (default
  * 1: about two seconds).
  */
-@org.junit.jupiter.api.extension.ExtendWith(dev.mempipe.goldentests.NativeMemoryCheck.class)
 class StoreStressTest {
     private static final long SEED = Long.getLong("mempipe.stress.seed", System.nanoTime());
     private static final int SCALE = Integer.getInteger("mempipe.stress.scale", 1);

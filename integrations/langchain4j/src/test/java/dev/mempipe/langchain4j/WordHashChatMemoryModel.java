@@ -16,21 +16,32 @@ import java.util.List;
 final class WordHashChatMemoryModel implements EmbeddingModel {
     static final int DIMENSION = 1024;
 
-    @Override
-    public Response<List<Embedding>> embedAll(List<TextSegment> segments) {
-        return Response.from(segments.stream().map(s -> bagOfWords(s.text())).map(Embedding::from).toList());
+    private final int dimension;
+
+    WordHashChatMemoryModel() {
+        this(DIMENSION);
     }
 
-    private static float[] bagOfWords(String text) {
-        float[] v = new float[DIMENSION];
+    /** With {@code dimension} buckets: small ones make small chat-memory files (the fuzz test's inputs). */
+    WordHashChatMemoryModel(int dimension) {
+        this.dimension = dimension;
+    }
+
+    @Override
+    public Response<List<Embedding>> embedAll(List<TextSegment> segments) {
+        return Response.from(segments.stream().map(s -> bagOfWords(s.text(), dimension)).map(Embedding::from).toList());
+    }
+
+    private static float[] bagOfWords(String text, int dimension) {
+        float[] v = new float[dimension];
         for (String word : SimpleTokenizer.words(text)) {
-            v[Math.floorMod(word.hashCode(), DIMENSION)] += 1;
+            v[Math.floorMod(word.hashCode(), dimension)] += 1;
         }
         return v;
     }
 
     @Override
     public int dimension() {
-        return DIMENSION;
+        return dimension;
     }
 }
