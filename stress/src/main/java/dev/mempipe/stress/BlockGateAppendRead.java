@@ -44,7 +44,7 @@ public class BlockGateAppendRead {
         }
     }
 
-    private final BlockGateMemory memory = new BlockGateMemory(Arena.ofAuto(), Cpu.BACKEND, HEADS, D, WEIGHT, 4, 2);
+    private final BlockGateMemory memory = new BlockGateMemory(Arena.ofAuto(), Cpu.ENGINE, HEADS, D, WEIGHT, 4, 2);
 
     public BlockGateAppendRead() {
         memory.append(ONES);

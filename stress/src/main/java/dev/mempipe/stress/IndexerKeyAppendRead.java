@@ -33,7 +33,7 @@ public class IndexerKeyAppendRead {
     private static final Tensor ONES = Cpu.row(D, 1f);
     private static final Tensor SEVENS = Cpu.row(D, 7f);
 
-    private final IndexerKeyMemory memory = new IndexerKeyMemory(Arena.ofAuto(), Cpu.BACKEND, D, 4, ElementType.I8);
+    private final IndexerKeyMemory memory = new IndexerKeyMemory(Arena.ofAuto(), Cpu.ENGINE, D, 4, ElementType.I8);
 
     public IndexerKeyAppendRead() {
         memory.append(ONES);

@@ -171,7 +171,7 @@ public final class Bm25Memory implements AutoCloseable {
      * @return scores {@code [N]}, document order
      */
     public float[] scores(int[] queryTerms, Bm25Params params) {
-        try (Arena scratch = Scratch.open()) {
+        try (Arena scratch = Scratch.open(engine)) {
             return score(queryTerms, params, scratch).toFloatArray();
         }
     }
@@ -185,7 +185,7 @@ public final class Bm25Memory implements AutoCloseable {
         if (index().numDocs() == 0) {
             return Hits.empty();
         }
-        try (Arena scratch = Scratch.open()) {
+        try (Arena scratch = Scratch.open(engine)) {
             return TopHits.of(engine, score(queryTerms, params, scratch), k, 0, scratch);
         }
     }

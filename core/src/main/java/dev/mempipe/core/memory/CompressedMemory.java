@@ -122,7 +122,7 @@ public final class CompressedMemory implements AutoCloseable {
         MemoryArgs.vectorOf("query", query, dimension);
         MemoryArgs.vectorOf("out", out, dimension);
         lock.readLock().lock();
-        try (Arena scratch = Scratch.open()) {
+        try (Arena scratch = Scratch.open(engine)) {
             Tensor held = nonEmptyWindow();
             Tensor weights = scores(query, held, scratch);
             softmax(weights, scale);
@@ -140,7 +140,7 @@ public final class CompressedMemory implements AutoCloseable {
         MemoryArgs.vectorOf("query", query, dimension);
         MemoryArgs.k(k);
         lock.readLock().lock();
-        try (Arena scratch = Scratch.open()) {
+        try (Arena scratch = Scratch.open(engine)) {
             Tensor held = window();
             return TopHits.of(engine, scores(query, held, scratch), k, firstSequence(held), scratch);
         } finally {
@@ -160,7 +160,7 @@ public final class CompressedMemory implements AutoCloseable {
         MemoryArgs.vectorOf("out", out, dimension);
         MemoryArgs.k(k);
         lock.readLock().lock();
-        try (Arena scratch = Scratch.open()) {
+        try (Arena scratch = Scratch.open(engine)) {
             Tensor held = nonEmptyWindow();
             int first = firstSequence(held);
             Hits hits = TopHits.of(engine, scores(query, held, scratch), k, first, scratch);

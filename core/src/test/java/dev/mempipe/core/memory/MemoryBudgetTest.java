@@ -100,13 +100,15 @@ class MemoryBudgetTest {
     }
 
     @Test
-    void should_count_a_reads_scratch_against_the_process_budget_and_name_it_when_refused() {
-        long before = MemoryBudget.shared().used();
-        try (Arena scratch = Scratch.open()) {
+    void should_count_a_reads_scratch_against_its_engines_budget_and_name_it_when_refused() {
+        MemoryBudget budget = MemoryBudget.of(1 << 20);
+        long sharedBefore = MemoryBudget.shared().used();
+        try (Arena scratch = Scratch.open(Engine.builder().memoryBudget(budget).build())) {
             scratch.allocate(4096);
-            assertEquals(before + 4096, MemoryBudget.shared().used());
+            assertEquals(4096, budget.used());
+            assertEquals(sharedBefore, MemoryBudget.shared().used(), "not the process budget");
         }
-        assertEquals(before, MemoryBudget.shared().used());
+        assertEquals(0, budget.used());
         MemoryBudget small = MemoryBudget.of(1000);
         try (Arena scratch = small.scratchArena("the scratch of one read")) {
             MemoryBudgetExceededException e = assertThrows(MemoryBudgetExceededException.class,

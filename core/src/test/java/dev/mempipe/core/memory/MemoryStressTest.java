@@ -1,7 +1,6 @@
 package dev.mempipe.core.memory;
 
 import dev.mempipe.core.engine.Engine;
-import dev.mempipe.ops.SimdBackend;
 import dev.mempipe.spi.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -88,7 +87,7 @@ class MemoryStressTest {
         float[][] queries = rows(new SplittableRandom(SEED + 4), 16);
         System.out.println("MemoryStressTest (CompressedMemory) seed " + SEED + ", " + rows + " summaries");
         try (Arena arena = Arena.ofShared();
-             CompressedMemory memory = new CompressedMemory(arena, new SimdBackend(), D, capacity)) {
+             CompressedMemory memory = new CompressedMemory(arena, ENGINE, D, capacity)) {
             Run run = race(new SplittableRandom(SEED + 5), data, memory::append, memory::appended,
                     q -> memory.topK(Tensor.of(Arena.ofAuto(), queries[q], 1, D), K), queries.length);
             int checked = 0;
