@@ -49,20 +49,25 @@ public final class WorkloadProfiler implements AutoCloseable {
     /**
      * Warm-up of each run in its own memory, after its {@code warmupSteps}: decode steps go on until at least
      * {@value #MIN_WARM_UP_NANOS} ns passed and the median of the last {@value #WARM_UP_WINDOW} steps is within
-     * {@value #WARM_UP_AGREEMENT} of the median of the {@value #WARM_UP_WINDOW} before (the JIT has settled on this
-     * size), or {@value #MAX_WARM_UP_STEPS} steps ran. A fixed count was not enough: the first runs measured slower
-     * than later, larger ones.
+     * {@value #WARM_UP_AGREEMENT} of the median of the {@value #WARM_UP_WINDOW} before and the JIT compiled nothing
+     * during the last {@value #WARM_UP_WINDOW} steps (its total compilation time did not grow), or
+     * {@value #MAX_WARM_UP_STEPS} steps ran, or {@value #MAX_WARM_UP_NANOS} ns passed. A fixed count was not enough
+     * (the first runs measured slower than later, larger ones), and neither were stable medians alone: on two busy
+     * cores the step time plateaus while the Vector API kernels still wait in the C2 queue (measured: Quest's
+     * relevancy step at 4k took 845 us when 4k was measured first and 69 us when it was measured last).
      */
     static final long MIN_WARM_UP_NANOS = 200_000_000L;
+    static final long MAX_WARM_UP_NANOS = 3_000_000_000L;
     static final int WARM_UP_WINDOW = 5;
     static final double WARM_UP_AGREEMENT = 0.10;
-    static final int MAX_WARM_UP_STEPS = 40;
+    static final int MAX_WARM_UP_STEPS = 400;
     /** How the profile warms up, in words, for the report. */
     public static final String WARM_UP_DESCRIPTION = "JIT warm-up once per model: every workload at "
             + KERNEL_WARM_UP_CONTEXT / 1024 + "k context for " + KERNEL_WARM_UP_STEPS + " decode steps; then each run, in "
             + "its own memory, at least its warm-up steps and " + MIN_WARM_UP_NANOS / 1_000_000 + " ms of decode steps, "
             + "until the median of the last " + WARM_UP_WINDOW + " steps is within " + (int) (WARM_UP_AGREEMENT * 100)
-            + "% of the " + WARM_UP_WINDOW + " before (at most " + MAX_WARM_UP_STEPS + " steps)";
+            + "% of the " + WARM_UP_WINDOW + " before and the JIT compiled nothing during the last " + WARM_UP_WINDOW
+            + " steps (at most " + MAX_WARM_UP_STEPS + " steps or " + MAX_WARM_UP_NANOS / 1_000_000_000 + " s)";
 
     /** Phases reported to a {@link #profile(Workload, long, DecoderConfig, Options, Consumer)} listener. */
     public static final String PHASE_WARM_UP = "warm-up";
@@ -330,13 +335,16 @@ public final class WorkloadProfiler implements AutoCloseable {
         long step = 0;
         int maxWarmUp = maxWarmUpSteps(options);
         long[] warmUpNanos = new long[maxWarmUp];
+        long[] compileMillis = new long[maxWarmUp];
         long warmUpStart = System.nanoTime();
         int warmUpSteps = 0;
-        while (warmUpSteps < maxWarmUp && !(warmUpSteps >= options.warmupSteps()
-                && System.nanoTime() - warmUpStart >= MIN_WARM_UP_NANOS && settled(warmUpNanos, warmUpSteps))) {
+        while (warmUpSteps < maxWarmUp && System.nanoTime() - warmUpStart < MAX_WARM_UP_NANOS
+                && !(warmUpSteps >= options.warmupSteps() && System.nanoTime() - warmUpStart >= MIN_WARM_UP_NANOS
+                && settled(warmUpNanos, warmUpSteps) && jitQuiet(compileMillis, warmUpSteps))) {
             long start = System.nanoTime();
             decodeStep.accept(step++);
-            warmUpNanos[warmUpSteps++] = System.nanoTime() - start;
+            warmUpNanos[warmUpSteps] = System.nanoTime() - start;
+            compileMillis[warmUpSteps++] = JitClock.compileMillis();
         }
         engine.resetProfile();
         model.work().reset();
@@ -358,6 +366,11 @@ public final class WorkloadProfiler implements AutoCloseable {
     /** Decode steps a run may warm up with: none when it asks for none (tests), else up to the cap. */
     static int maxWarmUpSteps(Options options) {
         return options.warmupSteps() == 0 ? 0 : Math.max(options.warmupSteps(), MAX_WARM_UP_STEPS);
+    }
+
+    /** Whether the JIT's total compilation time stayed the same over the last {@link #WARM_UP_WINDOW} steps. */
+    static boolean jitQuiet(long[] compileMillis, int n) {
+        return n > WARM_UP_WINDOW && compileMillis[n - 1] == compileMillis[n - 1 - WARM_UP_WINDOW];
     }
 
     /** Whether the last two windows of {@code n} step times have medians within {@link #WARM_UP_AGREEMENT}. */
