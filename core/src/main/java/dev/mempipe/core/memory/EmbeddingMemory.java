@@ -17,13 +17,14 @@ import java.util.Objects;
  * from the inverse norms (see {@link EmbeddingRows} for the rule).
  *
  * <p>Every op runs through the {@link Engine}: appends ({@code convert} and the norms), the exact search
- * ({@code cosine} and {@code topK}, {@link EmbeddingScan}), the graph build and walk. The rows are pinned on the
+ * (one fused {@code dotTopK}, {@link EmbeddingScan}), the graph build and walk. The rows are pinned on the
  * device the engine's plan chooses for the Relevancy step and refreshed after each append; {@link #close()} frees
  * the device copy (the host copy stays authoritative throughout).
  *
  * <p>Two searches, both returning {@link Hits} of ids and cosine scores, best first:
  * <ul>
- *   <li>{@link #search}: exact; {@code cosine} over every row, then {@code topK} (ties: lower id first).</li>
+ *   <li>{@link #search}: exact; {@code dotTopK} of the unit query over every row with the inverse norms as
+ *       weights (ties: lower id first).</li>
  *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}); the graph is built
  *       by {@link #buildGraph} or on the first approximate search, and extended with the rows appended since at
  *       each later one. Its recall against the exact search is what the tests measure.</li>
