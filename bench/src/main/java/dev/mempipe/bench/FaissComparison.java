@@ -32,13 +32,14 @@ import java.util.Map;
  * rounds, so that load drifting on a shared machine hits every figure alike). It writes the data as {@code .npy}
  * for the Python side (FAISS {@code IndexFlatIP}, NumPy + OpenBLAS {@code sgemm}) and its figures as JSON.
  *
- * <p>Figures (milliseconds per query, medians over rounds):
+ * <p>Figures (milliseconds per query, medians over rounds; each also as {@code cpu:NAME}, the process's CPU time per
+ * query):
  * <ul>
  *   <li>{@code dotTopK.TYPE.bB}: the backend's fused {@code dotTopK} (k = 10) of B queries at once against the
  *       keys stored as TYPE (F32, BF16, I8); B = 1 is the one-query scan, B >= 2 the blocked kernel.</li>
  *   <li>{@code scoring.F32.bB}: the same with k = 1, the closest this op comes to scoring alone (one comparison
  *       per score remains); FLOP/s = {@code 2 B n d / time}, compared with {@code sgemm} of the same shapes.</li>
- *   <li>{@code rawDotTopK.TYPE}: one query as the raw ops, {@code dot} into [1, n] then {@code topK}: the
+ *   <li>{@code rawDotTopK.TYPE.b1}: one query as the raw ops, {@code dot} into [1, n] then {@code topK}: the
  *       per-query overhead baseline of the store's single search ({@code store.TYPE.b1}).</li>
  *   <li>{@code store.TYPE.bB}: {@code MempipeEmbeddingStore.search} (B = 1) or {@code searchAll} (B > 1), the
  *       whole LangChain4j call; against {@code dotTopK} with the store's weights (raw batched kernel).</li>
@@ -47,7 +48,9 @@ import java.util.Map;
  */
 public final class FaissComparison {
     private static final int K = 10;
-    private static final int[] BATCHES = {1, 32, 256, 1000};
+    private static final int[] BATCHES = {1, 32, 256};
+    private static final com.sun.management.OperatingSystemMXBean CPU =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     private static final int SINGLE_QUERIES = 40;
     private static final ElementType[] TYPES = {ElementType.F32, ElementType.BF16, ElementType.I8};
 
@@ -92,34 +95,36 @@ public final class FaissComparison {
             for (int q = 0; q < data.queries.length; q++) {
                 requests.add(Lc4jStores.request(data, q, null));
             }
-            Indices idx = Indices.allocate(arena, BATCHES[BATCHES.length - 1] * K);
-            Tensor val = Tensor.allocate(arena, ElementType.F32, BATCHES[BATCHES.length - 1], K);
+            Indices idx = Indices.allocate(arena, 256 * K);
+            Tensor val = Tensor.allocate(arena, ElementType.F32, 256, K);
             Tensor scores = Tensor.allocate(arena, ElementType.F32, 1, n);
             for (int round = 0; round <= rounds; round++) { // round 0 warms up and is not kept
                 System.err.println("round " + round + " of " + rounds + (round == 0 ? " (warm-up)" : ""));
-                Map<String, Double> r = new LinkedHashMap<>();
+                Map<String, double[]> r = new LinkedHashMap<>();
                 for (ElementType t : TYPES) {
                     Tensor m = keys.get(t);
-                    for (int b : BATCHES) {
-                        r.put("dotTopK." + t + ".b" + b, perQuery(b, q0 -> backend.fused().dotTopK(
-                                queries.rowSlice(q0, q0 + b), m, null, null, K, idx, val.rowSlice(0, b))));
-                    }
-                    r.put("rawDotTopK." + t, perQuery(1, q0 -> {
-                        backend.relevancy().dot(queries.rowSlice(q0, q0 + 1), m, scores);
-                        return backend.retrieval().topK(scores, K, idx, val.rowSlice(0, 1));
-                    }));
                     MempipeEmbeddingStore store = stores.get(t);
                     for (int b : BATCHES) {
+                        if (b == 32 && t != ElementType.F32) {
+                            continue; // keeps a round short on a shared machine: BF16 and I8 at 1 and 256 only
+                        }
+                        r.put("dotTopK." + t + ".b" + b, perQuery(b, q0 -> backend.fused().dotTopK(
+                                queries.rowSlice(q0, q0 + b), m, null, null, K, idx, val.rowSlice(0, b))));
                         r.put("store." + t + ".b" + b, perQuery(b, q0 -> b == 1 ? store.search(requests.get(q0))
                                 : store.searchAll(requests.subList(q0, q0 + b))));
                     }
+                    r.put("rawDotTopK." + t + ".b1", perQuery(1, q0 -> {
+                        backend.relevancy().dot(queries.rowSlice(q0, q0 + 1), m, scores);
+                        return backend.retrieval().topK(scores, K, idx, val.rowSlice(0, 1));
+                    }));
                 }
-                for (int b : new int[] {256, 1000}) {
-                    r.put("scoring.F32.b" + b, perQuery(b, q0 -> backend.fused().dotTopK(queries.rowSlice(q0, q0 + b),
-                            f32, null, null, 1, idx, val.rowSlice(0, b))));
-                }
+                r.put("scoring.F32.b256", perQuery(256, q0 -> backend.fused().dotTopK(queries.rowSlice(q0, q0 + 256),
+                        f32, null, null, 1, idx, val.rowSlice(0, 256))));
                 if (round > 0) {
-                    r.forEach((name, ms) -> times.computeIfAbsent(name, x -> new ArrayList<>()).add(ms));
+                    r.forEach((name, ms) -> {
+                        times.computeIfAbsent(name, x -> new ArrayList<>()).add(ms[0]);
+                        times.computeIfAbsent("cpu:" + name, x -> new ArrayList<>()).add(ms[1]);
+                    });
                 }
             }
             stores.values().forEach(MempipeEmbeddingStore::close);
@@ -134,7 +139,7 @@ public final class FaissComparison {
             double median = median(times.get(names.get(i)));
             json.append("    \"").append(names.get(i)).append("\": ").append(String.format("%.6f", median))
                     .append(i + 1 < names.size() ? ",\n" : "\n");
-            System.out.printf("%-24s %10.4f ms/query%n", names.get(i), median);
+            System.out.printf("%-28s %10.4f ms/query%n", names.get(i), median);
         }
         json.append("  }\n}\n");
         Files.writeString(out.resolve("mempipe.json"), json.toString());
@@ -148,11 +153,13 @@ public final class FaissComparison {
     }
 
     /**
-     * Milliseconds per query: B = 1 runs {@link #SINGLE_QUERIES} queries one by one; a larger B runs batches of B
-     * queries until at least 64 queries (one batch at least) were answered.
+     * Milliseconds per query, wall-clock and CPU time of the whole process: B = 1 runs {@link #SINGLE_QUERIES}
+     * queries one by one; a larger B runs one batch of B queries (two of 32). CPU time counts what the process
+     * computed however much of a shared machine it got (with one thread it is the wall time of a quiet machine).
      */
-    static double perQuery(int b, Batch call) {
+    static double[] perQuery(int b, Batch call) {
         int total = b == 1 ? SINGLE_QUERIES : Math.max(b, 64);
+        long cpu = CPU.getProcessCpuTime();
         long start = System.nanoTime();
         int answered = 0;
         for (int q0 = 0; answered < total; q0 += b) {
@@ -164,7 +171,8 @@ public final class FaissComparison {
             }
             answered += b;
         }
-        return (System.nanoTime() - start) / 1e6 / answered;
+        return new double[] {(System.nanoTime() - start) / 1e6 / answered,
+                (CPU.getProcessCpuTime() - cpu) / 1e6 / answered};
     }
 
     private static double median(List<Double> values) {

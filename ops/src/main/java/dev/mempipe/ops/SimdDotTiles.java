@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * row scale of I8 keys, then the scalar tail. {@code reduceLanes} would add the lanes in one order when
  * interpreted and in another once compiled, so a query alone and in a batch, or the same call twice while the JIT
  * warms up, could differ in the last bit; with the fixed tree every tier gives the same float. The tile sums its
- * sixteen accumulators together ({@link #reduceTile}: each level blends two vectors and adds one shuffled copy),
+ * sixteen accumulators together (each level blends two vectors and adds one shuffled copy),
  * which is both the same tree and cheaper than sixteen separate reductions.
  *
  * <p>Stateless and thread-safe.
@@ -44,7 +44,9 @@ final class SimdDotTiles {
     private static final VectorShuffle<Float> S4 = VectorShuffle.fromOp(F, i -> (i ^ 4) & (LANES - 1));
     private static final VectorShuffle<Float> S2 = VectorShuffle.fromOp(F, i -> (i ^ 2) & (LANES - 1));
     private static final VectorShuffle<Float> S1 = VectorShuffle.fromOp(F, i -> (i ^ 1) & (LANES - 1));
-    /** Where {@link #reduceTile} leaves accumulator t (query {@code t / 4}, row {@code t % 4}). */
+    private static final VectorMask<Float> M_TOP = bit(LANES / 2);
+    private static final VectorShuffle<Float> S_TOP = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
+    /** Where the tile's reduction leaves accumulator t (query {@code t / 4}, row {@code t % 4}). */
     private static final int[] SUM_OF = sumPositions();
 
     private SimdDotTiles() {
@@ -58,20 +60,43 @@ final class SimdDotTiles {
         return VectorMask.fromArray(F, set, 0);
     }
 
-    /** Runs the reduction once on accumulators whose sums name them. */
+    /** Runs the tile's reduction once on accumulators whose sums name them. */
     private static int[] sumPositions() {
+        float[] sums = new float[16];
         FloatVector[] a = new FloatVector[16];
         for (int t = 0; t < 16; t++) {
             a[t] = FloatVector.broadcast(F, t + 1);
         }
-        float[] sums = new float[16];
-        reduceTile(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14],
-                a[15], sums);
+        FloatVector[] b = new FloatVector[8];
+        for (int t = 0; t < 8; t++) {
+            b[t] = first(a[2 * t], a[2 * t + 1]);
+        }
+        rest(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], sums);
         int[] at = new int[16];
         for (int p = 0; p < 16; p++) {
             at[Math.round(sums[p] / LANES) - 1] = p;
         }
         return at;
+    }
+
+    /**
+     * The levels below {@link #first} for eight vectors, into {@code sums}: the tile kernels write this same code out
+     * (a method taking eight vectors is too large for C2 to inline, and a vector passed to a method that is not
+     * inlined is boxed); only {@link #sumPositions} calls it, to find where each sum lands.
+     */
+    private static void rest(FloatVector b0, FloatVector b1, FloatVector b2, FloatVector b3, FloatVector b4,
+                             FloatVector b5, FloatVector b6, FloatVector b7, float[] sums) {
+        if (LANES == 16) {
+            c1(c2(c4(b0, b1), c4(b2, b3)), c2(c4(b4, b5), c4(b6, b7))).intoArray(sums, 0);
+        } else if (LANES == 8) {
+            c1(c2(b0, b1), c2(b2, b3)).intoArray(sums, 0);
+            c1(c2(b4, b5), c2(b6, b7)).intoArray(sums, 8);
+        } else {
+            c1(b0, b1).intoArray(sums, 0);
+            c1(b2, b3).intoArray(sums, 4);
+            c1(b4, b5).intoArray(sums, 8);
+            c1(b6, b7).intoArray(sums, 12);
+        }
     }
 
     // ---- the lane-sum tree ----
@@ -93,48 +118,12 @@ final class SimdDotTiles {
         return a.blend(b, M1).add(b.blend(a, M1).rearrange(S1));
     }
 
-    /**
-     * The lane sums of sixteen accumulators by {@link SimdRows#laneSum}'s tree, into {@code sums} (accumulator t at
-     * {@code SUM_OF[t]}): 15 blend-shuffle-add steps where separate reductions take 16 of 4 shuffles and 4 adds.
-     */
-    static void reduceTile(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, FloatVector a4,
-                           FloatVector a5, FloatVector a6, FloatVector a7, FloatVector a8, FloatVector a9,
-                           FloatVector a10, FloatVector a11, FloatVector a12, FloatVector a13, FloatVector a14,
-                           FloatVector a15, float[] sums) {
-        if (LANES == 16) {
-            FloatVector b0 = c8(a0, a1);
-            FloatVector b1 = c8(a2, a3);
-            FloatVector b2 = c8(a4, a5);
-            FloatVector b3 = c8(a6, a7);
-            FloatVector b4 = c8(a8, a9);
-            FloatVector b5 = c8(a10, a11);
-            FloatVector b6 = c8(a12, a13);
-            FloatVector b7 = c8(a14, a15);
-            FloatVector e0 = c4(b0, b1);
-            FloatVector e1 = c4(b2, b3);
-            FloatVector e2 = c4(b4, b5);
-            FloatVector e3 = c4(b6, b7);
-            c1(c2(e0, e1), c2(e2, e3)).intoArray(sums, 0);
-        } else if (LANES == 8) {
-            FloatVector b0 = c4(a0, a1);
-            FloatVector b1 = c4(a2, a3);
-            FloatVector b2 = c4(a4, a5);
-            FloatVector b3 = c4(a6, a7);
-            FloatVector b4 = c4(a8, a9);
-            FloatVector b5 = c4(a10, a11);
-            FloatVector b6 = c4(a12, a13);
-            FloatVector b7 = c4(a14, a15);
-            c1(c2(b0, b1), c2(b2, b3)).intoArray(sums, 0);
-            c1(c2(b4, b5), c2(b6, b7)).intoArray(sums, 8);
-        } else {
-            FloatVector[] a = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
-            for (int t = 0; t < 16; t++) {
-                sums[t] = SimdRows.laneSum(a[t]);
-            }
-        }
+    /** The top level of the lane-sum tree (lanes {@code i} and {@code i ^ LANES/2}) for two accumulators. */
+    private static FloatVector first(FloatVector a, FloatVector b) {
+        return a.blend(b, M_TOP).add(b.blend(a, M_TOP).rearrange(S_TOP));
     }
 
-    /** Accumulator t's lane sum after {@link #reduceTile}. */
+    /** Accumulator t's lane sum after the tile's reduction. */
     private static float sum(float[] sums, int t) {
         return sums[SUM_OF[t]];
     }
@@ -165,10 +154,20 @@ final class SimdDotTiles {
 
     /**
      * One query against rows {@code off + k * gap} (k = 0..3) into {@code out[o + k * og]}: the one-query scan's
-     * kernel (four rows side by side share each query load), with the tile's arithmetic.
+     * kernel (four rows side by side share each query load), with the tile's arithmetic. One method per type: a
+     * method holding all three loops is too large for C2 to inline the vector ops of the last one.
      */
     static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
                       float c2, float c3, float[] out, int o, int og) {
+        switch (type) {
+            case F32 -> f32Rows4(q, d, seg, off, gap, out, o, og);
+            case BF16 -> bf16Rows4(q, d, seg, off, gap, out, o, og);
+            case I8 -> i8Rows4(q, d, seg, off, gap, c0, c1, c2, c3, out, o, og);
+            default -> throw new AssertionError("no kernel for " + type);
+        }
+    }
+
+    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o, int og) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -176,70 +175,105 @@ final class SimdDotTiles {
         long o1 = off + gap;
         long o2 = o1 + gap;
         long o3 = o2 + gap;
-        int end = vectorEnd(type, d);
-        switch (type) {
-            case F32 -> {
-                for (int i = 0; i < end; i += LANES) {
-                    FloatVector qv = FloatVector.fromArray(F, q, i);
-                    long b = 4L * i;
-                    a0 = FloatVector.fromMemorySegment(F, seg, off + b, LE).fma(qv, a0);
-                    a1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(qv, a1);
-                    a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
-                    a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < end; i += 2 * LANES) {
-                    FloatVector qe = FloatVector.fromArray(F, q, i);
-                    FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
-                    long b = 2L * i;
-                    a0 = bf16Fma(IntVector.fromMemorySegment(I, seg, off + b, LE), qe, qo, a0);
-                    a1 = bf16Fma(IntVector.fromMemorySegment(I, seg, o1 + b, LE), qe, qo, a1);
-                    a2 = bf16Fma(IntVector.fromMemorySegment(I, seg, o2 + b, LE), qe, qo, a2);
-                    a3 = bf16Fma(IntVector.fromMemorySegment(I, seg, o3 + b, LE), qe, qo, a3);
-                }
-            }
-            case I8 -> {
-                for (int i = 0; i < end; i += LANES) {
-                    FloatVector qv = FloatVector.fromArray(F, q, i);
-                    a0 = SimdDotKernels.i8Load(seg, off + i).fma(qv, a0);
-                    a1 = SimdDotKernels.i8Load(seg, o1 + i).fma(qv, a1);
-                    a2 = SimdDotKernels.i8Load(seg, o2 + i).fma(qv, a2);
-                    a3 = SimdDotKernels.i8Load(seg, o3 + i).fma(qv, a3);
-                }
-            }
-            default -> throw new AssertionError("no kernel for " + type);
+        int end = SimdDotKernels.laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(F, q, i);
+            long b = 4L * i;
+            a0 = FloatVector.fromMemorySegment(F, seg, off + b, LE).fma(qv, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(qv, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
         }
-        out[o] = tail(type, q, d, end, seg, off, c0, SimdRows.laneSum(a0));
-        out[o + og] = tail(type, q, d, end, seg, o1, c1, SimdRows.laneSum(a1));
-        out[o + 2 * og] = tail(type, q, d, end, seg, o2, c2, SimdRows.laneSum(a2));
-        out[o + 3 * og] = tail(type, q, d, end, seg, o3, c3, SimdRows.laneSum(a3));
+        out[o] = tail(ElementType.F32, q, d, end, seg, off, 1f, SimdRows.laneSum(a0));
+        out[o + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, SimdRows.laneSum(a1));
+        out[o + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, SimdRows.laneSum(a2));
+        out[o + 3 * og] = tail(ElementType.F32, q, d, end, seg, o3, 1f, SimdRows.laneSum(a3));
+    }
+
+    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o,
+                                  int og) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        int end = SimdDotKernels.pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            FloatVector qe = FloatVector.fromArray(F, q, i);
+            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+            long b = 2L * i;
+            a0 = bf16Fma(IntVector.fromMemorySegment(I, seg, off + b, LE), qe, qo, a0);
+            a1 = bf16Fma(IntVector.fromMemorySegment(I, seg, o1 + b, LE), qe, qo, a1);
+            a2 = bf16Fma(IntVector.fromMemorySegment(I, seg, o2 + b, LE), qe, qo, a2);
+            a3 = bf16Fma(IntVector.fromMemorySegment(I, seg, o3 + b, LE), qe, qo, a3);
+        }
+        out[o] = tail(ElementType.BF16, q, d, end, seg, off, 1f, SimdRows.laneSum(a0));
+        out[o + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, SimdRows.laneSum(a1));
+        out[o + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, SimdRows.laneSum(a2));
+        out[o + 3 * og] = tail(ElementType.BF16, q, d, end, seg, o3, 1f, SimdRows.laneSum(a3));
+    }
+
+    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
+                                float c2, float c3, float[] out, int o, int og) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        long o1 = off + gap;
+        long o2 = o1 + gap;
+        long o3 = o2 + gap;
+        int end = SimdDotKernels.i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(F, q, i);
+            a0 = SimdDotKernels.i8Load(seg, off + i).fma(qv, a0);
+            a1 = SimdDotKernels.i8Load(seg, o1 + i).fma(qv, a1);
+            a2 = SimdDotKernels.i8Load(seg, o2 + i).fma(qv, a2);
+            a3 = SimdDotKernels.i8Load(seg, o3 + i).fma(qv, a3);
+        }
+        out[o] = tail(ElementType.I8, q, d, end, seg, off, c0, SimdRows.laneSum(a0));
+        out[o + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, SimdRows.laneSum(a1));
+        out[o + 2 * og] = tail(ElementType.I8, q, d, end, seg, o2, c2, SimdRows.laneSum(a2));
+        out[o + 3 * og] = tail(ElementType.I8, q, d, end, seg, o3, c3, SimdRows.laneSum(a3));
     }
 
     /** One query against one row (scale c for I8), with the tile's arithmetic. */
     static float row(ElementType type, float[] q, int d, MemorySegment seg, long off, float c) {
-        FloatVector a = FloatVector.zero(F);
-        int end = vectorEnd(type, d);
-        switch (type) {
-            case F32 -> {
-                for (int i = 0; i < end; i += LANES) {
-                    a = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, q, i), a);
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < end; i += 2 * LANES) {
-                    a = bf16Fma(IntVector.fromMemorySegment(I, seg, off + 2L * i, LE), FloatVector.fromArray(F, q, i),
-                            FloatVector.fromArray(F, q, i + LANES), a);
-                }
-            }
-            case I8 -> {
-                for (int i = 0; i < end; i += LANES) {
-                    a = SimdDotKernels.i8Load(seg, off + i).fma(FloatVector.fromArray(F, q, i), a);
-                }
-            }
+        return switch (type) {
+            case F32 -> f32Row(q, d, seg, off);
+            case BF16 -> bf16Row(q, d, seg, off);
+            case I8 -> i8Row(q, d, seg, off, c);
             default -> throw new AssertionError("no kernel for " + type);
+        };
+    }
+
+    private static float f32Row(float[] q, int d, MemorySegment seg, long off) {
+        FloatVector a = FloatVector.zero(F);
+        int end = SimdDotKernels.laneEnd(d);
+        for (int i = 0; i < end; i += LANES) {
+            a = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, q, i), a);
         }
-        return tail(type, q, d, end, seg, off, c, SimdRows.laneSum(a));
+        return tail(ElementType.F32, q, d, end, seg, off, 1f, SimdRows.laneSum(a));
+    }
+
+    private static float bf16Row(float[] q, int d, MemorySegment seg, long off) {
+        FloatVector a = FloatVector.zero(F);
+        int end = SimdDotKernels.pairEnd(d);
+        for (int i = 0; i < end; i += 2 * LANES) {
+            a = bf16Fma(IntVector.fromMemorySegment(I, seg, off + 2L * i, LE), FloatVector.fromArray(F, q, i),
+                    FloatVector.fromArray(F, q, i + LANES), a);
+        }
+        return tail(ElementType.BF16, q, d, end, seg, off, 1f, SimdRows.laneSum(a));
+    }
+
+    private static float i8Row(float[] q, int d, MemorySegment seg, long off, float c) {
+        FloatVector a = FloatVector.zero(F);
+        int end = SimdDotKernels.i8End(d);
+        for (int i = 0; i < end; i += LANES) {
+            a = SimdDotKernels.i8Load(seg, off + i).fma(FloatVector.fromArray(F, q, i), a);
+        }
+        return tail(ElementType.I8, q, d, end, seg, off, c, SimdRows.laneSum(a));
     }
 
     /** Elements the vector loop covers: whole vectors (F32, I8) or whole even/odd pairs of vectors (BF16). */
@@ -274,7 +308,7 @@ final class SimdDotTiles {
         return s;
     }
 
-    /** Query {@code q}'s four scores of a tile from {@code sums[o, o + 4)} (after {@link #reduceTile}), with tails. */
+    /** Query {@code q}'s four scores of a tile from {@code sums[o, o + 4)} (after the reduction), with tails. */
     private static void finish(ElementType type, float[] q, int d, MemorySegment seg, long off, long stride, float c0,
                                float c1, float c2, float c3, float[] sums, int o, float[] out) {
         int end = vectorEnd(type, d);
@@ -324,7 +358,26 @@ final class SimdDotTiles {
             a32 = k2.fma(q, a32);
             a33 = k3.fma(q, a33);
         }
-        reduceTile(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, sums);
+        // the lane sums of the sixteen accumulators, written out as in rest() (see there why)
+        FloatVector b0 = first(a00, a01);
+        FloatVector b1 = first(a02, a03);
+        FloatVector b2 = first(a10, a11);
+        FloatVector b3 = first(a12, a13);
+        FloatVector b4 = first(a20, a21);
+        FloatVector b5 = first(a22, a23);
+        FloatVector b6 = first(a30, a31);
+        FloatVector b7 = first(a32, a33);
+        if (LANES == 16) {
+            c1(c2(c4(b0, b1), c4(b2, b3)), c2(c4(b4, b5), c4(b6, b7))).intoArray(sums, 0);
+        } else if (LANES == 8) {
+            c1(c2(b0, b1), c2(b2, b3)).intoArray(sums, 0);
+            c1(c2(b4, b5), c2(b6, b7)).intoArray(sums, 8);
+        } else {
+            c1(b0, b1).intoArray(sums, 0);
+            c1(b2, b3).intoArray(sums, 4);
+            c1(b4, b5).intoArray(sums, 8);
+            c1(b6, b7).intoArray(sums, 12);
+        }
     }
 
     private static void bf16Tile(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg, long off,
@@ -377,7 +430,26 @@ final class SimdDotTiles {
             a32 = d2.fma(qo, e2.fma(qe, a32));
             a33 = d3.fma(qo, e3.fma(qe, a33));
         }
-        reduceTile(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, sums);
+        // the lane sums of the sixteen accumulators, written out as in rest() (see there why)
+        FloatVector b0 = first(a00, a01);
+        FloatVector b1 = first(a02, a03);
+        FloatVector b2 = first(a10, a11);
+        FloatVector b3 = first(a12, a13);
+        FloatVector b4 = first(a20, a21);
+        FloatVector b5 = first(a22, a23);
+        FloatVector b6 = first(a30, a31);
+        FloatVector b7 = first(a32, a33);
+        if (LANES == 16) {
+            c1(c2(c4(b0, b1), c4(b2, b3)), c2(c4(b4, b5), c4(b6, b7))).intoArray(sums, 0);
+        } else if (LANES == 8) {
+            c1(c2(b0, b1), c2(b2, b3)).intoArray(sums, 0);
+            c1(c2(b4, b5), c2(b6, b7)).intoArray(sums, 8);
+        } else {
+            c1(b0, b1).intoArray(sums, 0);
+            c1(b2, b3).intoArray(sums, 4);
+            c1(b4, b5).intoArray(sums, 8);
+            c1(b6, b7).intoArray(sums, 12);
+        }
     }
 
     private static void i8Tile(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg, long off,
@@ -417,6 +489,25 @@ final class SimdDotTiles {
             a32 = k2.fma(q, a32);
             a33 = k3.fma(q, a33);
         }
-        reduceTile(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, sums);
+        // the lane sums of the sixteen accumulators, written out as in rest() (see there why)
+        FloatVector b0 = first(a00, a01);
+        FloatVector b1 = first(a02, a03);
+        FloatVector b2 = first(a10, a11);
+        FloatVector b3 = first(a12, a13);
+        FloatVector b4 = first(a20, a21);
+        FloatVector b5 = first(a22, a23);
+        FloatVector b6 = first(a30, a31);
+        FloatVector b7 = first(a32, a33);
+        if (LANES == 16) {
+            c1(c2(c4(b0, b1), c4(b2, b3)), c2(c4(b4, b5), c4(b6, b7))).intoArray(sums, 0);
+        } else if (LANES == 8) {
+            c1(c2(b0, b1), c2(b2, b3)).intoArray(sums, 0);
+            c1(c2(b4, b5), c2(b6, b7)).intoArray(sums, 8);
+        } else {
+            c1(b0, b1).intoArray(sums, 0);
+            c1(b2, b3).intoArray(sums, 4);
+            c1(b4, b5).intoArray(sums, 8);
+            c1(b6, b7).intoArray(sums, 12);
+        }
     }
 }
