@@ -59,6 +59,113 @@ public abstract class DeviceContract extends BackendContract {
     }
 
     @Test
+    void dotTopK_with_weights_and_a_filter_should_rank_accepted_rows_as_the_oracle() {
+        requireOp(Op.DOT_TOP_K);
+        requireType(Op.DOT, F32);
+        property("dotTopK", 8, t -> {
+            SplittableRandom r = t.random();
+            int n = t.rows(Gen.size(r, size(700)));
+            int d = t.cols(Gen.size(r, size(97)));
+            // 1 (the scan), 4 (one tile), and batches with a tail of 1 to 3 queries
+            int m = t.param("m", Gen.pick(r, 1, 2, 4, 5, 7, 9, 17));
+            int k = t.param("k", 1 + r.nextInt(Math.min(n + 2, 40)));
+            ElementType keyType = t.param("M.type", Gen.pickType(r, declared(Op.DOT)));
+            Tensor q = t.input("Q", Gen.tensor(t, F32, m, d, Profile.UNIT));
+            Tensor keys = t.input("M", Gen.tensor(t, keyType, n, d, Profile.UNIT));
+            Tensor w = null;
+            if (r.nextBoolean()) {
+                w = Gen.layout(t, F32, 1, n, Trial.SENTINEL);
+                for (int i = 0; i < n; i++) {
+                    // positive mostly (inverse norms), some zeros and negatives: the weight may reorder rows
+                    w.set(0, i, Gen.pick(r, 1f, 1f, 1f, 0f, -1f) * (float) r.nextDouble(0.25, 4));
+                }
+                t.input("w", w);
+            }
+            Bitmap accept = null;
+            if (r.nextBoolean()) {
+                accept = Bitmap.allocate(t.arena(), n);
+                double density = Gen.pick(r, 0.0, 0.1, 0.5, 0.9);
+                for (int i = 0; i < n; i++) {
+                    accept.set(i, r.nextDouble() < density);
+                }
+                t.input("accept", accept);
+            }
+            Tensor own = t.reference(F32, m, n);
+            Tensor ref = t.reference(F32, m, n);
+            subject().relevancy().dot(q, keys, own);
+            oracle().relevancy().dot(q, keys, ref);
+            int[] rows = new int[n];
+            int a = 0;
+            for (int i = 0; i < n; i++) {
+                if (accept == null || accept.get(i)) {
+                    rows[a++] = i;
+                }
+            }
+            double[] weights = new double[n];
+            for (int i = 0; i < n; i++) {
+                weights[i] = w == null ? 1 : w.get(0, i);
+            }
+            int c = Math.min(k, n);
+            int expected = Math.min(k, a);
+            Indices idx = t.outputIndices("idx", m * c + 3);
+            Tensor val = t.output("val", F32, m, c);
+            int got = subject().fused().dotTopK(q, keys, w, accept, k, idx, val);
+            if (got != expected) {
+                throw new AssertionError("dotTopK returned " + got + ", expected min(k=" + k + ", accepted rows=" + a
+                        + ") = " + expected);
+            }
+            double tau = 0;
+            for (int j = 0; j < m; j++) {
+                for (int i = 0; i < n; i++) {
+                    tau = Math.max(tau, Math.abs(weights[i]) * Math.abs((double) own.get(j, i) - ref.get(j, i)));
+                }
+            }
+            double maxAbs = 0;
+            for (int j = 0; j < m; j++) {
+                for (int i = 0; i < n; i++) {
+                    maxAbs = Math.max(maxAbs, Math.abs(weights[i] * ref.get(j, i)));
+                }
+            }
+            tau = 2 * tau + 8 * Math.ulp((float) maxAbs) + 1e-30;
+            for (int j = 0; j < m; j++) {
+                double[] reference = new double[a]; // the accepted rows' weighted scores, in row order
+                int[] position = new int[n];
+                Arrays.fill(position, -1);
+                for (int p = 0; p < a; p++) {
+                    reference[p] = weights[rows[p]] * ref.get(j, rows[p]);
+                    position[rows[p]] = p;
+                }
+                int[] chosen = new int[expected];
+                for (int p = 0; p < expected; p++) {
+                    int row = idx.get(j * c + p);
+                    if (row < 0 || row >= n || position[row] < 0) {
+                        throw new AssertionError("idx[" + (j * c + p) + "] = " + row + " is not an accepted row");
+                    }
+                    chosen[p] = position[row];
+                    double v = val.get(j, p);
+                    if (!(Math.abs(v - reference[chosen[p]]) <= tau)) {
+                        throw new AssertionError("val[" + j + ", " + p + "] = " + Compare.num(v) + " but row " + row
+                                + " scores " + Compare.num(reference[chosen[p]]) + " (tau " + Compare.num(tau) + ")");
+                    }
+                }
+                if (a > 0) {
+                    Compare.topKSetRule("idx row " + j + " (as positions among the accepted rows)", chosen, k,
+                            reference, tau);
+                }
+                // the rows of one query are written at idx[j*c, j*c + r): r may be below c when rows are filtered
+                for (int p = expected; p < c; p++) {
+                    if (idx.get(j * c + p) != -1) { // the kit's 0xFF fill
+                        throw new AssertionError("idx[" + (j * c + p) + "] was written past the " + expected
+                                + " results of query " + j);
+                    }
+                }
+            }
+            t.requireUnwrittenPast("dotTopK", "idx", idx, (long) m * c);
+            t.requireUnwrittenColumns("dotTopK", "val", val, expected);
+        });
+    }
+
+    @Test
     void dotGroupMaxTopK_should_equal_topK_of_groupMax_of_dot() {
         requireType(Op.DOT, F32);
         requireType(Op.GROUP_MAX, F32);

@@ -223,6 +223,18 @@ final class OpScenarios {
                     }
                 });
             };
+            case DOT_TOP_K -> a -> {
+                Tensor q = tensor(a, seed, in, 9, d); // two tiles of four queries and a tail of one
+                Tensor keys = tensor(a, seed + 1, in, n, d);
+                Tensor w = tensor(a, seed + 2, ElementType.F32, 1, n);
+                Bitmap accept = Bitmap.allocate(a, n);
+                SplittableRandom r = new SplittableRandom(seed);
+                for (int i = 0; i < n; i++) {
+                    accept.set(i, r.nextInt(4) != 0);
+                }
+                return (b, o) -> outputs(o, x -> x.returned(b.fused().dotTopK(q, keys, w, accept, 17,
+                        x.indices("idx", 9 * 17), x.tensor("val", ElementType.F32, 9, 17))));
+            };
             case DOT_ROWS -> a -> {
                 Tensor q = tensor(a, seed, in, 1, d);
                 Tensor keys = tensor(a, seed + 1, in, n, d);

@@ -3,6 +3,7 @@ package dev.mempipe.ops;
 import dev.mempipe.spi.ApplyOps;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Capabilities;
+import dev.mempipe.spi.FusedOps;
 import dev.mempipe.spi.PrepareOps;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.RetrievalOps;
@@ -25,6 +26,7 @@ public final class SimdBackend implements Backend {
     private final SimdRetrievalOps retrieval = new SimdRetrievalOps(capabilities, state);
     private final SimdApplyOps apply = new SimdApplyOps(capabilities, state);
     private final SimdTrainOps train = new SimdTrainOps(state);
+    private final SimdFusedOps fused = new SimdFusedOps(this, capabilities, state);
 
     @Override
     public String name() {
@@ -39,6 +41,11 @@ public final class SimdBackend implements Backend {
     @Override
     public Capabilities capabilities() {
         return capabilities;
+    }
+
+    @Override
+    public FusedOps fused() {
+        return fused;
     }
 
     @Override

@@ -104,11 +104,11 @@ final class SimdDotKernels {
         return p;
     }
 
-    private static int laneEnd(int d) {
+    static int laneEnd(int d) {
         return d - d % LANES;
     }
 
-    private static int pairEnd(int d) {
+    static int pairEnd(int d) {
         return d - d % (2 * LANES);
     }
 
@@ -451,15 +451,15 @@ final class SimdDotKernels {
 
     // ---- BF16: the int lane's low half is the even element, its high half the odd one ----
 
-    private static FloatVector bf16Even(IntVector v) {
+    static FloatVector bf16Even(IntVector v) {
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    private static FloatVector bf16Odd(IntVector v) {
+    static FloatVector bf16Odd(IntVector v) {
         return v.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats();
     }
 
-    private static float bf16At(MemorySegment seg, long off, int i) {
+    static float bf16At(MemorySegment seg, long off, int i) {
         return FloatFormats.bf16ToFloat(seg.get(I16, off + 2L * i));
     }
 
@@ -921,16 +921,16 @@ final class SimdDotKernels {
 
     // ---- I8: 8 bytes widened to one float vector (B2F); scalar where that shape does not exist ----
 
-    private static FloatVector i8Load(MemorySegment seg, long off) {
+    static FloatVector i8Load(MemorySegment seg, long off) {
         return (FloatVector) ByteVector.fromMemorySegment(B_QUARTER, seg, off, LE)
                 .convertShape(VectorOperators.B2F, F, 0);
     }
 
-    private static float i8At(MemorySegment seg, long off, int i, float scale) {
+    static float i8At(MemorySegment seg, long off, int i, float scale) {
         return seg.get(I8, off + i) * scale;
     }
 
-    private static int i8End(int d) {
+    static int i8End(int d) {
         return BYTE_WIDENING ? laneEnd(d) : 0;
     }
 

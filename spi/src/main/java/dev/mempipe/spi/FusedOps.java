@@ -25,6 +25,73 @@ public interface FusedOps {
         return backend().retrieval().topK(s, k, idx, val);
     }
 
+    /**
+     * Exact batched search: for each query row j, the k best rows i of M among those {@code accept} lets through,
+     * by {@code S[j, i] = <Q_j, M_i> * w_i} in {@link RetrievalOps#topK}'s total order (score descending, then row
+     * ascending; {@code -0.0} equals {@code +0.0}). With {@code c = min(k, n)} and {@code r = min(k, accepted rows)},
+     * query j's rows are written at {@code idx[j*c, j*c + r)} and its scores in the first r columns of {@code val}
+     * row j; nothing else is written. The scores have {@link RelevancyOps#dot}'s accuracy times one rounding of the
+     * weight multiply; a backend that fuses the op must rank a query the same whether it comes alone or in a batch.
+     *
+     * <p>Defined by this default: {@code dot} (or {@code dotRows} over the accepted rows), the weights, then
+     * {@code topK}. A backend fuses it so that the {@code [m, n]} scores never exist (this default needs them on
+     * the heap, at most 2^31 - 9 floats).
+     *
+     * @param q      Q {@code [m, d]}
+     * @param keys   M {@code [n, d]}
+     * @param w      F32 {@code [1, n]}, or null for all ones
+     * @param accept n bits, or null for every row
+     * @param k      {@code >= 1}
+     * @param idx    out, capacity {@code >= m * min(k, n)}
+     * @param val    out F32 {@code [m, >= min(k, n)]}, or null
+     * @return r, the rows written per query
+     * @throws NaNInputException when a score of an accepted row is NaN (argument {@code S}, position
+     *                           {@code j*n + i})
+     */
+    default int dotTopK(Tensor q, Tensor keys, Tensor w, Bitmap accept, int k, Indices idx, Tensor val) {
+        OpArgs.dotTopK(Capabilities.all(), q, keys, w, accept, k, idx, val);
+        int m = Math.toIntExact(q.rows());
+        int n = Math.toIntExact(keys.rows());
+        int c = Math.min(k, n);
+        int[] rows = acceptedRows(accept, n);
+        int a = rows == null ? n : rows.length;
+        int r = Math.min(k, a);
+        if (m == 0 || r == 0) {
+            return r;
+        }
+        Tensor s = scratch(m, a, "dotTopK");
+        if (rows == null) {
+            backend().relevancy().dot(q, keys, s);
+        } else {
+            Indices ids = Indices.wrap(MemorySegment.ofArray(rows), a);
+            for (int j = 0; j < m; j++) {
+                backend().relevancy().dotRows(q.rowSlice(j, j + 1), keys, ids, s.rowSlice(j, j + 1));
+            }
+        }
+        for (int j = 0; j < m; j++) {
+            for (int i = 0; i < a; i++) {
+                float score = w == null ? s.get(j, i) : s.get(j, i) * w.get(0, rows == null ? i : rows[i]);
+                if (Float.isNaN(score)) {
+                    throw new NaNInputException("S", (long) j * n + (rows == null ? i : rows[i]));
+                }
+                s.set(j, i, score);
+            }
+        }
+        Indices top = Indices.wrap(MemorySegment.ofArray(new int[m * r]), m * r);
+        Tensor topVal = scratch(m, r, "dotTopK");
+        backend().retrieval().topK(s, k, top, topVal);
+        for (int j = 0; j < m; j++) {
+            for (int t = 0; t < r; t++) {
+                int i = top.get(j * r + t);
+                idx.set(j * c + t, rows == null ? i : rows[i]);
+                if (val != null) {
+                    val.set(j, t, topVal.get(j, t));
+                }
+            }
+        }
+        return r;
+    }
+
     /** {@code topK(groupMax(dot(Q, M), g), k)}: the k best groups of g rows (pages scored by their best token). */
     default int dotGroupMaxTopK(Tensor q, Tensor keys, int groupSize, int k, Indices idx, Tensor val) {
         Tensor s = scratch(q.rows(), keys.rows(), "dotGroupMaxTopK");
@@ -66,6 +133,24 @@ public interface FusedOps {
         Tensor s = scratch(1, index.numDocs(), "bm25TopK");
         backend().relevancy().bm25Score(query, index, params, s);
         return backend().retrieval().topK(s, k, idx, val);
+    }
+
+    /** The set bits of {@code accept} ascending, or null when every row is accepted. */
+    private static int[] acceptedRows(Bitmap accept, int n) {
+        if (accept == null) {
+            return null;
+        }
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            count += accept.get(i) ? 1 : 0;
+        }
+        int[] rows = new int[count];
+        for (int i = 0, t = 0; i < n; i++) {
+            if (accept.get(i)) {
+                rows[t++] = i;
+            }
+        }
+        return rows;
     }
 
     /**

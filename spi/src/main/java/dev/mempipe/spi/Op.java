@@ -187,6 +187,37 @@ public enum Op {
                 c.result("s", s);
             })),
 
+    /**
+     * {@code topK(dot(Q, M) * w)} over the rows {@code accept} lets through, fused: exact batched search, no score
+     * matrix in memory (Compute Relevancy and Retrieval as one call; {@link FusedOps#dotTopK}).
+     */
+    DOT_TOP_K(builder(Step.RELEVANCY, "dotTopK")
+            .tensor("Q", "m,d", "queries")
+            .tensor("M", "n,d", "memory rows")
+            .optionalTensor("w", "1,n", "a weight per row that multiplies its scores, e.g. inverse norms (absent: 1)")
+            .optionalBitmap("accept", "n", "the rows that may be returned (absent: every row)")
+            .intParam("k", 1, "how many rows per query")
+            .indexOutput("idx", "m*min(k,n)")
+            .optionalOutput("val", "m,min(k,n)")
+            // dot's work, a weight multiply and a comparison per score; the scores themselves never leave the op
+            .cost(z -> work(z.bytes("Q") + z.bytes("M") + z.bytes("w") + z.bytes("accept"), z.bytes("idx")
+                    + (z.has("val") ? tensorBytes(ElementType.F32, z.get("m"), Math.min(z.get("k"), z.get("n"))) : 0),
+                    addExact(multiplyExact(multiplyExact(2 * z.get("m"), z.get("n")), z.get("d")),
+                            multiplyExact(2 * z.get("m"), z.get("n")))))
+            .invoker((b, c) -> {
+                Tensor q = c.tensor("Q");
+                Tensor keys = c.tensor("M");
+                int k = c.intParam("k");
+                int count = (int) Math.min(k, keys.rows());
+                Indices idx = c.allocateIndices(Math.toIntExact(q.rows() * count));
+                Tensor val = c.allocate(ElementType.F32, q.rows(), count);
+                int n = b.fused().dotTopK(q, keys, c.has("w") ? c.tensor("w") : null,
+                        c.has("accept") ? c.bitmap("accept") : null, k, idx, val);
+                c.result("idx", idx.prefix(Math.toIntExact(q.rows() * count)).toArray());
+                c.result("val", val);
+                c.result("count", new int[] {n});
+            })),
+
     /** {@code <a, b> / (|a| |b|)}; 0 when either norm is 0. */
     COSINE(builder(Step.RELEVANCY, "cosine")
             .tensor("Q", "m,d", "queries")

@@ -1,5 +1,6 @@
 package dev.mempipe.spi;
 
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,6 +195,41 @@ public final class OpArgs {
             alive(op, "val", val);
             if (val.type() != ElementType.F32 || val.rows() != s.rows() || val.cols() < count) {
                 throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [" + s.rows() + ", >= "
+                        + count + "] tensor, got " + val.shapeString());
+            }
+        }
+    }
+
+    /**
+     * {@link #check} plus what shapes cannot say: {@code w} is F32, {@code accept} has n bits, {@code idx} holds
+     * {@code m * min(k, n)} entries, {@code val} is F32 {@code [m, >= min(k, n)]} (as {@link #topK}'s), k is within
+     * the backend's top-k limit.
+     */
+    public static void dotTopK(Capabilities caps, Tensor q, Tensor keys, Tensor w, Bitmap accept, int k, Indices idx,
+                               Tensor val) {
+        Op op = Op.DOT_TOP_K;
+        check(caps, op, q, keys, w, accept, k, idx, null); // val may be wider than min(k, n), as topK's
+        if (w != null && w.type() != ElementType.F32) {
+            throw new UnsupportedElementTypeException(op, "w", w.type(), EnumSet.of(ElementType.F32));
+        }
+        if (accept != null && accept.length() != keys.rows()) {
+            throw new IllegalArgumentException(op + ": argument 'accept' has " + accept.length() + " bits but M has "
+                    + keys.rows() + " rows");
+        }
+        if (caps.supports(op) && k > caps.limits(op).maxK()) {
+            throw new IllegalArgumentException(op + ": k = " + k + " exceeds this backend's limit maxK = "
+                    + caps.limits(op).maxK());
+        }
+        long needed = q.rows() * Math.min(k, keys.rows());
+        if (idx.length() < needed) {
+            throw new IllegalArgumentException(op + ": argument 'idx' holds " + idx.length() + " entries but m="
+                    + q.rows() + " x min(k=" + k + ", n=" + keys.rows() + ") = " + needed + " are needed");
+        }
+        int count = (int) Math.min(k, keys.rows());
+        if (val != null) {
+            alive(op, "val", val);
+            if (val.type() != ElementType.F32 || val.rows() != q.rows() || val.cols() < count) {
+                throw new IllegalArgumentException(op + ": argument 'val' must be an F32 [" + q.rows() + ", >= "
                         + count + "] tensor, got " + val.shapeString());
             }
         }

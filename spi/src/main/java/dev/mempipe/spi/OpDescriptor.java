@@ -301,6 +301,12 @@ public final class OpDescriptor {
                     null, 0, null, null, true));
         }
 
+        /** A bitmap input of {@code length} bits that may be null (absent). */
+        public Builder optionalBitmap(String argName, String length, String description) {
+            return add(new Arg(argName, Role.BITMAP, dims(length), true, description, null, null, null, null,
+                    null, 0, null, null, true));
+        }
+
         /** A required integer parameter of at least {@code min}; its value is also a size ({@code P}, {@code g}). */
         public Builder intParam(String argName, long min, String description) {
             return add(param(argName, ParamKind.INT, null, min, null, null, false, description, true));

@@ -17,13 +17,14 @@ import java.util.Objects;
  * from the inverse norms (see {@link EmbeddingRows} for the rule).
  *
  * <p>Every op runs through the {@link Engine}: appends ({@code convert} and the norms), the exact search
- * ({@code cosine} and {@code topK}, {@link EmbeddingScan}), the graph build and walk. The rows are pinned on the
+ * (one fused {@code dotTopK}, {@link EmbeddingScan}), the graph build and walk. The rows are pinned on the
  * device the engine's plan chooses for the Relevancy step and refreshed after each append; {@link #close()} frees
  * the device copy (the host copy stays authoritative throughout).
  *
  * <p>Two searches, both returning {@link Hits} of ids and cosine scores, best first:
  * <ul>
- *   <li>{@link #search}: exact; {@code cosine} over every row, then {@code topK} (ties: lower id first).</li>
+ *   <li>{@link #search}: exact; {@code dotTopK} of the unit query over every row with the inverse norms as
+ *       weights (ties: lower id first).</li>
  *   <li>{@link #searchApproximate}: Lucene HNSW ({@link HnswIndex}, {@link HnswSettings}). The graph is built by
  *       {@link #buildGraph} (a memory that is only searched exactly never pays for one) and from then on extended by
  *       each append (on every core for a large batch, see {@link HnswSettings#buildThreads()}): a search never

@@ -27,7 +27,8 @@ import java.util.Objects;
  * bit for bit. The inverse norm is that of the <em>stored</em> row, {@code 1 / sqrt(dot(row, row))} from the
  * backend's {@code dot} (0 for a zero row), computed once on append. A cosine with a unit query is then
  * {@code dot(query, row) * inverseNorm(row)}, clamped to {@code [-1, 1]} (which absorbs f32 rounding); the exact scan
- * ({@link EmbeddingScan}) uses the backend's {@code cosine}, which gives the same value up to rounding.
+ * ({@link EmbeddingScan}) computes exactly that, with the backend's fused {@code dotTopK} and these norms as its
+ * weights.
  *
  * <p><b>Residency.</b> The rows tensor is a {@link ResidentTensor} pinned on the backend the engine's plan chooses
  * for the Relevancy step ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append;
@@ -119,6 +120,18 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + rows);
         }
         return resident.view().rowSlice(from, to);
+    }
+
+    /**
+     * The inverse norms of rows {@code [from, to)} as an F32 {@code [1, to - from]} view (the weights of
+     * {@code dotTopK} that turn a unit query's dots into cosines); valid as {@link #vectors} is.
+     */
+    public Tensor inverseNorms(int from, int to) {
+        if (from < 0 || from > to || to > rows) {
+            throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + rows);
+        }
+        return Tensor.wrap(inverseNorms.asSlice((long) from * Float.BYTES, (long) (to - from) * Float.BYTES),
+                ElementType.F32, 1, to - from);
     }
 
     /** {@code 1 / ||row||} of the stored row; 0 for a zero row. */

@@ -1,40 +1,45 @@
 package dev.mempipe.core.memory;
 
 import dev.mempipe.core.engine.Engine;
+import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.core.profile.OpCosts;
+import dev.mempipe.spi.Bitmap;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Tensor;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.stream.IntStream;
 
 /**
- * Exact cosine search of many queries in one pass over {@link EmbeddingRows}: per block of rows, one {@code cosine}
- * step scores every query (the CPU backend reads each row once per 16 queries), then one {@code topK} step keeps each
- * query's best, rows a query may not see hidden behind {@code -inf}. Both steps go through the {@link Engine}.
+ * Exact cosine search of one query or many: the backend's fused {@code dotTopK} of the unit queries against
+ * {@link EmbeddingRows} with the rows' inverse norms as weights, so each score is {@code dot(unit query, row) /
+ * ||row||}, the cosine rule of {@link EmbeddingRows}, and no score matrix is ever built. Queries that share a
+ * filter (the same {@link Bits} object, or none) go in one call; the backend chooses its plan by the batch size (on
+ * the CPU: the bandwidth scan for one query, the blocked kernel for several) and ranks a query the same either way.
+ * One engine step ({@code dotTopK}) per group.
  *
- * <p>Blocks bound the score scratch to {@link #SCORE_BUDGET} floats whatever the rows and batch size, so a batch of
- * 64 queries over 10 million rows needs 16 MiB of scores, not 2.5 GiB.
+ * <p><b>Ties.</b> The contract's: cosine descending, then the lower row. Rows stored alike score alike to the bit (the
+ * same dot and the same inverse norm), so they tie and come in insertion order. Cosines are clamped to
+ * {@code [-1, 1]} after the ranking, and rows that clamping makes equal are re-sorted by row.
  *
  * <p>Stateless; safe to call from several threads over rows no one mutates meanwhile.
  */
 public final class EmbeddingScan {
-    /** Floats of score scratch per scan (16 MiB). */
-    private static final int SCORE_BUDGET = 1 << 22;
-    /** Rows per block at least, so that a large batch still gives the op's threads enough rows to split. */
-    private static final int MIN_BLOCK_ROWS = 4096;
-    /** The largest Java float array, with the usual headroom below {@code Integer.MAX_VALUE}. */
-    private static final long MAX_SCRATCH_FLOATS = Integer.MAX_VALUE - 16;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Output entries ({@code queries * min(k, n)}) per engine call at most: bounds idx and val to 128 MiB. */
+    private static final long MAX_RESULTS_PER_CALL = 1L << 24;
 
     private EmbeddingScan() {
     }
@@ -64,103 +69,132 @@ public final class EmbeddingScan {
             }
             MemoryArgs.k(k[j]);
         }
-        List<List<Found>> found = new ArrayList<>(m); // per query: the best of every block
+        Hits[] hits = new Hits[m];
+        if (n == 0) {
+            Arrays.fill(hits, Hits.empty());
+            return List.of(hits);
+        }
+        Tensor keys = rows.vectors(0, n);                                              // (n, d)
+        Tensor inverseNorms = rows.inverseNorms(0, n);                                 // (1, n)
+        Map<Bits, List<Integer>> groups = new IdentityHashMap<>();                     // queries by filter
+        List<Integer> unfiltered = new ArrayList<>();
         for (int j = 0; j < m; j++) {
-            found.add(new ArrayList<>());
+            (accept[j] == null ? unfiltered : groups.computeIfAbsent(accept[j], a -> new ArrayList<>())).add(j);
         }
-        if (n == 0 || m == 0) {
-            return hits(found, k);
+        if (!unfiltered.isEmpty()) {
+            searchGroup(engine, keys, inverseNorms, null, queries, k, unfiltered, hits);
         }
-        int block = Math.min(n, Math.max(MIN_BLOCK_ROWS, SCORE_BUDGET / m));
-        int maxK = 1;
-        for (int kj : k) {
-            maxK = Math.max(maxK, Math.min(kj, block));
+        for (Map.Entry<Bits, List<Integer>> group : groups.entrySet()) {
+            searchGroup(engine, keys, inverseNorms, bitmap(group.getKey(), n), queries, k, group.getValue(), hits);
         }
-        if ((long) m * block > MAX_SCRATCH_FLOATS) {
-            throw new IllegalArgumentException("a batch of " + m + " queries needs " + (long) m * block
-                    + " floats of score scratch, more than one array holds; split it into smaller batches");
-        }
-        // the scratch counts against the engine's budget while the search runs: refused before it is allocated
-        long scratchBytes = Float.BYTES * ((long) m * d + (long) m * block) + 2L * Integer.BYTES * m * maxK;
-        try (MemoryBudget.Reservation scratch = engine.memoryBudget().reserve(scratchBytes, "a search of " + m
-                + (m == 1 ? " query" : " queries") + " over " + n + " rows (its scores and top-k scratch)")) {
-            // Heap scratch: shareable with the backend's threads like a shared arena, without the thread handshake
-            // that closing a shared arena costs on every search (0.1 ms against a 4 ms scan).
-            Tensor q = Tensor.wrap(MemorySegment.ofArray(new float[m * d]), ElementType.F32, m, d);
-            for (int j = 0; j < m; j++) {
-                MemorySegment.copy(queries[j], 0, q.data(), F32, q.offset(j, 0), d);
-            }
-            Tensor scores = Tensor.wrap(MemorySegment.ofArray(new float[m * block]), ElementType.F32, m, block);
-            Indices[] topRows = new Indices[m];
-            Tensor[] topScores = new Tensor[m];
-            for (int j = 0; j < m; j++) { // one scratch per query: queries are finished in parallel below
-                topRows[j] = Indices.wrap(MemorySegment.ofArray(new int[maxK]), maxK);
-                topScores[j] = Tensor.wrap(MemorySegment.ofArray(new float[maxK]), ElementType.F32, 1, maxK);
-            }
-            for (int r0 = 0; r0 < n; r0 += block) {
-                int count = Math.min(block, n - r0);
-                int first = r0;
-                Tensor keys = rows.vectors(r0, r0 + count);                                  // (count, d)
-                Tensor blockScores = Tensor.wrap(scores.data(), ElementType.F32, m, count, scores.rowStride(), null);
-                engine.runVoid(Op.COSINE, OpCosts.cosine(m, count, d, ElementType.F32, keys.type(), ElementType.F32),
-                        b -> b.relevancy().cosine(q, keys, blockScores));                    // (m, count)
-                engine.runVoid(Op.TOP_K, OpCosts.topK(count, maxK).times(m), b -> {
-                    // A batch's top-k are independent: on a single thread they were a quarter of a 32-query batch's time.
-                    IntStream queriesOfBatch = IntStream.range(0, m);
-                    (m > 1 ? queriesOfBatch.parallel() : queriesOfBatch).forEach(j -> {
-                        Tensor row = blockScores.rowSlice(j, j + 1);                         // (1, count)
-                        hide(row, first, count, accept[j]);
-                        int kept = b.retrieval().topK(row, Math.min(k[j], count), topRows[j], topScores[j]);
-                        List<Found> hits = found.get(j);
-                        for (int i = 0; i < kept; i++) {
-                            float cosine = topScores[j].get(0, i);
-                            if (cosine == Float.NEGATIVE_INFINITY) {
-                                break; // the rest are rows this query may not see
-                            }
-                            hits.add(new Found(first + topRows[j].get(i), Math.clamp(cosine, -1f, 1f) + 0f)); // -0 ties +0
-                        }
-                    });
-                });
-            }
-        }
-        return hits(found, k);
+        return List.of(hits);
     }
 
-    /** Scores of rows {@code accept} rejects become {@code -inf}, below every cosine. */
-    private static void hide(Tensor scores, int r0, int count, Bits accept) {
-        if (accept == null) {
-            return;
+    /**
+     * The scratch one {@code dotTopK} call of {@code g} queries holds while it runs, counted against the engine's
+     * budget: the unit queries, and k row ids and k scores per query (the fused op keeps no score matrix). The
+     * reservation is taken before any of it is allocated, so a search past the budget is refused with the numbers.
+     */
+    static long scratchBytes(int g, int d, int k) {
+        return Float.BYTES * (long) g * d + (long) (Integer.BYTES + Float.BYTES) * g * k;
+    }
+
+    /** One {@code dotTopK} step per slice of the group (all of it unless its results would pass 2^24 entries). */
+    private static void searchGroup(Engine engine, Tensor keys, Tensor inverseNorms, Bitmap filter, float[][] queries,
+                                    int[] k, List<Integer> group, Hits[] hits) {
+        int n = Math.toIntExact(keys.rows());
+        int d = keys.cols();
+        int maxK = 1;
+        for (int j : group) {
+            maxK = Math.max(maxK, Math.min(k[j], n));
         }
-        MemorySegment data = scores.data();
-        long at = scores.offset(0, 0);
-        for (int r = 0; r < count; r++) {
-            if (!accept.get(r0 + r)) {
-                data.set(F32, at + (long) r * Float.BYTES, Float.NEGATIVE_INFINITY);
+        int slice = (int) Math.max(1, Math.min(group.size(), MAX_RESULTS_PER_CALL / maxK));
+        for (int first = 0; first < group.size(); first += slice) {
+            List<Integer> part = group.subList(first, Math.min(group.size(), first + slice));
+            int g = part.size();
+            int kk = maxK;
+            try (MemoryBudget.Reservation scratch = engine.memoryBudget().reserve(scratchBytes(g, d, kk), "a search of "
+                    + g + (g == 1 ? " query" : " queries") + " over " + n + " rows (its queries and top-k scratch)")) {
+                searchSlice(engine, keys, inverseNorms, filter, queries, k, part, kk, hits);
             }
         }
+    }
+
+    /** One {@code dotTopK} step for the queries of {@code part}, each given its best {@code kk} rows. */
+    private static void searchSlice(Engine engine, Tensor keys, Tensor inverseNorms, Bitmap filter, float[][] queries,
+                                    int[] k, List<Integer> part, int kk, Hits[] hits) {
+        int n = Math.toIntExact(keys.rows());
+        int d = keys.cols();
+        int g = part.size();
+        // unit queries, normalized in double: the dot with a row times its inverse norm is then the cosine
+        Tensor q = Tensor.wrap(MemorySegment.ofArray(new float[g * d]), ElementType.F32, g, d);   // (g, d)
+        for (int t = 0; t < g; t++) {
+            float[] unit = unit(queries[part.get(t)]);
+            MemorySegment.copy(unit, 0, q.data(), F32, q.offset(t, 0), d);
+        }
+        Indices idx = Indices.wrap(MemorySegment.ofArray(new int[g * kk]), g * kk);               // (g * kk)
+        Tensor val = Tensor.wrap(MemorySegment.ofArray(new float[g * kk]), ElementType.F32, g, kk); // (g, kk)
+        OpCost cost = OpCosts.of(Op.DOT_TOP_K.descriptor().sizes().size("m", g).size("n", n).size("d", d)
+                .size("k", kk).type("Q", ElementType.F32).type("M", keys.type()).type("w", ElementType.F32)
+                .present("accept", filter != null).present("val", true));
+        int found = engine.run(Op.DOT_TOP_K, cost,
+                b -> b.fused().dotTopK(q, keys, inverseNorms, filter, kk, idx, val));
+        for (int t = 0; t < g; t++) {
+            int j = part.get(t);
+            int count = Math.min(k[j], found);
+            Found[] best = new Found[count];
+            for (int i = 0; i < count; i++) {
+                // -0 ties +0; clamping absorbs the f32 rounding of dot * inverse norm
+                best[i] = new Found(idx.get(t * kk + i), Math.clamp(val.get(t, i), -1f, 1f) + 0f);
+            }
+            Arrays.sort(best, Found.BEST_FIRST); // rows that clamping made equal, by row
+            int[] ids = new int[count];
+            float[] cosines = new float[count];
+            for (int i = 0; i < count; i++) {
+                ids[i] = best[i].row();
+                cosines[i] = best[i].cosine();
+            }
+            hits[j] = new Hits(ids, cosines);
+        }
+    }
+}
+
+    /** {@code x / ||x||} computed in double; a zero query stays zero (it then scores 0 against every row). */
+    private static float[] unit(float[] x) {
+        double sum = 0;
+        for (float v : x) {
+            sum += (double) v * v;
+        }
+        double norm = Math.sqrt(sum);
+        float[] u = new float[x.length];
+        for (int i = 0; norm > 0 && i < x.length; i++) {
+            u[i] = (float) (x[i] / norm);
+        }
+        return u;
+    }
+
+    /** A filter as the op's bitmap: a {@link FixedBitSet}'s own words when they fit, otherwise a copy. */
+    private static Bitmap bitmap(Bits accept, int n) {
+        long words = Bitmap.wordCount(n);
+        if (accept instanceof FixedBitSet set && set.length() >= n && set.getBits().length >= words) {
+            long[] bits = set.getBits();
+            long tail = n % 64 == 0 ? 0 : bits[(int) words - 1] >>> (n % 64);
+            if (tail == 0) { // bits past n must be clear
+                return Bitmap.wrap(MemorySegment.ofArray(bits), n);
+            }
+        }
+        long[] copy = new long[(int) Math.max(1, words)];
+        for (int i = 0; i < n; i++) {
+            if (accept.get(i)) {
+                copy[i >>> 6] |= 1L << i;
+            }
+        }
+        return Bitmap.wrap(MemorySegment.ofArray(copy), n);
     }
 
     /** A row and its cosine (never -0.0). */
     private record Found(int row, float cosine) {
         static final Comparator<Found> BEST_FIRST =
                 Comparator.comparingDouble((Found f) -> -f.cosine).thenComparingInt(Found::row);
-    }
-
-    /** Each query's rows sorted best first and cut to its k. */
-    private static List<Hits> hits(List<List<Found>> found, int[] k) {
-        List<Hits> out = new ArrayList<>(found.size());
-        for (int j = 0; j < found.size(); j++) {
-            List<Found> rows = found.get(j);
-            rows.sort(Found.BEST_FIRST);
-            int count = Math.min(k[j], rows.size());
-            int[] ids = new int[count];
-            float[] cosines = new float[count];
-            for (int i = 0; i < count; i++) {
-                ids[i] = rows.get(i).row();
-                cosines[i] = rows.get(i).cosine();
-            }
-            out.add(new Hits(ids, cosines));
-        }
-        return out;
     }
 }

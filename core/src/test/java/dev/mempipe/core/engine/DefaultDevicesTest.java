@@ -55,7 +55,7 @@ class DefaultDevicesTest {
         assertEquals(CountingDeviceProvider.NAME, probe.get("relevancy"));
         assertEquals("1", probe.get("best"), "the search answers right on the device");
         assertTrue(Long.parseLong(probe.get("deviceCalls")) > 0, "the memory's ops ran on the device: " + probe);
-        assertTrue(probe.get("ranOn").contains("cosine@" + CountingDeviceProvider.NAME), probe::toString);
+        assertTrue(probe.get("ranOn").contains("dotTopK@" + CountingDeviceProvider.NAME), probe::toString);
     }
 
     @Test

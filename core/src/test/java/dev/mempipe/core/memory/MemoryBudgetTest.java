@@ -75,23 +75,23 @@ class MemoryBudgetTest {
 
     @Test
     void should_refuse_a_search_whose_scratch_would_pass_the_engine_budget_before_it_allocates() {
-        // d = 4, 100 rows, one query, k = 3: query 16 B + scores 400 B + top-k rows and scores 2 * 3 * 4 B = 440 B
+        // d = 4, 100 rows, one query, k = 3: unit query 16 B + top-k rows and scores 2 * 3 * 4 B = 40 B (no score matrix)
         try (Arena arena = Arena.ofShared()) {
-            MemoryBudget tight = MemoryBudget.of(400);
+            MemoryBudget tight = MemoryBudget.of(30);
             EmbeddingMemory memory = new EmbeddingMemory(arena, Engine.builder().memoryBudget(tight).build(), 4, 100);
             memory.append(Tensor.of(arena, new float[400], 100, 4));
             long before = tight.used();
             Tensor query = Tensor.of(arena, new float[] {1, 0, 0, 0}, 1, 4);
             MemoryBudgetExceededException e = assertThrows(MemoryBudgetExceededException.class,
                     () -> memory.search(query, 3));
-            assertEquals(440, e.requested());
+            assertEquals(40, e.requested()); // the unit query (4 floats), 3 row ids and 3 scores
             assertEquals(before, e.used());
-            assertEquals("a search of 1 query over 100 rows (its scores and top-k scratch) needs 440 B but the memory"
-                    + " budget has " + (400 - before) + " B left: " + before + " B of 400 B in use"
+            assertEquals("a search of 1 query over 100 rows (its queries and top-k scratch) needs 40 B but the memory"
+                    + " budget has " + (30 - before) + " B left: " + before + " B of 30 B in use"
                     + " (-Dmempipe.memory.budget sets the process-wide budget)", e.getMessage());
             assertEquals(before, tight.used(), "nothing taken");
 
-            MemoryBudget enough = MemoryBudget.of(before + 440);
+            MemoryBudget enough = MemoryBudget.of(before + 40);
             EmbeddingMemory fits = new EmbeddingMemory(arena, Engine.builder().memoryBudget(enough).build(), 4, 100);
             fits.append(Tensor.of(arena, new float[400], 100, 4));
             assertEquals(3, fits.search(query, 3).size());

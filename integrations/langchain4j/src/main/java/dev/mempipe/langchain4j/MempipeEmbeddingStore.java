@@ -39,12 +39,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * A LangChain4j {@link EmbeddingStore} of {@link TextSegment}s whose vectors live off-heap and are searched with
  * mempipe's SIMD ops.
  *
- * <p><b>Search.</b> Exact by default: one {@code cosine} scan of every row (the Vector API on the CPU), then
- * {@code topK} ({@link EmbeddingScan}). With {@link Builder#approximate} a Lucene HNSW graph answers instead (see {@link HnswIndex} for how filters are applied during the graph walk and when it
+ * <p><b>Search.</b> Exact by default: one fused {@code dotTopK} over every row (the unit query's dot with each row
+ * times the row's kept inverse norm, the top k kept during the scan; the Vector API on the CPU,
+ * {@link EmbeddingScan}). With {@link Builder#approximate} a Lucene HNSW graph answers instead (see {@link HnswIndex} for how filters are applied during the graph walk and when it
  * falls back to the exact scan). Scores follow LangChain4j: {@code (cos + 1) / 2}; matches come best first, ties in
  * the order the entries were added; {@code minScore} is inclusive; a {@link Filter} is tested on the segment's
  * metadata, and an entry added without a segment is tested as empty metadata. {@link #searchAll} answers many
- * requests in one pass over the rows.
+ * requests with a blocked matrix kernel, each with exactly {@link #search}'s result.
  *
  * <p><b>Engine.</b> Every op runs through the {@link Engine} the builder was given (default: one built from
  * {@link Backends}, so {@code -Dmempipe.backend=NAME} is honoured): it places each step on the device its plan
@@ -422,11 +423,12 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
     }
 
     /**
-     * Answers many requests exactly in one pass over the rows (the CPU backend reads each row once per 16
-     * requests): for multi-query RAG, re-ranking, or evaluating a batch. Each request keeps its own {@code maxResults}, {@code minScore} and
-     * filter; the results are in the order of the requests and hold what {@link #search} returns on an exact store
-     * (a score may differ in its last f32 bits: the kernels may add the final vector lanes in another order).
-     * Always exact, also on an approximate store.
+     * Answers many requests exactly, one fused {@code dotTopK} per distinct filter: for multi-query RAG, re-ranking,
+     * or evaluating a batch. On the CPU a batch is a blocked matrix kernel (a block of rows read from memory once
+     * and scored against every request from cache) with each request's top k kept as it goes. Each request keeps
+     * its own {@code maxResults}, {@code minScore} and filter; the results are in the order of the requests and are
+     * what {@link #search} returns on an exact store, scores to the bit (a request is scored with the same
+     * arithmetic alone and in a batch). Always exact, also on an approximate store.
      */
     public List<EmbeddingSearchResult<TextSegment>> searchAll(List<EmbeddingSearchRequest> requests) {
         Objects.requireNonNull(requests, "requests");

@@ -31,7 +31,7 @@ class BackendPropertyTest {
             assertEquals(CopyDeviceProvider.NAME, probe.get(store + ".relevancy"), probe::toString);
             assertEquals("0", probe.get(store + ".fallbacks"), probe::toString);
         }
-        assertEquals("[convert@test-copy-device, cosine@test-copy-device, topK@test-copy-device]",
+        assertEquals("[convert@test-copy-device, dotTopK@test-copy-device]",
                 probe.get("exact.ranOn"), probe::toString);
         assertTrue(probe.get("graph.ranOn").contains("ann@" + CopyDeviceProvider.NAME), probe::toString);
     }
@@ -44,7 +44,7 @@ class BackendPropertyTest {
             store.add(Embedding.from(new float[] {-3, 2, 1}));
             assertEquals(id, store.search(EmbeddingSearchRequest.builder().queryEmbedding(Embedding.from(
                     new float[] {2, 4, 6})).maxResults(1).build()).matches().getFirst().embeddingId());
-            assertEquals(List.of("convert@cpu-simd", "cosine@cpu-simd", "topK@cpu-simd"), store.engine().report()
+            assertEquals(List.of("convert@cpu-simd", "dotTopK@cpu-simd"), store.engine().report()
                     .perOp().stream().map(o -> o.op() + "@" + o.device()).distinct().sorted().toList());
         }
     }

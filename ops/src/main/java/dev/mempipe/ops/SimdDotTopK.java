@@ -1,0 +1,269 @@
+package dev.mempipe.ops;
+
+import dev.mempipe.spi.Bitmap;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.NaNInputException;
+import dev.mempipe.spi.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code dotTopK} fused: exact batched search with no score matrix. Each task takes a range of rows and keeps, per
+ * query, its best rows ({@link SimdBestRows}); the tasks' bests are merged at the end. Two plans, chosen by the
+ * batch size:
+ *
+ * <ul>
+ *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through
+ *       {@link SimdDotKernels#scan} (four rows side by side from the block's four quarters), then each score is
+ *       weighted and offered. Memory-bound: it runs at the read bandwidth.</li>
+ *   <li><b>Several queries: the blocked kernel.</b> A block of rows sized to stay in the L2 cache
+ *       ({@link #tileRows}) is read from memory once and scored against every query, four queries by four rows
+ *       at a time ({@link SimdDotTiles}), so the work is compute-bound: {@code 2 m n d} FLOPs over
+ *       {@code n d} bytes read once. Queries past the last group of four take the one-query kernel over the same
+ *       cached block.</li>
+ * </ul>
+ *
+ * Both plans give every (query, row) pair the same float (see {@link SimdDotTiles}), times the row's weight, so a
+ * query ranks rows the same alone and in a batch, on every thread split and in every JIT tier. F16 and I16 keys
+ * have no tile: each query scans them on its own with {@code dot}'s kernels (their last bit may differ between
+ * JIT tiers). Stateless and thread-safe.
+ */
+final class SimdDotTopK {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Rows per block of the one-query scan (as {@code dot}'s scan). */
+    private static final int SCAN_BLOCK = 1024;
+    /** Bytes of key rows per cached block: a quarter of a 1 MiB L2 (Zen 4), half of a 512 KiB one. */
+    private static final long TILE_BLOCK_BYTES = Long.getLong("mempipe.dotTopK.blockBytes", 256 * 1024);
+    /** Multiply-adds per parallel task at least (the scans' grain). */
+    private static final long MIN_WORK = 1L << 21;
+
+    private SimdDotTopK() {
+    }
+
+    /**
+     * The op after its checks: queries {@code qs} (decoded and laid out for the key type) against {@code keys};
+     * writes {@code idx} and {@code val} as {@code FusedOps.dotTopK} says and returns r.
+     */
+    static int search(float[][] qs, Tensor keys, Tensor w, Bitmap accept, int k, Indices idx, Tensor val,
+                      MemorySegment[] touched) {
+        int m = qs.length;
+        int n = Math.toIntExact(keys.rows());
+        int d = keys.cols();
+        int c = Math.min(k, n);
+        Rows rows = new Rows(keys, w, accept);
+        int capacity = Math.min(k, n);
+        SimdBestRows[] best = new SimdBestRows[m];
+        for (int j = 0; j < m; j++) {
+            best[j] = new SimdBestRows(capacity);
+        }
+        AtomicLong firstNaN = new AtomicLong(Long.MAX_VALUE);
+        boolean tiled = m > 1;
+        long grain = Math.max(tiled ? tileRows(keys) : SCAN_BLOCK, MIN_WORK / Math.max(1L, (long) m * d));
+        Parallel.RangeBody body = (from, to) -> {
+            SimdBestRows[] mine = new SimdBestRows[m];
+            for (int j = 0; j < m; j++) {
+                mine[j] = new SimdBestRows((int) Math.min(capacity, to - from));
+            }
+            long nan = !SimdDotTiles.supports(rows.type) ? scanEach(qs, rows, (int) from, (int) to, mine)
+                    : tiled ? blocked(qs, rows, (int) from, (int) to, mine)
+                    : scan(qs[0], rows, (int) from, (int) to, mine[0]);
+            if (nan != Long.MAX_VALUE) {
+                firstNaN.accumulateAndGet(nan, Math::min);
+            }
+            synchronized (best) {
+                for (int j = 0; j < m; j++) {
+                    best[j].offerAll(mine[j]);
+                }
+            }
+        };
+        if (Parallel.shareable(touched)) {
+            Parallel.forRange(n, grain, 4, body);
+        } else {
+            body.run(0, n);
+        }
+        if (firstNaN.get() != Long.MAX_VALUE) {
+            throw new NaNInputException("S", firstNaN.get());
+        }
+        int[] ids = new int[capacity];
+        float[] scores = new float[capacity];
+        int r = 0;
+        for (int j = 0; j < m; j++) {
+            r = best[j].drain(ids, scores, 0);
+            for (int t = 0; t < r; t++) {
+                idx.set(j * c + t, ids[t]);
+                if (val != null) {
+                    val.set(j, t, scores[t]);
+                }
+            }
+        }
+        return m == 0 ? Math.min(k, rows.acceptedCount()) : r;
+    }
+
+    /** Key rows per cached block of the blocked plan: a multiple of 4, at least 16. */
+    static int tileRows(Tensor keys) {
+        long rowBytes = Math.max(1, keys.rowStride());
+        return (int) Math.max(16, Math.min(4096, TILE_BLOCK_BYTES / rowBytes) & ~3L);
+    }
+
+    /** The one-query plan over rows {@code [from, to)}; the first NaN's flat position, or {@code Long.MAX_VALUE}. */
+    private static long scan(float[] q, Rows rows, int from, int to, SimdBestRows best) {
+        float[] out = new float[SCAN_BLOCK];
+        long nan = Long.MAX_VALUE;
+        for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
+            int count = Math.min(SCAN_BLOCK, to - r0);
+            // four rows side by side from the block's four quarters: four hardware prefetch streams
+            int h = count / 4;
+            long gap = h * rows.stride;
+            for (int r = 0; r < h; r++) {
+                int row = r0 + r;
+                SimdDotTiles.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
+                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h);
+            }
+            for (int r = 4 * h; r < count; r++) {
+                out[r] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, (r0 + r) * rows.stride, rows.scale(r0 + r));
+            }
+            nan = Math.min(nan, rows.offer(out, 0, 1, r0, count, 0, best));
+        }
+        return nan;
+    }
+
+    /** F16 and I16 keys (no tile): each query on its own through the scan kernels of {@code dot}. */
+    private static long scanEach(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
+        float[] out = new float[SCAN_BLOCK];
+        long nan = Long.MAX_VALUE;
+        for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
+            int count = Math.min(SCAN_BLOCK, to - r0);
+            for (int j = 0; j < qs.length; j++) {
+                SimdDotKernels.scan(rows.type, new float[][] {qs[j]}, rows.d, rows.seg, r0 * rows.stride, rows.stride,
+                        rows.scales, r0, count, out, SCAN_BLOCK, null);
+                nan = Math.min(nan, rows.offer(out, 0, 1, r0, count, j, best[j]));
+            }
+        }
+        return nan;
+    }
+
+    /**
+     * The blocked plan over rows {@code [from, to)} ({@code from} a multiple of 4, so that every row is scored by
+     * the same kernel however the rows were split); the first NaN's flat position, or {@code Long.MAX_VALUE}.
+     */
+    private static long blocked(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
+        int m = qs.length;
+        int block = tileRows(rows.keys);
+        float[] tile = new float[16];
+        float[] sums = new float[16];
+        float[] one = new float[4];
+        long nan = Long.MAX_VALUE;
+        for (int b0 = from; b0 < to; b0 += block) {
+            int b1 = Math.min(to, b0 + block);
+            int full = b0 + (b1 - b0) / 4 * 4;
+            int j = 0;
+            for (; j + 4 <= m; j += 4) {
+                for (int r = b0; r < full; r += 4) {
+                    SimdDotTiles.tile(rows.type, qs[j], qs[j + 1], qs[j + 2], qs[j + 3], rows.d, rows.seg,
+                            r * rows.stride, rows.stride, rows.scale(r), rows.scale(r + 1), rows.scale(r + 2),
+                            rows.scale(r + 3), sums, tile);
+                    for (int t = 0; t < 4; t++) {
+                        nan = Math.min(nan, rows.offer(tile, 4 * t, 1, r, 4, j + t, best[j + t]));
+                    }
+                }
+                for (int t = 0; t < 4; t++) {
+                    nan = Math.min(nan, tail(qs[j + t], rows, full, b1, j + t, best[j + t], one));
+                }
+            }
+            for (; j < m; j++) { // the last one to three queries
+                for (int r = b0; r < full; r += 4) {
+                    SimdDotTiles.rows4(rows.type, qs[j], rows.d, rows.seg, r * rows.stride, rows.stride,
+                            rows.scale(r), rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), one, 0, 1);
+                    nan = Math.min(nan, rows.offer(one, 0, 1, r, 4, j, best[j]));
+                }
+                nan = Math.min(nan, tail(qs[j], rows, full, b1, j, best[j], one));
+            }
+        }
+        return nan;
+    }
+
+    /** Rows {@code [from, to)} (fewer than four) one at a time. */
+    private static long tail(float[] q, Rows rows, int from, int to, int query, SimdBestRows best, float[] one) {
+        long nan = Long.MAX_VALUE;
+        for (int r = from; r < to; r++) {
+            one[0] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, r * rows.stride, rows.scale(r));
+            nan = Math.min(nan, rows.offer(one, 0, 1, r, 1, query, best));
+        }
+        return nan;
+    }
+
+    /** The key rows with their weights and filter, as the kernels read them. */
+    private static final class Rows {
+        final Tensor keys;
+        final ElementType type;
+        final int d;
+        final int n;
+        final MemorySegment seg;
+        final long stride;
+        final MemorySegment scales;
+        final boolean quantized;
+        final MemorySegment weights; // null: all ones
+        final long weightOffset;
+        final Bitmap accept;         // null: every row
+
+        Rows(Tensor keys, Tensor w, Bitmap accept) {
+            this.keys = keys;
+            this.type = keys.type();
+            this.d = keys.cols();
+            this.n = Math.toIntExact(keys.rows());
+            this.seg = keys.data();
+            this.stride = keys.rowStride();
+            this.scales = keys.scales();
+            this.quantized = type.isQuantized();
+            this.weights = w == null ? null : w.data();
+            this.weightOffset = w == null ? 0 : w.offset(0, 0);
+            this.accept = accept;
+        }
+
+        float scale(int row) {
+            return quantized ? scales.get(F32, (long) row * Float.BYTES) : 1f;
+        }
+
+        int acceptedCount() {
+            if (accept == null) {
+                return n;
+            }
+            int count = 0;
+            for (long w = 0; w < Bitmap.wordCount(n); w++) {
+                count += Long.bitCount(accept.word(w));
+            }
+            return count;
+        }
+
+        /**
+         * Offers {@code out[o + t * step]} as the dot of query {@code query} with row {@code r0 + t}, for t below
+         * {@code count}: weighted, filtered, one float comparison for most. Returns the first NaN's flat position
+         * ({@code query * n + row}) among accepted rows, or {@code Long.MAX_VALUE}.
+         */
+        long offer(float[] out, int o, int step, int r0, int count, int query, SimdBestRows best) {
+            long nan = Long.MAX_VALUE;
+            float cut = best.cut();
+            for (int t = 0; t < count; t++) {
+                int row = r0 + t;
+                float score = weights == null ? out[o + t * step]
+                        : out[o + t * step] * weights.get(F32, weightOffset + (long) row * Float.BYTES);
+                if (score < cut) {
+                    continue; // the common case once the best are found
+                }
+                if (accept != null && (accept.word(row >>> 6) & (1L << row)) == 0) {
+                    continue;
+                }
+                if (score != score) {
+                    nan = Math.min(nan, (long) query * n + row);
+                    continue;
+                }
+                best.offer(score, row);
+                cut = best.cut();
+            }
+            return nan;
+        }
+    }
+}
