@@ -157,7 +157,6 @@ public final class EmbeddingScan {
             hits[j] = new Hits(ids, cosines);
         }
     }
-}
 
     /** {@code x / ||x||} computed in double; a zero query stays zero (it then scores 0 against every row). */
     private static float[] unit(float[] x) {
