@@ -19,8 +19,8 @@ class WorkloadProfilerResourcesTest {
 
     @Test
     void a_profile_should_close_every_memory_it_made_and_free_their_device_copies() {
-        SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
-        try (WorkloadProfiler profiler = new WorkloadProfiler(PipelineTesting.engineWith(device, Step.values()))) {
+        try (SeparateCopyDevice device = new SeparateCopyDevice("copy-gpu", new SimdBackend());
+             WorkloadProfiler profiler = new WorkloadProfiler(PipelineTesting.engineWith(device, Step.values()))) {
             for (Workload workload : List.of(Workload.DENSE_RAG, Workload.HMT, Workload.QUEST, Workload.SEER_ATTENTION,
                     Workload.DSA)) {
                 long readsBefore = device.pinnedReads();
