@@ -19,14 +19,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through
  *       {@link SimdDotKernels#scan} (four rows side by side from the block's four quarters), then each score is
  *       weighted and offered. Memory-bound: it runs at the read bandwidth.</li>
- *   <li><b>Several queries: the blocked kernel.</b> A block of rows sized to stay in the L2 cache
- *       ({@link #tileRows}) is read from memory once and scored against every query, four queries by four rows
- *       at a time ({@link SimdDotTiles}), so the work is compute-bound: {@code 2 m n d} FLOPs over
- *       {@code n d} bytes read once. Queries past the last group of four take the one-query kernel over the same
- *       cached block.</li>
+ *   <li><b>Several queries: the blocked plan.</b> A block of rows sized to stay in the L2 cache
+ *       ({@link #tileRows}) is read from memory once and scored against every query, so the work is
+ *       compute-bound: {@code 2 m n d} FLOPs over {@code n d} bytes read once. Whole panels of
+ *       {@link SimdDotPanels#QUERIES} queries take the packed matrix kernel ({@link SimdDotPanels}: an outer
+ *       product, as {@code sgemm}'s); the queries past the last whole panel take the 4 x 4 dot-product tile
+ *       ({@link SimdDotTiles}), four queries by four rows, and the last one to three the one-query kernel over
+ *       the same cached block.</li>
  * </ul>
  *
- * Both plans give every (query, row) pair the same float (see {@link SimdDotTiles}), times the row's weight, so a
+ * Every kernel gives every (query, row) pair the same float (see {@link SimdDotTiles} and {@link SimdDotPanels}), times the row's weight, so a
  * query ranks rows the same alone and in a batch, on every thread split and in every JIT tier. F16 and I16 keys
  * have no tile: each query scans them on its own with {@code dot}'s kernels (their last bit may differ between
  * JIT tiers). Stateless and thread-safe.
@@ -61,6 +63,7 @@ final class SimdDotTopK {
         }
         AtomicLong firstNaN = new AtomicLong(Long.MAX_VALUE);
         boolean tiled = m > 1;
+        SimdDotPanels.Panels panels = SimdDotPanels.applies(rows.type, m) ? SimdDotPanels.pack(qs, rows.type, d) : null;
         long grain = Math.max(tiled ? tileRows(keys) : SCAN_BLOCK, MIN_WORK / Math.max(1L, (long) m * d));
         Parallel.RangeBody body = (from, to) -> {
             SimdBestRows[] mine = new SimdBestRows[m];
@@ -68,7 +71,7 @@ final class SimdDotTopK {
                 mine[j] = new SimdBestRows((int) Math.min(capacity, to - from));
             }
             long nan = !SimdDotTiles.supports(rows.type) ? scanEach(qs, rows, (int) from, (int) to, mine)
-                    : tiled ? blocked(qs, rows, (int) from, (int) to, mine)
+                    : tiled ? blocked(qs, panels, rows, (int) from, (int) to, mine)
                     : scan(qs[0], rows, (int) from, (int) to, mine[0]);
             if (nan != Long.MAX_VALUE) {
                 firstNaN.accumulateAndGet(nan, Math::min);
@@ -146,21 +149,39 @@ final class SimdDotTopK {
     }
 
     /**
-     * The blocked plan over rows {@code [from, to)} ({@code from} a multiple of 4, so that every row is scored by
-     * the same kernel however the rows were split); the first NaN's flat position, or {@code Long.MAX_VALUE}.
+     * The blocked plan over rows {@code [from, to)}: per cached block of rows, the packed panels of {@code panels}
+     * (null: none), then the other queries by tiles; the first NaN's flat position, or {@code Long.MAX_VALUE}.
      */
-    private static long blocked(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
+    private static long blocked(float[][] qs, SimdDotPanels.Panels panels, Rows rows, int from, int to,
+                                SimdBestRows[] best) {
         int m = qs.length;
         int block = tileRows(rows.keys);
         float[] tile = new float[16];
         float[] sums = new float[16];
         float[] one = new float[4];
+        float[] part = panels == null ? null : new float[SimdDotPanels.SCRATCH];
+        float[] scores = panels == null ? null : new float[SimdDotPanels.ROWS * SimdDotPanels.QUERIES];
+        int packed = panels == null ? 0 : panels.queries();
         long nan = Long.MAX_VALUE;
         for (int b0 = from; b0 < to; b0 += block) {
             int b1 = Math.min(to, b0 + block);
             int full = b0 + (b1 - b0) / 4 * 4;
-            int j = 0;
-            for (; j + 4 <= m; j += 4) {
+            for (int p = 0; p < packed / SimdDotPanels.QUERIES; p++) { // whole panels: the matrix kernel
+                int j0 = p * SimdDotPanels.QUERIES;
+                for (int r = b0; r < full; r += 4) {
+                    SimdDotPanels.score(rows.type, panels, p, rows.seg, r * rows.stride, rows.stride, rows.scale(r),
+                            rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), part, scores);
+                    for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
+                        nan = Math.min(nan, rows.offer(scores, lane, SimdDotPanels.QUERIES, r, 4, j0 + lane,
+                                best[j0 + lane]));
+                    }
+                }
+                for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
+                    nan = Math.min(nan, tail(qs[j0 + lane], rows, full, b1, j0 + lane, best[j0 + lane], one));
+                }
+            }
+            int j = packed;
+            for (; j + 4 <= m; j += 4) { // the rest by the 4 x 4 tile
                 for (int r = b0; r < full; r += 4) {
                     SimdDotTiles.tile(rows.type, qs[j], qs[j + 1], qs[j + 2], qs[j + 3], rows.d, rows.seg,
                             r * rows.stride, rows.stride, rows.scale(r), rows.scale(r + 1), rows.scale(r + 2),
