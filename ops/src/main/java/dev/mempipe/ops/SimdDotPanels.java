@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -39,7 +41,7 @@ final class SimdDotPanels {
     static final int SCRATCH = LANES * ROWS * QUERIES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private SimdDotPanels() {
     }
@@ -89,19 +91,16 @@ final class SimdDotPanels {
     }
 
     /**
-     * Rows {@code off + t * stride} (t = 0..3; row scales {@code c0..c3} for I8, ignored otherwise) against panel
-     * {@code p}: the score of row t for the panel's query {@code lane} goes to {@code out[t * QUERIES + lane]}.
-     * {@code part} is {@link #SCRATCH} floats of scratch.
+     * Rows {@code off + t * stride} of {@code seg} (t = 0..3; row scales {@code c0..c3} for I8, ignored otherwise)
+     * against panel {@code p}: the score of row t for the panel's query {@code lane} goes to
+     * {@code out[t * QUERIES + lane]}. The kernel reads the rows' lane-class elements as F32 at {@code elems +
+     * elemOff + t * elemStride}: the rows themselves for F32 keys, their {@link #decode}d copy for BF16 and I8;
+     * the tail elements come from {@code seg}. {@code part} is {@link #SCRATCH} floats of scratch.
      */
-    static void score(ElementType type, Panels panels, int p, MemorySegment seg, long off, long stride, float c0,
-                      float c1, float c2, float c3, float[] part, float[] out) {
-        float[] body = panels.body[p];
-        switch (type) {
-            case F32 -> f32Classes(body, panels.steps, seg, off, stride, part);
-            case BF16 -> bf16Classes(body, panels.steps, seg, off, stride, part);
-            case I8 -> i8Classes(body, panels.steps, seg, off, stride, part);
-            default -> throw new AssertionError("no panel kernel for " + type);
-        }
+    static void score(ElementType type, Panels panels, int p, MemorySegment elems, long elemOff, long elemStride,
+                      MemorySegment seg, long off, long stride, float c0, float c1, float c2, float c3, float[] part,
+                      float[] out) {
+        f32Classes(panels.body[p], panels.steps, elems, elemOff, elemStride, part);
         addClasses(part);
         float[] tail = panels.tail[p];
         finish(type, tail, panels.end, panels.d, seg, off, c0, part, 0, out);
@@ -153,6 +152,20 @@ final class SimdDotPanels {
         s1.intoArray(out, o + LANES);
     }
 
+    /**
+     * The lanes (bit {@code lane}) of row {@code row}'s scores in {@code out} that {@link SimdDotTopK}'s offer must
+     * see: the weighted score not below the query's cut, or NaN (which the offer reports). A superset is harmless;
+     * the offer decides.
+     */
+    static long candidates(float[] out, int row, float weight, float[] cuts) {
+        int o = row * QUERIES;
+        FloatVector s0 = FloatVector.fromArray(F, out, o).mul(weight);
+        FloatVector s1 = FloatVector.fromArray(F, out, o + LANES).mul(weight);
+        long low = s0.compare(VectorOperators.LT, FloatVector.fromArray(F, cuts, 0)).not().toLong();
+        long high = s1.compare(VectorOperators.LT, FloatVector.fromArray(F, cuts, LANES)).not().toLong();
+        return low | high << LANES;
+    }
+
     /** Elements the lane classes cover (as the scan's vector loop): the rest is the tail. */
     private static int vectorEnd(ElementType type, int d) {
         return switch (type) {
@@ -162,8 +175,7 @@ final class SimdDotPanels {
         };
     }
 
-    // ---- the kernels: one per key type (a method holding all three is too large for C2 to inline its vectors) ----
-    // part[j * ROWS * QUERIES + row * QUERIES + lane] = class j's sum for (query lane, row)
+    // ---- the kernel: part[j * ROWS * QUERIES + row * QUERIES + lane] = class j's sum for (query lane, row) ----
 
     private static void f32Classes(float[] body, int steps, MemorySegment seg, long off, long stride, float[] part) {
         long o1 = off + stride;
@@ -202,84 +214,30 @@ final class SimdDotPanels {
         }
     }
 
-    /** BF16: class j's steps alternate the even and the odd element of its pair in each block of 2 LANES. */
-    private static void bf16Classes(float[] body, int steps, MemorySegment seg, long off, long stride, float[] part) {
-        long o1 = off + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
-        for (int j = 0; j < LANES; j++) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-            int p = j * steps * QUERIES;
-            for (int s = 0; s < steps; s++, p += QUERIES) {
-                long e = 2L * ((s >> 1) * 2 * LANES + 2 * j + (s & 1));
-                FloatVector q0 = FloatVector.fromArray(F, body, p);
-                FloatVector q1 = FloatVector.fromArray(F, body, p + LANES);
-                FloatVector k = FloatVector.broadcast(F, bf16(seg, off + e));
-                a0 = k.fma(q0, a0);
-                b0 = k.fma(q1, b0);
-                k = FloatVector.broadcast(F, bf16(seg, o1 + e));
-                a1 = k.fma(q0, a1);
-                b1 = k.fma(q1, b1);
-                k = FloatVector.broadcast(F, bf16(seg, o2 + e));
-                a2 = k.fma(q0, a2);
-                b2 = k.fma(q1, b2);
-                k = FloatVector.broadcast(F, bf16(seg, o3 + e));
-                a3 = k.fma(q0, a3);
-                b3 = k.fma(q1, b3);
+    /**
+     * Decodes the lane-class elements of rows {@code [0, count)} at {@code seg + off + t * stride} (BF16 or I8 keys)
+     * into {@code dst} (native memory, as the keys: a heap segment here would make the kernel's
+     * loads polymorphic, 8x slower), {@code end} floats a row, in the order the F32 kernel reads them: I8 codes as floats (exact,
+     * unscaled); BF16 elements with each block of {@code 2 LANES} split into its even elements, then its odd ones
+     * (as {@link SimdDotKernels#layout} lays out the query), so class {@code j}'s element at step {@code s} is at
+     * {@code j + s * LANES} for every type. The decoding is done once per cached block and shared by every panel.
+     */
+    static void decode(ElementType type, MemorySegment seg, long off, long stride, int count, int end,
+                       MemorySegment dst) {
+        for (int t = 0; t < count; t++) {
+            long row = off + t * stride;
+            long o = 4L * t * end;
+            if (type == ElementType.I8) {
+                for (int i = 0; i < end; i += LANES) {
+                    SimdDotKernels.i8Load(seg, row + i).intoMemorySegment(dst, o + 4L * i, LE);
+                }
+            } else {
+                for (int i = 0; i < end; i += 2 * LANES) {
+                    IntVector v = IntVector.fromMemorySegment(I, seg, row + 2L * i, LE);
+                    SimdDotKernels.bf16Even(v).intoMemorySegment(dst, o + 4L * i, LE);
+                    SimdDotKernels.bf16Odd(v).intoMemorySegment(dst, o + 4L * (i + LANES), LE);
+                }
             }
-            int o = j * ROWS * QUERIES;
-            a0.intoArray(part, o);
-            b0.intoArray(part, o + LANES);
-            a1.intoArray(part, o + QUERIES);
-            b1.intoArray(part, o + QUERIES + LANES);
-            a2.intoArray(part, o + 2 * QUERIES);
-            b2.intoArray(part, o + 2 * QUERIES + LANES);
-            a3.intoArray(part, o + 3 * QUERIES);
-            b3.intoArray(part, o + 3 * QUERIES + LANES);
         }
-    }
-
-    /** I8: the codes as floats (exact); the row scale is applied to the lane sums, as the scan does. */
-    private static void i8Classes(float[] body, int steps, MemorySegment seg, long off, long stride, float[] part) {
-        long o1 = off + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
-        for (int j = 0; j < LANES; j++) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-            int p = j * steps * QUERIES;
-            long e = j;
-            for (int s = 0; s < steps; s++, p += QUERIES, e += LANES) {
-                FloatVector q0 = FloatVector.fromArray(F, body, p);
-                FloatVector q1 = FloatVector.fromArray(F, body, p + LANES);
-                FloatVector k = FloatVector.broadcast(F, seg.get(ValueLayout.JAVA_BYTE, off + e));
-                a0 = k.fma(q0, a0);
-                b0 = k.fma(q1, b0);
-                k = FloatVector.broadcast(F, seg.get(ValueLayout.JAVA_BYTE, o1 + e));
-                a1 = k.fma(q0, a1);
-                b1 = k.fma(q1, b1);
-                k = FloatVector.broadcast(F, seg.get(ValueLayout.JAVA_BYTE, o2 + e));
-                a2 = k.fma(q0, a2);
-                b2 = k.fma(q1, b2);
-                k = FloatVector.broadcast(F, seg.get(ValueLayout.JAVA_BYTE, o3 + e));
-                a3 = k.fma(q0, a3);
-                b3 = k.fma(q1, b3);
-            }
-            int o = j * ROWS * QUERIES;
-            a0.intoArray(part, o);
-            b0.intoArray(part, o + LANES);
-            a1.intoArray(part, o + QUERIES);
-            b1.intoArray(part, o + QUERIES + LANES);
-            a2.intoArray(part, o + 2 * QUERIES);
-            b2.intoArray(part, o + 2 * QUERIES + LANES);
-            a3.intoArray(part, o + 3 * QUERIES);
-            b3.intoArray(part, o + 3 * QUERIES + LANES);
-        }
-    }
-
-    /** A BF16 element as a float: its bits are the float's upper half (as {@code bf16Even}/{@code bf16Odd}). */
-    private static float bf16(MemorySegment seg, long at) {
-        return Float.intBitsToFloat(seg.get(I16, at) << 16);
     }
 }

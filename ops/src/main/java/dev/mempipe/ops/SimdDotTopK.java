@@ -5,6 +5,7 @@ import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.NaNInputException;
 import dev.mempipe.spi.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -107,7 +108,11 @@ final class SimdDotTopK {
 
     /** Key rows per cached block of the blocked plan: a multiple of 4, at least 16. */
     static int tileRows(Tensor keys) {
-        long rowBytes = Math.max(1, keys.rowStride());
+        return tileRows(keys.rowStride());
+    }
+
+    private static int tileRows(long bytesPerRow) {
+        long rowBytes = Math.max(1, bytesPerRow);
         return (int) Math.max(16, Math.min(4096, TILE_BLOCK_BYTES / rowBytes) & ~3L);
     }
 
@@ -154,26 +159,55 @@ final class SimdDotTopK {
      */
     private static long blocked(float[][] qs, SimdDotPanels.Panels panels, Rows rows, int from, int to,
                                 SimdBestRows[] best) {
-        int m = qs.length;
         int block = tileRows(rows.keys);
+        boolean decode = panels != null && rows.type != ElementType.F32;
+        if (decode) {
+            block = tileRows(4L * panels.end()); // the decoded copy is what stays cached
+        }
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment decoded = decode ? scratch.allocate(4L * block * panels.end(), 64) : null;
+            return blocked(qs, panels, rows, from, to, best, block, decoded);
+        }
+    }
+
+    private static long blocked(float[][] qs, SimdDotPanels.Panels panels, Rows rows, int from, int to,
+                                SimdBestRows[] best, int block, MemorySegment decoded) {
+        int m = qs.length;
         float[] tile = new float[16];
         float[] sums = new float[16];
         float[] one = new float[4];
         float[] part = panels == null ? null : new float[SimdDotPanels.SCRATCH];
         float[] scores = panels == null ? null : new float[SimdDotPanels.ROWS * SimdDotPanels.QUERIES];
         int packed = panels == null ? 0 : panels.queries();
+        float[] cuts = new float[SimdDotPanels.QUERIES]; // each panel query's best.cut(), kept current
+        MemorySegment elems = decoded != null ? decoded : rows.seg;
+        long elemStride = decoded != null ? 4L * panels.end() : rows.stride;
         long nan = Long.MAX_VALUE;
         for (int b0 = from; b0 < to; b0 += block) {
             int b1 = Math.min(to, b0 + block);
             int full = b0 + (b1 - b0) / 4 * 4;
+            if (decoded != null && packed > 0) { // BF16 and I8 rows decoded once for every panel
+                SimdDotPanels.decode(rows.type, rows.seg, b0 * rows.stride, rows.stride, full - b0, panels.end(),
+                        decoded);
+            }
             for (int p = 0; p < packed / SimdDotPanels.QUERIES; p++) { // whole panels: the matrix kernel
                 int j0 = p * SimdDotPanels.QUERIES;
+                for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
+                    cuts[lane] = best[j0 + lane].cut();
+                }
                 for (int r = b0; r < full; r += 4) {
-                    SimdDotPanels.score(rows.type, panels, p, rows.seg, r * rows.stride, rows.stride, rows.scale(r),
-                            rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), part, scores);
-                    for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
-                        nan = Math.min(nan, rows.offer(scores, lane, SimdDotPanels.QUERIES, r, 4, j0 + lane,
-                                best[j0 + lane]));
+                    long at = decoded == null ? r * rows.stride : 4L * (r - b0) * panels.end();
+                    SimdDotPanels.score(rows.type, panels, p, elems, at, elemStride, rows.seg, r * rows.stride,
+                            rows.stride, rows.scale(r), rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), part,
+                            scores);
+                    for (int t = 0; t < 4; t++) {
+                        long lanes = SimdDotPanels.candidates(scores, t, rows.weight(r + t), cuts);
+                        for (; lanes != 0; lanes &= lanes - 1) { // most rows enter no query's best: no lane set
+                            int lane = Long.numberOfTrailingZeros(lanes);
+                            nan = Math.min(nan, rows.offer(scores, t * SimdDotPanels.QUERIES + lane, 1, r + t, 1,
+                                    j0 + lane, best[j0 + lane]));
+                            cuts[lane] = best[j0 + lane].cut();
+                        }
                     }
                 }
                 for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
@@ -242,6 +276,11 @@ final class SimdDotTopK {
             this.weights = w == null ? null : w.data();
             this.weightOffset = w == null ? 0 : w.offset(0, 0);
             this.accept = accept;
+        }
+
+        /** Row {@code row}'s weight (1 without weights). */
+        float weight(int row) {
+            return weights == null ? 1f : weights.get(F32, weightOffset + (long) row * Float.BYTES);
         }
 
         float scale(int row) {
