@@ -5,6 +5,7 @@ import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.NaNInputException;
 import dev.mempipe.spi.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -19,14 +20,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through
  *       {@link SimdDotKernels#scan} (four rows side by side from the block's four quarters), then each score is
  *       weighted and offered. Memory-bound: it runs at the read bandwidth.</li>
- *   <li><b>Several queries: the blocked kernel.</b> A block of rows sized to stay in the L2 cache
- *       ({@link #tileRows}) is read from memory once and scored against every query, four queries by four rows
- *       at a time ({@link SimdDotTiles}), so the work is compute-bound: {@code 2 m n d} FLOPs over
- *       {@code n d} bytes read once. Queries past the last group of four take the one-query kernel over the same
- *       cached block.</li>
+ *   <li><b>Several queries: the blocked plan.</b> A block of rows sized to stay in the L2 cache
+ *       ({@link #tileRows}) is read from memory once and scored against every query, so the work is
+ *       compute-bound: {@code 2 m n d} FLOPs over {@code n d} bytes read once. Whole panels of
+ *       {@link SimdDotPanels#QUERIES} queries take the packed matrix kernel ({@link SimdDotPanels}: an outer
+ *       product, as {@code sgemm}'s); the queries past the last whole panel take the 4 x 4 dot-product tile
+ *       ({@link SimdDotTiles}), four queries by four rows, and the last one to three the one-query kernel over
+ *       the same cached block.</li>
  * </ul>
  *
- * Both plans give every (query, row) pair the same float (see {@link SimdDotTiles}), times the row's weight, so a
+ * Every kernel gives every (query, row) pair the same float (see {@link SimdDotTiles} and {@link SimdDotPanels}), times the row's weight, so a
  * query ranks rows the same alone and in a batch, on every thread split and in every JIT tier. F16 and I16 keys
  * have no tile: each query scans them on its own with {@code dot}'s kernels (their last bit may differ between
  * JIT tiers). Stateless and thread-safe.
@@ -61,6 +64,7 @@ final class SimdDotTopK {
         }
         AtomicLong firstNaN = new AtomicLong(Long.MAX_VALUE);
         boolean tiled = m > 1;
+        SimdDotPanels.Panels panels = SimdDotPanels.applies(rows.type, m) ? SimdDotPanels.pack(qs, rows.type, d) : null;
         long grain = Math.max(tiled ? tileRows(keys) : SCAN_BLOCK, MIN_WORK / Math.max(1L, (long) m * d));
         Parallel.RangeBody body = (from, to) -> {
             SimdBestRows[] mine = new SimdBestRows[m];
@@ -68,7 +72,7 @@ final class SimdDotTopK {
                 mine[j] = new SimdBestRows((int) Math.min(capacity, to - from));
             }
             long nan = !SimdDotTiles.supports(rows.type) ? scanEach(qs, rows, (int) from, (int) to, mine)
-                    : tiled ? blocked(qs, rows, (int) from, (int) to, mine)
+                    : tiled ? blocked(qs, panels, rows, (int) from, (int) to, mine)
                     : scan(qs[0], rows, (int) from, (int) to, mine[0]);
             if (nan != Long.MAX_VALUE) {
                 firstNaN.accumulateAndGet(nan, Math::min);
@@ -104,7 +108,11 @@ final class SimdDotTopK {
 
     /** Key rows per cached block of the blocked plan: a multiple of 4, at least 16. */
     static int tileRows(Tensor keys) {
-        long rowBytes = Math.max(1, keys.rowStride());
+        return tileRows(keys.rowStride());
+    }
+
+    private static int tileRows(long bytesPerRow) {
+        long rowBytes = Math.max(1, bytesPerRow);
         return (int) Math.max(16, Math.min(4096, TILE_BLOCK_BYTES / rowBytes) & ~3L);
     }
 
@@ -146,21 +154,68 @@ final class SimdDotTopK {
     }
 
     /**
-     * The blocked plan over rows {@code [from, to)} ({@code from} a multiple of 4, so that every row is scored by
-     * the same kernel however the rows were split); the first NaN's flat position, or {@code Long.MAX_VALUE}.
+     * The blocked plan over rows {@code [from, to)}: per cached block of rows, the packed panels of {@code panels}
+     * (null: none), then the other queries by tiles; the first NaN's flat position, or {@code Long.MAX_VALUE}.
      */
-    private static long blocked(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
-        int m = qs.length;
+    private static long blocked(float[][] qs, SimdDotPanels.Panels panels, Rows rows, int from, int to,
+                                SimdBestRows[] best) {
         int block = tileRows(rows.keys);
+        boolean decode = panels != null && rows.type != ElementType.F32;
+        if (decode) {
+            block = tileRows(4L * panels.end()); // the decoded copy is what stays cached
+        }
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment decoded = decode ? scratch.allocate(4L * block * panels.end(), 64) : null;
+            return blocked(qs, panels, rows, from, to, best, block, decoded);
+        }
+    }
+
+    private static long blocked(float[][] qs, SimdDotPanels.Panels panels, Rows rows, int from, int to,
+                                SimdBestRows[] best, int block, MemorySegment decoded) {
+        int m = qs.length;
         float[] tile = new float[16];
         float[] sums = new float[16];
         float[] one = new float[4];
+        float[] part = panels == null ? null : new float[SimdDotPanels.SCRATCH];
+        float[] scores = panels == null ? null : new float[SimdDotPanels.ROWS * SimdDotPanels.QUERIES];
+        int packed = panels == null ? 0 : panels.queries();
+        float[] cuts = new float[SimdDotPanels.QUERIES]; // each panel query's best.cut(), kept current
+        MemorySegment elems = decoded != null ? decoded : rows.seg;
+        long elemStride = decoded != null ? 4L * panels.end() : rows.stride;
         long nan = Long.MAX_VALUE;
         for (int b0 = from; b0 < to; b0 += block) {
             int b1 = Math.min(to, b0 + block);
             int full = b0 + (b1 - b0) / 4 * 4;
-            int j = 0;
-            for (; j + 4 <= m; j += 4) {
+            if (decoded != null && packed > 0) { // BF16 and I8 rows decoded once for every panel
+                SimdDotPanels.decode(rows.type, rows.seg, b0 * rows.stride, rows.stride, full - b0, panels.end(),
+                        decoded);
+            }
+            for (int p = 0; p < packed / SimdDotPanels.QUERIES; p++) { // whole panels: the matrix kernel
+                int j0 = p * SimdDotPanels.QUERIES;
+                for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
+                    cuts[lane] = best[j0 + lane].cut();
+                }
+                for (int r = b0; r < full; r += 4) {
+                    long at = decoded == null ? r * rows.stride : 4L * (r - b0) * panels.end();
+                    SimdDotPanels.score(rows.type, panels, p, elems, at, elemStride, rows.seg, r * rows.stride,
+                            rows.stride, rows.scale(r), rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), part,
+                            scores);
+                    for (int t = 0; t < 4; t++) {
+                        long lanes = SimdDotPanels.candidates(scores, t, rows.weight(r + t), cuts);
+                        for (; lanes != 0; lanes &= lanes - 1) { // most rows enter no query's best: no lane set
+                            int lane = Long.numberOfTrailingZeros(lanes);
+                            nan = Math.min(nan, rows.offer(scores, t * SimdDotPanels.QUERIES + lane, 1, r + t, 1,
+                                    j0 + lane, best[j0 + lane]));
+                            cuts[lane] = best[j0 + lane].cut();
+                        }
+                    }
+                }
+                for (int lane = 0; lane < SimdDotPanels.QUERIES; lane++) {
+                    nan = Math.min(nan, tail(qs[j0 + lane], rows, full, b1, j0 + lane, best[j0 + lane], one));
+                }
+            }
+            int j = packed;
+            for (; j + 4 <= m; j += 4) { // the rest by the 4 x 4 tile
                 for (int r = b0; r < full; r += 4) {
                     SimdDotTiles.tile(rows.type, qs[j], qs[j + 1], qs[j + 2], qs[j + 3], rows.d, rows.seg,
                             r * rows.stride, rows.stride, rows.scale(r), rows.scale(r + 1), rows.scale(r + 2),
@@ -221,6 +276,11 @@ final class SimdDotTopK {
             this.weights = w == null ? null : w.data();
             this.weightOffset = w == null ? 0 : w.offset(0, 0);
             this.accept = accept;
+        }
+
+        /** Row {@code row}'s weight (1 without weights). */
+        float weight(int row) {
+            return weights == null ? 1f : weights.get(F32, weightOffset + (long) row * Float.BYTES);
         }
 
         float scale(int row) {

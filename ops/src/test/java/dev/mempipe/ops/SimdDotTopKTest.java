@@ -60,6 +60,48 @@ class SimdDotTopKTest {
     }
 
     @Test
+    void should_rank_a_query_alone_and_in_a_batch_of_whole_query_panels_bit_for_bit() {
+        // batches of at least SimdDotPanels.QUERIES take the packed matrix kernel; the queries past the last whole
+        // panel take the 4 x 4 tile and the one-query kernel: every path must give the scan's bits
+        int panel = SimdDotPanels.QUERIES;
+        int[] widths = {1, 17, 33, 100, 384};
+        int[] batches = {panel, panel + 5, 2 * panel + 7};
+        for (ElementType type : TYPES) {
+            for (int d : widths) {
+                int n = 1 + random.nextInt(3000 * SCALE);
+                int m = batches[random.nextInt(batches.length)];
+                int k = 1 + random.nextInt(20);
+                long caseSeed = random.nextLong();
+                try (Arena arena = Arena.ofShared()) {
+                    Case c = build(arena, type, n, d, m, caseSeed);
+                    Tensor w = random.nextBoolean() ? c.w : null;
+                    Bitmap accept = random.nextBoolean() ? c.accept : null;
+                    Result batch = run(arena, c.q, c.keys, w, accept, k);
+                    for (int j = 0; j < m; j++) {
+                        Result alone = run(arena, c.q.rowSlice(j, j + 1), c.keys, w, accept, k);
+                        String what = type + " d=" + d + " n=" + n + " m=" + m + " k=" + k + " query " + j
+                                + " (seed " + seed + ")";
+                        assertEquals(batch.count, alone.count, what);
+                        assertArrayEquals(alone.rows(0), batch.rows(j), what);
+                        assertArrayEquals(alone.scores(0), batch.scores(j), what);
+                    }
+                    try (Arena one = Arena.ofConfined()) { // the same batch on the calling thread only
+                        Case confined = build(one, type, n, d, m, caseSeed);
+                        Result serial = run(one, confined.q, confined.keys, w == null ? null : confined.w,
+                                accept == null ? null : confined.accept, k);
+                        for (int j = 0; j < m; j++) {
+                            String what = type + " d=" + d + " n=" + n + " m=" + m + " query " + j + " (seed "
+                                    + seed + ")";
+                            assertArrayEquals(serial.rows(j), batch.rows(j), what);
+                            assertArrayEquals(serial.scores(j), batch.scores(j), what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void should_give_the_same_bits_on_one_thread_and_on_the_pool() {
         for (ElementType type : TYPES) {
             int n = 4099 * SCALE + random.nextInt(8);
