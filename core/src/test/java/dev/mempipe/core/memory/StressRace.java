@@ -33,6 +33,11 @@ final class StressRace {
     private static final int PROGRESS_SECONDS = 10;
     /** A reader's delay before a read: up to a few tens of microseconds, about the time of a small append. */
     private static final int MAX_DELAY_SPINS = 2000;
+    /**
+     * Reads in a row before a reader yields during an append: reading on and on covers the whole append (also while
+     * the writer waits for a core on a loaded machine) but must not keep it from a core for long.
+     */
+    private static final int YIELD_EVERY = 16;
     /** A writer waits at most this long for the readers to make progress (a stuck reader fails the test). */
     private static final long READER_WAIT_NANOS = 30_000_000_000L;
 
@@ -138,17 +143,22 @@ final class StressRace {
     }
 
     /**
-     * Runs the plan: {@code append.accept(i)} appends batch i on this thread, and each of the {@value #READERS}
-     * readers calls {@code read} once per append, started as the append starts after a random delay of 0 to about
-     * {@value #MAX_DELAY_SPINS} spin-waits, so that reads begin before, during and after the append at varied points;
-     * the writer starts the next append once both have read. A last read of each reader sees the final state. Fails
-     * with the first reader's failure and the seed; checks that {@code length} ends at the plan's total.
+     * Runs the plan: {@code append.accept(i)} appends batch i on this thread while the {@value #READERS} readers
+     * race it. For each append the writer waits until both readers are ready, appends, and waits until both have
+     * finished; each reader starts after a random delay of 0 to about {@value #MAX_DELAY_SPINS} spin-waits (so reads
+     * begin before, during and after the append, at varied points of it) and calls {@code read} again and again until
+     * the append has returned, so that reads cover the whole append however long it takes. A last read of each
+     * reader sees the final state. Fails with the first reader's failure and the seed; checks that {@code length}
+     * ends at the plan's total.
      */
     static Result run(String memory, Plan plan, IntConsumer append, LongSupplier length, Read read)
             throws InterruptedException {
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicLong turn = new AtomicLong(); // the append the readers should race: they read once per turn
+        AtomicLong turn = new AtomicLong();      // the append being raced, from 1
+        AtomicLong ready = new AtomicLong();     // readers ready for it, over all turns
+        AtomicLong appended = new AtomicLong();  // the last turn whose append returned
+        AtomicLong finished = new AtomicLong();  // readers done with it, over all turns
         AtomicLong checks = new AtomicLong();
         AtomicLong overlapping = new AtomicLong();
         List<Thread> readers = new ArrayList<>();
@@ -157,20 +167,29 @@ final class StressRace {
             readers.add(Thread.ofPlatform().name(memory + "-reader-" + r).start(() -> {
                 try {
                     long seen = 0;
-                    boolean last = false;
-                    while (!last && failure.get() == null) {
+                    while (failure.get() == null) {
                         while (turn.get() == seen && !done.get() && failure.get() == null) {
                             Thread.yield();
                         }
-                        last = done.get();
+                        if (turn.get() == seen) { // done: one last read of the final state
+                            checkOnce(read, checks, overlapping);
+                            break;
+                        }
                         seen = turn.get();
+                        ready.incrementAndGet();
                         for (int spin = delays.nextInt(MAX_DELAY_SPINS); spin > 0; spin--) {
                             Thread.onSpinWait();
                         }
-                        if (read.readAndCheck()) {
-                            overlapping.incrementAndGet();
+                        for (int reads = 1; ; reads++) {
+                            checkOnce(read, checks, overlapping);
+                            if (appended.get() >= seen || failure.get() != null) {
+                                break;
+                            }
+                            if (reads % YIELD_EVERY == 0) {
+                                Thread.yield(); // now and then: the writer may be waiting for a core
+                            }
                         }
-                        checks.incrementAndGet();
+                        finished.incrementAndGet();
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
@@ -182,18 +201,12 @@ final class StressRace {
         int appends = 0;
         try {
             for (int batch = 0; batch < plan.batches() && failure.get() == null; batch++) {
-                long target = checks.get() + READERS;
-                turn.incrementAndGet();
+                long t = turn.incrementAndGet();
+                await(ready, t * READERS, failure, memory);
                 append.accept(batch);
                 appends++;
-                long deadline = System.nanoTime() + READER_WAIT_NANOS;
-                while (checks.get() < target && failure.get() == null) {
-                    if (System.nanoTime() > deadline) {
-                        throw new AssertionError("the readers of " + memory + " made no progress for 30 s; seed "
-                                + SEED);
-                    }
-                    Thread.yield();
-                }
+                appended.set(t);
+                await(finished, t * READERS, failure, memory);
                 if (System.nanoTime() > nextProgress) {
                     System.out.printf("  %s: %d of %d appended, %d reads checked (%d s)%n", memory, plan.to(batch),
                             plan.total(), checks.get(), (System.nanoTime() - started) / 1_000_000_000L);
@@ -214,6 +227,24 @@ final class StressRace {
         assertEquals(plan.total(), length.getAsLong(), memory + " length after every append");
         assertTrue(overlapping.get() > 0, memory + ": no read overlapped an append (the race raced nothing)");
         return new Result(appends, checks.get(), overlapping.get());
+    }
+
+    private static void checkOnce(Read read, AtomicLong checks, AtomicLong overlapping) {
+        if (read.readAndCheck()) {
+            overlapping.incrementAndGet();
+        }
+        checks.incrementAndGet();
+    }
+
+    /** The writer waits for the readers (yielding: there may be fewer cores than threads). */
+    private static void await(AtomicLong counter, long target, AtomicReference<Throwable> failure, String memory) {
+        long deadline = System.nanoTime() + READER_WAIT_NANOS;
+        while (counter.get() < target && failure.get() == null) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the readers of " + memory + " made no progress for 30 s; seed " + SEED);
+            }
+            Thread.yield();
+        }
     }
 
     /** The published lengths in {@code [before, after]}, failing when {@code seen} is not one of them. */
