@@ -35,11 +35,11 @@ class BlockGateMemoryStressTest {
         long rows = 1400L * StressRace.SCALE;
         SplittableRandom random = new SplittableRandom(StressRace.SEED + 2);
         float[][] keys = StressRace.gaussianRows(random, rows, KV_HEADS * HEAD_DIM);
-        float[][] weight = StressRace.gaussianRows(random, GATE_DIM, 3 * HEAD_DIM);            // W [dg, 3d]
-        float[][] queries = StressRace.gaussianRows(random, QUERIES, KV_HEADS * GATE_DIM);     // one [dg] per head
+        float[][] weight = StressRace.gaussianRows(random, GATE_DIM, 3 * HEAD_DIM);         // W [dg, 3d]
+        float[][] queries = StressRace.gaussianRows(random, QUERIES, KV_HEADS * GATE_DIM);  // one [dg] per head
         StressRace.Plan plan = StressRace.Plan.batches(random, rows, BLOCK);
-        System.out.println("BlockGateMemoryStressTest: " + rows + " tokens in " + plan.batches() + " appends, blocks of "
-                + BLOCK + "; " + StressRace.reproduce(getClass()));
+        System.out.println("BlockGateMemoryStressTest: " + rows + " tokens in " + plan.batches() + " appends, blocks "
+                + "of " + BLOCK + "; " + StressRace.reproduce(getClass()));
         Backend cpu = MemoryTesting.cpu();
         AtomicLong reads = new AtomicLong();
         try (Arena arena = Arena.ofShared()) {
