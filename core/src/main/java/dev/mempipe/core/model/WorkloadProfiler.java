@@ -68,6 +68,11 @@ public final class WorkloadProfiler implements AutoCloseable {
     static final int WARM_UP_WINDOW = 5;
     static final double WARM_UP_AGREEMENT = 0.10;
     static final int MAX_WARM_UP_STEPS = 400;
+    /**
+     * A workload whose contexts are all smaller is first profiled once, unmeasured, at this context (the largest of
+     * the default profile, so no more memory than that), so that its kernels' loops run long enough to be compiled.
+     */
+    static final long REHEARSAL_CONTEXT = 65_536;
     /** How the profile warms up, in words, for the report. */
     public static final String WARM_UP_DESCRIPTION = "JIT warm-up once per model: every workload at "
             + KERNEL_WARM_UP_CONTEXT / 1024 + "k context for " + KERNEL_WARM_UP_STEPS + " decode steps; then each run, in "
@@ -76,7 +81,9 @@ public final class WorkloadProfiler implements AutoCloseable {
             + "% of the " + WARM_UP_WINDOW + " before and the JIT compiled nothing during the last " + WARM_UP_WINDOW
             + " steps (at most " + MAX_WARM_UP_STEPS + " steps or " + MAX_WARM_UP_NANOS / 1_000_000_000 + " s); "
             + "a workload's contexts are measured from the largest down (there its kernels' loops run longest, so the "
-            + "JIT compiles them during that run's warm-up) and reported in the order asked";
+            + "JIT compiles them during that run's warm-up) and reported in the order asked, and a workload whose "
+            + "contexts are all below " + REHEARSAL_CONTEXT / 1024 + "k first runs once at " + REHEARSAL_CONTEXT / 1024
+            + "k, unmeasured";
 
     /** Phases reported to a {@link #profile(Workload, long, DecoderConfig, Options, Consumer)} listener. */
     public static final String PHASE_WARM_UP = "warm-up";
@@ -189,7 +196,9 @@ public final class WorkloadProfiler implements AutoCloseable {
      * after the kernel warm-up and the 4k run's 20 warm-up steps, and its relevancy step took 0.85 to 1.5 ms there
      * against 60 to 90 us once compiled). At the
      * largest context the same kernels pass the thresholds within the run's first steps, the JIT-quiet rule waits
-     * for their compilation, and the smaller contexts then run compiled code.
+     * for their compilation, and the smaller contexts then run compiled code. When every context asked for is below
+     * {@value #REHEARSAL_CONTEXT}, a run at that context, unmeasured, plays the largest one's part (only with
+     * {@link Options#warmUpKernels()}; reported to {@code phases} as {@value #PHASE_WARM_UP} of the first context).
      *
      * @param contexts context sizes, each as in {@link #profile(Workload, long, DecoderConfig, Options)}; not empty
      * @param phases   told the context and the phase ({@link #profile(Workload, long, DecoderConfig, Options,
@@ -203,12 +212,22 @@ public final class WorkloadProfiler implements AutoCloseable {
         Objects.requireNonNull(phases, "phases");
         List<Integer> order = measurementOrder(contexts);
         contexts.forEach(WorkloadProfiler::checkContext); // all of them before any work
+        long largest = contexts.get(order.getFirst());
+        if (needsRehearsal(largest, options)) {
+            phases.accept(largest, PHASE_WARM_UP);
+            profile(workload, REHEARSAL_CONTEXT, config, options, phase -> { });
+        }
         WorkloadProfile[] profiles = new WorkloadProfile[contexts.size()];
         for (int i : order) {
             long context = contexts.get(i);
             profiles[i] = profile(workload, context, config, options, phase -> phases.accept(context, phase));
         }
         return List.of(profiles);
+    }
+
+    /** Whether a profile whose largest context is {@code largest} first runs unmeasured at the rehearsal context. */
+    static boolean needsRehearsal(long largest, Options options) {
+        return options.warmUpKernels() && largest < REHEARSAL_CONTEXT;
     }
 
     /** Positions of {@code contexts} from the largest context to the smallest; equal ones in the order given. */

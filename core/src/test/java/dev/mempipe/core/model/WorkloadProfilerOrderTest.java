@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,18 @@ class WorkloadProfilerOrderTest {
             assertTrue(e.getMessage().contains("got 0"), e.getMessage());
         }
         assertEquals(List.of(), phases, "nothing ran");
+    }
+
+    @Test
+    void should_rehearse_at_64k_only_when_every_context_is_smaller_and_kernels_are_warmed_up() {
+        WorkloadProfiler.Options warm = WorkloadProfiler.Options.DEFAULT;
+        assertTrue(WorkloadProfiler.needsRehearsal(4096, warm));
+        assertTrue(WorkloadProfiler.needsRehearsal(65_535, warm));
+        assertFalse(WorkloadProfiler.needsRehearsal(65_536, warm));
+        assertFalse(WorkloadProfiler.needsRehearsal(131_072, warm));
+        assertFalse(WorkloadProfiler.needsRehearsal(4096, warm.withKernelWarmUp(false)));
+        assertTrue(WorkloadProfiler.WARM_UP_DESCRIPTION.contains("below 64k first runs once at 64k, unmeasured"),
+                WorkloadProfiler.WARM_UP_DESCRIPTION);
     }
 
     @Test
