@@ -194,9 +194,9 @@ public final class WorkloadProfiler implements AutoCloseable {
      * kernel never queued for compilation: interpreted, at a steady speed, with the JIT idle, which the settle and
      * JIT-quiet rules both accept (measured: Quest's bound kernel, {@code questBoundF32}, was not compiled at all
      * after the kernel warm-up and the 4k run's 20 warm-up steps, and its relevancy step took 0.85 to 1.5 ms there
-     * against 60 to 90 us once compiled). At the
-     * largest context the same kernels pass the thresholds within the run's first steps, the JIT-quiet rule waits
-     * for their compilation, and the smaller contexts then run compiled code. When every context asked for is below
+     * against 60 to 90 us once compiled). At the largest context the same kernels pass the thresholds within the
+     * run's first steps, the JIT-quiet rule waits for their compilation, and the smaller contexts then run compiled
+     * code. When every context asked for is below
      * {@value #REHEARSAL_CONTEXT}, a run at that context, unmeasured, plays the largest one's part (only with
      * {@link Options#warmUpKernels()}; reported to {@code phases} as {@value #PHASE_WARM_UP} of the first context).
      *
