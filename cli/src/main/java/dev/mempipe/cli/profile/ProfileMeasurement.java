@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.IntSummaryStatistics;
 import java.util.List;
@@ -53,7 +54,7 @@ final class ProfileMeasurement {
             boolean onCpu = fallback == null;
             Backend simd = onCpu ? chosen : fallback;
             // a few seconds, not the default 0.9: in a fresh JVM the kernels are not compiled yet at first
-            progress.update(1, options.workloads().getFirst().id(), options.contextLengths().getFirst(),
+            progress.update(1, options.workloads().getFirst().id(), Collections.max(options.contextLengths()),
                     "calibrating " + simd.name());
             Device cpu = new Device(simd, DeviceModel.calibrate(simd, CALIBRATION));
             Engine.Builder builder = Engine.builder().cpu(cpu);
@@ -65,16 +66,25 @@ final class ProfileMeasurement {
             Engine engine = builder.build();
             List<ProfileRow> rows = new ArrayList<>();
             List<Integer> warmUps = new ArrayList<>();
+            List<Integer> contexts = options.contextLengths();
+            List<Long> asked = contexts.stream().map(Integer::longValue).toList();
             try (WorkloadProfiler profiler = new WorkloadProfiler(engine)) {
-                int run = 0;
+                int[] run = {0};
+                long[] running = {-1};
                 for (Workload workload : options.workloads()) {
-                    for (int context : options.contextLengths()) {
-                        int current = ++run;
-                        WorkloadProfile p = profiler.profile(workload, context, config,
-                                WorkloadProfiler.Options.DEFAULT,
-                                phase -> progress.update(current, workload.id(), context, phase));
-                        rows.add(row(workload, context, p));
-                        warmUps.add(p.warmUpSteps());
+                    running[0] = -1;
+                    // measured largest context first (see WorkloadProfiler), reported in the order asked
+                    List<WorkloadProfile> profiles = profiler.profile(workload, asked, config,
+                            WorkloadProfiler.Options.DEFAULT, (context, phase) -> {
+                                if (context != running[0]) {
+                                    running[0] = context;
+                                    run[0]++;
+                                }
+                                progress.update(run[0], workload.id(), Math.toIntExact(context), phase);
+                            });
+                    for (int i = 0; i < contexts.size(); i++) {
+                        rows.add(row(workload, contexts.get(i), profiles.get(i)));
+                        warmUps.add(profiles.get(i).warmUpSteps());
                     }
                 }
             }

@@ -20,6 +20,7 @@ import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
@@ -35,6 +37,10 @@ import java.util.function.LongConsumer;
  * context size in bulk (synthetic KV with planted structure, or a synthetic corpus), measures the accuracy of a
  * sparse attention workload against dense attention, then runs warm-up and measured decode steps and splits
  * their time into memory pipeline and the rest ({@link WorkloadProfile} defines the split).
+ *
+ * <p>Several context sizes of one workload are profiled largest first ({@link #profile(Workload, List, DecoderConfig,
+ * Options, BiConsumer)}): a run at a small context measured first can otherwise be measured with its kernels still
+ * interpreted.
  *
  * <p>Models are built once per {@link DecoderConfig} and kept until {@link #close()}; each profile's memories
  * live in an arena of their own, closed before {@link #profile} returns. Not thread-safe: the engine's profile
@@ -53,21 +59,31 @@ public final class WorkloadProfiler implements AutoCloseable {
      * during the last {@value #WARM_UP_WINDOW} steps (its total compilation time did not grow), or
      * {@value #MAX_WARM_UP_STEPS} steps ran, or {@value #MAX_WARM_UP_NANOS} ns passed. A fixed count was not enough
      * (the first runs measured slower than later, larger ones), and neither were stable medians alone: on two busy
-     * cores the step time plateaus while the Vector API kernels still wait in the C2 queue (measured: Quest's
-     * relevancy step at 4k took 845 us when 4k was measured first and 69 us when it was measured last).
+     * cores the step time plateaus while the Vector API kernels still wait in the C2 queue. Neither rule sees a
+     * kernel that the JIT has not queued at all, which is why contexts are measured largest first
+     * ({@link #profile(Workload, List, DecoderConfig, Options, BiConsumer)}).
      */
     static final long MIN_WARM_UP_NANOS = 200_000_000L;
     static final long MAX_WARM_UP_NANOS = 3_000_000_000L;
     static final int WARM_UP_WINDOW = 5;
     static final double WARM_UP_AGREEMENT = 0.10;
     static final int MAX_WARM_UP_STEPS = 400;
+    /**
+     * A workload whose contexts are all smaller is first profiled once, unmeasured, at this context (the largest of
+     * the default profile, so no more memory than that), so that its kernels' loops run long enough to be compiled.
+     */
+    static final long REHEARSAL_CONTEXT = 65_536;
     /** How the profile warms up, in words, for the report. */
     public static final String WARM_UP_DESCRIPTION = "JIT warm-up once per model: every workload at "
             + KERNEL_WARM_UP_CONTEXT / 1024 + "k context for " + KERNEL_WARM_UP_STEPS + " decode steps; then each run, in "
             + "its own memory, at least its warm-up steps and " + MIN_WARM_UP_NANOS / 1_000_000 + " ms of decode steps, "
             + "until the median of the last " + WARM_UP_WINDOW + " steps is within " + (int) (WARM_UP_AGREEMENT * 100)
             + "% of the " + WARM_UP_WINDOW + " before and the JIT compiled nothing during the last " + WARM_UP_WINDOW
-            + " steps (at most " + MAX_WARM_UP_STEPS + " steps or " + MAX_WARM_UP_NANOS / 1_000_000_000 + " s)";
+            + " steps (at most " + MAX_WARM_UP_STEPS + " steps or " + MAX_WARM_UP_NANOS / 1_000_000_000 + " s); "
+            + "a workload's contexts are measured from the largest down (there its kernels' loops run longest, so the "
+            + "JIT compiles them during that run's warm-up) and reported in the order asked, and a workload whose "
+            + "contexts are all below " + REHEARSAL_CONTEXT / 1024 + "k first runs once at " + REHEARSAL_CONTEXT / 1024
+            + "k, unmeasured";
 
     /** Phases reported to a {@link #profile(Workload, long, DecoderConfig, Options, Consumer)} listener. */
     public static final String PHASE_WARM_UP = "warm-up";
@@ -167,6 +183,76 @@ public final class WorkloadProfiler implements AutoCloseable {
     }
 
     /**
+     * Profiles {@code workload} at each of {@code contexts}, measuring the largest context first; returns the
+     * profiles in the order of {@code contexts}.
+     *
+     * <p>Why largest first: HotSpot compiles a method only once its calls and loop iterations pass the tiered
+     * thresholds (JDK 25's defaults: C1 after 200 calls, or 100 calls and 2000 calls plus iterations, or 60000
+     * iterations of one loop; C2 after 5000 calls, or 600 calls and 15000, or 40000 iterations; all raised while the
+     * compile queues are long), and a kernel's loops run once per page or row, so a decode step at 4k gives it a
+     * sixteenth of the iterations one at 64k does. A small context measured first could end its warm-up with a
+     * kernel never queued for compilation: interpreted, at a steady speed, with the JIT idle, which the settle and
+     * JIT-quiet rules both accept (measured: Quest's bound kernel, {@code questBoundF32}, was not compiled at all
+     * after the kernel warm-up and the 4k run's 20 warm-up steps, and its relevancy step took 0.85 to 1.5 ms there
+     * against 60 to 90 us once compiled). At the largest context the same kernels pass the thresholds within the
+     * run's first steps, the JIT-quiet rule waits for their compilation, and the smaller contexts then run compiled
+     * code. When every context asked for is below
+     * {@value #REHEARSAL_CONTEXT}, a run at that context, unmeasured, plays the largest one's part (only with
+     * {@link Options#warmUpKernels()}; reported to {@code phases} as {@value #PHASE_WARM_UP} of the first context).
+     *
+     * @param contexts context sizes, each as in {@link #profile(Workload, long, DecoderConfig, Options)}; not empty
+     * @param phases   told the context and the phase ({@link #profile(Workload, long, DecoderConfig, Options,
+     *                 Consumer)}) of what is running
+     */
+    public List<WorkloadProfile> profile(Workload workload, List<Long> contexts, DecoderConfig config, Options options,
+                                         BiConsumer<Long, String> phases) {
+        Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(phases, "phases");
+        List<Integer> order = measurementOrder(contexts);
+        contexts.forEach(WorkloadProfiler::checkContext); // all of them before any work
+        long largest = contexts.get(order.getFirst());
+        if (needsRehearsal(largest, options)) {
+            phases.accept(largest, PHASE_WARM_UP);
+            profile(workload, REHEARSAL_CONTEXT, config, options, phase -> { });
+        }
+        WorkloadProfile[] profiles = new WorkloadProfile[contexts.size()];
+        for (int i : order) {
+            long context = contexts.get(i);
+            profiles[i] = profile(workload, context, config, options, phase -> phases.accept(context, phase));
+        }
+        return List.of(profiles);
+    }
+
+    /** Whether a profile whose largest context is {@code largest} first runs unmeasured at the rehearsal context. */
+    static boolean needsRehearsal(long largest, Options options) {
+        return options.warmUpKernels() && largest < REHEARSAL_CONTEXT;
+    }
+
+    /** Positions of {@code contexts} from the largest context to the smallest; equal ones in the order given. */
+    static List<Integer> measurementOrder(List<Long> contexts) {
+        Objects.requireNonNull(contexts, "contexts");
+        if (contexts.isEmpty()) {
+            throw new IllegalArgumentException("contexts must not be empty");
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < contexts.size(); i++) {
+            Objects.requireNonNull(contexts.get(i), "contexts[" + i + "]");
+            order.add(i);
+        }
+        order.sort(Comparator.comparing((Integer i) -> contexts.get(i)).reversed());
+        return order;
+    }
+
+    private static void checkContext(long context) {
+        if (context < 1 || context > Integer.MAX_VALUE - 1024) {
+            throw new IllegalArgumentException("context must be in [1, " + (Integer.MAX_VALUE - 1024) + "], got "
+                    + context);
+        }
+    }
+
+    /**
      * {@link #profile(Workload, long, DecoderConfig, Options)}, telling {@code phases} what it is doing:
      * {@value #PHASE_WARM_UP}, {@value #PHASE_PREPARE}, {@value #PHASE_ACCURACY}, {@value #PHASE_DECODE}.
      */
@@ -175,10 +261,7 @@ public final class WorkloadProfiler implements AutoCloseable {
         Objects.requireNonNull(workload, "workload");
         Objects.requireNonNull(phases, "phases");
         Objects.requireNonNull(options, "options");
-        if (context < 1 || context > Integer.MAX_VALUE - 1024) {
-            throw new IllegalArgumentException("context must be in [1, " + (Integer.MAX_VALUE - 1024) + "], got "
-                    + context);
-        }
+        checkContext(context);
         DecoderModel model = models.computeIfAbsent(Objects.requireNonNull(config, "config"),
                 c -> new DecoderModel(c, modelArena, cpu));
         if (options.warmUpKernels() && warmedUp.add(config)) {
