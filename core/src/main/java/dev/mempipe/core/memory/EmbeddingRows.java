@@ -8,6 +8,7 @@ import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
+import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
@@ -37,8 +38,8 @@ import java.util.Objects;
  * memory from then on. A growable instance that outgrows its capacity moves to a new, larger arena and pins that.
  *
  * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
- * recorded, rerun on the CPU when a device fails). The graph scoring methods ({@link HnswVectors}) run the backend's
- * {@code dotRows} inside the engine step the caller opened for the HNSW walk.
+ * recorded, rerun on the CPU when a device fails). The graph scorers ({@link HnswVectors#graphScorer}) run the
+ * backend's {@code dotRows} inside the engine step the caller opened for the HNSW walk or build.
  *
  * <p>Thread-safety: one writer. {@link #rows()} is a published (volatile) count: readers that use only rows below it
  * may run during an append of a {@link #fixed} instance, which never moves its memory. A {@link #growable} instance
@@ -239,35 +240,21 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         }
     }
 
-    /** The cosine of a unit query with row {@code row}, clamped to {@code [-1, 1]}: {@link #graphCosines} of one row. */
-    @Override
-    public float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
-        float[] out = new float[1];
-        graphCosines(backend, unitQuery, new int[] {row}, 1, out, scratch);
-        return out[0];
-    }
-
     /**
-     * The cosines of a unit query with rows {@code rowIds[0, count)}: the backend's {@code dotRows} over the pinned
-     * rows (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse
-     * norm, clamped to {@code [-1, 1]}.
+     * The cosines of a unit query with rows of {@code [0, rows())}: the backend's {@code dotRows} over the pinned rows
+     * (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse norm,
+     * clamped to {@code [-1, 1]}. Every call is a {@code dotRows} call; what does not change between the calls of one
+     * walk (the rows' pinned view, the query's tensor, the wrappers of the caller's arrays) is made once here.
      */
     @Override
-    public void graphCosines(Backend backend, float[] unitQuery, int[] rowIds, int count, float[] out,
-                             float[] scratch) {
-        if (count == 0) {
-            return;
+    public GraphScorer graphScorer(Backend backend, float[] unitQuery) {
+        Objects.requireNonNull(backend, "backend");
+        if (unitQuery.length < dimension) {
+            throw new IllegalArgumentException("unitQuery has " + unitQuery.length + " elements, the rows "
+                    + dimension);
         }
-        // heap views of the caller's arrays: nothing copied, nothing to close
-        Tensor q = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);   // (1, d)
-        Indices ids = Indices.wrap(MemorySegment.ofArray(rowIds), count);                            // (count)
-        Tensor s = Tensor.wrap(MemorySegment.ofArray(out), ElementType.F32, 1, count);              // (1, count)
-        backend.relevancy().dotRows(q, vectors(0, rows), ids, s);
-        for (int i = 0; i < count; i++) {
-            out[i] = Math.clamp(out[i] * inverseNorm(rowIds[i]), -1f, 1f);
-        }
+        return new DotRowsScorer(backend.relevancy(), unitQuery, vectors(0, rows));
     }
-
     /** Copies row {@code from} over row {@code to} (bytes, scale and norm), for compaction; {@code to < from}. */
     public void moveRow(int from, int to) {
         long rowBytes = (long) dimension * type.byteSize();
@@ -409,6 +396,75 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, () -> "cannot pin " + newVectors.shapeString() + " on "
                     + e.backend() + "; ops read host memory", e);
+        }
+    }
+
+    /**
+     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}. The heap views of the
+     * caller's id and score arrays are kept per length and reused while the caller passes the same arrays (Lucene's
+     * searcher and builder keep theirs for a whole walk), so that a call allocates nothing.
+     */
+    private final class DotRowsScorer implements GraphScorer {
+        private final RelevancyOps ops;
+        private final Tensor query;                          // (1, d) over the caller's array, read at every call
+        private final Tensor keys;                           // (rows, d), the pinned view as the rows are now
+        private final int[] oneRow = new int[1];
+        private final float[] oneScore = new float[1];
+        private final Indices oneRowIds = Indices.wrap(MemorySegment.ofArray(oneRow), 1);               // (1)
+        private final Tensor oneScoreOut = Tensor.wrap(MemorySegment.ofArray(oneScore), ElementType.F32, 1, 1); // 1x1
+        private int[] idsArray;       // the caller's last id array, and views of its first n ints by n
+        private Indices[] idsByCount;
+        private float[] scoresArray;  // the caller's last score array, and views of its first n floats by n
+        private Tensor[] scoresByCount;
+
+        DotRowsScorer(RelevancyOps ops, float[] unitQuery, Tensor keys) {
+            this.ops = ops;
+            this.query = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);
+            this.keys = keys;
+        }
+
+        @Override
+        public float cosine(int row) {
+            oneRow[0] = row;
+            ops.dotRows(query, keys, oneRowIds, oneScoreOut);
+            return Math.clamp(oneScore[0] * inverseNorm(row), -1f, 1f);
+        }
+
+        @Override
+        public void cosines(int[] rowIds, int count, float[] out) {
+            if (count == 0) {
+                return;
+            }
+            ops.dotRows(query, keys, ids(rowIds, count), scores(out, count));
+            for (int i = 0; i < count; i++) {
+                out[i] = Math.clamp(out[i] * inverseNorm(rowIds[i]), -1f, 1f);
+            }
+        }
+
+        private Indices ids(int[] rowIds, int count) {
+            if (rowIds != idsArray) {
+                idsArray = rowIds;
+                idsByCount = new Indices[rowIds.length + 1];
+            }
+            Indices view = idsByCount[count];
+            if (view == null) {
+                view = Indices.wrap(MemorySegment.ofArray(rowIds), count); // checks count <= rowIds.length
+                idsByCount[count] = view;
+            }
+            return view;
+        }
+
+        private Tensor scores(float[] out, int count) {
+            if (out != scoresArray) {
+                scoresArray = out;
+                scoresByCount = new Tensor[out.length + 1];
+            }
+            Tensor view = scoresByCount[count];
+            if (view == null) {
+                view = Tensor.wrap(MemorySegment.ofArray(out), ElementType.F32, 1, count); // checks count <= length
+                scoresByCount[count] = view;
+            }
+            return view;
         }
     }
 }
