@@ -88,7 +88,8 @@ public final class HnswBuildHarness {
         }
         if (rounds > 1) {
             System.out.printf(Locale.ROOT,
-                    "median of rounds 1-%d: wall %.2f s, thread cpu %.2f s, process cpu %.2f s%n", rounds - 1, median(wall), median(threadCpu), median(processCpu));
+                    "median of rounds 1-%d: wall %.2f s, thread cpu %.2f s, process cpu %.2f s%n", rounds - 1,
+                    median(wall), median(threadCpu), median(processCpu));
         }
     }
 
