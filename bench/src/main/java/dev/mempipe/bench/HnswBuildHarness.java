@@ -5,7 +5,7 @@ import dev.langchain4j.store.embedding.EmbeddingSearchResult;
 import dev.mempipe.core.memory.HnswSettings;
 import dev.mempipe.langchain4j.MempipeEmbeddingStore;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.reflect.Constructor;
 import java.util.Arrays;
 import java.util.Locale;
@@ -20,7 +20,8 @@ import java.util.Locale;
  * of commit 4d6cfaa (before issue 9) in its first search, so the timed span (add + first search) holds the whole
  * build for both. Per round it prints wall seconds, the calling thread's CPU seconds (the build runs there: the
  * figure the machine's load disturbs least), the process's CPU seconds (JIT and GC threads too), the load average,
- * and the recall@10 of {@code queries} queries against a brute-force top-10 (both builds must give graphs of the
+ * the bytes the calling thread allocated and the collections meanwhile (neither depends on the load), and the
+ * recall@10 of {@code queries} queries against a brute-force top-10 (both builds must give graphs of the
  * same quality: a faster build of a worse graph is no answer).
  *
  * <p>The same source compiles against both jars (it finds the settings' constructor by reflection), so the old
@@ -35,7 +36,8 @@ import java.util.Locale;
  *      -cp /tmp/old-harness:OLD.jar dev.mempipe.bench.HnswBuildHarness 20000 3
  * </pre>
  * Arguments: rows (default 20000, at most 100000), rounds (default 3), queries for the recall (default 50).
- * Output lines: {@code round R: wall W s, thread cpu T s, process cpu P s, load L, recall@10 X}, then
+ * Output lines: {@code round R: wall W s, thread cpu T s, process cpu P s, load L, recall@10 X, allocated A MiB,
+ * G GCs (M ms)}, then
  * {@code median: ...} over the rounds after the first (the first includes the JIT's warm-up).
  */
 public final class HnswBuildHarness {
@@ -65,7 +67,7 @@ public final class HnswBuildHarness {
         System.out.printf(Locale.ROOT, "HnswBuildHarness: %d rows x %d, one build thread, %d rounds, settings %s,"
                         + " java %s, %d processors%n", rows, ClusteredVectors.DIMENSION, rounds, settings,
                 Runtime.version(), Runtime.getRuntime().availableProcessors());
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] wall = new double[rounds];
         double[] threadCpu = new double[rounds];
@@ -74,23 +76,43 @@ public final class HnswBuildHarness {
             long wall0 = System.nanoTime();
             long thread0 = threads.getCurrentThreadCpuTime();
             long process0 = os.getProcessCpuTime();
+            long allocated0 = threads.getCurrentThreadAllocatedBytes();
+            long[] gc0 = collections();
             double recall;
+            double allocatedMiB;
+            long gcCount;
+            long gcMillis;
             try (MempipeEmbeddingStore store = Lc4jStores.hnsw(data, settings)) {
                 int[] first = Lc4jStores.rows(store.search(Lc4jStores.request(data, 0, null))); // old: builds here
                 wall[round] = (System.nanoTime() - wall0) / 1e9;
                 threadCpu[round] = (threads.getCurrentThreadCpuTime() - thread0) / 1e9;
                 processCpu[round] = (os.getProcessCpuTime() - process0) / 1e9;
+                allocatedMiB = (threads.getCurrentThreadAllocatedBytes() - allocated0) / 1048576.0;
+                long[] gc1 = collections();
+                gcCount = gc1[0] - gc0[0];
+                gcMillis = gc1[1] - gc0[1];
                 recall = recall(store, data, truth, first);
             }
             System.out.printf(Locale.ROOT, "round %d: wall %.2f s, thread cpu %.2f s, process cpu %.2f s, load %.2f,"
-                    + " recall@10 %.4f%n", round, wall[round], threadCpu[round], processCpu[round],
-                    os.getSystemLoadAverage(), recall);
+                    + " recall@10 %.4f, allocated %.1f MiB, %d GCs (%d ms)%n", round, wall[round], threadCpu[round],
+                    processCpu[round], os.getSystemLoadAverage(), recall, allocatedMiB, gcCount, gcMillis);
         }
         if (rounds > 1) {
             System.out.printf(Locale.ROOT,
                     "median of rounds 1-%d: wall %.2f s, thread cpu %.2f s, process cpu %.2f s%n", rounds - 1,
                     median(wall), median(threadCpu), median(processCpu));
         }
+    }
+
+    /** Collections so far and their total milliseconds, over every collector. */
+    private static long[] collections() {
+        long count = 0;
+        long millis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
     }
 
     /** M 16, construction beam 100, one build thread where the settings have that choice (not before issue 16). */
