@@ -244,7 +244,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
      * The cosines of a unit query with rows of {@code [0, rows())}: the backend's {@code dotRows} over the pinned rows
      * (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse norm,
      * clamped to {@code [-1, 1]}. Every call is a {@code dotRows} call; what does not change between the calls of one
-     * walk (the rows' pinned view, the query's tensor, the wrappers of the caller's arrays) is made once here.
+     * walk (the rows' pinned view, the query's tensor, the views of the scorer's id and score arrays) is made once.
      */
     @Override
     public GraphScorer graphScorer(Backend backend, float[] unitQuery) {
@@ -400,34 +400,35 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     }
 
     /**
-     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}. The heap views of the
-     * caller's id and score arrays are kept per length and reused while the caller passes the same arrays (Lucene's
-     * searcher and builder keep theirs for a whole walk), so that a call allocates nothing.
+     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}. The row ids are copied
+     * into arrays of the scorer's own, whose heap views are made once per length, and the scores come back there:
+     * a call allocates nothing. (The caller's arrays change from call to call: Lucene's diversity checks pass each
+     * node's own neighbour array, so views of them could not be kept.)
      */
     private final class DotRowsScorer implements GraphScorer {
+        /** A node's neighbours (2M = 32 for M = 16) and a search's batches fit without growing. */
+        private static final int FIRST_CAPACITY = 64;
+
         private final RelevancyOps ops;
-        private final Tensor query;                          // (1, d) over the caller's array, read at every call
-        private final Tensor keys;                           // (rows, d), the pinned view as the rows are now
-        private final int[] oneRow = new int[1];
-        private final float[] oneScore = new float[1];
-        private final Indices oneRowIds = Indices.wrap(MemorySegment.ofArray(oneRow), 1);               // (1)
-        private final Tensor oneScoreOut = Tensor.wrap(MemorySegment.ofArray(oneScore), ElementType.F32, 1, 1); // 1x1
-        private int[] idsArray;       // the caller's last id array, and views of its first n ints by n
-        private Indices[] idsByCount;
-        private float[] scoresArray;  // the caller's last score array, and views of its first n floats by n
-        private Tensor[] scoresByCount;
+        private final Tensor query;   // (1, d) over the caller's array, read at every call
+        private final Tensor keys;    // (rows, d), the pinned view as the rows are now
+        private int[] ids;            // (capacity) the row ids of a call
+        private float[] scores;       // (capacity) its dot products
+        private Indices[] idsViews;   // idsViews[n]: the first n ids, made on first use
+        private Tensor[] scoreViews;  // scoreViews[n]: (1, n) over the first n scores
 
         DotRowsScorer(RelevancyOps ops, float[] unitQuery, Tensor keys) {
             this.ops = ops;
             this.query = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);
             this.keys = keys;
+            grow(FIRST_CAPACITY);
         }
 
         @Override
         public float cosine(int row) {
-            oneRow[0] = row;
-            ops.dotRows(query, keys, oneRowIds, oneScoreOut);
-            return Math.clamp(oneScore[0] * inverseNorm(row), -1f, 1f);
+            ids[0] = row;
+            ops.dotRows(query, keys, idsView(1), scoreView(1));
+            return Math.clamp(scores[0] * inverseNorm(row), -1f, 1f);
         }
 
         @Override
@@ -435,34 +436,37 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             if (count == 0) {
                 return;
             }
-            ops.dotRows(query, keys, ids(rowIds, count), scores(out, count));
+            if (count > ids.length) {
+                grow(count);
+            }
+            System.arraycopy(rowIds, 0, ids, 0, count);
+            ops.dotRows(query, keys, idsView(count), scoreView(count));
             for (int i = 0; i < count; i++) {
-                out[i] = Math.clamp(out[i] * inverseNorm(rowIds[i]), -1f, 1f);
+                out[i] = Math.clamp(scores[i] * inverseNorm(ids[i]), -1f, 1f);
             }
         }
 
-        private Indices ids(int[] rowIds, int count) {
-            if (rowIds != idsArray) {
-                idsArray = rowIds;
-                idsByCount = new Indices[rowIds.length + 1];
-            }
-            Indices view = idsByCount[count];
+        private void grow(int capacity) {
+            ids = new int[capacity];
+            scores = new float[capacity];
+            idsViews = new Indices[capacity + 1];
+            scoreViews = new Tensor[capacity + 1];
+        }
+
+        private Indices idsView(int count) {
+            Indices view = idsViews[count];
             if (view == null) {
-                view = Indices.wrap(MemorySegment.ofArray(rowIds), count); // checks count <= rowIds.length
-                idsByCount[count] = view;
+                view = Indices.wrap(MemorySegment.ofArray(ids), count);
+                idsViews[count] = view;
             }
             return view;
         }
 
-        private Tensor scores(float[] out, int count) {
-            if (out != scoresArray) {
-                scoresArray = out;
-                scoresByCount = new Tensor[out.length + 1];
-            }
-            Tensor view = scoresByCount[count];
+        private Tensor scoreView(int count) {
+            Tensor view = scoreViews[count];
             if (view == null) {
-                view = Tensor.wrap(MemorySegment.ofArray(out), ElementType.F32, 1, count); // checks count <= length
-                scoresByCount[count] = view;
+                view = Tensor.wrap(MemorySegment.ofArray(scores), ElementType.F32, 1, count);
+                scoreViews[count] = view;
             }
             return view;
         }
