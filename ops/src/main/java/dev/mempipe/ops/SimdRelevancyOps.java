@@ -126,8 +126,9 @@ final class SimdRelevancyOps implements RelevancyOps {
             return false;
         }
         long n = keys.rows();
+        int[] ids = heapInts(rowIds.data(), count); // an HNSW walk's own array: read without a segment check each
         for (int i = 0; i < count; i++) {
-            int r = rowIds.get(i);
+            int r = ids != null ? ids[i] : rowIds.get(i);
             if (r < 0 || r >= n) {
                 return false;
             }

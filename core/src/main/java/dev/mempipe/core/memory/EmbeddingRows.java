@@ -8,6 +8,7 @@ import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
+import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
 
@@ -37,8 +38,8 @@ import java.util.Objects;
  * memory from then on. A growable instance that outgrows its capacity moves to a new, larger arena and pins that.
  *
  * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
- * recorded, rerun on the CPU when a device fails). The graph scoring methods ({@link HnswVectors}) run the backend's
- * {@code dotRows} inside the engine step the caller opened for the HNSW walk.
+ * recorded, rerun on the CPU when a device fails). The graph scorers ({@link HnswVectors#graphScorer}) run the
+ * backend's {@code dotRows} inside the engine step the caller opened for the HNSW walk or build.
  *
  * <p>Thread-safety: one writer. {@link #rows()} is a published (volatile) count: readers that use only rows below it
  * may run during an append of a {@link #fixed} instance, which never moves its memory. A {@link #growable} instance
@@ -239,35 +240,21 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         }
     }
 
-    /** The cosine of a unit query with row {@code row}, clamped to {@code [-1, 1]}: {@link #graphCosines} of one row. */
-    @Override
-    public float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
-        float[] out = new float[1];
-        graphCosines(backend, unitQuery, new int[] {row}, 1, out, scratch);
-        return out[0];
-    }
-
     /**
-     * The cosines of a unit query with rows {@code rowIds[0, count)}: the backend's {@code dotRows} over the pinned
-     * rows (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse
-     * norm, clamped to {@code [-1, 1]}.
+     * The cosines of a unit query with rows of {@code [0, rows())}: the backend's {@code dotRows} over the pinned rows
+     * (the CPU backend reads four rows at a time, so that their cache misses overlap), times each row's inverse norm,
+     * clamped to {@code [-1, 1]}. Every call is a {@code dotRows} call; what does not change between the calls of one
+     * walk (the rows' pinned view, the query's tensor, the views of the scorer's id and score arrays) is made once.
      */
     @Override
-    public void graphCosines(Backend backend, float[] unitQuery, int[] rowIds, int count, float[] out,
-                             float[] scratch) {
-        if (count == 0) {
-            return;
+    public GraphScorer graphScorer(Backend backend, float[] unitQuery) {
+        Objects.requireNonNull(backend, "backend");
+        if (unitQuery.length < dimension) {
+            throw new IllegalArgumentException("unitQuery has " + unitQuery.length + " elements, the rows "
+                    + dimension);
         }
-        // heap views of the caller's arrays: nothing copied, nothing to close
-        Tensor q = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);   // (1, d)
-        Indices ids = Indices.wrap(MemorySegment.ofArray(rowIds), count);                            // (count)
-        Tensor s = Tensor.wrap(MemorySegment.ofArray(out), ElementType.F32, 1, count);              // (1, count)
-        backend.relevancy().dotRows(q, vectors(0, rows), ids, s);
-        for (int i = 0; i < count; i++) {
-            out[i] = Math.clamp(out[i] * inverseNorm(rowIds[i]), -1f, 1f);
-        }
+        return new DotRowsScorer(backend.relevancy(), unitQuery, vectors(0, rows));
     }
-
     /** Copies row {@code from} over row {@code to} (bytes, scale and norm), for compaction; {@code to < from}. */
     public void moveRow(int from, int to) {
         long rowBytes = (long) dimension * type.byteSize();
@@ -409,6 +396,79 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         } catch (BackendException e) {
             LOG.log(System.Logger.Level.WARNING, () -> "cannot pin " + newVectors.shapeString() + " on "
                     + e.backend() + "; ops read host memory", e);
+        }
+    }
+
+    /**
+     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}. The row ids are copied
+     * into arrays of the scorer's own, whose heap views are made once per length, and the scores come back there:
+     * a call allocates nothing. (The caller's arrays change from call to call: Lucene's diversity checks pass each
+     * node's own neighbour array, so views of them could not be kept.)
+     */
+    private final class DotRowsScorer implements GraphScorer {
+        /** A node's neighbours (2M = 32 for M = 16) and a search's batches fit without growing. */
+        private static final int FIRST_CAPACITY = 64;
+
+        private final RelevancyOps ops;
+        private final Tensor query;   // (1, d) over the caller's array, read at every call
+        private final Tensor keys;    // (rows, d), the pinned view as the rows are now
+        private int[] ids;            // (capacity) the row ids of a call
+        private float[] scores;       // (capacity) its dot products
+        private Indices[] idsViews;   // idsViews[n]: the first n ids, made on first use
+        private Tensor[] scoreViews;  // scoreViews[n]: (1, n) over the first n scores
+
+        DotRowsScorer(RelevancyOps ops, float[] unitQuery, Tensor keys) {
+            this.ops = ops;
+            this.query = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);
+            this.keys = keys;
+            grow(FIRST_CAPACITY);
+        }
+
+        @Override
+        public float cosine(int row) {
+            ids[0] = row;
+            ops.dotRows(query, keys, idsView(1), scoreView(1));
+            return Math.clamp(scores[0] * inverseNorm(row), -1f, 1f);
+        }
+
+        @Override
+        public void cosines(int[] rowIds, int count, float[] out) {
+            if (count == 0) {
+                return;
+            }
+            if (count > ids.length) {
+                grow(count);
+            }
+            System.arraycopy(rowIds, 0, ids, 0, count);
+            ops.dotRows(query, keys, idsView(count), scoreView(count));
+            for (int i = 0; i < count; i++) {
+                out[i] = Math.clamp(scores[i] * inverseNorm(ids[i]), -1f, 1f);
+            }
+        }
+
+        private void grow(int capacity) {
+            ids = new int[capacity];
+            scores = new float[capacity];
+            idsViews = new Indices[capacity + 1];
+            scoreViews = new Tensor[capacity + 1];
+        }
+
+        private Indices idsView(int count) {
+            Indices view = idsViews[count];
+            if (view == null) {
+                view = Indices.wrap(MemorySegment.ofArray(ids), count);
+                idsViews[count] = view;
+            }
+            return view;
+        }
+
+        private Tensor scoreView(int count) {
+            Tensor view = scoreViews[count];
+            if (view == null) {
+                view = Tensor.wrap(MemorySegment.ofArray(scores), ElementType.F32, 1, count);
+                scoreViews[count] = view;
+            }
+            return view;
         }
     }
 }

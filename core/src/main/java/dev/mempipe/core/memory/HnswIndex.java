@@ -41,7 +41,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * A Lucene HNSW graph over {@link HnswVectors}, for approximate cosine search: {@link EmbeddingMemory}'s
  * {@code searchApproximate} and the LangChain4j store's approximate mode. The graph is scored straight from where
  * the vectors live (off-heap), with Lucene's DOT_PRODUCT similarity {@code (1 + cos) / 2}; hits carry the exact
- * cosines of {@link HnswVectors#cosine}.
+ * cosines of {@link HnswVectors#graphScorer}.
  *
  * <p><b>Building.</b> The owner calls {@link #extend} when it adds rows (the store on add, {@link EmbeddingMemory} on
  * append): a search never builds. An extension by at least {@link #PARALLEL_MIN_ROWS} rows runs Lucene's
@@ -107,6 +107,7 @@ public final class HnswIndex {
     private OnHeapHnswGraph graph;   // null until the first extension
     private HnswGraphBuilder serial; // the one-by-one builder of a growable graph, or null when graph is of fixed size
     private Backend scoring;         // the backend of the extension in progress
+    private long extensions;         // extensions begun: a builder's scorers set up again for each
     private int nodes;               // rows in the graph
     private int indexing;            // rows the graph is being extended to (the build scorers' maxOrd)
 
@@ -171,7 +172,8 @@ public final class HnswIndex {
             int wanted = Math.min(k, acceptedNodes); // the collector sizes its queue by k: never beyond what exists
             TopKnnCollector collector = new TopKnnCollector(Math.max(wanted, settings.searchBeamWidth()), visitLimit,
                     new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
-            RandomVectorScorer scorer = quantized == null ? new QueryScorer(backend, unitQuery, nodes)
+            HnswVectors.GraphScorer cosines = vectors.graphScorer(backend, unitQuery); // one set-up per search
+            RandomVectorScorer scorer = quantized == null ? new QueryScorer(cosines, nodes)
                     : QUANTIZED_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, quantized.copy(),
                     unitQuery);
             HnswGraphSearcher.search(scorer, collector, new GraphView(graph), accept, acceptedNodes);
@@ -183,7 +185,7 @@ public final class HnswIndex {
                 return null;
             }
             graphSearches.increment();
-            return best(backend, found, unitQuery, k);
+            return best(cosines, found, k);
         } catch (IOException e) {
             throw new UncheckedIOException("HNSW search over the on-heap graph failed", e); // never: no disk
         } finally {
@@ -201,6 +203,7 @@ public final class HnswIndex {
         Lock write = lock.writeLock();
         write.lock();
         scoring = backend;
+        extensions++;
         try {
             extendTo(vectors.rows());
         } catch (IOException e) {
@@ -403,8 +406,7 @@ public final class HnswIndex {
      * could only come in on a rounding of {@code (1 + cos) / 2}, which the tie rule covers). Walked with quantized
      * codes, it is an estimate: every candidate is rescored (Lucene's rescoring of an oversampled quantized search).
      */
-    private Hits best(Backend backend, ScoreDoc[] found, float[] unitQuery, int k) {
-        float[] scratch = new float[dimension];
+    private Hits best(HnswVectors.GraphScorer cosines, ScoreDoc[] found, int k) {
         int candidates = quantized != null ? found.length : Math.min(k, found.length);
         while (candidates < found.length && found[candidates].score == found[candidates - 1].score) {
             candidates++;
@@ -412,7 +414,7 @@ public final class HnswIndex {
         ScoreDoc[] scored = new ScoreDoc[candidates];
         for (int i = 0; i < candidates; i++) {
             int row = found[i].doc;
-            scored[i] = new ScoreDoc(row, vectors.cosine(backend, unitQuery, row, scratch) + 0.0f); // -0.0 ties +0.0
+            scored[i] = new ScoreDoc(row, cosines.cosine(row) + 0.0f); // -0.0 ties +0.0
         }
         Arrays.sort(scored, BEST_FIRST);
         int count = Math.min(k, scored.length);
@@ -439,12 +441,11 @@ public final class HnswIndex {
     }
 
     /**
-     * Lucene's {@code bulkScore}: the similarities of {@code query} with {@code nodes[0, count)} into
-     * {@code scores}, scored together by {@link HnswVectors#graphCosines}; returns the largest.
+     * Lucene's {@code bulkScore}: the similarities of the scorer's query with {@code nodes[0, count)} into
+     * {@code scores}, scored together by {@link HnswVectors.GraphScorer#cosines}; returns the largest.
      */
-    private float bulkSimilarities(Backend backend, float[] query, int[] nodes, float[] scores, int count,
-                                   float[] scratch) {
-        vectors.graphCosines(backend, query, nodes, count, scores, scratch);
+    private static float bulkSimilarities(HnswVectors.GraphScorer cosines, int[] nodes, float[] scores, int count) {
+        cosines.cosines(nodes, count, scores);
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < count; i++) {
             scores[i] = similarity(scores[i]);
@@ -516,26 +517,23 @@ public final class HnswIndex {
     }
 
     /** Scores of a query against the graph's rows. */
-    private final class QueryScorer implements RandomVectorScorer {
-        private final Backend backend;
-        private final float[] query;
+    private static final class QueryScorer implements RandomVectorScorer {
+        private final HnswVectors.GraphScorer cosines;
         private final int maxOrd;
-        private final float[] scratch = new float[dimension];
 
-        QueryScorer(Backend backend, float[] query, int maxOrd) {
-            this.backend = backend;
-            this.query = query;
+        QueryScorer(HnswVectors.GraphScorer cosines, int maxOrd) {
+            this.cosines = cosines;
             this.maxOrd = maxOrd;
         }
 
         @Override
         public float score(int node) {
-            return similarity(vectors.graphCosine(backend, query, node, scratch));
+            return similarity(cosines.cosine(node));
         }
 
         @Override
         public float bulkScore(int[] nodes, float[] scores, int count) {
-            return bulkSimilarities(backend, query, nodes, scores, count, scratch);
+            return bulkSimilarities(cosines, nodes, scores, count);
         }
 
         @Override
@@ -557,10 +555,15 @@ public final class HnswIndex {
         }
     }
 
-    /** Reads {@link #scoring} and {@link #indexing}, set under the write lock before the builders start. */
+    /**
+     * Reads {@link #scoring}, {@link #indexing} and {@link #extensions}, set under the write lock before the builders
+     * start. Sets up its graph scorer once per extension (the rows may have moved since the last one, and the
+     * backend may differ), not once per score: a build scores millions of times.
+     */
     private final class RowScorer implements UpdateableRandomVectorScorer {
         private final float[] from = new float[dimension];
-        private final float[] scratch = new float[dimension];
+        private HnswVectors.GraphScorer cosines; // of `from`, for the extension numbered preparedFor
+        private long preparedFor = -1;
 
         @Override
         public void setScoringOrdinal(int node) {
@@ -569,17 +572,25 @@ public final class HnswIndex {
 
         @Override
         public float score(int node) {
-            return similarity(vectors.graphCosine(scoring, from, node, scratch));
+            return similarity(cosines().cosine(node));
         }
 
         @Override
         public float bulkScore(int[] nodes, float[] scores, int count) {
-            return bulkSimilarities(scoring, from, nodes, scores, count, scratch);
+            return bulkSimilarities(cosines(), nodes, scores, count);
         }
 
         @Override
         public int maxOrd() {
             return indexing;
+        }
+
+        private HnswVectors.GraphScorer cosines() {
+            if (preparedFor != extensions) {
+                cosines = vectors.graphScorer(scoring, from);
+                preparedFor = extensions;
+            }
+            return cosines;
         }
     }
 }

@@ -11,9 +11,10 @@ import dev.mempipe.spi.Backend;
  * <p>The scoring methods run inside the engine step that walks or builds the graph: {@code backend} is the one the
  * engine gave that step, and an implementation scores with its ops.
  *
- * <p>Thread-safety: the index calls the scoring methods from several threads at once (concurrent searches, and the
- * workers of a parallel extension), so they must be safe for concurrent reads; the owner keeps the rows still while
- * the index reads them. {@link #rows()} must return a count whose rows are fully written (a published length).
+ * <p>Thread-safety: the index calls {@link #readUnit} and {@link #graphScorer} from several threads at once
+ * (concurrent searches, and the workers of a parallel extension), so they must be safe for concurrent reads; each
+ * {@link GraphScorer} is used by one thread. The owner keeps the rows still while the index reads them.
+ * {@link #rows()} must return a count whose rows are fully written (a published length).
  */
 public interface HnswVectors {
     /** Rows that exist now; each search first extends the graph to this count. */
@@ -22,40 +23,35 @@ public interface HnswVectors {
     int dimension();
 
     /**
-     * Decodes row {@code row} into {@code into[0, d)} as a query for {@link #graphCosine}: of unit length, or as near
+     * Decodes row {@code row} into {@code into[0, d)} as a query for a {@link GraphScorer}: of unit length, or as near
      * to it as the rows are stored (the builder scores every other row against it).
      */
     void readUnit(int row, float[] into);
 
     /**
-     * The cosine the graph ranks neighbours by, of a unit query (a caller's, or one from {@link #readUnit}) with row
-     * {@code row}. The build calls it many times per row, so it may take a shortcut that keeps the order, such as
-     * a plain dot product over rows stored at unit length.
-     *
-     * @param scratch {@code d} floats the method may overwrite
+     * A scorer of {@code unitQuery} against rows {@code [0, rows())} as they are now, on {@code backend}: set up once
+     * for the thousands of small calls of one graph walk or one build worker (a build scores millions of sets of a
+     * few dozen rows, many of them single rows: what a call costs beside its dot products is paid millions of times).
+     * {@code unitQuery} is read at every call, not copied: the builder rewrites it in place for each node it inserts.
+     * Valid until the rows change (an append may move them).
      */
-    float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch);
+    GraphScorer graphScorer(Backend backend, float[] unitQuery);
 
     /**
-     * {@link #graphCosine} of {@code unitQuery} with each of {@code rows[0, count)} into {@code out[0, count)}: the
-     * values one call each would give, up to rounding (the graph needs the order, not the last bit). The graph scores a node's neighbours together: an implementation may
-     * read several rows at once, so that their cache misses overlap instead of queueing one row behind the other.
+     * The cosines of one unit query with rows: what the graph is built and walked with, and what a hit reports.
      *
-     * @param scratch {@code d} floats the method may overwrite
+     * <p>Thread-safety: not safe for concurrent use (it may keep scratch state); one per walk or build worker.
      */
-    default void graphCosines(Backend backend, float[] unitQuery, int[] rows, int count, float[] out,
-                              float[] scratch) {
-        for (int i = 0; i < count; i++) {
-            out[i] = graphCosine(backend, unitQuery, rows[i], scratch);
-        }
-    }
+    interface GraphScorer {
+        /** The cosine of the query with row {@code row}. */
+        float cosine(int row);
 
-    /**
-     * The cosine reported for a hit, once per returned row: {@link #graphCosine} unless that takes a shortcut.
-     *
-     * @param scratch {@code d} floats the method may overwrite
-     */
-    default float cosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
-        return graphCosine(backend, unitQuery, row, scratch);
+        /**
+         * {@link #cosine} of each of {@code rows[0, count)} into {@code out[0, count)}: the values one call each would
+         * give, up to rounding (the graph needs the order, not the last bit). The graph scores a node's neighbours
+         * together: an implementation may read several rows at once, so that their cache misses overlap instead of
+         * queueing one row behind the other.
+         */
+        void cosines(int[] rows, int count, float[] out);
     }
 }

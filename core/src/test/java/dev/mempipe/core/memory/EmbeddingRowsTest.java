@@ -13,10 +13,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * {@link EmbeddingRows}' graph scoring: the cosine of the stored row (decoded, in double) for every storage type, and
- * the batched {@code graphCosines} giving what one {@code graphCosine} call per row gives, up to the last bits of the
- * final lane sum; F32 rows come back bit for bit.
+ * a graph scorer's batched {@code cosines} giving what one {@code cosine} call per row gives, up to the last bits of
+ * the final lane sum, over reused and swapped arrays, sets larger than the scorer's buffers and a query rewritten in
+ * place; F32 rows come back bit for bit.
  */
 class EmbeddingRowsTest {
+    /** Small sets, a node's 32 neighbours, and sets beyond the scorer's first 64-row buffers (which then grow). */
+    private static final int[] COUNTS = {0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 32, 65, 100, 64, 3};
+
     private final long seed = MemoryTesting.seed();
     private final Random random = new Random(seed);
 
@@ -41,21 +45,30 @@ class EmbeddingRowsTest {
                         }
                     }
                     float[] query = new float[d];
-                    rows.readUnit(7, query);
-                    float[] scratch = new float[d];
-                    for (int count = 0; count <= 11; count++) {
-                        int[] picked = new int[count];
-                        for (int i = 0; i < count; i++) {
-                            picked[i] = random.nextInt(raw.length);
-                        }
-                        float[] bulk = new float[count];
-                        rows.graphCosines(cpu, query, picked, count, bulk, scratch);
-                        for (int i = 0; i < count; i++) {
-                            float alone = rows.graphCosine(cpu, query, picked[i], scratch);
-                            // cosines lie in [-1, 1]: 4e-6 covers a 16-lane sum's reordering, not a wrong row
-                            assertEquals(alone, bulk[i], 4e-6f, "count=" + count + " row " + picked[i] + " " + where);
-                            assertEquals(exactCosine(query, rows.read(picked[i])), alone, 2e-5,
-                                    "cosine of row " + picked[i] + " " + where);
+                    HnswVectors.GraphScorer cosines = rows.graphScorer(cpu, query); // one scorer for every call
+                    // the ids and scores arrays are reused across counts (as Lucene's searcher reuses its own), and
+                    // a second pair is swapped in now and then: a scorer's cached views must follow both
+                    int[][] ids = {new int[100], new int[120]};
+                    float[][] scores = {new float[100], new float[120]};
+                    for (int queryRow : new int[] {7, 23}) {
+                        rows.readUnit(queryRow, query); // rewritten in place, as the builder does for each node
+                        for (int count : COUNTS) {
+                            int pair = (count + queryRow) % 3 == 0 ? 1 : 0;
+                            int[] picked = ids[pair];
+                            for (int i = 0; i < count; i++) {
+                                picked[i] = random.nextInt(raw.length);
+                            }
+                            float[] bulk = scores[pair];
+                            cosines.cosines(picked, count, bulk);
+                            for (int i = 0; i < count; i++) {
+                                float alone = cosines.cosine(picked[i]);
+                                String what = "query row " + queryRow + " count=" + count + " row " + picked[i] + " "
+                                        + where;
+                                // cosines lie in [-1, 1]: 4e-6 covers a 16-lane sum's reordering, not a wrong row
+                                assertEquals(alone, bulk[i], 4e-6f, what);
+                                assertEquals(exactCosine(query, rows.read(picked[i])), alone, 2e-5,
+                                        "cosine of " + what);
+                            }
                         }
                     }
                 }

@@ -318,8 +318,20 @@ class HnswIndexTest {
         }
 
         @Override
-        public float graphCosine(Backend backend, float[] unitQuery, int row, float[] scratch) {
-            return exact(unitQuery, row);
+        public GraphScorer graphScorer(Backend backend, float[] unitQuery) {
+            return new GraphScorer() {
+                @Override
+                public float cosine(int row) {
+                    return exact(unitQuery, row);
+                }
+
+                @Override
+                public void cosines(int[] rowIds, int count, float[] out) {
+                    for (int i = 0; i < count; i++) {
+                        out[i] = exact(unitQuery, rowIds[i]);
+                    }
+                }
+            };
         }
     }
 }
