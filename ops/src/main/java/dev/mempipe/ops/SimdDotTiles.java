@@ -248,6 +248,13 @@ final class SimdDotTiles {
             s2 = SimdRows.laneSum(a2);
             s3 = SimdRows.laneSum(a3);
         }
+        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0;
+            out[o + og] = s1;
+            out[o + 2 * og] = s2;
+            out[o + 3 * og] = s3;
+            return;
+        }
         out[o] = tail(ElementType.F32, q, d, end, seg, off, 1f, s0);
         out[o + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, s1);
         out[o + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, s2);
@@ -297,6 +304,13 @@ final class SimdDotTiles {
             s2 = SimdRows.laneSum(a2);
             s3 = SimdRows.laneSum(a3);
         }
+        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0;
+            out[o + og] = s1;
+            out[o + 2 * og] = s2;
+            out[o + 3 * og] = s3;
+            return;
+        }
         out[o] = tail(ElementType.BF16, q, d, end, seg, off, 1f, s0);
         out[o + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, s1);
         out[o + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, s2);
@@ -343,6 +357,13 @@ final class SimdDotTiles {
             s1 = SimdRows.laneSum(a1);
             s2 = SimdRows.laneSum(a2);
             s3 = SimdRows.laneSum(a3);
+        }
+        if (end == d) { // no tail: tail() would return s * c (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0 * c0;
+            out[o + og] = s1 * c1;
+            out[o + 2 * og] = s2 * c2;
+            out[o + 3 * og] = s3 * c3;
+            return;
         }
         out[o] = tail(ElementType.I8, q, d, end, seg, off, c0, s0);
         out[o + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, s1);
