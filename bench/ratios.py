@@ -16,6 +16,8 @@ import sys
 def load(path):
     scores = {}
     for r in json.load(open(path)):
+        if r["benchmark"].endswith("ScanBenchmark.dotF32"):
+            RUN["jvmArgs"] = r.get("jvmArgs", [])
         name = r["benchmark"].rsplit(".", 2)
         cls, method = name[-2], name[-1]
         params = r.get("params", {})
@@ -23,6 +25,31 @@ def load(path):
         m = r["primaryMetric"]
         scores[key] = (m["score"], m.get("scoreError", float("nan")), m["scoreUnit"])
     return scores
+
+
+RUN = {}
+
+
+def vector_width(figures_dir):
+    """The vector width of the ScanBenchmark figures: -XX:MaxVectorSize in the run's JVM arguments, else the width the
+    benchmark's forks reported (bench/target/lc4j/ScanBenchmark-<bits>bit.json; ambiguous if several exist)."""
+    for a in RUN.get("jvmArgs", []):
+        if a.startswith("-XX:MaxVectorSize="):
+            return f"{int(a.split('=')[1]) * 8}-bit vectors ({a})"
+    found = sorted(glob.glob(os.path.join(figures_dir, "ScanBenchmark-*bit.json")))
+    if len(found) == 1:
+        with open(found[0]) as f:
+            fig = json.load(f)
+        return f"{fig['vectorBits']}-bit vectors (the JDK's preferred width; {fig['backend']})"
+    return "the JDK's preferred width (see the '[figures ScanBenchmark-<bits>bit]' line of the JMH output)"
+
+
+def keys_per_second(scores, method):
+    """Keys scanned per second by one dot* call: the keys parameter over the time per call."""
+    for (c, m, p), v in scores.items():
+        if c == "ScanBenchmark" and m == method and v[2] == "ms/op":
+            return int(dict(p).get("keys", 0)) / (v[0] / 1000.0)
+    return None
 
 
 def get(scores, cls, method, **params):
@@ -72,6 +99,20 @@ def main():
         print("|---|---|---|---|---|---|")
         for r in rows:
             print("| " + " | ".join(r) + " |")
+
+    f32_rate = keys_per_second(scores, "dotF32")
+    if f32_rate:
+        print()
+        print(f"Compact keys, {vector_width(figures_dir)}:")
+        print("| scan | keys/s | / f32 keys/s | target |")
+        print("|---|---|---|---|")
+        for method, label, target in (("dotF32", "F32", "-"), ("dotBF16", "BF16", ">= 1.7"), ("dotI8", "I8", ">= 3.0")):
+            rate = keys_per_second(scores, method)
+            if rate:
+                print(f"| {label} | {rate / 1e6:.1f} M | {rate / f32_rate:.2f} | {target} |")
+        bw = keys_per_second(scores, "bandwidthKeysF32")
+        if bw:
+            print(f"| read bandwidth (f32 keys' bytes) | {bw / 1e6:.1f} M | {bw / f32_rate:.2f} | - |")
 
     ops = sorted({dict(p)["op"] for (c, m, p) in scores if c == "OpsVsScalarBenchmark"})
     if ops:

@@ -5,8 +5,12 @@ import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,6 +35,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code bandwidthPages} and {@code questBound}: 64K pages of d=128, min and max (64 MB);</li>
  *   <li>{@code topK2048}: k=2048 over 1M f32 scores, compared with {@code dotF32}.</li>
  * </ul>
+ *
+ * <p>Each fork prints one {@code [figures ScanBenchmark-<bits>bit]} line: the vector width the kernels run at
+ * (the backend's description, the JDK's preferred float species, the {@code MaxVectorSize} flag if any) and how
+ * many keys one {@code dot*} call scans, so keys/s is {@code keys / (ms/op) * 1000}; {@code bench/ratios.py}
+ * prints the keys/s, the ratios and the width. To run the 256-bit (AVX2) kernels on an AVX-512 machine, add
+ * {@code -jvmArgsPrepend -XX:MaxVectorSize=32} ({@code -jvmArgsAppend} would replace this class's fork arguments,
+ * {@code --add-modules jdk.incubator.vector} among them).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -65,6 +76,7 @@ public class ScanBenchmark {
         arena = Arena.ofShared();
         backend = new SimdBackend();
         bandwidth = new ReadBandwidth();
+        reportVectors();
         SplittableRandom random = new SplittableRandom(42);
         query = Tensor.allocate(arena, ElementType.F32, 1, dim);
         for (int c = 0; c < dim; c++) {
@@ -86,6 +98,22 @@ public class ScanBenchmark {
         pageScores = Tensor.allocate(arena, ElementType.F32, 1, pages);
         topIdx = Indices.allocate(arena, 2048);
         topVal = Tensor.allocate(arena, ElementType.F32, 1, 2048);
+    }
+
+    /** The line that names the vector width of this fork's figures (see the class comment). */
+    private void reportVectors() {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        String maxVectorSize = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-XX:MaxVectorSize=")).reduce((a, b) -> b).orElse("default");
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("vectorBits", bits);
+        figures.put("floatLanes", FloatVector.SPECIES_PREFERRED.length());
+        figures.put("backend", backend.description());
+        figures.put("maxVectorSize", maxVectorSize);
+        figures.put("keys", keys);
+        figures.put("dim", dim);
+        figures.put("keysPerSecond", "keys / (dot* ms/op) * 1000");
+        BenchReport.write("ScanBenchmark-" + bits + "bit", figures);
     }
 
     private static void fillGaussian(Tensor t, SplittableRandom random) {

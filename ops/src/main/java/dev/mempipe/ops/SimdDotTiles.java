@@ -48,6 +48,13 @@ final class SimdDotTiles {
     private static final VectorShuffle<Float> S_TOP = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
     /** Where the tile's reduction leaves accumulator t (query {@code t / 4}, row {@code t % 4}). */
     private static final int[] SUM_OF = sumPositions();
+    /** Whether {@link #rows4}'s kernels add their four rows' lanes in one tree (widths up to 16 lanes). */
+    private static final boolean ROWS_TREE = LANES == 4 || LANES == 8 || LANES == 16;
+    /** The lanes where that tree leaves rows 0..3's sums (constants, so {@code lane(R0)} is one extract). */
+    private static final int R0 = rowSumLane(0);
+    private static final int R1 = rowSumLane(1);
+    private static final int R2 = rowSumLane(2);
+    private static final int R3 = rowSumLane(3);
 
     private SimdDotTiles() {
     }
@@ -77,6 +84,35 @@ final class SimdDotTiles {
             at[Math.round(sums[p] / LANES) - 1] = p;
         }
         return at;
+    }
+
+    /** Runs {@link #rows4}'s reduction once on accumulators whose sums name them; the lane of row k's sum. */
+    private static int rowSumLane(int k) {
+        if (!ROWS_TREE) {
+            return 0;
+        }
+        FloatVector r = rowsTree(FloatVector.broadcast(F, 1), FloatVector.broadcast(F, 2), FloatVector.broadcast(F, 3),
+                FloatVector.broadcast(F, 4));
+        for (int i = 0; i < LANES; i++) {
+            if (Math.round(r.lane(i) / LANES) == k + 1) {
+                return i;
+            }
+        }
+        throw new AssertionError("no lane holds row " + k + "'s sum");
+    }
+
+    /**
+     * {@link #rows4}'s reduction for {@link #rowSumLane}; the kernels write this same code out (a method taking four
+     * vectors is not reliably inlined, and a vector passed to a method that is not inlined is boxed).
+     */
+    private static FloatVector rowsTree(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        FloatVector b0 = first(a0, a1);
+        FloatVector b1 = first(a2, a3);
+        FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+        if (LANES == 16) {
+            r = r.add(r.rearrange(S2));
+        }
+        return LANES >= 8 ? r.add(r.rearrange(S1)) : r;
     }
 
     /**
@@ -155,7 +191,11 @@ final class SimdDotTiles {
     /**
      * One query against rows {@code off + k * gap} (k = 0..3) into {@code out[o + k * og]}: the one-query scan's
      * kernel (four rows side by side share each query load), with the tile's arithmetic. One method per type: a
-     * method holding all three loops is too large for C2 to inline the vector ops of the last one.
+     * method holding all three loops is too large for C2 to inline the vector ops of the last one. The four rows'
+     * lanes are added in one tree ({@link #rowsTree}: the tile's levels, the same additions as four
+     * {@code SimdRows.laneSum}s): with four separate {@code laneSum}s C2 reached its node limit
+     * (NodeCountInliningCutoff) after the first row, so rows 1-3's lane sums and tails were calls that boxed their
+     * accumulators (the BF16 kernel took twice as long at 512 bits, a fifth longer at 256).
      */
     static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
                       float c2, float c3, float[] out, int o, int og) {
@@ -184,10 +224,41 @@ final class SimdDotTiles {
             a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
             a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
         }
-        out[o] = tail(ElementType.F32, q, d, end, seg, off, 1f, SimdRows.laneSum(a0));
-        out[o + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, SimdRows.laneSum(a1));
-        out[o + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, SimdRows.laneSum(a2));
-        out[o + 3 * og] = tail(ElementType.F32, q, d, end, seg, o3, 1f, SimdRows.laneSum(a3));
+        float s0;
+        float s1;
+        float s2;
+        float s3;
+        if (ROWS_TREE) { // rowsTree, written out
+            FloatVector b0 = first(a0, a1);
+            FloatVector b1 = first(a2, a3);
+            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+            if (LANES == 16) {
+                r = r.add(r.rearrange(S2));
+            }
+            if (LANES >= 8) {
+                r = r.add(r.rearrange(S1));
+            }
+            s0 = r.lane(R0);
+            s1 = r.lane(R1);
+            s2 = r.lane(R2);
+            s3 = r.lane(R3);
+        } else {
+            s0 = SimdRows.laneSum(a0);
+            s1 = SimdRows.laneSum(a1);
+            s2 = SimdRows.laneSum(a2);
+            s3 = SimdRows.laneSum(a3);
+        }
+        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0;
+            out[o + og] = s1;
+            out[o + 2 * og] = s2;
+            out[o + 3 * og] = s3;
+            return;
+        }
+        out[o] = tail(ElementType.F32, q, d, end, seg, off, 1f, s0);
+        out[o + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, s1);
+        out[o + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, s2);
+        out[o + 3 * og] = tail(ElementType.F32, q, d, end, seg, o3, 1f, s3);
     }
 
     private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o,
@@ -209,10 +280,41 @@ final class SimdDotTiles {
             a2 = bf16Fma(IntVector.fromMemorySegment(I, seg, o2 + b, LE), qe, qo, a2);
             a3 = bf16Fma(IntVector.fromMemorySegment(I, seg, o3 + b, LE), qe, qo, a3);
         }
-        out[o] = tail(ElementType.BF16, q, d, end, seg, off, 1f, SimdRows.laneSum(a0));
-        out[o + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, SimdRows.laneSum(a1));
-        out[o + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, SimdRows.laneSum(a2));
-        out[o + 3 * og] = tail(ElementType.BF16, q, d, end, seg, o3, 1f, SimdRows.laneSum(a3));
+        float s0;
+        float s1;
+        float s2;
+        float s3;
+        if (ROWS_TREE) { // rowsTree, written out
+            FloatVector b0 = first(a0, a1);
+            FloatVector b1 = first(a2, a3);
+            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+            if (LANES == 16) {
+                r = r.add(r.rearrange(S2));
+            }
+            if (LANES >= 8) {
+                r = r.add(r.rearrange(S1));
+            }
+            s0 = r.lane(R0);
+            s1 = r.lane(R1);
+            s2 = r.lane(R2);
+            s3 = r.lane(R3);
+        } else {
+            s0 = SimdRows.laneSum(a0);
+            s1 = SimdRows.laneSum(a1);
+            s2 = SimdRows.laneSum(a2);
+            s3 = SimdRows.laneSum(a3);
+        }
+        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0;
+            out[o + og] = s1;
+            out[o + 2 * og] = s2;
+            out[o + 3 * og] = s3;
+            return;
+        }
+        out[o] = tail(ElementType.BF16, q, d, end, seg, off, 1f, s0);
+        out[o + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, s1);
+        out[o + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, s2);
+        out[o + 3 * og] = tail(ElementType.BF16, q, d, end, seg, o3, 1f, s3);
     }
 
     private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
@@ -232,10 +334,41 @@ final class SimdDotTiles {
             a2 = SimdDotKernels.i8Load(seg, o2 + i).fma(qv, a2);
             a3 = SimdDotKernels.i8Load(seg, o3 + i).fma(qv, a3);
         }
-        out[o] = tail(ElementType.I8, q, d, end, seg, off, c0, SimdRows.laneSum(a0));
-        out[o + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, SimdRows.laneSum(a1));
-        out[o + 2 * og] = tail(ElementType.I8, q, d, end, seg, o2, c2, SimdRows.laneSum(a2));
-        out[o + 3 * og] = tail(ElementType.I8, q, d, end, seg, o3, c3, SimdRows.laneSum(a3));
+        float s0;
+        float s1;
+        float s2;
+        float s3;
+        if (ROWS_TREE) { // rowsTree, written out
+            FloatVector b0 = first(a0, a1);
+            FloatVector b1 = first(a2, a3);
+            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+            if (LANES == 16) {
+                r = r.add(r.rearrange(S2));
+            }
+            if (LANES >= 8) {
+                r = r.add(r.rearrange(S1));
+            }
+            s0 = r.lane(R0);
+            s1 = r.lane(R1);
+            s2 = r.lane(R2);
+            s3 = r.lane(R3);
+        } else {
+            s0 = SimdRows.laneSum(a0);
+            s1 = SimdRows.laneSum(a1);
+            s2 = SimdRows.laneSum(a2);
+            s3 = SimdRows.laneSum(a3);
+        }
+        if (end == d) { // no tail: tail() would return s * c (C2 ran out of nodes to inline four tail calls)
+            out[o] = s0 * c0;
+            out[o + og] = s1 * c1;
+            out[o + 2 * og] = s2 * c2;
+            out[o + 3 * og] = s3 * c3;
+            return;
+        }
+        out[o] = tail(ElementType.I8, q, d, end, seg, off, c0, s0);
+        out[o + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, s1);
+        out[o + 2 * og] = tail(ElementType.I8, q, d, end, seg, o2, c2, s2);
+        out[o + 3 * og] = tail(ElementType.I8, q, d, end, seg, o3, c3, s3);
     }
 
     /** One query against one row (scale c for I8), with the tile's arithmetic. */
