@@ -127,6 +127,8 @@ def main():
 
     if any(c in ("EmbeddingStoreBenchmark", "BatchedSearchBenchmark", "HnswBenchmark") for (c, m, p) in scores):
         lc4j(scores, load_figures(figures_dir))
+    if any(c == "StoreOverheadBenchmark" for (c, m, p) in scores):
+        store_overhead(scores, load_figures(figures_dir))
 
 
 def load_figures(directory):
@@ -275,6 +277,45 @@ def lc4j(scores, figures):
         print(f"read bandwidth (ReadBandwidth): {153.6e6 / (bw[0] / 1e3) / 1e9:.1f} GB/s"
               + (f"; four streams per core: {153.6e6 / (bw4[0] / 1e3) / 1e9:.1f} GB/s" if bw4 else "")
               + f"; exact F32 search: {153.6e6 / (f32[0] / 1e3) / 1e9:.1f} GB/s")
+
+
+def store_overhead(scores, figures):
+    """The store's overhead over the raw ops (issue 16): StoreOverheadBenchmark. Speed ratio = raw time / store
+    time, so 1.00 means the store adds nothing; targets 0.97 (one query) and 0.95 (searchAll)."""
+    so = "StoreOverheadBenchmark"
+    backend = figures.get(so + "-backend", {}).get("backend", "backend not recorded (bench/target/lc4j missing)")
+    rows = []
+
+    def fmt(v):
+        return f"{v[0]:.3f} ± {v[1]:.3f} {v[2]}"
+
+    def speed(label, store, raw, target):
+        if store is None or raw is None:
+            return
+        value = raw[0] / store[0]
+        rows.append((label, f"{value:.3f}", f">= {target}", "yes" if value >= target else "NO", fmt(store), fmt(raw)))
+
+    for storage in ("F32", "BF16", "I8"):
+        store = get(scores, so, "storeSearch", storage=storage)
+        speed(f"{storage}: store.search / raw dotTopK (the op it runs)", store,
+              get(scores, so, "rawDotTopK", storage=storage), 0.97)
+        speed(f"{storage}: store.search / raw dot + topK", store, get(scores, so, "rawDotThenTopK", storage=storage),
+              0.97)
+    batches = sorted({int(dict(p)["batch"]) for (c, m, p) in scores if c == so and "batch" in dict(p)})
+    for storage in ("F32", "BF16", "I8"):
+        for b in batches:
+            speed(f"{storage}: searchAll({b}) / raw batched dotTopK({b})",
+                  get(scores, so, "storeSearchAll", storage=storage, batch=b),
+                  get(scores, so, "rawBatchedDotTopK", storage=storage, batch=b), 0.95)
+    if not rows:
+        return
+    print()
+    print(f"Store overhead over the raw ops (issue 16); {backend}")
+    print()
+    print("| figure | ratio | target | met | store | raw ops |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code dotTopK} fused: exact batched search with no score matrix. Each task takes a range of rows and keeps, per
@@ -17,9 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * batch size:
  *
  * <ul>
- *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through
- *       {@link SimdDotKernels#scan} (four rows side by side from the block's four quarters), then each score is
- *       weighted and offered. Memory-bound: it runs at the read bandwidth.</li>
+ *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through {@link SimdDotScan}
+ *       (four rows side by side from the block's four quarters, their lanes summed together), then the block's
+ *       scores are weighted and tested against the current cut a vector at a time, and only the few that pass are
+ *       offered. Memory-bound: it runs at the read bandwidth.</li>
  *   <li><b>Several queries: the blocked plan.</b> A block of rows sized to stay in the L2 cache
  *       ({@link #tileRows}) is read from memory once and scored against every query, so the work is
  *       compute-bound: {@code 2 m n d} FLOPs over {@code n d} bytes read once. Whole panels of
@@ -36,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class SimdDotTopK {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VectorSpecies<Float> F = SimdDotKernels.F;
+    private static final int LANES = SimdDotKernels.LANES;
     /** Rows per block of the one-query scan (as {@code dot}'s scan). */
     private static final int SCAN_BLOCK = 1024;
     /** Bytes of key rows per cached block: a quarter of a 1 MiB L2 (Zen 4), half of a 512 KiB one. */
@@ -119,6 +125,8 @@ final class SimdDotTopK {
     /** The one-query plan over rows {@code [from, to)}; the first NaN's flat position, or {@code Long.MAX_VALUE}. */
     private static long scan(float[] q, Rows rows, int from, int to, SimdBestRows best) {
         float[] out = new float[SCAN_BLOCK];
+        float[] weights = new float[SCAN_BLOCK];
+        float[] sums = new float[SimdDotScan.scratchLength()];
         long nan = Long.MAX_VALUE;
         for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
             int count = Math.min(SCAN_BLOCK, to - r0);
@@ -127,13 +135,13 @@ final class SimdDotTopK {
             long gap = h * rows.stride;
             for (int r = 0; r < h; r++) {
                 int row = r0 + r;
-                SimdDotTiles.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
-                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h);
+                SimdDotScan.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
+                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h, sums);
             }
             for (int r = 4 * h; r < count; r++) {
                 out[r] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, (r0 + r) * rows.stride, rows.scale(r0 + r));
             }
-            nan = Math.min(nan, rows.offer(out, 0, 1, r0, count, 0, best));
+            nan = Math.min(nan, rows.offerBlock(out, weights, r0, count, 0, best));
         }
         return nan;
     }
@@ -141,13 +149,14 @@ final class SimdDotTopK {
     /** F16 and I16 keys (no tile): each query on its own through the scan kernels of {@code dot}. */
     private static long scanEach(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
         float[] out = new float[SCAN_BLOCK];
+        float[] weights = new float[SCAN_BLOCK];
         long nan = Long.MAX_VALUE;
         for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
             int count = Math.min(SCAN_BLOCK, to - r0);
             for (int j = 0; j < qs.length; j++) {
                 SimdDotKernels.scan(rows.type, new float[][] {qs[j]}, rows.d, rows.seg, r0 * rows.stride, rows.stride,
                         rows.scales, r0, count, out, SCAN_BLOCK, null);
-                nan = Math.min(nan, rows.offer(out, 0, 1, r0, count, j, best[j]));
+                nan = Math.min(nan, rows.offerBlock(out, weights, r0, count, j, best[j]));
             }
         }
         return nan;
@@ -296,6 +305,36 @@ final class SimdDotTopK {
                 count += Long.bitCount(accept.word(w));
             }
             return count;
+        }
+
+        /**
+         * {@link #offer} of {@code out[0, count)} as the dots of query {@code query} with rows {@code r0 ..}, a vector
+         * at a time: the weights are applied and the cut tested on whole vectors (the weights copied through
+         * {@code weightScratch}, at least {@code count} floats), and only a vector that holds a candidate, or a NaN
+         * (which compares false), goes through {@link #offer}, which decides row by row exactly as without this step.
+         * Most vectors of a long scan hold neither, where the scalar pass paid a segment load, a multiply and a
+         * branch for every row (the weights alone were about 4% of a one-thread I8 search in a probe).
+         */
+        long offerBlock(float[] out, float[] weightScratch, int r0, int count, int query, SimdBestRows best) {
+            boolean weighted = weights != null;
+            if (weighted) {
+                MemorySegment.copy(weights, F32, weightOffset + (long) r0 * Float.BYTES, weightScratch, 0, count);
+            }
+            long nan = Long.MAX_VALUE;
+            int t = 0;
+            for (int end = count - count % LANES; t < end; t += LANES) {
+                FloatVector s = FloatVector.fromArray(F, out, t);
+                if (weighted) {
+                    s = s.mul(FloatVector.fromArray(F, weightScratch, t)); // the float product offer computes
+                }
+                if (!s.compare(VectorOperators.LT, best.cut()).allTrue()) {
+                    nan = Math.min(nan, offer(out, t, 1, r0 + t, LANES, query, best));
+                }
+            }
+            if (t < count) {
+                nan = Math.min(nan, offer(out, t, 1, r0 + t, count - t, query, best));
+            }
+            return nan;
         }
 
         /**

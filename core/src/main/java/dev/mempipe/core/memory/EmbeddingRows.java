@@ -6,6 +6,7 @@ import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.FloatFormats;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.RelevancyOps;
@@ -53,6 +54,7 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EmbeddingRows.class.getName());
     // tensors are little-endian whatever the platform (the spi's rule)
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int FIRST_CAPACITY = 64;
     /** Rows encoded per {@code convert} call from Java arrays: bounds the f32 staging memory of a large add. */
     private static final int ENCODE_CHUNK_ROWS = 4096;
@@ -214,11 +216,28 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
 
     /** Decodes row {@code row} into {@code into[0, d)}. */
     public void read(int row, float[] into) {
-        if (type == ElementType.F32) {
-            MemorySegment.copy(vectors.data(), F32, vectors.offset(row, 0), into, 0, dimension);
-        } else {
-            for (int c = 0; c < dimension; c++) {
-                into[c] = vectors.get(row, c);
+        Objects.checkIndex(row, capacity);
+        MemorySegment data = vectors.data();
+        long at = vectors.offset(row, 0);
+        // a loop per type, decoding as Tensor.get does: every search decodes its k results (Tensor.get's checks and
+        // type switch per element were most of a BF16 store search's own cost)
+        switch (type) {
+            case F32 -> MemorySegment.copy(data, F32, at, into, 0, dimension);
+            case BF16 -> {
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = FloatFormats.bf16ToFloat(data.get(I16, at + 2L * c));
+                }
+            }
+            case I8 -> {
+                float scale = vectors.scale(row);
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = data.get(ValueLayout.JAVA_BYTE, at + c) * scale;
+                }
+            }
+            default -> {
+                for (int c = 0; c < dimension; c++) {
+                    into[c] = vectors.get(row, c);
+                }
             }
         }
     }

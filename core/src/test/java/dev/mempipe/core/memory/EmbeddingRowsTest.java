@@ -76,6 +76,34 @@ class EmbeddingRowsTest {
         }
     }
 
+    @Test
+    void should_read_a_row_as_the_tensor_decodes_it_for_every_storage_type() {
+        Engine engine = MemoryTesting.engine(MemoryTesting.cpu());
+        for (ElementType type : ElementType.values()) {
+            for (int d : new int[] {1, 7, 17, 384}) {
+                String where = type + " d=" + d + " " + reproduce(seed, getClass());
+                try (EmbeddingRows rows = EmbeddingRows.growable(engine, type, d)) {
+                    float[][] raw = new float[9][d];
+                    for (float[] row : raw) {
+                        double magnitude = Math.pow(10, random.nextInt(7) - 3);
+                        for (int i = 0; i < d; i++) {
+                            row[i] = (float) (random.nextGaussian() * magnitude);
+                        }
+                    }
+                    rows.append(raw);
+                    dev.mempipe.spi.Tensor stored = rows.vectors(0, raw.length);
+                    for (int r = 0; r < raw.length; r++) {
+                        float[] read = rows.read(r);
+                        for (int c = 0; c < d; c++) {
+                            assertEquals(Float.floatToRawIntBits(stored.get(r, c)), Float.floatToRawIntBits(read[c]),
+                                    "row " + r + " element " + c + " " + where);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static double exactCosine(float[] unitQuery, float[] row) {
         double dot = 0;
         double norm = 0;
