@@ -38,13 +38,16 @@ class Bm25MemoryTest {
         int[][] docs = randomDocuments(random, 1 + random.nextInt(60 * MemoryTesting.SCALE), 40);
         try (Arena arena = Arena.ofShared()) {
             var memory = new Bm25Memory(arena, MemoryTesting.engine(backend), docs.length, totalTokens(docs));
-            for (int[] doc : docs) {
-                memory.append(doc);
-                if (random.nextInt(4) == 0) {
-                    assertEquals(memory.documentCount(), memory.index().numDocs()); // lazy rebuild in between
+            String where = reproduce(seed, getClass());
+            for (int i = 0; i < docs.length; i++) {
+                memory.append(docs[i]);
+                if (random.nextInt(4) == 0) { // lazy rebuild in between
+                    int published = memory.documentCount();
+                    Bm25Index index = memory.index();
+                    assertEquals(published, index.numDocs(), "after document " + i + " (" + docs[i].length
+                            + " tokens, " + memory.tokenCount() + " in all) on " + backend.name() + ", " + where);
                 }
             }
-            String where = reproduce(seed, getClass());
             assertSameIndex(directIndex(arena, docs), memory.index(), where);
             for (int i = 0; i < docs.length; i++) {
                 assertArrayEquals(docs[i], memory.document(i), "document " + i + " " + where);
