@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * batch size:
  *
  * <ul>
- *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through {@link SimdDotScan}
+ *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through {@link SimdDotTiles#rows4}
  *       (four rows side by side from the block's four quarters, their lanes summed together), then the block's
  *       scores are weighted and tested against the current cut a vector at a time, and only the few that pass are
  *       offered. Memory-bound: it runs at the read bandwidth.</li>
@@ -126,7 +126,6 @@ final class SimdDotTopK {
     private static long scan(float[] q, Rows rows, int from, int to, SimdBestRows best) {
         float[] out = new float[SCAN_BLOCK];
         float[] weights = new float[SCAN_BLOCK];
-        float[] sums = new float[SimdDotScan.scratchLength()];
         long nan = Long.MAX_VALUE;
         for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
             int count = Math.min(SCAN_BLOCK, to - r0);
@@ -135,8 +134,8 @@ final class SimdDotTopK {
             long gap = h * rows.stride;
             for (int r = 0; r < h; r++) {
                 int row = r0 + r;
-                SimdDotScan.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
-                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h, sums);
+                SimdDotTiles.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
+                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h);
             }
             for (int r = 4 * h; r < count; r++) {
                 out[r] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, (r0 + r) * rows.stride, rows.scale(r0 + r));
