@@ -31,6 +31,7 @@ except ImportError as e:
 K = 10
 BATCHES = (1, 32, 256)
 SINGLE_QUERIES = 40
+BATCH_CALLS = 4
 
 
 def blas_name():
@@ -48,8 +49,8 @@ def blas_name():
 
 
 def per_query(batch, call):
-    """(wall ms, process CPU ms) per query: 40 single queries, or one batch (two of 32)."""
-    total = SINGLE_QUERIES if batch == 1 else max(batch, 64)
+    """(wall ms, process CPU ms) per query: 40 single queries, or BATCH_CALLS batches (as the Java side)."""
+    total = SINGLE_QUERIES if batch == 1 else max(BATCH_CALLS * batch, 128)
     cpu = time.process_time()
     start = time.perf_counter()
     answered = 0

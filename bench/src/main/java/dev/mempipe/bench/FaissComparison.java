@@ -52,6 +52,11 @@ public final class FaissComparison {
     private static final com.sun.management.OperatingSystemMXBean CPU =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     private static final int SINGLE_QUERIES = 40;
+    /**
+     * Calls per timed batch figure: one call of 256 queries lasts 0.1-0.3 s, short enough for one scheduling hiccup
+     * or a background JIT compilation to move a figure by tens of percent (the Python side times the same count).
+     */
+    private static final int BATCH_CALLS = 4;
     private static final ElementType[] TYPES = {ElementType.F32, ElementType.BF16, ElementType.I8};
 
     private FaissComparison() {
@@ -154,11 +159,12 @@ public final class FaissComparison {
 
     /**
      * Milliseconds per query, wall-clock and CPU time of the whole process: B = 1 runs {@link #SINGLE_QUERIES}
-     * queries one by one; a larger B runs one batch of B queries (two of 32). CPU time counts what the process
-     * computed however much of a shared machine it got (with one thread it is the wall time of a quiet machine).
+     * queries one by one; a larger B runs {@link #BATCH_CALLS} batches of B queries (four of 32). CPU time counts
+     * what the process computed however much of a shared machine it got (with one thread it is the wall time of a
+     * quiet machine).
      */
     static double[] perQuery(int b, Batch call) {
-        int total = b == 1 ? SINGLE_QUERIES : Math.max(b, 64);
+        int total = b == 1 ? SINGLE_QUERIES : Math.max(BATCH_CALLS * b, 128);
         long cpu = CPU.getProcessCpuTime();
         long start = System.nanoTime();
         int answered = 0;
