@@ -9,6 +9,7 @@ import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.core.profile.ProfileRecorder;
 import dev.mempipe.core.profile.ProfileReport;
 import dev.mempipe.core.profile.StepEvent;
+import dev.mempipe.core.profile.StepEvents;
 import dev.mempipe.core.profile.StepRecord;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
@@ -253,7 +254,7 @@ public final class Engine {
         Objects.requireNonNull(cost, "cost");
         Objects.requireNonNull(body, "body");
         Device planned = devices.get(plan.deviceFor(step));
-        StepEvent event = StepEvent.forStep(step);
+        StepEvent event = StepEvents.forStep(step);
         event.begin();
         EnergyMeter.Sample energyBefore = energy.sample();
         long start = System.nanoTime();

@@ -1,6 +1,5 @@
 package dev.mempipe.core.profile;
 
-import dev.mempipe.spi.Step;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
@@ -14,7 +13,9 @@ import jdk.jfr.StackTrace;
  * shows the four steps as separate lanes. The event's duration is the op's wall time.
  *
  * <p>Record them with {@code -XX:StartFlightRecording} or a {@link jdk.jfr.Recording}; when no recording
- * enables them they cost a flag check.
+ * enables them they cost a flag check. {@link StepEvents#forStep} makes them.
+ *
+ * <p>This class must not name its subclasses in code (no factory here): see {@link StepEvents} for why.
  */
 @Category({"mempipe"})
 @StackTrace(false)
@@ -70,16 +71,6 @@ public abstract class StepEvent extends Event {
     public String fallbackReason;
 
     StepEvent() {
-    }
-
-    /** A new, not yet begun event of the type for {@code step}. */
-    public static StepEvent forStep(Step step) {
-        return switch (step) {
-            case PREPARE -> new PrepareStepEvent();
-            case RELEVANCY -> new RelevancyStepEvent();
-            case RETRIEVAL -> new RetrievalStepEvent();
-            case APPLY -> new ApplyStepEvent();
-        };
     }
 
     /** Copies a record's fields into this event. */

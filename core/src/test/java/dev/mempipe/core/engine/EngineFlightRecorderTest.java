@@ -17,9 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -80,5 +84,43 @@ class EngineFlightRecorderTest {
         assertEquals("broken-gpu", apply.getString("fallbackFrom"));
         assertTrue(apply.getString("fallbackReason").contains("simulated device fault"));
         assertEquals("Apply to Inference", apply.getEventType().getLabel());
+    }
+
+    /**
+     * A recording started at launch defines the event classes while it records. Their base class once held the
+     * factory of its subclasses, and JFR's instrumenter, reflecting on the base class while it defined
+     * {@code PrepareStepEvent}, made the verifier load {@code PrepareStepEvent} a second time: the first step failed
+     * with {@code LinkageError: duplicate class definition} (see {@code StepEvents}).
+     */
+    @Test
+    void should_run_and_record_steps_in_a_jvm_that_records_from_launch(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("launch.jfr");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-XX:StartFlightRecording:filename=" + file, "-cp", System.getProperty("java.class.path"),
+                FlightRecorderAtLaunchProbe.class.getName());
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the probe did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        assertFalse(output.contains("duplicate class definition"), output);
+        assertFalse(output.contains("Unexpected error when adding instrumentation"), output);
+        assertTrue(output.contains("best=1"), "the search answers right: " + output);
+        assertTrue(Files.size(file) > 0, "the recording was written at exit: " + output);
+
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("dev.mempipe.")).toList();
+        Map<String, Long> perType = events.stream()
+                .collect(Collectors.groupingBy(e -> e.getEventType().getName(), Collectors.counting()));
+        assertEquals(Set.copyOf(EVENT_NAMES.values()), perType.keySet(), "event types recorded: " + perType);
+        String steps = output.lines().filter(l -> l.startsWith("steps=")).findFirst().orElseThrow(
+                () -> new AssertionError("the probe printed no step count: " + output));
+        assertEquals(Long.parseLong(steps.substring("steps=".length())), events.size(),
+                "one event per engine step: " + perType);
+        for (Step step : Step.values()) {
+            String op = "launch-" + step.name().toLowerCase();
+            assertEquals(1, events.stream().filter(e -> op.equals(e.getString("op"))
+                    && e.getEventType().getName().equals(EVENT_NAMES.get(step))).count(), op + " in " + perType);
+        }
     }
 }

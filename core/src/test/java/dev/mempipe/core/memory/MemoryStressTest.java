@@ -6,205 +6,134 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntFunction;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.LongUnaryOperator;
+import java.util.function.Supplier;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.mempipe.core.memory.StressRace.check;
 
 /**
- * The core memories under one writer appending and two readers searching at once, every search checked against a
- * serial model: the rows appended so far, in order. A search may run during any number of appends, so it must equal
- * the exact answer of the model at one length the memory published between the reader's look at the length before
- * the search and its look after: its ids all below that length, each with its own score, best first, none left out
- * that scores above the last one returned, and {@code min(k, held)} of them.
+ * The searching memories under one writer appending and two readers searching at once ({@link StressRace}), every
+ * search checked against a serial model: the rows appended so far, in order. A search may run during an append, so it
+ * must equal the exact answer of the model at one length the memory published between the reader's look at the
+ * length before the search and its look after: its ids all held at that length, each with its own score, best first,
+ * none left out that scores above the last one returned, and {@code min(k, held)} of them.
  *
  * <ul>
  *   <li>{@link EmbeddingMemory}: exact cosine search over the published prefix, no lock on the reader's side.</li>
  *   <li>{@link CompressedMemory}: top-k over a bounded ring whose appends evict the oldest (ids are sequence
- *       numbers; the held ones are the last {@code capacity} appended).</li>
+ *       numbers; the held ones are the last {@code capacity} appended), some appends wrapping the ring or evicting
+ *       more than the whole ring at once.</li>
  * </ul>
- * Seeded ({@code -Dmempipe.stress.seed}); {@code -Dmempipe.stress.scale=N} appends N times as many rows (the default
- * takes seconds; docs/RELIABILITY.md gives the long run).
+ * Seeded and scaled as {@link StressRace} says (the default run takes a few seconds; docs/RELIABILITY.md gives the
+ * long run).
  */
 class MemoryStressTest {
-    private static final long SEED = Long.getLong("mempipe.stress.seed", System.nanoTime());
-    private static final int SCALE = Integer.getInteger("mempipe.stress.scale", 1);
     private static final int D = 16;
     private static final int K = 5;
-    private static final int READERS = 2;
+    private static final int QUERIES = 16;
     /** Cosine error bound of an f32 scan of D elements against the double model. */
     private static final float TOLERANCE = 1e-4f;
-    private static final Engine ENGINE = Engine.builder().build();
-
-    /** One reader's observation: the length before, the hits, the length after, for one query. */
-    private record Observation(long before, Hits hits, long after, int query) {
-    }
 
     @Test
     void embedding_memory_searches_should_each_equal_the_serial_model_at_one_published_length() throws Exception {
-        int rows = 600 * SCALE;
-        float[][] data = rows(new SplittableRandom(SEED), rows);
-        float[][] queries = rows(new SplittableRandom(SEED + 1), 16);
-        System.out.println("MemoryStressTest (EmbeddingMemory) seed " + SEED + ", " + rows + " rows "
-                + "(-Dmempipe.stress.seed=" + SEED + " -Dmempipe.stress.scale=" + SCALE + " reruns it)");
-        try (Arena arena = Arena.ofShared(); EmbeddingMemory memory = new EmbeddingMemory(arena, ENGINE, D, rows)) {
-            Run run = race(new SplittableRandom(SEED + 2), data, batch -> memory.append(batch),
-                    memory::length, q -> memory.search(Tensor.of(Arena.ofAuto(), queries[q], 1, D), K),
-                    queries.length);
-            int checked = 0;
-            for (Observation o : run.observations()) {
-                String problem = null;
-                for (long length : run.published().subSet(o.before(), true, o.after(), true)) {
-                    problem = mismatch(o.hits(), queries[o.query()], data, 0, length);
-                    if (problem == null) {
-                        break;
-                    }
-                }
-                assertTrue(problem == null, "seed " + SEED + ": a search between lengths " + o.before() + " and "
-                        + o.after() + " equals the model at none of them: " + problem + "; hits " + o.hits());
-                checked++;
-            }
-            assertEquals(rows, memory.length());
-            System.out.println("MemoryStressTest (EmbeddingMemory): " + checked + " searches checked during "
-                    + run.appends() + " appends, " + overlapping(run) + " of them overlapping an append");
-            assertTrue(checked > 0);
+        int rows = 600 * StressRace.SCALE;
+        float[][] data = rows(new SplittableRandom(StressRace.SEED), rows);
+        float[][] queries = rows(new SplittableRandom(StressRace.SEED + 1), QUERIES);
+        // batches of 1, 3 to 5, 11 and 1 to 12 rows: appends start and end at every offset of the scan's groups of
+        // four rows
+        StressRace.Plan plan = StressRace.Plan.batches(new SplittableRandom(StressRace.SEED + 2), rows, 4);
+        System.out.println("MemoryStressTest (EmbeddingMemory): " + rows + " rows in " + plan.batches()
+                + " appends; " + StressRace.reproduce(MemoryStressTest.class));
+        Engine engine = MemoryTesting.engine();
+        try (Arena arena = Arena.ofShared(); EmbeddingMemory memory = new EmbeddingMemory(arena, engine, D, rows)) {
+            Tensor[] queryTensors = tensors(arena, queries);
+            AtomicLong reads = new AtomicLong();
+            StressRace.Result result = StressRace.run("EmbeddingMemory", plan,
+                    batch -> memory.append(tensor(arena, data, plan.from(batch), plan.to(batch))),
+                    memory::length,
+                    () -> {
+                        int q = (int) (reads.getAndIncrement() % QUERIES);
+                        return searchAndCheck(plan, memory::length, () -> memory.search(queryTensors[q], K),
+                                length -> 0, true, queries[q], data);
+                    });
+            System.out.println("MemoryStressTest (EmbeddingMemory): " + result);
         }
     }
 
     @Test
     void compressed_memory_reads_should_each_equal_the_serial_model_at_one_published_count() throws Exception {
-        int rows = 600 * SCALE;
+        int rows = 600 * StressRace.SCALE;
         int capacity = 37;
-        float[][] data = rows(new SplittableRandom(SEED + 3), rows);
-        float[][] queries = rows(new SplittableRandom(SEED + 4), 16);
-        System.out.println("MemoryStressTest (CompressedMemory) seed " + SEED + ", " + rows + " summaries");
+        float[][] data = rows(new SplittableRandom(StressRace.SEED + 3), rows);
+        float[][] queries = rows(new SplittableRandom(StressRace.SEED + 4), QUERIES);
+        StressRace.Plan plan = compressedPlan(new SplittableRandom(StressRace.SEED + 5), rows, capacity);
+        System.out.println("MemoryStressTest (CompressedMemory): " + rows + " summaries in " + plan.batches()
+                + " appends, " + capacity + " held; " + StressRace.reproduce(MemoryStressTest.class));
+        Engine engine = MemoryTesting.engine();
         try (Arena arena = Arena.ofShared();
-             CompressedMemory memory = new CompressedMemory(arena, ENGINE, D, capacity)) {
-            Run run = race(new SplittableRandom(SEED + 5), data, memory::append, memory::appended,
-                    q -> memory.topK(Tensor.of(Arena.ofAuto(), queries[q], 1, D), K), queries.length);
-            int checked = 0;
-            for (Observation o : run.observations()) {
-                String problem = null;
-                for (long appended : run.published().subSet(o.before(), true, o.after(), true)) {
-                    long oldest = Math.max(0, appended - capacity);
-                    problem = mismatchDot(o.hits(), queries[o.query()], data, oldest, appended);
-                    if (problem == null) {
-                        break;
-                    }
-                }
-                assertTrue(problem == null, "seed " + SEED + ": a read between counts " + o.before() + " and "
-                        + o.after() + " equals the model at none of them: " + problem + "; hits " + o.hits());
-                checked++;
-            }
-            System.out.println("MemoryStressTest (CompressedMemory): " + checked + " reads checked during "
-                    + run.appends() + " appends, " + overlapping(run) + " of them overlapping an append");
-            assertTrue(checked > 0);
+             CompressedMemory memory = new CompressedMemory(arena, engine, D, capacity)) {
+            Tensor[] queryTensors = tensors(arena, queries);
+            AtomicLong reads = new AtomicLong();
+            StressRace.Result result = StressRace.run("CompressedMemory", plan,
+                    batch -> memory.append(tensor(arena, data, plan.from(batch), plan.to(batch))),
+                    memory::appended,
+                    () -> {
+                        int q = (int) (reads.getAndIncrement() % QUERIES);
+                        return searchAndCheck(plan, memory::appended, () -> memory.topK(queryTensors[q], K),
+                                appended -> Math.max(0, appended - capacity), false, queries[q], data);
+                    });
+            System.out.println("MemoryStressTest (CompressedMemory): " + result);
         }
     }
 
     /**
-     * What the readers saw: every search that overlapped an append (its length changed meanwhile), and one in
-     * {@value #QUIET_SAMPLE} of the others (checking all of them would take most of the run's time).
+     * Batches of 1 to 9 summaries, so that appends end at every slot of the ring and some wrap it, and about one in 25
+     * of {@code capacity + 3}, which evicts everything held and never writes its own first 3 rows.
      */
-    private record Run(List<Observation> observations, java.util.NavigableSet<Long> published, int appends) {
-    }
-
-    private static final int QUIET_SAMPLE = 16;
-
-    @FunctionalInterface
-    private interface Appender {
-        void append(Tensor batch);
+    private static StressRace.Plan compressedPlan(SplittableRandom random, int total, int capacity) {
+        List<Long> ends = new ArrayList<>(List.of(0L));
+        long at = 0;
+        while (at < total) {
+            int size = random.nextInt(25) == 0 ? capacity + 3 : random.nextInt(1, 10);
+            at = Math.min(total, at + size);
+            ends.add(at);
+        }
+        return new StressRace.Plan(ends.stream().mapToLong(Long::longValue).toArray());
     }
 
     /**
-     * Appends {@code data} in random batches of 1 to 9 rows while {@value #READERS} readers search (a few searches
-     * between appends, and more during them); returns what they saw and every length published.
+     * One search and its check: the length before, the search, the length after; the hits must be the model's over
+     * rows {@code [first(length), length)} at one published length in that window.
+     *
+     * @return whether the search overlapped an append
      */
-    private static Run race(SplittableRandom random, float[][] data, Appender appender,
-                            java.util.function.LongSupplier length, IntFunction<Hits> search, int queries)
-            throws InterruptedException {
-        java.util.TreeSet<Long> published = new java.util.TreeSet<>(List.of(length.getAsLong()));
-        ConcurrentLinkedQueue<Observation> seen = new ConcurrentLinkedQueue<>();
-        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        AtomicBoolean done = new AtomicBoolean();
-        AtomicInteger searches = new AtomicInteger();
-        CountDownLatch start = new CountDownLatch(1);
-        List<Thread> readers = new ArrayList<>();
-        for (int r = 0; r < READERS; r++) {
-            int reader = r;
-            readers.add(Thread.ofPlatform().name("reader-" + r).start(() -> {
-                try {
-                    start.await();
-                    int q = reader;
-                    while (!done.get()) {
-                        q = (q + 1) % queries;
-                        long before = length.getAsLong();
-                        Hits hits = search.apply(q);
-                        long after = length.getAsLong();
-                        if (searches.incrementAndGet() % QUIET_SAMPLE == 0 || after != before) {
-                            seen.add(new Observation(before, hits, after, q));
-                        }
-                    }
-                } catch (Throwable t) {
-                    errors.add(t);
-                }
-            }));
-        }
-        AtomicInteger appends = new AtomicInteger();
-        List<Long> lengths = new ArrayList<>();
-        try (Arena batches = Arena.ofConfined()) {
-            start.countDown();
-            for (int at = 0; at < data.length; ) {
-                int n = Math.min(data.length - at, random.nextInt(1, 10));
-                float[] flat = new float[n * D];
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(data[at + i], 0, flat, i * D, D);
-                }
-                appender.append(Tensor.of(batches, flat, n, D));
-                at += n;
-                lengths.add(length.getAsLong());
-                appends.incrementAndGet();
-                // let the readers search between appends (a writer that runs ahead would race nothing), a random
-                // number of times, so that searches overlap appends at varied points
-                int target = searches.get() + random.nextInt(1, READERS + 2);
-                while (searches.get() < target && errors.isEmpty()) {
-                    Thread.yield();
-                }
-            }
-        } finally {
-            done.set(true);
-            for (Thread t : readers) {
-                t.join();
+    private static boolean searchAndCheck(StressRace.Plan plan, LongSupplier length,
+                                          Supplier<Hits> search, LongUnaryOperator first,
+                                          boolean cosine, float[] query, float[][] data) {
+        long before = length.getAsLong();
+        Hits hits = search.get();
+        long after = length.getAsLong();
+        String problem = "no length published between " + before + " and " + after;
+        for (long published : plan.between(before, after)) {
+            problem = mismatch(hits, query, data, first.applyAsLong(published), published, cosine);
+            if (problem == null) {
+                break;
             }
         }
-        assertTrue(errors.isEmpty(), () -> "seed " + SEED + ": a reader failed: " + errors.peek());
-        published.addAll(lengths);
-        return new Run(List.copyOf(seen), published, appends.get());
+        check(problem == null, "a search between lengths " + before + " and " + after + " equals the model at none "
+                + "of them: " + problem + "; hits " + hits);
+        return before != after;
     }
 
-    private static long overlapping(Run run) {
-        return run.observations().stream().filter(o -> o.before() != o.after()).count();
-    }
-
-    /** Why {@code hits} is not the exact cosine top-k of rows {@code [from, to)}; null when it is. */
-    static String mismatch(Hits hits, float[] q, float[][] data, long from, long to) {
-        return check(hits, q, data, from, to, true);
-    }
-
-    /** As {@link #mismatch}, for the dot product (the compressed memory's summaries are not normalized here). */
-    static String mismatchDot(Hits hits, float[] q, float[][] data, long from, long to) {
-        return check(hits, q, data, from, to, false);
-    }
-
-    private static String check(Hits hits, float[] q, float[][] data, long from, long to, boolean cosine) {
+    /** Why {@code hits} is not the exact top k (cosine or dot) of rows {@code [from, to)}; null when it is. */
+    private static String mismatch(Hits hits, float[] q, float[][] data, long from, long to, boolean cosine) {
         int expected = (int) Math.min(K, to - from);
         if (hits.size() != expected) {
             return hits.size() + " hits, " + expected + " expected at [" + from + ", " + to + ")";
@@ -218,7 +147,8 @@ class MemoryStressTest {
             }
             double score = score(q, data[id], cosine);
             if (Math.abs(hits.score(rank) - score) > TOLERANCE) {
-                return "id " + id + " scored " + hits.score(rank) + ", the model says " + score;
+                return "id " + id + " scored " + hits.score(rank) + ", the model says " + score + " at [" + from
+                        + ", " + to + ")";
             }
             if (hits.score(rank) > last + TOLERANCE) {
                 return "not best first at rank " + rank;
@@ -227,7 +157,8 @@ class MemoryStressTest {
         }
         for (long id = from; id < to; id++) {
             if (!ids.contains((int) id) && score(q, data[(int) id], cosine) > last + TOLERANCE) {
-                return "id " + id + " scores " + score(q, data[(int) id], cosine) + ", above the last hit's " + last;
+                return "id " + id + " scores " + score(q, data[(int) id], cosine) + ", above the last hit's " + last
+                        + " at [" + from + ", " + to + ")";
             }
         }
         return null;
@@ -243,6 +174,20 @@ class MemoryStressTest {
             rr += (double) row[i] * row[i];
         }
         return cosine ? dot / Math.sqrt(qq * rr) : dot;
+    }
+
+    /** Rows {@code [from, to)} of {@code data} as one {@code [to - from, D]} tensor. */
+    private static Tensor tensor(Arena arena, float[][] data, long from, long to) {
+        float[][] batch = Arrays.copyOfRange(data, (int) from, (int) to);
+        return Tensor.of(arena, StressRace.flat(batch), batch.length, D);
+    }
+
+    private static Tensor[] tensors(Arena arena, float[][] rows) {
+        Tensor[] out = new Tensor[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = Tensor.of(arena, rows[i], 1, D);
+        }
+        return out;
     }
 
     private static float[][] rows(SplittableRandom random, int n) {

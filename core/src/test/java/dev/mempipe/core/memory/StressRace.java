@@ -22,8 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "counts never ahead of data, summaries never half-updated" means for a reader).
  *
  * <p>Seeded ({@code -Dmempipe.stress.seed}, printed), scaled with {@code -Dmempipe.stress.scale=N} (N times the
- * appends; each check grows with the length read, so a run takes more than N times as long). The same two properties
- * as {@link MemoryStressTest}. Thread-safety: {@link #run} is called from one test thread; it starts and joins the
+ * appends; each check grows with the length read, so a run takes more than N times as long). Thread-safety: {@link #run} is called from one test thread; it starts and joins the
  * readers itself. A run longer than {@value #PROGRESS_SECONDS} s prints a progress line
  * every {@value #PROGRESS_SECONDS} s.
  */
