@@ -75,8 +75,8 @@ final class MemoryTesting {
     }
 
     static String reproduce(long seed, Class<?> test) {
-        return "seed=" + seed + "; reproduce: ./mvnw -o -q -pl core test -Dtest=" + test.getSimpleName()
-                + " -Dmempipe.test.seed=" + seed + " -Dsurefire.failIfNoSpecifiedTests=false";
+        return "seed=" + seed + "; reproduce: ./mvnw -q -pl core -am verify -Dtest=" + test.getSimpleName()
+                + " -Dsurefire.failIfNoSpecifiedTests=false -Dmempipe.test.argLine=-Dmempipe.test.seed=" + seed;
     }
 
     /**

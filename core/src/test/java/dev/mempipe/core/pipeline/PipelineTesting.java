@@ -66,8 +66,8 @@ public final class PipelineTesting {
 
     /** The line that reruns a test with its seed. */
     public static String reproduce(String test, long seed) {
-        return " (seed " + seed + "; rerun: ./mvnw -pl core test -Dtest='" + test
-                + "' -Dmempipe.test.argLine=-Dmempipe.test.seed=" + seed + ")";
+        return " (seed " + seed + "; rerun: ./mvnw -pl core -am verify -Dtest='" + test
+                + "' -Dsurefire.failIfNoSpecifiedTests=false -Dmempipe.test.argLine=-Dmempipe.test.seed=" + seed + ")";
     }
 
     /** A tensor of uniform values in {@code [-1, 1)}. */
