@@ -177,6 +177,9 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (raw.length == 0) {
             return;
         }
+        // room for the whole batch at once: chunk by chunk, a growable instance would double (allocate, copy, free)
+        // once per power of two on the way, and end up to twice the size the batch needs
+        reserve((long) rows + raw.length);
         try (Arena scratch = Arena.ofShared()) { // shared: the backend may convert from its pool threads
             Tensor staging = Tensor.allocate(scratch, ElementType.F32, Math.min(raw.length, ENCODE_CHUNK_ROWS),
                     dimension);
