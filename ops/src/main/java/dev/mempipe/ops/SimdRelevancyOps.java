@@ -505,14 +505,17 @@ final class SimdRelevancyOps implements RelevancyOps {
         }
         boolean doubleCosine = cosine && d < COSINE_F32_MIN_WIDTH;
         forRange(m.rows(), grain((long) mq * d), 1, touched(q, m, s), (from, to) -> {
-            float[] out = new float[mq * BLOCK];
-            float[] norms = cosine ? new float[BLOCK] : null;
+            // a block's scores per query, no wider than the range: a call over one row (an append's norm) then
+            // allocates a few bytes, not mq * 4 KB
+            int stride = (int) Math.min(BLOCK, to - from);
+            float[] out = new float[mq * stride];
+            float[] norms = cosine ? new float[stride] : null;
             float[] row = cosine ? new float[d] : null;
             for (long r0 = from; r0 < to; r0 += BLOCK) {
                 int count = (int) Math.min(BLOCK, to - r0);
                 if (!doubleCosine) {
                     SimdDotKernels.scan(keyType, qs, d, m.data(), r0 * m.rowStride(), m.rowStride(), m.scales(),
-                            r0, count, out, BLOCK, norms);
+                            r0, count, out, stride, norms);
                 }
                 if (cosine) {
                     for (int r = 0; r < count; r++) {
@@ -520,21 +523,21 @@ final class SimdRelevancyOps implements RelevancyOps {
                         if (n2 >= Float.MIN_NORMAL && n2 < Float.POSITIVE_INFINITY) {
                             double norm = Math.sqrt(n2);
                             for (int j = 0; j < mq; j++) {
-                                out[j * BLOCK + r] = (float) (out[j * BLOCK + r] / norm);
+                                out[j * stride + r] = (float) (out[j * stride + r] / norm);
                             }
                         } else {
                             // zero, tiny or huge rows, and narrow ones: all in double from the decoded row
-                            cosineInDouble(unit, m, r0 + r, row, out, BLOCK, r);
+                            cosineInDouble(unit, m, r0 + r, row, out, stride, r);
                         }
                         for (int j = 0; j < mq; j++) {
                             if (zeroQuery[j]) {
-                                out[j * BLOCK + r] = 0f; // 0 when the query's norm is 0, whatever the row holds
+                                out[j * stride + r] = 0f; // 0 when the query's norm is 0, whatever the row holds
                             }
                         }
                     }
                 }
                 for (int j = 0; j < mq; j++) {
-                    storeRow(s, j0 + j, r0, out, j * BLOCK, count);
+                    storeRow(s, j0 + j, r0, out, j * stride, count);
                 }
             }
         });

@@ -26,11 +26,12 @@ import java.util.Objects;
  *
  * <p><b>The one rule for cosines.</b> Rows are stored as given, converted to the storage type by the backend's
  * {@code convert} (round to nearest even, per-row symmetric quantization), never normalized: an F32 row comes back
- * bit for bit. The inverse norm is that of the <em>stored</em> row, {@code 1 / sqrt(dot(row, row))} from the
- * backend's {@code dot} (0 for a zero row), computed once on append. A cosine with a unit query is then
- * {@code dot(query, row) * inverseNorm(row)}, clamped to {@code [-1, 1]} (which absorbs f32 rounding); the exact scan
- * ({@link EmbeddingScan}) computes exactly that, with the backend's fused {@code dotTopK} and these norms as its
- * weights.
+ * bit for bit. The inverse norm is that of the <em>stored</em> row, {@code 1 / sqrt(dot(row, row))} (0 for a zero
+ * row), computed once on append by the backend: for float rows its {@code dotRows} of the decoded row with the stored
+ * one (on the CPU the kernel and sum of {@code dot}), for integer rows its {@code dot} (summed exactly). A cosine with
+ * a unit query is then {@code dot(query, row) * inverseNorm(row)}, clamped to {@code [-1, 1]} (which absorbs f32
+ * rounding); the exact scan ({@link EmbeddingScan}) computes exactly that, with the backend's fused {@code dotTopK}
+ * and these norms as its weights.
  *
  * <p><b>Residency.</b> The rows tensor is a {@link ResidentTensor} pinned on the backend the engine's plan chooses
  * for the Relevancy step ({@link Backend#pin(Tensor)}; the identity on the CPU) and refreshed after every append;
@@ -38,8 +39,8 @@ import java.util.Objects;
  * published. The host copy stays authoritative: should a refresh fail, the pin is dropped and ops read the host
  * memory from then on. A growable instance that outgrows its capacity moves to a new, larger arena and pins that.
  *
- * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dot}) through the {@link Engine} (placed,
- * recorded, rerun on the CPU when a device fails). The graph scorers ({@link HnswVectors#graphScorer}) run the
+ * <p><b>Ops.</b> Appends run {@code convert} and the norms ({@code dotRows} or {@code dot}) through the {@link Engine}
+ * (placed, recorded, rerun on the CPU when a device fails). The graph scorers ({@link HnswVectors#graphScorer}) run the
  * backend's {@code dotRows} inside the engine step the caller opened for the HNSW walk or build.
  *
  * <p>Thread-safety: one writer. {@link #rows()} is a published (volatile) count: readers that use only rows below it
@@ -177,6 +178,9 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
         if (raw.length == 0) {
             return;
         }
+        // room for the whole batch at once: chunk by chunk, a growable instance would double (allocate, copy, free)
+        // once per power of two on the way, and end up to twice the size the batch needs
+        reserve((long) rows + raw.length);
         try (Arena scratch = Arena.ofShared()) { // shared: the backend may convert from its pool threads
             Tensor staging = Tensor.allocate(scratch, ElementType.F32, Math.min(raw.length, ENCODE_CHUNK_ROWS),
                     dimension);
@@ -323,15 +327,34 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     }
 
     private void computeInverseNorms(Backend b, int from, int to) {
-        // dot(row, row), one row at a time: the decoded stored row's norm, integer rows summed exactly
         float[] square = new float[1];
         Tensor out = Tensor.wrap(MemorySegment.ofArray(square), ElementType.F32, 1, 1);
-        for (int r = from; r < to; r++) {
-            Tensor row = vectors.rowSlice(r, r + 1);
-            b.relevancy().dot(row, row, out);
-            double sum = square[0];
-            inverseNorms.setAtIndex(F32, r, sum > 0 ? (float) (1 / Math.sqrt(sum)) : 0f);
+        if (type.isQuantized() || !b.capabilities().supports(Op.DOT_ROWS, type)) {
+            // dot(row, row), one row at a time: integer rows summed exactly
+            for (int r = from; r < to; r++) {
+                Tensor row = vectors.rowSlice(r, r + 1);
+                b.relevancy().dot(row, row, out);
+                setInverseNorm(r, square[0]);
+            }
+            return;
         }
+        // float rows: dotRows of the decoded row (exact: f32, or f16/bf16 widened) with the stored row, one row at a
+        // time; the same kernel and sum as dot(row, row) on the CPU, without dot's per-call decoding and checks
+        // (on a 100k-row add they allocated 4-5 KB a row: most of the bytes the add allocated beside the graph)
+        float[] decoded = new float[dimension];
+        Tensor query = Tensor.wrap(MemorySegment.ofArray(decoded), ElementType.F32, 1, dimension);
+        int[] id = new int[1];
+        Indices ids = Indices.wrap(MemorySegment.ofArray(id), 1);
+        for (int r = from; r < to; r++) {
+            read(r, decoded);
+            id[0] = r;
+            b.relevancy().dotRows(query, vectors, ids, out);
+            setInverseNorm(r, square[0]);
+        }
+    }
+
+    private void setInverseNorm(int row, double squaredNorm) {
+        inverseNorms.setAtIndex(F32, row, squaredNorm > 0 ? (float) (1 / Math.sqrt(squaredNorm)) : 0f);
     }
 
     /** Uploads the new rows, then publishes them: a reader of the published rows on the device never sees them stale. */

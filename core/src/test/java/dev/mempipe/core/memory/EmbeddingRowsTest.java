@@ -104,6 +104,65 @@ class EmbeddingRowsTest {
         }
     }
 
+    @Test
+    void should_keep_the_inverse_norm_of_dot_row_row_for_every_storage_type() {
+        Backend cpu = MemoryTesting.cpu();
+        Engine engine = MemoryTesting.engine(cpu);
+        for (ElementType type : ElementType.values()) {
+            for (int d : new int[] {1, 15, 17, 384, 391}) {
+                String where = type + " d=" + d + " " + reproduce(seed, getClass());
+                try (EmbeddingRows rows = EmbeddingRows.growable(engine, type, d)) {
+                    float[][] raw = new float[21][d];
+                    for (int r = 1; r < raw.length; r++) { // row 0 stays zero: its inverse norm is 0
+                        double magnitude = Math.pow(10, random.nextInt(5) - 2);
+                        for (int i = 0; i < d; i++) {
+                            raw[r][i] = (float) (random.nextGaussian() * magnitude);
+                        }
+                    }
+                    rows.append(raw);
+                    // one batch: room for exactly the batch, not the next power of two a chunked growth reaches
+                    assertEquals(Math.max(64, raw.length), rows.capacity(), "capacity " + where);
+                    float[] square = new float[1];
+                    dev.mempipe.spi.Tensor out = dev.mempipe.spi.Tensor.wrap(
+                            java.lang.foreign.MemorySegment.ofArray(square), ElementType.F32, 1, 1);
+                    for (int r = 0; r < raw.length; r++) {
+                        dev.mempipe.spi.Tensor row = rows.vectors(r, r + 1);
+                        cpu.relevancy().dot(row, row, out); // the rule of the class comment, as dot computes it
+                        float expected = square[0] > 0 ? (float) (1 / Math.sqrt(square[0])) : 0f;
+                        String what = "inverse norm of row " + r + " " + where;
+                        if (type.isQuantized() || d == 1) { // exact sums: the same bits whatever the order
+                            assertEquals(Float.floatToRawIntBits(expected),
+                                    Float.floatToRawIntBits(rows.inverseNorm(r)), what);
+                        } else { // a 16-lane sum's order may differ between JIT tiers; a wrong row is far off
+                            assertEquals(expected, rows.inverseNorm(r), expected * 2e-6f, what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void should_size_a_large_batch_exactly_and_keep_every_row() {
+        Engine engine = MemoryTesting.engine(MemoryTesting.cpu());
+        int d = 8;
+        try (EmbeddingRows rows = EmbeddingRows.growable(engine, ElementType.F32, d)) {
+            float[][] first = new float[100][d];
+            float[][] batch = new float[10_000][d]; // beyond one 4096-row encoding chunk
+            for (int r = 0; r < batch.length; r++) {
+                batch[r][r % d] = r + 1;
+            }
+            rows.append(first);
+            rows.append(batch);
+            assertEquals(10_100, rows.capacity(), "one growth to the batch's end, no doubling per chunk");
+            assertEquals(10_100, rows.rows());
+            for (int r = 0; r < batch.length; r += 997) {
+                assertArrayEquals(batch[r], rows.read(100 + r), "row " + (100 + r));
+                assertEquals(1f / (r + 1), rows.inverseNorm(100 + r), 1e-6f / (r + 1), "inverse norm of row " + (100 + r));
+            }
+        }
+    }
+
     private static double exactCosine(float[] unitQuery, float[] row) {
         double dot = 0;
         double norm = 0;
