@@ -26,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 
 /**
  * Quantized HNSW against the F32 HNSW and against native hnswlib (issue 16), on the 100k x 384 clustered data of
@@ -52,6 +54,12 @@ import java.util.Map;
  * --enable-native-access=ALL-UNNAMED -Xmx8g -cp bench/target/mempipe-benchmarks.jar
  * dev.mempipe.bench.HnswComparisonHarness [rounds] [seconds] [buildThreads]} (defaults 3, 5, 2). Without the hnswlib
  * program it says so and measures the Java side. Figures also go to {@code bench/target/lc4j/HnswComparison.json}.
+ *
+ * <p>System properties: {@code -Dmempipe.bench.graphCache=true} saves both graphs on the first run
+ * ({@code bench/target/hnsw-graph-<data>.bin} through {@link HnswGraphCache}, {@code hnswlib-index-<data>.bin} through
+ * hnswlib's {@code saveIndex}) and loads them on later runs instead of building (the builds take minutes; delete the
+ * files after a change to the build); {@code -Dmempipe.bench.jfr=DIR} records JFR CPU samples of each variant's
+ * searches in round 0 into {@code DIR/HnswComparison-<variant>.jfr}.
  */
 public final class HnswComparisonHarness {
     private static final HnswQuantization[] VARIANTS = HnswQuantization.values();
@@ -78,11 +86,23 @@ public final class HnswComparisonHarness {
         long start = System.nanoTime();
         HnswIndex base = new HnswIndex(rows, new HnswSettings(HnswBenchmark.M, HnswBenchmark.CONSTRUCTION_BEAM,
                 HnswBenchmark.BEAMS[0], HnswBenchmark.SEED, buildThreads));
-        base.extend(cpu);
-        double buildSeconds = (System.nanoTime() - start) / 1e9;
-        figures.put("graphBuildSeconds", buildSeconds);
-        System.out.printf(Locale.ROOT, "graph built in %.1f s on %d threads (load %.1f)%n", buildSeconds, buildThreads,
-                HnswScalingHarness.load());
+        Path graphCache = Boolean.getBoolean("mempipe.bench.graphCache")
+                ? BenchReport.directory().getParent().resolve("hnsw-graph-" + data.key() + ".bin") : null;
+        if (graphCache != null && Files.exists(graphCache)) {
+            HnswGraphCache.load(base, graphCache, HnswBenchmark.M, HnswBenchmark.CONSTRUCTION_BEAM);
+            System.out.printf(Locale.ROOT, "graph loaded from %s in %.1f s (not built)%n", graphCache,
+                    (System.nanoTime() - start) / 1e9);
+        } else {
+            base.extend(cpu);
+            double buildSeconds = (System.nanoTime() - start) / 1e9;
+            figures.put("graphBuildSeconds", buildSeconds);
+            System.out.printf(Locale.ROOT, "graph built in %.1f s on %d threads (load %.1f)%n", buildSeconds,
+                    buildThreads, HnswScalingHarness.load());
+            if (graphCache != null) {
+                HnswGraphCache.save(base, graphCache);
+                System.out.println("graph saved to " + graphCache);
+            }
+        }
 
         List<IndexUnderTest> indexes = new ArrayList<>();
         for (HnswQuantization codes : VARIANTS) {
@@ -118,9 +138,19 @@ public final class HnswComparisonHarness {
         }
 
         Map<String, List<Double>> qps = new LinkedHashMap<>();
+        String jfrDirectory = System.getProperty("mempipe.bench.jfr"); // CPU samples of round 0's searches, or null
         for (int round = 0; round < rounds; round++) {
             for (int v = 0; v < VARIANTS.length; v++) {
+                Recording recording = round == 0 && jfrDirectory != null ? startRecording() : null;
                 double value = HnswScalingHarness.qps(indexes.get(v), data.queries.length, 1, seconds);
+                if (recording != null) {
+                    Path file = Path.of(jfrDirectory, "HnswComparison-" + VARIANTS[v] + ".jfr");
+                    Files.createDirectories(file.getParent());
+                    recording.stop();
+                    recording.dump(file);
+                    recording.close();
+                    System.out.println("JFR of " + VARIANTS[v] + "'s searches: " + file);
+                }
                 qps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value);
                 System.out.printf(Locale.ROOT, "round %d: %s %.0f QPS (load %.1f)%n", round, VARIANTS[v], value,
                         HnswScalingHarness.load());
@@ -150,6 +180,16 @@ public final class HnswComparisonHarness {
         }
         rows.close();
         BenchReport.write("HnswComparison", figures);
+    }
+
+    /**
+     * A JFR recording with the JDK's "profile" settings (CPU samples every 10 ms, allocation samples), started now:
+     * after the JVM's start, since {@code -XX:StartFlightRecording} at launch is not usable with the engine.
+     */
+    private static Recording startRecording() throws IOException, java.text.ParseException {
+        Recording recording = new Recording(Configuration.getConfiguration("profile"));
+        recording.start();
+        return recording;
     }
 
     /** One variant: an index searched directly on the CPU backend, its beam swapped as {@link HnswBenchmark} does. */
@@ -218,8 +258,12 @@ public final class HnswComparisonHarness {
                 return null;
             }
             Path file = export(data, truth);
-            Process process = new ProcessBuilder(program.toString(), file.toString(), Integer.toString(buildThreads))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            List<String> command = new ArrayList<>(List.of(program.toString(), file.toString(),
+                    Integer.toString(buildThreads)));
+            if (Boolean.getBoolean("mempipe.bench.graphCache")) { // hnswlib's own saveIndex / loadIndex
+                command.add(file.resolveSibling("hnswlib-index-" + data.key() + ".bin").toString());
+            }
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             return new Hnswlib(process, new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.US_ASCII)));
         }
