@@ -35,8 +35,14 @@ final class HnswGraphCache {
 
     /** Writes {@code index}'s graph to {@code file} (through a temporary file, so that a failed write leaves none). */
     static void save(HnswIndex index, Path file) throws IOException {
-        OnHeapHnswGraph graph = (OnHeapHnswGraph) field("graph").get(index);
-        int nodes = field("nodes").getInt(index);
+        OnHeapHnswGraph graph;
+        int nodes;
+        try {
+            graph = (OnHeapHnswGraph) field("graph").get(index);
+            nodes = field("nodes").getInt(index);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(partial),
                 1 << 20))) {
@@ -60,8 +66,6 @@ final class HnswGraphCache {
                     }
                 }
             }
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
         }
         Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -54,6 +54,7 @@ final class SimdCodeScorer implements RandomVectorScorer {
     private final float scale;        // 1 / (2^bits - 1) of the rows' codes
     private final int dimension;
     private final float[] dots = new float[4];
+    private final long[] totals = new long[4];
 
     /**
      * @param queryCodes  the query quantized as Lucene's scorer quantizes it: {@code discrete} unsigned codes
@@ -139,8 +140,7 @@ final class SimdCodeScorer implements RandomVectorScorer {
             for (; i < stop; i += LANES) {
                 IntVector x = bytes(o + i);
                 if (nibbles) {
-                    acc = toFloat(x.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, high, i), acc);
-                    acc = toFloat(x.and(0xF)).fma(FloatVector.fromArray(F, low, i), acc);
+                    acc = nibbleDot(x, FloatVector.fromArray(F, high, i), FloatVector.fromArray(F, low, i), acc);
                 } else {
                     acc = toFloat(x).fma(FloatVector.fromArray(F, high, i), acc);
                 }
@@ -161,12 +161,26 @@ final class SimdCodeScorer implements RandomVectorScorer {
         int o1 = Math.toIntExact(off1);
         int o2 = Math.toIntExact(off2);
         int o3 = Math.toIntExact(off3);
-        long t0 = 0;
-        long t1 = 0;
-        long t2 = 0;
-        long t3 = 0;
-        int i = 0;
         int end = B.loopBound(packedLength);
+        long[] totals = nibbles ? nibbles4(o0, o1, o2, o3, end) : bytes4(o0, o1, o2, o3, end);
+        for (int i = end; i < packedLength; i++) {
+            int h = (int) high[i];
+            int l = nibbles ? (int) low[i] : 0;
+            totals[0] += tail(codes[o0 + i], h, l);
+            totals[1] += tail(codes[o1 + i], h, l);
+            totals[2] += tail(codes[o2 + i], h, l);
+            totals[3] += tail(codes[o3 + i], h, l);
+        }
+        for (int t = 0; t < 4; t++) {
+            dots[t] = totals[t];
+        }
+    }
+
+    /** 8-bit codes of four rows against the query, lanes {@code [0, end)}. */
+    private long[] bytes4(int o0, int o1, int o2, int o3, int end) {
+        long[] totals = this.totals;
+        java.util.Arrays.fill(totals, 0);
+        int i = 0;
         while (i < end) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = a0;
@@ -175,40 +189,51 @@ final class SimdCodeScorer implements RandomVectorScorer {
             int stop = Math.min(end, i + FLUSH * LANES);
             for (; i < stop; i += LANES) {
                 FloatVector h = FloatVector.fromArray(F, high, i);
-                IntVector x0 = bytes(o0 + i);
-                IntVector x1 = bytes(o1 + i);
-                IntVector x2 = bytes(o2 + i);
-                IntVector x3 = bytes(o3 + i);
-                if (nibbles) {
-                    FloatVector l = FloatVector.fromArray(F, low, i);
-                    a0 = toFloat(x0.lanewise(VectorOperators.LSHR, 4)).fma(h, toFloat(x0.and(0xF)).fma(l, a0));
-                    a1 = toFloat(x1.lanewise(VectorOperators.LSHR, 4)).fma(h, toFloat(x1.and(0xF)).fma(l, a1));
-                    a2 = toFloat(x2.lanewise(VectorOperators.LSHR, 4)).fma(h, toFloat(x2.and(0xF)).fma(l, a2));
-                    a3 = toFloat(x3.lanewise(VectorOperators.LSHR, 4)).fma(h, toFloat(x3.and(0xF)).fma(l, a3));
-                } else {
-                    a0 = toFloat(x0).fma(h, a0);
-                    a1 = toFloat(x1).fma(h, a1);
-                    a2 = toFloat(x2).fma(h, a2);
-                    a3 = toFloat(x3).fma(h, a3);
-                }
+                a0 = toFloat(bytes(o0 + i)).fma(h, a0);
+                a1 = toFloat(bytes(o1 + i)).fma(h, a1);
+                a2 = toFloat(bytes(o2 + i)).fma(h, a2);
+                a3 = toFloat(bytes(o3 + i)).fma(h, a3);
             }
-            t0 += wholeSum(a0);
-            t1 += wholeSum(a1);
-            t2 += wholeSum(a2);
-            t3 += wholeSum(a3);
+            totals[0] += wholeSum(a0);
+            totals[1] += wholeSum(a1);
+            totals[2] += wholeSum(a2);
+            totals[3] += wholeSum(a3);
         }
-        for (; i < packedLength; i++) {
-            int h = (int) high[i];
-            int l = nibbles ? (int) low[i] : 0;
-            t0 += tail(codes[o0 + i], h, l);
-            t1 += tail(codes[o1 + i], h, l);
-            t2 += tail(codes[o2 + i], h, l);
-            t3 += tail(codes[o3 + i], h, l);
+        return totals;
+    }
+
+    /** 4-bit codes of four rows against the query, bytes {@code [0, end)} (two dimensions a byte). */
+    private long[] nibbles4(int o0, int o1, int o2, int o3, int end) {
+        long[] totals = this.totals;
+        java.util.Arrays.fill(totals, 0);
+        int i = 0;
+        while (i < end) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int stop = Math.min(end, i + FLUSH * LANES);
+            for (; i < stop; i += LANES) {
+                FloatVector h = FloatVector.fromArray(F, high, i);
+                FloatVector l = FloatVector.fromArray(F, low, i);
+                a0 = nibbleDot(bytes(o0 + i), h, l, a0);
+                a1 = nibbleDot(bytes(o1 + i), h, l, a1);
+                a2 = nibbleDot(bytes(o2 + i), h, l, a2);
+                a3 = nibbleDot(bytes(o3 + i), h, l, a3);
+            }
+            totals[0] += wholeSum(a0);
+            totals[1] += wholeSum(a1);
+            totals[2] += wholeSum(a2);
+            totals[3] += wholeSum(a3);
         }
-        dots[0] = t0;
-        dots[1] = t1;
-        dots[2] = t2;
-        dots[3] = t3;
+        return totals;
+    }
+
+    /** {@code acc} plus a byte's high nibble times {@code high} and its low nibble times {@code low}, per lane. */
+    private static FloatVector nibbleDot(IntVector x, FloatVector high, FloatVector low, FloatVector acc) {
+        FloatVector hi = toFloat(x.lanewise(VectorOperators.LSHR, 4));
+        FloatVector lo = toFloat(x.and(0xF));
+        return hi.fma(high, lo.fma(low, acc));
     }
 
     private long tail(byte code, int high, int low) {
@@ -216,9 +241,12 @@ final class SimdCodeScorer implements RandomVectorScorer {
         return nibbles ? (long) (x >>> 4) * high + (long) (x & 0xF) * low : (long) x * high;
     }
 
-    /** {@link #LANES} code bytes from {@code at}, zero-extended to ints. */
+    /**
+     * {@link #LANES} code bytes from {@code at} as unsigned ints: sign-extended, then masked (the JIT compiles this
+     * pair into vector instructions; ZERO_EXTEND_B2I ran as Java code, twice as slow as Lucene's kernel).
+     */
     private IntVector bytes(int at) {
-        return (IntVector) ByteVector.fromArray(B, codes, at).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        return ((IntVector) ByteVector.fromArray(B, codes, at).convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
     }
 
     private static FloatVector toFloat(IntVector x) {
