@@ -100,12 +100,12 @@ final class QuantizedRows extends QuantizedByteVectorValues {
     /**
      * A scorer of {@code unitQuery} against the codes, for one graph walk: Lucene's
      * {@code Lucene104ScalarQuantizedVectorScorer}'s DOT_PRODUCT scores, computed by {@link SimdCodeScorer} for 8-bit
-     * and 4-bit codes (the same scores, read in place) and by Lucene's scorer itself for the others. Call under the
+     * and 4-bit codes it supports (the same scores, read in place) and by Lucene's scorer itself for the others. Call under the
      * index's read lock; one thread uses the scorer.
      */
     RandomVectorScorer walkScorer(float[] unitQuery) throws IOException {
         Codes c = codes;
-        if (c.encoding != ScalarEncoding.UNSIGNED_BYTE && c.encoding != ScalarEncoding.PACKED_NIBBLE) {
+        if (!SimdCodeScorer.supports(c.encoding, c.dimension)) {
             return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
         }
         byte[] query = new byte[c.encoding.getDiscreteDimensions(c.dimension)];

@@ -23,8 +23,11 @@ import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncod
  * 8-bit and 4-bit walks slower than the F32 walk they exist to beat. The scores equal Lucene's to the bit
  * ({@code SimdCodeScorerTest}).
  *
- * <p>Exact: each code product is a whole number below 2^16 and each lane sums at most {@link #FLUSH} of them (below
- * 2^24) before its sum goes to an int, so the dot product is the integer Lucene's kernel computes.
+ * <p>Exact: each code product is a whole number below 2^16 and each lane sums at most {@link #EXACT_LOADS} of them
+ * (below 2^24) before its sum goes to an int, so the dot product is the integer Lucene's kernel computes; longer
+ * 8-bit rows (over 4096 dimensions at 512 bits) are left to Lucene's scorer ({@link #supports}). One loop per kernel,
+ * with no flush inside it, each small enough for C2 to inline every vector operation: a vector that meets a call C2
+ * did not inline is boxed (JFR showed a float[] per row of the 4-bit kernel until its lane sums were simplified).
  *
  * <p>Thread-safety: not safe for concurrent use (one per search); reads the codes, which must not change meanwhile
  * (the index's read lock).
@@ -35,8 +38,8 @@ final class SimdCodeScorer implements RandomVectorScorer {
     /** As many bytes as F has lanes: one load gives one float vector (two for 4-bit codes). */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
     private static final int LANES = F.length();
-    /** Loads per lane sum: 255 * 255 * 256 < 2^24, the float's exact whole numbers. */
-    private static final int FLUSH = 256;
+    /** Loads a lane may sum exactly: 255 * 255 * 256 < 2^24, the float's exact whole numbers (8-bit codes). */
+    private static final int EXACT_LOADS = 256;
 
     private final byte[] codes;       // every row's packed codes, packedLength apart
     private final float[] corrections; // (lower, upper, additional, component sum as int bits) per row
@@ -62,8 +65,9 @@ final class SimdCodeScorer implements RandomVectorScorer {
      */
     SimdCodeScorer(ScalarEncoding encoding, byte[] codes, float[] corrections, int packedLength, int rows,
                    int dimension, byte[] queryCodes, QuantizationResult query, float centroidDp) {
-        if (encoding != ScalarEncoding.UNSIGNED_BYTE && encoding != ScalarEncoding.PACKED_NIBBLE) {
-            throw new IllegalArgumentException("encoding must be UNSIGNED_BYTE or PACKED_NIBBLE, got " + encoding);
+        if (!supports(encoding, dimension)) {
+            throw new IllegalArgumentException("codes of " + encoding + " at " + dimension + " dimensions are Lucene's"
+                    + " scorer's: see supports");
         }
         this.codes = codes;
         this.corrections = corrections;
@@ -86,6 +90,15 @@ final class SimdCodeScorer implements RandomVectorScorer {
         this.y1 = query.quantizedComponentSum();
         this.queryAdditional = query.additionalCorrection();
         this.centroidDp = centroidDp;
+    }
+
+    /** Whether the scores of {@code encoding}'s codes of {@code dimension} floats are computed exactly here. */
+    static boolean supports(ScalarEncoding encoding, int dimension) {
+        return switch (encoding) {
+            case UNSIGNED_BYTE -> encoding.getDocPackedLength(dimension) <= EXACT_LOADS * LANES;
+            case PACKED_NIBBLE -> 2L * 225 * encoding.getDocPackedLength(dimension) < 1 << 24; // a row's whole sum
+            default -> false;
+        };
     }
 
     @Override
@@ -131,28 +144,32 @@ final class SimdCodeScorer implements RandomVectorScorer {
     /** The integer dot product of the query's codes with the row at {@code off}, as a float (exact below 2^24). */
     private float dot(long off) {
         int o = Math.toIntExact(off);
-        long total = 0;
-        int i = 0;
         int end = B.loopBound(packedLength);
-        while (i < end) {
-            FloatVector acc = FloatVector.zero(F);
-            int stop = Math.min(end, i + FLUSH * LANES);
-            for (; i < stop; i += LANES) {
-                IntVector x = bytes(o + i);
-                if (nibbles) {
-                    acc = nibbleDot(x, FloatVector.fromArray(F, high, i), FloatVector.fromArray(F, low, i), acc);
-                } else {
-                    acc = toFloat(x).fma(FloatVector.fromArray(F, high, i), acc);
-                }
-            }
-            total += wholeSum(acc);
-        }
-        for (; i < packedLength; i++) {
-            int x = Byte.toUnsignedInt(codes[o + i]);
-            total += nibbles ? (long) (x >>> 4) * (int) high[i] + (long) (x & 0xF) * (int) low[i]
-                    : (long) x * (int) high[i];
+        long total = nibbles ? nibbles1(o, end) : bytes1(o, end);
+        for (int i = end; i < packedLength; i++) {
+            total += tail(codes[o + i], (int) high[i], nibbles ? (int) low[i] : 0);
         }
         return total;
+    }
+
+    /** 8-bit codes of one row against the query, lanes {@code [0, end)}. */
+    private long bytes1(int o, int end) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < end; i += LANES) {
+            acc = toFloat(bytes(o + i)).fma(FloatVector.fromArray(F, high, i), acc);
+        }
+        return wholeSum(acc);
+    }
+
+    /** 4-bit codes of one row against the query, bytes {@code [0, end)}. */
+    private long nibbles1(int o, int end) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < end; i += LANES) {
+            IntVector x = bytes(o + i);
+            acc = toFloat(x.lanewise(VectorOperators.ASHR, 4)).fma(FloatVector.fromArray(F, high, i),
+                    toFloat(x.and(0xF)).fma(FloatVector.fromArray(F, low, i), acc));
+        }
+        return wholeSum(acc);
     }
 
     /** {@link #dot} of four rows into {@link #dots}, their loads interleaved. */
@@ -179,61 +196,50 @@ final class SimdCodeScorer implements RandomVectorScorer {
     /** 8-bit codes of four rows against the query, lanes {@code [0, end)}. */
     private long[] bytes4(int o0, int o1, int o2, int o3, int end) {
         long[] totals = this.totals;
-        java.util.Arrays.fill(totals, 0);
-        int i = 0;
-        while (i < end) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            int stop = Math.min(end, i + FLUSH * LANES);
-            for (; i < stop; i += LANES) {
-                FloatVector h = FloatVector.fromArray(F, high, i);
-                a0 = toFloat(bytes(o0 + i)).fma(h, a0);
-                a1 = toFloat(bytes(o1 + i)).fma(h, a1);
-                a2 = toFloat(bytes(o2 + i)).fma(h, a2);
-                a3 = toFloat(bytes(o3 + i)).fma(h, a3);
-            }
-            totals[0] += wholeSum(a0);
-            totals[1] += wholeSum(a1);
-            totals[2] += wholeSum(a2);
-            totals[3] += wholeSum(a3);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector h = FloatVector.fromArray(F, high, i);
+            a0 = toFloat(bytes(o0 + i)).fma(h, a0);
+            a1 = toFloat(bytes(o1 + i)).fma(h, a1);
+            a2 = toFloat(bytes(o2 + i)).fma(h, a2);
+            a3 = toFloat(bytes(o3 + i)).fma(h, a3);
         }
+        totals[0] = wholeSum(a0);
+        totals[1] = wholeSum(a1);
+        totals[2] = wholeSum(a2);
+        totals[3] = wholeSum(a3);
         return totals;
     }
 
     /** 4-bit codes of four rows against the query, bytes {@code [0, end)} (two dimensions a byte). */
     private long[] nibbles4(int o0, int o1, int o2, int o3, int end) {
         long[] totals = this.totals;
-        java.util.Arrays.fill(totals, 0);
-        int i = 0;
-        while (i < end) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            int stop = Math.min(end, i + FLUSH * LANES);
-            for (; i < stop; i += LANES) {
-                FloatVector h = FloatVector.fromArray(F, high, i);
-                FloatVector l = FloatVector.fromArray(F, low, i);
-                a0 = nibbleDot(bytes(o0 + i), h, l, a0);
-                a1 = nibbleDot(bytes(o1 + i), h, l, a1);
-                a2 = nibbleDot(bytes(o2 + i), h, l, a2);
-                a3 = nibbleDot(bytes(o3 + i), h, l, a3);
-            }
-            totals[0] += wholeSum(a0);
-            totals[1] += wholeSum(a1);
-            totals[2] += wholeSum(a2);
-            totals[3] += wholeSum(a3);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0; i < end; i += LANES) {
+            FloatVector h = FloatVector.fromArray(F, high, i);
+            FloatVector l = FloatVector.fromArray(F, low, i);
+            IntVector x0 = bytes(o0 + i);
+            IntVector x1 = bytes(o1 + i);
+            IntVector x2 = bytes(o2 + i);
+            IntVector x3 = bytes(o3 + i);
+            a0 = toFloat(x0.lanewise(VectorOperators.ASHR, 4)).fma(h, toFloat(x0.and(0xF)).fma(l, a0));
+            a1 = toFloat(x1.lanewise(VectorOperators.ASHR, 4)).fma(h, toFloat(x1.and(0xF)).fma(l, a1));
+            a2 = toFloat(x2.lanewise(VectorOperators.ASHR, 4)).fma(h, toFloat(x2.and(0xF)).fma(l, a2));
+            a3 = toFloat(x3.lanewise(VectorOperators.ASHR, 4)).fma(h, toFloat(x3.and(0xF)).fma(l, a3));
         }
+        // a float lane sum, exact: the whole row's sum is below 2 * 225 * packedLength, far below 2^24 (supports);
+        // the int conversion of wholeSum took this method past C2's inlining node limit, and it then boxed the sums
+        totals[0] = (long) a0.reduceLanes(VectorOperators.ADD);
+        totals[1] = (long) a1.reduceLanes(VectorOperators.ADD);
+        totals[2] = (long) a2.reduceLanes(VectorOperators.ADD);
+        totals[3] = (long) a3.reduceLanes(VectorOperators.ADD);
         return totals;
-    }
-
-    /** {@code acc} plus a byte's high nibble times {@code high} and its low nibble times {@code low}, per lane. */
-    private static FloatVector nibbleDot(IntVector x, FloatVector high, FloatVector low, FloatVector acc) {
-        FloatVector hi = toFloat(x.lanewise(VectorOperators.LSHR, 4));
-        FloatVector lo = toFloat(x.and(0xF));
-        return hi.fma(high, lo.fma(low, acc));
     }
 
     private long tail(byte code, int high, int low) {
