@@ -8,12 +8,14 @@
 //   q*k int32 exact top-k rows (little-endian, as x86 reads them).
 // It builds the index (timed), tunes ef to the smallest of the harness's ladder reaching recall@10 >= 0.95, prints
 // one "ready ..." line, then answers commands on stdin, one per line, so that the Java harness can interleave its own
-// measurements with these in one run: "measure SECONDS" prints "qps X" (one thread cycling through the queries);
+// measurements with these in one run: "measure SECONDS" prints "qps X cpuqps Y" (one thread cycling through the
+// queries; Y: searches per CPU second of that thread);
 // "quit" exits.
 #include <hnswlib/hnswlib.h>
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -106,6 +108,8 @@ void serve(hnswlib::HierarchicalNSW<float>& index, const Data& data, double buil
             std::cin >> seconds;
             long searches = 0;
             int q = 0;
+            timespec cpuBegin{}, cpuEnd{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuBegin);
             auto begin = std::chrono::steady_clock::now();
             double elapsed = 0;
             while (elapsed < seconds) {
@@ -116,7 +120,10 @@ void serve(hnswlib::HierarchicalNSW<float>& index, const Data& data, double buil
                 }
                 elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
             }
-            std::printf("qps %.1f\n", searches / elapsed);
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuEnd);
+            double cpu = (cpuEnd.tv_sec - cpuBegin.tv_sec) + (cpuEnd.tv_nsec - cpuBegin.tv_nsec) / 1e9;
+            // searches per CPU second of this thread: on a shared machine its share of a core varies, this does not
+            std::printf("qps %.1f cpuqps %.1f\n", searches / elapsed, searches / cpu);
             std::fflush(stdout);
         } else if (command == "quit") {
             return;
