@@ -13,11 +13,11 @@ import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncod
 /**
  * The score of Lucene's {@code Lucene104ScalarQuantizedVectorScorer} for a DOT_PRODUCT query against
  * {@link QuantizedRows}' 8-bit ({@code UNSIGNED_BYTE}) or 4-bit ({@code PACKED_NIBBLE}) codes, computed where the codes
- * lie: the same query quantization (Lucene's, by {@link QuantizedRows#quantizeQuery}), the same corrective formula,
+ * lie: the same query quantization (Lucene's quantizer, called by {@link QuantizedRows#walkScorer}), the same corrective formula,
  * and the same integer dot product of the codes, exact. What differs is the kernel around it: Lucene's scorer copies
  * each row's codes out of the array ({@code vectorValue}), boxes its corrections, and scores one row per call with a
  * byte kernel that widens through shorts; here the codes are read in place, as whole numbers in float lanes against
- * the query's codes as floats (one zero-extension, one conversion and one multiply-add per lane; 4-bit codes give
+ * the query's codes as floats (a widening, a mask, a conversion and a multiply-add per lane; 4-bit codes give
  * two lanes per byte), and a node's neighbours are scored four rows at a time, so that their cache misses overlap.
  * Profiled at 100k x 384 (session 6), Lucene's per-row scoring was half of a quantized walk's time, and made the
  * 8-bit and 4-bit walks slower than the F32 walk they exist to beat. The scores equal Lucene's to the bit
