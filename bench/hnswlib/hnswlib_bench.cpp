@@ -2,17 +2,20 @@
 // M = 16, ef_construction = 100, seed 42, one query thread. Build: g++ -O3 -march=native -std=c++17 -pthread
 // (bench/hnswlib/build.sh). Debian's libhnswlib-dev 0.6.2 headers.
 //
-// Usage: hnswlib_bench DATA_FILE [BUILD_THREADS]
+// Usage: hnswlib_bench DATA_FILE [BUILD_THREADS] [INDEX_CACHE]
+//   INDEX_CACHE: loaded instead of building when it exists, else written after the build (hnswlib's saveIndex).
 //   DATA_FILE (written by HnswComparisonHarness): int32 n, q, d, k; n*d float32 rows; q*d float32 queries;
 //   q*k int32 exact top-k rows (little-endian, as x86 reads them).
 // It builds the index (timed), tunes ef to the smallest of the harness's ladder reaching recall@10 >= 0.95, prints
 // one "ready ..." line, then answers commands on stdin, one per line, so that the Java harness can interleave its own
-// measurements with these in one run: "measure SECONDS" prints "qps X" (one thread cycling through the queries);
+// measurements with these in one run: "measure SECONDS" prints "qps X cpuqps Y" (one thread cycling through the
+// queries; Y: searches per CPU second of that thread);
 // "quit" exits.
 #include <hnswlib/hnswlib.h>
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -73,35 +76,8 @@ double recall(hnswlib::HierarchicalNSW<float>& index, const Data& data) {
     return static_cast<double>(found) / (static_cast<double>(data.q) * kTopK);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s DATA_FILE [BUILD_THREADS]\n", argv[0]);
-        return 2;
-    }
-    int threads = argc > 2 ? std::atoi(argv[2]) : 1;
-    Data data = read(argv[1]);
-    hnswlib::InnerProductSpace space(data.d);
-    hnswlib::HierarchicalNSW<float> index(&space, data.n, 16, 100, 42);
-
-    auto start = std::chrono::steady_clock::now();
-    std::atomic<int> next{0};
-    auto insert = [&] {
-        for (int i = next++; i < data.n; i = next++) {
-            index.addPoint(&data.rows[static_cast<size_t>(i) * data.d], static_cast<hnswlib::labeltype>(i));
-        }
-    };
-    std::vector<std::thread> workers;
-    for (int t = 1; t < threads; t++) {
-        workers.emplace_back(insert);
-    }
-    insert();
-    for (auto& w : workers) {
-        w.join();
-    }
-    double buildSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
+// Tunes ef to the harness's ladder, prints the "ready" line, then answers the harness's commands.
+void serve(hnswlib::HierarchicalNSW<float>& index, const Data& data, double buildSeconds, int threads) {
     // the harness's beam ladder: every ef from 10 to 64, then coarser
     std::vector<int> ladder;
     for (int ef = 10; ef <= 64; ef++) ladder.push_back(ef);
@@ -132,6 +108,8 @@ int main(int argc, char** argv) {
             std::cin >> seconds;
             long searches = 0;
             int q = 0;
+            timespec cpuBegin{}, cpuEnd{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuBegin);
             auto begin = std::chrono::steady_clock::now();
             double elapsed = 0;
             while (elapsed < seconds) {
@@ -142,14 +120,58 @@ int main(int argc, char** argv) {
                 }
                 elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
             }
-            std::printf("qps %.1f\n", searches / elapsed);
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuEnd);
+            double cpu = (cpuEnd.tv_sec - cpuBegin.tv_sec) + (cpuEnd.tv_nsec - cpuBegin.tv_nsec) / 1e9;
+            // searches per CPU second of this thread: on a shared machine its share of a core varies, this does not
+            std::printf("qps %.1f cpuqps %.1f\n", searches / elapsed, searches / cpu);
             std::fflush(stdout);
         } else if (command == "quit") {
-            return 0;
+            return;
         } else {
             std::fprintf(stderr, "unknown command %s\n", command.c_str());
-            return 2;
+            std::exit(2);
         }
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s DATA_FILE [BUILD_THREADS]\n", argv[0]);
+        return 2;
+    }
+    int threads = argc > 2 ? std::atoi(argv[2]) : 1;
+    const char* cache = argc > 3 ? argv[3] : nullptr;  // saveIndex after a build, loadIndex when it exists
+    Data data = read(argv[1]);
+    hnswlib::InnerProductSpace space(data.d);
+    if (cache != nullptr && std::ifstream(cache).good()) {
+        hnswlib::HierarchicalNSW<float> index(&space, cache);
+        serve(index, data, 0.0, 0);  // loaded, not built: buildSeconds 0
+        return 0;
+    }
+    hnswlib::HierarchicalNSW<float> index(&space, data.n, 16, 100, 42);
+
+    auto start = std::chrono::steady_clock::now();
+    std::atomic<int> next{0};
+    auto insert = [&] {
+        for (int i = next++; i < data.n; i = next++) {
+            index.addPoint(&data.rows[static_cast<size_t>(i) * data.d], static_cast<hnswlib::labeltype>(i));
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int t = 1; t < threads; t++) {
+        workers.emplace_back(insert);
+    }
+    insert();
+    for (auto& w : workers) {
+        w.join();
+    }
+    double buildSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    if (cache != nullptr) {
+        index.saveIndex(cache);
+    }
+    serve(index, data, buildSeconds, threads);
     return 0;
 }

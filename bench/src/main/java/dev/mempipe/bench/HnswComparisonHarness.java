@@ -26,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 
 /**
  * Quantized HNSW against the F32 HNSW and against native hnswlib (issue 16), on the 100k x 384 clustered data of
@@ -52,9 +54,24 @@ import java.util.Map;
  * --enable-native-access=ALL-UNNAMED -Xmx8g -cp bench/target/mempipe-benchmarks.jar
  * dev.mempipe.bench.HnswComparisonHarness [rounds] [seconds] [buildThreads]} (defaults 3, 5, 2). Without the hnswlib
  * program it says so and measures the Java side. Figures also go to {@code bench/target/lc4j/HnswComparison.json}.
+ *
+ * <p>System properties: {@code -Dmempipe.bench.graphCache=true} saves both graphs on the first run
+ * ({@code bench/target/hnsw-graph-<data>.bin} through {@link HnswGraphCache}, {@code hnswlib-index-<data>.bin} through
+ * hnswlib's {@code saveIndex}) and loads them on later runs instead of building (the builds take minutes; delete the
+ * files after a change to the build); {@code -Dmempipe.bench.jfr=DIR} records JFR CPU samples of each variant's
+ * searches in round 0 into {@code DIR/HnswComparison-<variant>.jfr}; {@code -Dmempipe.bench.variants=NONE,INT8,INT4}
+ * compares only those walks (NONE, the reference of the ratios, must be among them).
+ *
+ * <p>Each variant's figure is reported twice: wall QPS, and searches per CPU second of the searching thread (its
+ * {@code ThreadMXBean} CPU time; hnswlib's {@code CLOCK_THREAD_CPUTIME_ID}). The ratios are of the latter: on a shared
+ * machine a variant's wall QPS is mostly the share of a core it happened to get.
  */
 public final class HnswComparisonHarness {
-    private static final HnswQuantization[] VARIANTS = HnswQuantization.values();
+    /** The walks compared: every one, or those named by {@code -Dmempipe.bench.variants=NONE,INT8,...}. */
+    private static final HnswQuantization[] VARIANTS = System.getProperty("mempipe.bench.variants") == null
+            ? HnswQuantization.values()
+            : java.util.Arrays.stream(System.getProperty("mempipe.bench.variants").split(","))
+                    .map(name -> HnswQuantization.valueOf(name.trim())).toArray(HnswQuantization[]::new);
 
     private HnswComparisonHarness() {
     }
@@ -78,11 +95,23 @@ public final class HnswComparisonHarness {
         long start = System.nanoTime();
         HnswIndex base = new HnswIndex(rows, new HnswSettings(HnswBenchmark.M, HnswBenchmark.CONSTRUCTION_BEAM,
                 HnswBenchmark.BEAMS[0], HnswBenchmark.SEED, buildThreads));
-        base.extend(cpu);
-        double buildSeconds = (System.nanoTime() - start) / 1e9;
-        figures.put("graphBuildSeconds", buildSeconds);
-        System.out.printf(Locale.ROOT, "graph built in %.1f s on %d threads (load %.1f)%n", buildSeconds, buildThreads,
-                HnswScalingHarness.load());
+        Path graphCache = Boolean.getBoolean("mempipe.bench.graphCache")
+                ? BenchReport.directory().getParent().resolve("hnsw-graph-" + data.key() + ".bin") : null;
+        if (graphCache != null && Files.exists(graphCache)) {
+            HnswGraphCache.load(base, graphCache, HnswBenchmark.M, HnswBenchmark.CONSTRUCTION_BEAM);
+            System.out.printf(Locale.ROOT, "graph loaded from %s in %.1f s (not built)%n", graphCache,
+                    (System.nanoTime() - start) / 1e9);
+        } else {
+            base.extend(cpu);
+            double buildSeconds = (System.nanoTime() - start) / 1e9;
+            figures.put("graphBuildSeconds", buildSeconds);
+            System.out.printf(Locale.ROOT, "graph built in %.1f s on %d threads (load %.1f)%n", buildSeconds,
+                    buildThreads, HnswScalingHarness.load());
+            if (graphCache != null) {
+                HnswGraphCache.save(base, graphCache);
+                System.out.println("graph saved to " + graphCache);
+            }
+        }
 
         List<IndexUnderTest> indexes = new ArrayList<>();
         for (HnswQuantization codes : VARIANTS) {
@@ -118,38 +147,88 @@ public final class HnswComparisonHarness {
         }
 
         Map<String, List<Double>> qps = new LinkedHashMap<>();
+        Map<String, List<Double>> cpuQps = new LinkedHashMap<>(); // searches per CPU second of the searching thread
+        String jfrDirectory = System.getProperty("mempipe.bench.jfr"); // CPU samples of round 0's searches, or null
         for (int round = 0; round < rounds; round++) {
             for (int v = 0; v < VARIANTS.length; v++) {
-                double value = HnswScalingHarness.qps(indexes.get(v), data.queries.length, 1, seconds);
-                qps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value);
-                System.out.printf(Locale.ROOT, "round %d: %s %.0f QPS (load %.1f)%n", round, VARIANTS[v], value,
-                        HnswScalingHarness.load());
+                Recording recording = round == 0 && jfrDirectory != null ? startRecording() : null;
+                double[] value = oneThread(indexes.get(v), data.queries.length, seconds);
+                if (recording != null) {
+                    Path file = Path.of(jfrDirectory, "HnswComparison-" + VARIANTS[v] + ".jfr");
+                    Files.createDirectories(file.getParent());
+                    recording.stop();
+                    recording.dump(file);
+                    recording.close();
+                    System.out.println("JFR of " + VARIANTS[v] + "'s searches: " + file);
+                }
+                qps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value[0]);
+                cpuQps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value[1]);
+                System.out.printf(Locale.ROOT, "round %d: %s %.0f QPS, %.0f per CPU second (load %.1f)%n", round,
+                        VARIANTS[v], value[0], value[1], HnswScalingHarness.load());
             }
             if (native_ != null) {
-                double value = native_.measure(seconds);
-                qps.computeIfAbsent("hnswlib", x -> new ArrayList<>()).add(value);
-                System.out.printf(Locale.ROOT, "round %d: hnswlib %.0f QPS (load %.1f)%n", round, value,
-                        HnswScalingHarness.load());
+                double[] value = native_.measure(seconds);
+                qps.computeIfAbsent("hnswlib", x -> new ArrayList<>()).add(value[0]);
+                cpuQps.computeIfAbsent("hnswlib", x -> new ArrayList<>()).add(value[1]);
+                System.out.printf(Locale.ROOT, "round %d: hnswlib %.0f QPS, %.0f per CPU second (load %.1f)%n", round,
+                        value[0], value[1], HnswScalingHarness.load());
             }
         }
         figures.put("qps", qps);
-        double f32 = HnswScalingHarness.median(qps.get("NONE"));
-        Double hnswlib = native_ == null ? null : HnswScalingHarness.median(qps.get("hnswlib"));
-        System.out.println("| variant | beam | recall@10 | QPS (median, measured) | / F32 HNSW | / hnswlib |");
-        System.out.println("|---|---|---|---|---|---|");
+        figures.put("cpuQps", cpuQps);
+        // ratios of searches per CPU second: on a shared machine the wall QPS of each variant depends on the share
+        // of a core it got; the searching thread's CPU time does not (its cache and memory bandwidth still do)
+        double f32 = HnswScalingHarness.median(cpuQps.get("NONE"));
+        Double hnswlib = native_ == null ? null : HnswScalingHarness.median(cpuQps.get("hnswlib"));
+        System.out.println("| variant | beam | recall@10 | QPS (wall, median) | searches per CPU s (median) | / F32 HNSW"
+                + " | / hnswlib |");
+        System.out.println("|---|---|---|---|---|---|---|");
         for (int v = 0; v < VARIANTS.length; v++) {
-            double m = HnswScalingHarness.median(qps.get(VARIANTS[v].name()));
-            System.out.printf(Locale.ROOT, "| %s | %d | %.4f | %.0f | %.2f | %s |%n", VARIANTS[v], indexes.get(v).beam,
-                    indexes.get(v).recall, m, m / f32,
-                    hnswlib == null ? "-" : String.format(Locale.ROOT, "%.2f", m / hnswlib));
+            double m = HnswScalingHarness.median(cpuQps.get(VARIANTS[v].name()));
+            System.out.printf(Locale.ROOT, "| %s | %d | %.4f | %.0f | %.0f | %.2f | %s |%n", VARIANTS[v],
+                    indexes.get(v).beam, indexes.get(v).recall, HnswScalingHarness.median(qps.get(VARIANTS[v].name())),
+                    m, m / f32, hnswlib == null ? "-" : String.format(Locale.ROOT, "%.2f", m / hnswlib));
         }
         if (native_ != null) {
-            System.out.printf(Locale.ROOT, "| hnswlib | %s | | %.0f | %.2f | 1.00 |%n", native_.ready, hnswlib,
-                    hnswlib / f32);
+            System.out.printf(Locale.ROOT, "| hnswlib | %s | | %.0f | %.0f | %.2f | 1.00 |%n", native_.ready,
+                    HnswScalingHarness.median(qps.get("hnswlib")), hnswlib, hnswlib / f32);
             native_.close();
         }
         rows.close();
         BenchReport.write("HnswComparison", figures);
+    }
+
+    /**
+     * One thread searching for {@code seconds}, cycling through the queries: {wall QPS, searches per CPU second of
+     * that thread}.
+     */
+    private static double[] oneThread(HnswBenchmark.Index index, int queries, int seconds) throws InterruptedException {
+        double[] result = new double[2];
+        Thread searcher = Thread.ofPlatform().start(() -> {
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long cpu = threads.getCurrentThreadCpuTime();
+            long start = System.nanoTime();
+            long end = start + seconds * 1_000_000_000L;
+            long n = 0;
+            for (int q = 0; System.nanoTime() < end; q = q + 1 == queries ? 0 : q + 1) {
+                index.search(q);
+                n++;
+            }
+            result[0] = n / ((System.nanoTime() - start) / 1e9);
+            result[1] = n / ((threads.getCurrentThreadCpuTime() - cpu) / 1e9);
+        });
+        searcher.join();
+        return result;
+    }
+
+    /**
+     * A JFR recording with the JDK's "profile" settings (CPU samples every 10 ms, allocation samples), started now:
+     * after the JVM's start, since {@code -XX:StartFlightRecording} at launch is not usable with the engine.
+     */
+    private static Recording startRecording() throws IOException, java.text.ParseException {
+        Recording recording = new Recording(Configuration.getConfiguration("profile"));
+        recording.start();
+        return recording;
     }
 
     /** One variant: an index searched directly on the CPU backend, its beam swapped as {@link HnswBenchmark} does. */
@@ -218,8 +297,12 @@ public final class HnswComparisonHarness {
                 return null;
             }
             Path file = export(data, truth);
-            Process process = new ProcessBuilder(program.toString(), file.toString(), Integer.toString(buildThreads))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            List<String> command = new ArrayList<>(List.of(program.toString(), file.toString(),
+                    Integer.toString(buildThreads)));
+            if (Boolean.getBoolean("mempipe.bench.graphCache")) { // hnswlib's own saveIndex / loadIndex
+                command.add(file.resolveSibling("hnswlib-index-" + data.key() + ".bin").toString());
+            }
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             return new Hnswlib(process, new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.US_ASCII)));
         }
@@ -235,14 +318,16 @@ public final class HnswComparisonHarness {
             return ready;
         }
 
-        double measure(int seconds) throws IOException {
+        /** {wall QPS, searches per CPU second of its searching thread}. */
+        double[] measure(int seconds) throws IOException {
             in.write(("measure " + seconds + "\n").getBytes(StandardCharsets.US_ASCII));
             in.flush();
             String line = out.readLine();
-            if (line == null || !line.startsWith("qps ")) {
-                throw new IOException("hnswlib_bench answered " + line);
+            String[] words = line == null ? new String[0] : line.split(" ");
+            if (words.length != 4 || !words[0].equals("qps") || !words[2].equals("cpuqps")) {
+                throw new IOException("hnswlib_bench answered " + line + " (rebuild it: bench/hnswlib/build.sh)");
             }
-            return Double.parseDouble(line.substring(4));
+            return new double[] {Double.parseDouble(words[1]), Double.parseDouble(words[3])};
         }
 
         @Override

@@ -5,9 +5,6 @@ import dev.mempipe.core.profile.OpCosts;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Tensor;
-import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
-import org.apache.lucene.codecs.lucene104.Lucene104ScalarQuantizedVectorScorer;
-import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TaskExecutor;
@@ -20,6 +17,7 @@ import org.apache.lucene.util.hnsw.HnswGraph;
 import org.apache.lucene.util.hnsw.HnswGraphBuilder;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
 import org.apache.lucene.util.hnsw.NeighborArray;
+import org.apache.lucene.util.hnsw.NeighborQueue;
 import org.apache.lucene.util.hnsw.OnHeapHnswGraph;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
 import org.apache.lucene.util.hnsw.RandomVectorScorerSupplier;
@@ -66,8 +64,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Quantized walks.</b> With {@link HnswSettings#quantization()} other than NONE the index also keeps Lucene's
  * quantized codes of the rows ({@code QuantizedRows}, extended with the graph) and a search walks the graph with
- * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them; the beam's candidates are then rescored with the
- * rows' exact cosines. The graph is built from the rows either way.
+ * the scores of Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them (for 8-bit and 4-bit codes computed
+ * in place by {@code SimdCodeScorer}, the same scores to the bit); the beam's candidates are then rescored with the
+ * rows' exact cosines, in one call. The graph is built from the rows either way.
  *
  * <p>Scoring runs on the backend a search (or {@link #extend}) is given: the caller opens one engine step for the
  * whole walk (a walk scores a few dozen rows at a time, thousands of times: one step per score would cost more
@@ -87,10 +86,6 @@ public final class HnswIndex {
      * rows at a time, so a smaller batch would keep one worker busy and the others idle.
      */
     public static final int PARALLEL_MIN_ROWS = 4096;
-
-    /** Lucene's scorer of its quantized formats (the raw-vector delegate is never used: the values are codes). */
-    private static final Lucene104ScalarQuantizedVectorScorer QUANTIZED_SCORER =
-            new Lucene104ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
 
     /** Best first: score descending, then the lower row (the order of the contract's {@code topK}). */
     private static final Comparator<ScoreDoc> BEST_FIRST =
@@ -174,9 +169,16 @@ public final class HnswIndex {
                     new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
             HnswVectors.GraphScorer cosines = vectors.graphScorer(backend, unitQuery); // one set-up per search
             RandomVectorScorer scorer = quantized == null ? new QueryScorer(cosines, nodes)
-                    : QUANTIZED_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, quantized.copy(),
-                    unitQuery);
-            HnswGraphSearcher.search(scorer, collector, new GraphView(graph), accept, acceptedNodes);
+                    : quantized.walkScorer(unitQuery);
+            if (accept == null) {
+                // Lucene's entry point would track the visited nodes in a SparseFixedBitSet (it expects to visit
+                // few of 100k nodes), whose getAndSet was 5-8% of a walk (session 6): a plain bit set of the graph's
+                // nodes costs one zeroed allocation of nodes / 8 bytes and a word per visit
+                new HnswGraphSearcher(new NeighborQueue(collector.k(), true), new FixedBitSet(nodes))
+                        .search(collector, scorer, new GraphView(graph), null);
+            } else {
+                HnswGraphSearcher.search(scorer, collector, new GraphView(graph), accept, acceptedNodes);
+            }
             ScoreDoc[] found = collector.topDocs().scoreDocs;
             if (collector.earlyTerminated() || found.length < wanted) {
                 // too costly, or the walk got stuck among rejected nodes (a restrictive filter can leave the
@@ -411,10 +413,15 @@ public final class HnswIndex {
         while (candidates < found.length && found[candidates].score == found[candidates - 1].score) {
             candidates++;
         }
+        int[] rows = new int[candidates];
+        for (int i = 0; i < candidates; i++) {
+            rows[i] = found[i].doc;
+        }
+        float[] exact = new float[candidates];
+        cosines.cosines(rows, candidates, exact); // one call: the rows' cache misses overlap
         ScoreDoc[] scored = new ScoreDoc[candidates];
         for (int i = 0; i < candidates; i++) {
-            int row = found[i].doc;
-            scored[i] = new ScoreDoc(row, cosines.cosine(row) + 0.0f); // -0.0 ties +0.0
+            scored[i] = new ScoreDoc(rows[i], exact[i] + 0.0f); // -0.0 ties +0.0
         }
         Arrays.sort(scored, BEST_FIRST);
         int count = Math.min(k, scored.length);

@@ -1,11 +1,15 @@
 package dev.mempipe.core.memory;
 
+import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
+import org.apache.lucene.codecs.lucene104.Lucene104ScalarQuantizedVectorScorer;
 import org.apache.lucene.codecs.lucene104.OffHeapScalarQuantizedVectorValues;
 import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.util.hnsw.RandomVectorScorer;
 import org.apache.lucene.util.quantization.OptimizedScalarQuantizer;
 import org.apache.lucene.util.quantization.OptimizedScalarQuantizer.QuantizationResult;
 import org.apache.lucene.util.quantization.QuantizedByteVectorValues;
 
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -23,6 +27,10 @@ import java.util.Arrays;
  */
 final class QuantizedRows extends QuantizedByteVectorValues {
     private static final int CORRECTIONS = 4; // lower, upper, additional, component sum
+
+    /** Lucene's scorer of its quantized formats (the raw-vector delegate is never used: the values are codes). */
+    private static final Lucene104ScalarQuantizedVectorScorer LUCENE_SCORER =
+            new Lucene104ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
 
     private final Codes codes;
     private final byte[] row; // what vectorValue returns, per copy
@@ -87,6 +95,30 @@ final class QuantizedRows extends QuantizedByteVectorValues {
             c.corrections[r * CORRECTIONS + 3] = Float.intBitsToFloat(q.quantizedComponentSum());
         }
         c.size = rows;
+    }
+
+    /**
+     * A scorer of {@code unitQuery} against the codes, for one graph walk: Lucene's
+     * {@code Lucene104ScalarQuantizedVectorScorer}'s DOT_PRODUCT scores, computed by {@link SimdCodeScorer} for 8-bit
+     * and 4-bit codes it supports (the same scores, read in place) and by Lucene's scorer itself for the others. Call under the
+     * index's read lock; one thread uses the scorer.
+     */
+    RandomVectorScorer walkScorer(float[] unitQuery) throws IOException {
+        Codes c = codes;
+        if (!SimdCodeScorer.supports(c.encoding, c.dimension)) {
+            return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
+        }
+        byte[] query = new byte[c.encoding.getDiscreteDimensions(c.dimension)];
+        // as Lucene's scorer quantizes a query: a copy (quantizing centres it in place), the query's bits
+        QuantizationResult terms = c.quantizer.scalarQuantize(unitQuery.clone(), query, c.encoding.getQueryBits(),
+                c.centroid);
+        return new SimdCodeScorer(c.encoding, c.packed, c.corrections, c.packedLength, c.size, c.dimension, query,
+                terms, c.centroidDp);
+    }
+
+    /** Lucene's own scorer of the codes (the oracle of {@link #walkScorer}'s). */
+    RandomVectorScorer luceneScorer(float[] unitQuery) throws IOException {
+        return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
     }
 
     /** Forgets every code (rows were renumbered). */
