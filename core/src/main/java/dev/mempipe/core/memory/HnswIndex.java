@@ -64,8 +64,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Quantized walks.</b> With {@link HnswSettings#quantization()} other than NONE the index also keeps Lucene's
  * quantized codes of the rows ({@code QuantizedRows}, extended with the graph) and a search walks the graph with
- * the scores of Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them (for 8-bit and 4-bit codes computed
- * in place by {@code SimdCodeScorer}, the same scores to the bit); the beam's candidates are then rescored with the
+ * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them; the beam's candidates are then rescored with the
  * rows' exact cosines, in one call. The graph is built from the rows either way.
  *
  * <p>Scoring runs on the backend a search (or {@link #extend}) is given: the caller opens one engine step for the

@@ -98,26 +98,10 @@ final class QuantizedRows extends QuantizedByteVectorValues {
     }
 
     /**
-     * A scorer of {@code unitQuery} against the codes, for one graph walk: Lucene's
-     * {@code Lucene104ScalarQuantizedVectorScorer}'s DOT_PRODUCT scores, computed by {@link SimdCodeScorer} for 8-bit
-     * and 4-bit codes it supports (the same scores, read in place) and by Lucene's scorer itself for the others. Call under the
-     * index's read lock; one thread uses the scorer.
+     * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} of {@code unitQuery} against the codes (DOT_PRODUCT), for
+     * one graph walk. Call under the index's read lock; one thread uses the scorer.
      */
     RandomVectorScorer walkScorer(float[] unitQuery) throws IOException {
-        Codes c = codes;
-        if (!SimdCodeScorer.supports(c.encoding, c.dimension)) {
-            return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
-        }
-        byte[] query = new byte[c.encoding.getDiscreteDimensions(c.dimension)];
-        // as Lucene's scorer quantizes a query: a copy (quantizing centres it in place), the query's bits
-        QuantizationResult terms = c.quantizer.scalarQuantize(unitQuery.clone(), query, c.encoding.getQueryBits(),
-                c.centroid);
-        return new SimdCodeScorer(c.encoding, c.packed, c.corrections, c.packedLength, c.size, c.dimension, query,
-                terms, c.centroidDp);
-    }
-
-    /** Lucene's own scorer of the codes (the oracle of {@link #walkScorer}'s). */
-    RandomVectorScorer luceneScorer(float[] unitQuery) throws IOException {
         return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
     }
 
