@@ -1,5 +1,9 @@
 package dev.mempipe.bench;
 
+import dev.mempipe.core.memory.EmbeddingRows;
+import dev.mempipe.langchain4j.MempipeEmbeddingStore;
+import dev.mempipe.spi.Tensor;
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -13,6 +17,9 @@ import java.util.function.IntSupplier;
  * op it is compared with run back to back on the same queries (in alternating order), and the round's ratio is
  * {@code raw time / store time}. The figure is the median of the rounds' ratios with the order-statistic interval
  * that holds the true median with at least 95% probability.
+ *
+ * <p>Two more figures per type separate the store from where its rows lie: the store's call against the raw op over
+ * the store's own rows (read by reflection), and the raw op over the store's rows against the same op over the copy.
  *
  * <p>Why beside the JMH benchmark: the one-query figures are memory-bound scans of 38-154 MB on both cores, whose
  * times drift with whatever else the machine does; JMH runs each benchmark in its own fork minutes apart, so the
@@ -51,6 +58,16 @@ public final class StoreOverheadHarness {
             calls.put("storeSearch", () -> bench.storeSearch(data).matches().size());
             calls.put("rawDotTopK", () -> bench.rawDotTopK(data));
             calls.put("rawDotThenTopK", () -> bench.rawDotThenTopK(data));
+            // the same op over the store's own rows (not the copy): separates where the rows lie from what the store
+            // adds (two copies of the same bytes can scan at different speeds: their pages map differently)
+            EmbeddingRows own = storeRows(data.store);
+            Tensor ownKeys = own.vectors(0, own.rows());
+            Tensor ownNorms = own.inverseNorms(0, own.rows());
+            calls.put("rawDotTopKStoreRows", () -> {
+                int q = data.nextQuery();
+                return data.backend.fused().dotTopK(data.unitQueries.rowSlice(q, q + 1), ownKeys, ownNorms, null,
+                        Lc4jStores.TOP_K, data.idx, data.val.rowSlice(0, 1));
+            });
             List<StoreOverheadBenchmark.Batch> batches = new ArrayList<>();
             for (int size : BATCHES) {
                 StoreOverheadBenchmark.Batch batch = new StoreOverheadBenchmark.Batch();
@@ -68,6 +85,10 @@ public final class StoreOverheadHarness {
                     rounds);
             compare(figures, type, "store.search / raw dot + topK", calls.get("storeSearch"),
                     calls.get("rawDotThenTopK"), rounds);
+            compare(figures, type, "store.search / raw dotTopK on the store's rows", calls.get("storeSearch"),
+                    calls.get("rawDotTopKStoreRows"), rounds);
+            compare(figures, type, "raw dotTopK: the store's rows / the copy", calls.get("rawDotTopKStoreRows"),
+                    calls.get("rawDotTopK"), rounds);
             for (int size : BATCHES) {
                 compare(figures, type, "searchAll(" + size + ") / raw batched dotTopK(" + size + ")",
                         calls.get("storeSearchAll" + size), calls.get("rawBatchedDotTopK" + size), rounds);
@@ -76,6 +97,18 @@ public final class StoreOverheadHarness {
             data.tearDown();
         }
         BenchReport.write("StoreOverheadHarness", figures);
+    }
+
+    /** The store's own rows (a private field: read by reflection, for this comparison only). */
+    private static EmbeddingRows storeRows(MempipeEmbeddingStore store) {
+        try {
+            Field rows = MempipeEmbeddingStore.class.getDeclaredField("rows");
+            rows.setAccessible(true);
+            return (EmbeddingRows) rows.get(store);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("MempipeEmbeddingStore has no field rows of type EmbeddingRows any more: "
+                    + "update StoreOverheadHarness", e);
+        }
     }
 
     /** Paired rounds of {@code store} and {@code raw}; prints and records the median ratio raw / store. */
