@@ -65,7 +65,7 @@ class EmbeddingMemoryTest {
             assertEquals(5, hits.size());
             double[] cosines = new double[200];
             for (int i = 0; i < 200; i++) {
-                cosines[i] = cosine(query.toFloatArray(), vectors.rowSlice(i, i + 1).toFloatArray());
+                cosines[i] = MemoryTesting.cosine(query.toFloatArray(), vectors.rowSlice(i, i + 1).toFloatArray());
             }
             for (int rank = 0; rank < 5; rank++) {
                 int id = hits.id(rank);
@@ -118,7 +118,7 @@ class EmbeddingMemoryTest {
                 }
                 for (int rank = 0; rank < approximate.size(); rank++) {
                     found += truth.contains(approximate.id(rank)) ? 1 : 0;
-                    double expected = cosine(query, memory.vectors().rowSlice(approximate.id(rank),
+                    double expected = MemoryTesting.cosine(query, memory.vectors().rowSlice(approximate.id(rank),
                             approximate.id(rank) + 1).toFloatArray());
                     assertEquals(expected, approximate.score(rank), 1e-5, "approximate scores are exact cosines");
                 }
@@ -215,18 +215,6 @@ class EmbeddingMemoryTest {
             double expected = sum == 0 ? 0 : 1 / Math.sqrt(sum);
             assertEquals(expected, memory.inverseNorm(r), 1e-5 * expected, "inverse norm of row " + r + " " + where);
         }
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 
     private static float[] scale(float[] values, float factor) {

@@ -107,7 +107,7 @@ class HnswIndexStressTest {
             if (id < 0 || id >= n || !ids.add(id)) {
                 return "id " + id + " is not held at length " + n + " or repeated";
             }
-            double cosine = cosine(q, data[id]);
+            double cosine = MemoryTesting.cosine(q, data[id]);
             if (Math.abs(hits.score(rank) - cosine) > tolerance) {
                 return "id " + id + " scored " + hits.score(rank) + ", its cosine is " + cosine;
             }
@@ -117,22 +117,10 @@ class HnswIndexStressTest {
             last = hits.score(rank);
         }
         for (int id = 0; exact && id < n; id++) {
-            if (!ids.contains(id) && cosine(q, data[id]) > last + tolerance) {
-                return "id " + id + " scores " + cosine(q, data[id]) + ", above the last hit's " + last;
+            if (!ids.contains(id) && MemoryTesting.cosine(q, data[id]) > last + tolerance) {
+                return "id " + id + " scores " + MemoryTesting.cosine(q, data[id]) + ", above the last hit's " + last;
             }
         }
         return null;
-    }
-
-    private static double cosine(float[] q, float[] row) {
-        double dot = 0;
-        double qq = 0;
-        double rr = 0;
-        for (int i = 0; i < q.length; i++) {
-            dot += (double) q[i] * row[i];
-            qq += (double) q[i] * q[i];
-            rr += (double) row[i] * row[i];
-        }
-        return dot / Math.sqrt(qq * rr);
     }
 }

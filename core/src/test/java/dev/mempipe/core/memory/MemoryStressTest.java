@@ -165,15 +165,7 @@ class MemoryStressTest {
     }
 
     private static double score(float[] q, float[] row, boolean cosine) {
-        double dot = 0;
-        double qq = 0;
-        double rr = 0;
-        for (int i = 0; i < q.length; i++) {
-            dot += (double) q[i] * row[i];
-            qq += (double) q[i] * q[i];
-            rr += (double) row[i] * row[i];
-        }
-        return cosine ? dot / Math.sqrt(qq * rr) : dot;
+        return cosine ? MemoryTesting.cosine(q, row) : MemoryTesting.dot(q, row);
     }
 
     /** Rows {@code [from, to)} of {@code data} as one {@code [to - from, D]} tensor. */

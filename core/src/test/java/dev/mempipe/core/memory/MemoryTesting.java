@@ -254,4 +254,18 @@ final class MemoryTesting {
             return name();
         }
     }
+
+    /** The dot product of two rows, summed in double (the tests' reference for scores). */
+    static double dot(float[] a, float[] b) {
+        double dot = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+        }
+        return dot;
+    }
+
+    /** The cosine of two rows, summed in double (the tests' reference for cosine scores). */
+    static double cosine(float[] a, float[] b) {
+        return dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+    }
 }
