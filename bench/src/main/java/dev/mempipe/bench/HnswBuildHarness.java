@@ -12,7 +12,8 @@ import java.util.Locale;
 
 /**
  * The approximate store's HNSW graph build on one thread, timed round after round in one JVM: the figure of the
- * "no regression" check of issue 9 ({@code docs/PERFORMANCE.md}, "The HNSW build regression of issue 9").
+ * "no regression" check of issue 9 (its history: {@code docs/perf-history.md}, "The HNSW build regression of issue
+ * 9"; the current figure: {@code docs/PERFORMANCE.md}, "Regression check ... session 6").
  *
  * <p>Each round builds a new store over the first {@code rows} rows of the clustered 384-d data
  * ({@link ClusteredVectors}, M = 16, construction beam 100, as {@link HnswBenchmark}) and runs one search: the
