@@ -1,5 +1,9 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Op;
+import dev.mempipe.spi.OpArgs;
 import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
 import org.apache.lucene.codecs.lucene104.Lucene104ScalarQuantizedVectorScorer;
 import org.apache.lucene.codecs.lucene104.OffHeapScalarQuantizedVectorValues;
@@ -98,11 +102,49 @@ final class QuantizedRows extends QuantizedByteVectorValues {
     }
 
     /**
-     * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} of {@code unitQuery} against the codes (DOT_PRODUCT), for
-     * one graph walk. Call under the index's read lock; one thread uses the scorer.
+     * A scorer of {@code unitQuery} against the codes, for one graph walk on {@code backend}: the scores of Lucene's
+     * {@code Lucene104ScalarQuantizedVectorScorer} (DOT_PRODUCT), for 8-bit and 4-bit codes computed by a
+     * {@link CodeDotScorer} over the backend's {@code codeDotRows} (the same scores to the bit, the codes read in
+     * place), and by Lucene's scorer itself for what that op does not cover: other encodings (BINARY), rows wider
+     * than its exactness bound, and a backend that does not declare it (a device backend's walk keeps Lucene's
+     * host scorer rather than the op's plain-Java default). Call under the index's read lock; one thread uses the
+     * scorer.
      */
-    RandomVectorScorer walkScorer(float[] unitQuery) throws IOException {
+    RandomVectorScorer walkScorer(Backend backend, float[] unitQuery) throws IOException {
+        Codes c = codes;
+        int bits = codeBits(c.encoding);
+        if (bits == 0 || c.packedLength > OpArgs.maxCodeBytes(bits) || !backend.capabilities().supports(
+                Op.CODE_DOT_ROWS) || !backend.capabilities().supports(Op.CODE_DOT_ROWS, ElementType.I8)) {
+            return luceneScorer(unitQuery);
+        }
+        byte[] discrete = new byte[c.encoding.getDiscreteDimensions(c.dimension)];
+        // as Lucene's scorer quantizes a query: a copy (quantizing centres it in place), at the query's bits; then
+        // packed as the rows are, so that codeDotRows pairs each query code with the row's code of its dimension
+        QuantizationResult terms = c.quantizer.scalarQuantize(unitQuery.clone(), discrete,
+                c.encoding.getQueryBits(), c.centroid);
+        byte[] packedQuery = new byte[c.packedLength];
+        pack(c.encoding, discrete, packedQuery);
+        return new CodeDotScorer(backend.relevancy(), bits, c.packed, c.corrections, c.packedLength, c.size,
+                c.dimension, packedQuery, terms, c.encoding.getQueryBits(), c.centroidDp);
+    }
+
+    /** Lucene's own scorer of the codes (what {@link #walkScorer} falls back to, and the oracle of its scores). */
+    RandomVectorScorer luceneScorer(float[] unitQuery) throws IOException {
         return LUCENE_SCORER.getRandomVectorScorer(VectorSimilarityFunction.DOT_PRODUCT, copy(), unitQuery);
+    }
+
+    /**
+     * The {@code bits} of {@code codeDotRows} that reads {@code encoding}'s codes as Lucene's scorer pairs them with a
+     * query's, or 0: 8-bit rows meet an 8-bit query; 4-bit rows (packed two a byte) meet a 4-bit query.
+     */
+    private static int codeBits(ScalarEncoding encoding) {
+        if (encoding == ScalarEncoding.UNSIGNED_BYTE && encoding.getQueryBits() == 8) {
+            return 8;
+        }
+        if (encoding == ScalarEncoding.PACKED_NIBBLE && encoding.getQueryBits() == 4) {
+            return 4;
+        }
+        return 0;
     }
 
     /** Forgets every code (rows were renumbered). */
