@@ -8,6 +8,9 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
 import org.apache.lucene.util.quantization.OptimizedScalarQuantizer.QuantizationResult;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * The score of Lucene's {@code Lucene104ScalarQuantizedVectorScorer} for a DOT_PRODUCT query against
@@ -27,12 +30,18 @@ import java.lang.foreign.MemorySegment;
 final class CodeDotScorer implements RandomVectorScorer {
     /** A node's neighbours (2M = 32 for M = 16) fit without growing. */
     private static final int FIRST_CAPACITY = 64;
+    private static final VarHandle FLOAT_LE = MethodHandles.byteArrayViewVarHandle(float[].class,
+            ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
+            ByteOrder.LITTLE_ENDIAN);
 
     private final RelevancyOps ops;
     private final Tensor queryCodes;   // (1, packedLength) the query's codes, packed as the rows are
     private final Tensor codes;        // (rows, packedLength) every row's codes, in place
     private final int bits;
-    private final float[] corrections; // (lower, upper, additional, component sum as int bits) per row
+    private final byte[] records;      // every row's codes, then its corrective terms (QuantizedRows' records)
+    private final int packedLength;
+    private final int recordLength;
     private final int maxOrd;
     // the query's side of Lucene's formula, and what the rows share
     private final float ay;
@@ -48,22 +57,26 @@ final class CodeDotScorer implements RandomVectorScorer {
     private Tensor[] dotViews;         // dotViews[n]: (1, n) over the first n dot products
 
     /**
+     * @param records     every row's record, {@code recordLength} apart ({@code rows} of them, maybe more capacity):
+     *                    its {@code packedLength} code bytes, then its corrective terms as {@link QuantizedRows}
+     *                    writes them
      * @param packedQuery the query's codes quantized as Lucene's scorer quantizes a query, packed as the rows are
-     * @param packedRows  every row's codes, {@code packedLength} apart ({@code rows} of them, maybe more capacity)
      * @param query       the query's corrective terms
      * @param queryBits   bits per code of the query (Lucene's {@code getQueryBits()})
      */
-    CodeDotScorer(RelevancyOps ops, int bits, byte[] packedRows, float[] corrections, int packedLength, int rows,
+    CodeDotScorer(RelevancyOps ops, int bits, byte[] records, int packedLength, int recordLength, int rows,
                   int dimension, byte[] packedQuery, QuantizationResult query, int queryBits, float centroidDp) {
         this.ops = ops;
         this.bits = bits;
-        // the I8 views need a scales segment, which codeDotRows never reads: the corrections (16 bytes a row) stand in
-        MemorySegment unread = MemorySegment.ofArray(corrections);
+        MemorySegment all = MemorySegment.ofArray(records);
+        // the I8 views need a scales segment (4 bytes a row), which codeDotRows never reads: the records stand in
         this.queryCodes = Tensor.wrap(MemorySegment.ofArray(packedQuery), ElementType.I8, 1, packedLength,
-                packedLength, unread);
-        this.codes = Tensor.wrap(MemorySegment.ofArray(packedRows), ElementType.I8, rows, packedLength, packedLength,
-                unread);
-        this.corrections = corrections;
+                packedLength, all);
+        // the codes are the first packedLength bytes of each record: a padded-row view, no copy
+        this.codes = Tensor.wrap(all, ElementType.I8, rows, packedLength, recordLength, all);
+        this.records = records;
+        this.packedLength = packedLength;
+        this.recordLength = recordLength;
         this.maxOrd = rows;
         this.dimension = dimension;
         float queryScale = 1f / ((1 << queryBits) - 1);
@@ -108,12 +121,12 @@ final class CodeDotScorer implements RandomVectorScorer {
 
     /** Lucene's DOT_PRODUCT score of the corrected estimate, {@code (1 + clamp(estimate, -1, 1)) / 2}. */
     private float similarity(int node, float qcDist) {
-        int at = node * 4;
-        float ax = corrections[at];
-        float lx = (corrections[at + 1] - ax) * scale;
-        float x1 = Float.floatToRawIntBits(corrections[at + 3]);
+        int at = node * recordLength + packedLength;
+        float ax = (float) FLOAT_LE.get(records, at);
+        float lx = ((float) FLOAT_LE.get(records, at + 4) - ax) * scale;
+        float x1 = (int) INT_LE.get(records, at + 12);
         float score = ax * ay * dimension + ay * lx * x1 + ax * ly * y1 + lx * ly * qcDist;
-        score += queryAdditional + corrections[at + 2] - centroidDp; // Lucene's order: the same float
+        score += queryAdditional + (float) FLOAT_LE.get(records, at + 8) - centroidDp; // Lucene's order: the same float
         return (1f + Math.clamp(score, -1f, 1f)) / 2f; // Lucene 10.6 clamps the estimate to a cosine's range
     }
 
