@@ -23,8 +23,9 @@ import java.util.Arrays;
  * Lucene's quantized codes of the unit rows of an {@link HnswVectors}, on the heap, for an {@link HnswIndex} that
  * walks its graph with them ({@link HnswQuantization}). Each row is quantized as Lucene's
  * {@code Lucene104ScalarQuantizedVectorsWriter} writes it: {@link OptimizedScalarQuantizer} against the centroid of the
- * rows (DOT_PRODUCT), packed for the encoding, with its four corrective terms; Lucene's
- * {@code Lucene104ScalarQuantizedVectorScorer} reads them through this class.
+ * rows (DOT_PRODUCT), packed for the encoding, with its four corrective terms. A walk over 8-bit or 4-bit codes scores
+ * them in place ({@link #walkScorer}: the backend's {@code codeDotRows} and Lucene's corrective formula); Lucene's
+ * {@code Lucene104ScalarQuantizedVectorScorer} reads them through this class otherwise (BINARY codes).
  *
  * <p>The centroid is the mean of the rows quantized at the first {@link #extendTo}; when the rows have doubled since,
  * every row is quantized again against the new mean (Lucene recomputes it on each merge).
