@@ -6,8 +6,11 @@ import dev.mempipe.core.memory.Hits;
 import dev.mempipe.core.memory.HnswIndex;
 import dev.mempipe.core.memory.HnswQuantization;
 import dev.mempipe.core.memory.HnswSettings;
+import dev.mempipe.goldentests.ForwardingBackend;
 import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Step;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -60,7 +64,9 @@ import jdk.jfr.Recording;
  * hnswlib's {@code saveIndex}) and loads them on later runs instead of building (the builds take minutes; delete the
  * files after a change to the build); {@code -Dmempipe.bench.jfr=DIR} records JFR CPU samples of each variant's
  * searches in round 0 into {@code DIR/HnswComparison-<variant>.jfr}; {@code -Dmempipe.bench.variants=NONE,INT8,INT4}
- * compares only those walks (NONE, the reference of the ratios, must be among them).
+ * compares only those walks (NONE, the reference of the ratios, must be among them);
+ * {@code -Dmempipe.bench.luceneScorer=true} adds, for INT8 and INT4, the same index walked with Lucene's scorer
+ * ({@code INT8-lucene}, {@code INT4-lucene}: the walk before {@code codeDotRows}), in turn with the others.
  *
  * <p>Each variant's figure is reported twice: wall QPS, and searches per CPU second of the searching thread (its
  * {@code ThreadMXBean} CPU time; hnswlib's {@code CLOCK_THREAD_CPUTIME_ID}). The ratios are of the latter: on a shared
@@ -73,7 +79,25 @@ public final class HnswComparisonHarness {
             : java.util.Arrays.stream(System.getProperty("mempipe.bench.variants").split(","))
                     .map(name -> HnswQuantization.valueOf(name.trim())).toArray(HnswQuantization[]::new);
 
+    /**
+     * {@code -Dmempipe.bench.luceneScorer=true}: each INT8 and INT4 variant is also walked with Lucene's scorer
+     * ({@code INT8-lucene}, {@code INT4-lucene}), alternating with the {@code codeDotRows} walk in the same run.
+     */
+    private static final boolean LUCENE_SCORER_BASELINE = Boolean.getBoolean("mempipe.bench.luceneScorer");
+
     private HnswComparisonHarness() {
+    }
+
+    /** {@code cpu} under a name of its own, declaring every op but {@code codeDotRows}. */
+    private static Backend withoutCodeDots(Backend cpu) {
+        EnumSet<Op> ops = EnumSet.complementOf(EnumSet.of(Op.CODE_DOT_ROWS));
+        Capabilities caps = Capabilities.builder().ops(ops, EnumSet.allOf(ElementType.class)).build();
+        return new ForwardingBackend(cpu.name() + "-without-codeDotRows", cpu) {
+            @Override
+            public Capabilities capabilities() {
+                return caps;
+            }
+        };
     }
 
     public static void main(String[] args) throws Exception {
@@ -114,6 +138,7 @@ public final class HnswComparisonHarness {
         }
 
         List<IndexUnderTest> indexes = new ArrayList<>();
+        List<String> labels = new ArrayList<>(); // a variant's name in the output: its walk, "-lucene" for the baseline
         for (HnswQuantization codes : VARIANTS) {
             long quantizeStart = System.nanoTime();
             IndexUnderTest index = new IndexUnderTest(codes == HnswQuantization.NONE ? base
@@ -140,6 +165,18 @@ public final class HnswComparisonHarness {
             System.out.printf(Locale.ROOT, "%s: beam %d, recall@10 %.4f, %.0f + %.0f bytes per vector (rows + index),"
                     + " codes in %.1f s%n", codes, index.beam, recall, rowBytes, indexBytes, quantizeSeconds);
             indexes.add(index);
+            labels.add(codes.name());
+            if (LUCENE_SCORER_BASELINE && (codes == HnswQuantization.INT8 || codes == HnswQuantization.INT4)) {
+                // the same index and codes walked with Lucene's scorer (main's walk before codeDotRows): the search
+                // is given a CPU backend that does not declare codeDotRows, so QuantizedRows falls back to it
+                IndexUnderTest lucene = new IndexUnderTest(index.index, data, withoutCodeDots(cpu));
+                lucene.beam = index.beam; // the settings are the index's: the beam found above
+                lucene.recall = HnswScalingHarness.recall(lucene, data, truth);
+                System.out.printf(Locale.ROOT, "%s-lucene: beam %d, recall@10 %.4f (the scores are the same to the"
+                        + " bit, so is the recall)%n", codes, lucene.beam, lucene.recall);
+                indexes.add(lucene);
+                labels.add(codes.name() + "-lucene");
+            }
         }
         if (native_ != null) {
             System.out.println("hnswlib: " + native_.awaitReady());
@@ -150,21 +187,21 @@ public final class HnswComparisonHarness {
         Map<String, List<Double>> cpuQps = new LinkedHashMap<>(); // searches per CPU second of the searching thread
         String jfrDirectory = System.getProperty("mempipe.bench.jfr"); // CPU samples of round 0's searches, or null
         for (int round = 0; round < rounds; round++) {
-            for (int v = 0; v < VARIANTS.length; v++) {
+            for (int v = 0; v < indexes.size(); v++) {
                 Recording recording = round == 0 && jfrDirectory != null ? startRecording() : null;
                 double[] value = oneThread(indexes.get(v), data.queries.length, seconds);
                 if (recording != null) {
-                    Path file = Path.of(jfrDirectory, "HnswComparison-" + VARIANTS[v] + ".jfr");
+                    Path file = Path.of(jfrDirectory, "HnswComparison-" + labels.get(v) + ".jfr");
                     Files.createDirectories(file.getParent());
                     recording.stop();
                     recording.dump(file);
                     recording.close();
-                    System.out.println("JFR of " + VARIANTS[v] + "'s searches: " + file);
+                    System.out.println("JFR of " + labels.get(v) + "'s searches: " + file);
                 }
-                qps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value[0]);
-                cpuQps.computeIfAbsent(VARIANTS[v].name(), x -> new ArrayList<>()).add(value[1]);
+                qps.computeIfAbsent(labels.get(v), x -> new ArrayList<>()).add(value[0]);
+                cpuQps.computeIfAbsent(labels.get(v), x -> new ArrayList<>()).add(value[1]);
                 System.out.printf(Locale.ROOT, "round %d: %s %.0f QPS, %.0f per CPU second (load %.1f)%n", round,
-                        VARIANTS[v], value[0], value[1], HnswScalingHarness.load());
+                        labels.get(v), value[0], value[1], HnswScalingHarness.load());
             }
             if (native_ != null) {
                 double[] value = native_.measure(seconds);
@@ -183,10 +220,10 @@ public final class HnswComparisonHarness {
         System.out.println("| variant | beam | recall@10 | QPS (wall, median) | searches per CPU s (median) | / F32 HNSW"
                 + " | / hnswlib |");
         System.out.println("|---|---|---|---|---|---|---|");
-        for (int v = 0; v < VARIANTS.length; v++) {
-            double m = HnswScalingHarness.median(cpuQps.get(VARIANTS[v].name()));
-            System.out.printf(Locale.ROOT, "| %s | %d | %.4f | %.0f | %.0f | %.2f | %s |%n", VARIANTS[v],
-                    indexes.get(v).beam, indexes.get(v).recall, HnswScalingHarness.median(qps.get(VARIANTS[v].name())),
+        for (int v = 0; v < indexes.size(); v++) {
+            double m = HnswScalingHarness.median(cpuQps.get(labels.get(v)));
+            System.out.printf(Locale.ROOT, "| %s | %d | %.4f | %.0f | %.0f | %.2f | %s |%n", labels.get(v),
+                    indexes.get(v).beam, indexes.get(v).recall, HnswScalingHarness.median(qps.get(labels.get(v))),
                     m, m / f32, hnswlib == null ? "-" : String.format(Locale.ROOT, "%.2f", m / hnswlib));
         }
         if (native_ != null) {

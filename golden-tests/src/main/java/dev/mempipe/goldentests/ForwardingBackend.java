@@ -195,6 +195,11 @@ public class ForwardingBackend implements Backend {
         }
 
         @Override
+        public void codeDotRows(Tensor queryCodes, Tensor codes, int bits, Indices rowIds, Tensor s) {
+            delegate.codeDotRows(queryCodes, codes, bits, rowIds, s);
+        }
+
+        @Override
         public void cosine(Tensor q, Tensor m, Tensor s) {
             delegate.cosine(q, m, s);
         }

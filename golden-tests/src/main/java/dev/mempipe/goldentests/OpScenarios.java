@@ -241,6 +241,13 @@ final class OpScenarios {
                 Indices rowIds = Indices.of(a, Gen.distinct(new SplittableRandom(seed), n, n / 4));
                 return (b, o) -> outputs(o, x -> b.relevancy().dotRows(q, keys, rowIds, x.tensor("s", out, 1, n / 4)));
             };
+            case CODE_DOT_ROWS -> a -> {
+                Tensor q = tensor(a, seed, ElementType.I8, 1, d); // code bytes: read as unsigned 8-bit codes
+                Tensor codes = tensor(a, seed + 1, ElementType.I8, n, d);
+                Indices rowIds = Indices.of(a, Gen.distinct(new SplittableRandom(seed), n, n / 4));
+                return (b, o) -> outputs(o, x -> b.relevancy().codeDotRows(q, codes, 8, rowIds,
+                        x.tensor("s", ElementType.F32, 1, n / 4)));
+            };
             case QUEST_BOUND -> a -> {
                 Tensor q = tensor(a, seed, in, 4, d);
                 Tensor min = tensor(a, seed + 1, in, n / 4, 4 * d); // one band per KV head

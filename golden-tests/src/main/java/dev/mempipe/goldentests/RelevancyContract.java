@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -196,6 +197,141 @@ public abstract class RelevancyContract extends BackendContract {
             BadInput.expect(t, IllegalArgumentException.class, "q", "dotRows with a [2, 5] query",
                     () -> subject().relevancy().dotRows(q, keys, rowIds, s));
         });
+    }
+
+    // ---- codeDotRows ----
+
+    @ParameterizedTest(name = "{0}-bit codes")
+    @ValueSource(ints = {8, 4})
+    void codeDotRows_should_equal_the_oracle_exactly(int bits) {
+        requireType(Op.CODE_DOT_ROWS, ElementType.I8);
+        property(Op.CODE_DOT_ROWS, 8, t -> {
+            SplittableRandom r = t.random();
+            // awkward widths around vector lengths, and Lucene's 384-d rows (384 bytes at 8 bits, 192 at 4)
+            int p = t.cols(r.nextInt(4) == 0 ? Gen.pick(r, 192, 384, 1023) : Gen.size(r, size(129)));
+            int n = t.rows(Gen.size(r, size(65)));
+            int k = t.rows(Gen.size(r, size(67))); // several groups of four and every tail length
+            boolean extremes = r.nextInt(3) == 0; // codes only at the ends of their range: 0 and 2^bits - 1
+            Tensor q = t.input("queryCodes", codes(t, 1, p, extremes));
+            Tensor codes = t.input("codes", codes(t, n, p, extremes));
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n); // repeats allowed, any order: a walk's neighbour list
+            }
+            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Tensor s = t.output("s", F32, 1, k);
+            Tensor ref = t.reference(F32, 1, k);
+            subject().relevancy().codeDotRows(q, codes, bits, rowIds, s);
+            oracle().relevancy().codeDotRows(q, codes, bits, rowIds, ref);
+            Compare.sameValues("s", s, ref);
+        });
+    }
+
+    @ParameterizedTest(name = "{0}-bit codes")
+    @ValueSource(ints = {8, 4})
+    void codeDotRows_should_be_exact_at_the_widest_row_it_accepts(int bits) {
+        requireType(Op.CODE_DOT_ROWS, ElementType.I8);
+        property(Op.CODE_DOT_ROWS, 1, t -> {
+            // every code the largest: the sum is the largest possible, (2^bits - 1)^2 * codes per row, just below
+            // 2^31 (an int lane or a float accumulator of 24 bits that overflows, or drops low bits, is caught)
+            SplittableRandom r = t.random();
+            int p = dev.mempipe.spi.OpArgs.maxCodeBytes(bits);
+            Tensor q = t.input("queryCodes", Gen.layout(t, ElementType.I8, 1, p, (byte) -1));
+            Tensor codes = Gen.layout(t, ElementType.I8, 2, p, (byte) -1);
+            codes.setCode(1, r.nextInt(p), 0x7E); // and a row whose sum is not a multiple of 16
+            t.input("codes", codes);
+            Indices rowIds = t.input("rowIds", Gen.indices(t, 0, 1, 0));
+            Tensor s = t.output("s", F32, 1, 3);
+            subject().relevancy().codeDotRows(q, codes, bits, rowIds, s);
+            long max = (long) ((1 << bits) - 1) * ((1 << bits) - 1);
+            long largest = max * dev.mempipe.spi.OpArgs.codesPerRow(bits, p);
+            if (s.get(0, 0) != (float) largest || s.get(0, 2) != (float) largest) {
+                throw new AssertionError(bits + "-bit codes, " + p + " bytes, every code the largest: expected "
+                        + (float) largest + " (the float nearest " + largest + "), got " + s.get(0, 0) + " and "
+                        + s.get(0, 2));
+            }
+            Tensor ref = t.reference(F32, 1, 3);
+            oracle().relevancy().codeDotRows(q, codes, bits, rowIds, ref);
+            Compare.sameValues("s", s, ref);
+        });
+    }
+
+    @Test
+    void codeDotRows_should_reject_bits_other_than_4_and_8_and_rows_past_the_exactness_bound() {
+        requireType(Op.CODE_DOT_ROWS, ElementType.I8);
+        property(Op.CODE_DOT_ROWS, 2, t -> {
+            SplittableRandom r = t.random();
+            int badBits = Gen.pick(r, 0, 1, 2, 3, 5, 6, 7, 9, 16, -8);
+            Tensor q = t.input("queryCodes", codes(t, 1, 9, false));
+            Tensor codes = t.input("codes", codes(t, 4, 9, false));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, 0, 3));
+            Tensor s = t.output("s", F32, 1, 2);
+            BadInput.expect(t, IllegalArgumentException.class, "bits", "codeDotRows with bits = " + badBits,
+                    () -> subject().relevancy().codeDotRows(q, codes, badBits, rowIds, s));
+            int bits = Gen.pick(r, 4, 8);
+            int wide = dev.mempipe.spi.OpArgs.maxCodeBytes(bits) + 1;
+            Tensor wideQ = t.input("queryCodes", Gen.layout(t, ElementType.I8, 1, wide, (byte) 1));
+            Tensor wideCodes = t.input("codes", Gen.layout(t, ElementType.I8, 1, wide, (byte) 1));
+            Indices zero = t.input("rowIds", Gen.indices(t, 0));
+            Tensor one = t.output("s", F32, 1, 1);
+            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "codes",
+                    "codeDotRows with " + bits + "-bit rows of " + wide + " bytes",
+                    () -> subject().relevancy().codeDotRows(wideQ, wideCodes, bits, zero, one));
+            if (!e.getMessage().contains(Integer.toString(wide))) {
+                throw new AssertionError("the message must name the width " + wide + ", got: " + e.getMessage());
+            }
+        });
+    }
+
+    @Test
+    void codeDotRows_should_reject_a_row_id_outside_the_codes_a_float_tensor_and_a_query_of_two_rows() {
+        requireType(Op.CODE_DOT_ROWS, ElementType.I8);
+        property(Op.CODE_DOT_ROWS, 3, t -> {
+            SplittableRandom r = t.random();
+            int n = r.nextInt(1, 9);
+            int k = r.nextInt(1, 9);
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n);
+            }
+            int position = r.nextInt(k);
+            int bad = r.nextBoolean() ? n + r.nextInt(3) : -1 - r.nextInt(3);
+            ids[position] = bad;
+            int bits = Gen.pick(r, 4, 8);
+            Tensor q = t.input("queryCodes", codes(t, 1, 7, false));
+            Tensor codes = t.input("codes", codes(t, n, 7, false));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Tensor s = t.output("s", F32, 1, k);
+            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "rowIds",
+                    "codeDotRows with row id " + bad + " at position " + position + " of " + n + " rows",
+                    () -> subject().relevancy().codeDotRows(q, codes, bits, rowIds, s));
+            if (!BadInput.names(e.getMessage(), Integer.toString(bad)) || !e.getMessage().contains("position "
+                    + position)) {
+                throw new AssertionError("the message must name the bad row id " + bad + " and its position "
+                        + position + ", got: " + e.getMessage());
+            }
+            Tensor floats = t.input("codes", Gen.tensor(t, F32, n, 7, Profile.UNIT));
+            Indices first = t.input("rowIds", Gen.indices(t, 0));
+            Tensor one = t.output("s", F32, 1, 1);
+            BadInput.expect(t, IllegalArgumentException.class, "codes", "codeDotRows with F32 codes",
+                    () -> subject().relevancy().codeDotRows(q, floats, bits, first, one));
+            Tensor twoRows = t.input("queryCodes", codes(t, 2, 7, false));
+            BadInput.expect(t, IllegalArgumentException.class, "queryCodes", "codeDotRows with a [2, 7] query",
+                    () -> subject().relevancy().codeDotRows(twoRows, codes, bits, first, one));
+        });
+    }
+
+    /** I8 code bytes of every value (or only 0x00 and 0xFF), in a random layout; their scales are not read. */
+    private static Tensor codes(Trial t, long rows, int p, boolean extremes) {
+        Tensor x = Gen.layout(t, ElementType.I8, rows, p, Trial.SENTINEL);
+        SplittableRandom r = t.random();
+        for (long row = 0; row < rows; row++) {
+            x.setScale(row, Float.NaN); // a kernel that reads the scales would show it
+            for (int c = 0; c < p; c++) {
+                x.setCode(row, c, extremes ? (r.nextBoolean() ? -1 : 0) : r.nextInt(-128, 128));
+            }
+        }
+        return x;
     }
 
     @ParameterizedTest(name = "M {0}")

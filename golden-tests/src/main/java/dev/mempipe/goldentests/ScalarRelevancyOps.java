@@ -42,6 +42,30 @@ final class ScalarRelevancyOps implements RelevancyOps {
         }
     }
 
+    /** The plainest reading of the contract: each code decoded on its own, the sum in a long, rounded once. */
+    @Override
+    public void codeDotRows(Tensor queryCodes, Tensor codes, int bits, Indices rowIds, Tensor s) {
+        state.ensureOpen("codeDotRows");
+        OpArgs.codeDotRows(caps, queryCodes, codes, bits, rowIds, s);
+        int perByte = bits == 8 ? 1 : 2;
+        for (int j = 0; j < rowIds.length(); j++) {
+            long sum = 0;
+            for (int i = 0; i < queryCodes.cols(); i++) {
+                for (int half = 0; half < perByte; half++) {
+                    sum += (long) unsignedCode(queryCodes, 0, i, bits, half)
+                            * unsignedCode(codes, rowIds.get(j), i, bits, half);
+                }
+            }
+            s.set(0, j, (float) sum);
+        }
+    }
+
+    /** Code {@code half} of byte {@code col}: the byte itself (8 bits), its high (half 0) or low nibble (4 bits). */
+    private static int unsignedCode(Tensor t, long row, int col, int bits, int half) {
+        int b = Byte.toUnsignedInt((byte) t.code(row, col));
+        return bits == 8 ? b : half == 0 ? b >>> 4 : b & 0xF;
+    }
+
     @Override
     public void cosine(Tensor q, Tensor m, Tensor s) {
         state.ensureOpen("cosine");

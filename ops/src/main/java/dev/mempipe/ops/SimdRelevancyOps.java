@@ -53,6 +53,10 @@ final class SimdRelevancyOps implements RelevancyOps {
     private final Set<ElementType> smallKeyTypes;
     private final long smallMaxRows;
     private final long smallMaxCols;
+    // what the capabilities declare for codeDotRows, read once for its direct check
+    private final boolean codeDeclared;
+    private final long codeMaxRows;
+    private final long codeMaxCols;
 
     SimdRelevancyOps(Capabilities caps, SimdState state) {
         this.state = state;
@@ -69,6 +73,10 @@ final class SimdRelevancyOps implements RelevancyOps {
         this.smallKeyTypes = keyTypes;
         this.smallMaxRows = f32 ? caps.limits(Op.DOT_ROWS).maxRows() : 0;
         this.smallMaxCols = f32 ? caps.limits(Op.DOT_ROWS).maxCols() : 0;
+        this.codeDeclared = caps.supports(Op.CODE_DOT_ROWS) && caps.supports(Op.CODE_DOT_ROWS, ElementType.I8)
+                && caps.writes(Op.CODE_DOT_ROWS, ElementType.F32);
+        this.codeMaxRows = codeDeclared ? caps.limits(Op.CODE_DOT_ROWS).maxRows() : 0;
+        this.codeMaxCols = codeDeclared ? caps.limits(Op.CODE_DOT_ROWS).maxCols() : 0;
     }
 
     @Override
@@ -105,6 +113,48 @@ final class SimdRelevancyOps implements RelevancyOps {
         } else {
             floatRowScores(q, keys, rowIds, s, touched);
         }
+    }
+
+    /**
+     * Four listed rows at a time on the calling thread ({@link SimdCodeDots}): a quantized HNSW walk calls it once per
+     * visited node, with a few dozen rows, so a valid call is recognized by a direct check (as {@code dotRows}' small
+     * calls are) and anything else goes through the generic check, which words every error.
+     */
+    @Override
+    public void codeDotRows(Tensor queryCodes, Tensor codes, int bits, Indices rowIds, Tensor s) {
+        state.ensureOpen("codeDotRows");
+        if (!validCodeCall(queryCodes, codes, bits, rowIds, s)) {
+            OpArgs.codeDotRows(caps, queryCodes, codes, bits, rowIds, s);
+        }
+        SimdCodeDots.rows(queryCodes, codes, bits, rowIds, s);
+    }
+
+    /** Whether every condition of {@code OpArgs.codeDotRows} holds, checked without its generic machinery. */
+    private boolean validCodeCall(Tensor queryCodes, Tensor codes, int bits, Indices rowIds, Tensor s) {
+        if (!codeDeclared || queryCodes == null || codes == null || rowIds == null || s == null
+                || (bits != 4 && bits != 8)) {
+            return false;
+        }
+        int count = rowIds.length();
+        int p = queryCodes.cols();
+        if (queryCodes.type() != ElementType.I8 || codes.type() != ElementType.I8 || s.type() != ElementType.F32
+                || queryCodes.rows() != 1 || s.rows() != 1 || s.cols() != count || codes.cols() != p
+                || p > OpArgs.maxCodeBytes(bits) || codes.rows() > codeMaxRows || p > codeMaxCols
+                || count > codeMaxCols) {
+            return false;
+        }
+        if (!queryCodes.isAlive() || !codes.isAlive() || !rowIds.isAlive() || !s.isAlive()) {
+            return false;
+        }
+        long n = codes.rows();
+        int[] ids = heapInts(rowIds.data(), count);
+        for (int i = 0; i < count; i++) {
+            int r = ids != null ? ids[i] : rowIds.get(i);
+            if (r < 0 || r >= n) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -188,6 +188,28 @@ public enum Op {
             })),
 
     /**
+     * {@code s[j] = sum_i code(queryCodes_i) * code(codes[rowIds[j]]_i)}: unsigned 8-bit or packed 4-bit codes (Lucene's
+     * scalar-quantized formats) read where they lie, as a quantized HNSW walk scores its neighbours; exact integers.
+     */
+    CODE_DOT_ROWS(builder(Step.RELEVANCY, "codeDotRows")
+            .tensor("queryCodes", "1,p", EnumSet.of(ElementType.I8), "the query's codes, laid out as a row of codes")
+            .tensor("codes", "n,p", EnumSet.of(ElementType.I8), "rows of codes: p bytes, read as unsigned codes "
+                    + "(scales unused)")
+            .intParam("bits", 4, "bits per code: 8 (one code a byte) or 4 (two a byte, Lucene's PACKED_NIBBLE)")
+            .rowIndices("rowIds", "k", "codes", false, "rows to score, each in [0, n)")
+            .output("s", "1,k")
+            .outputTypes(EnumSet.of(ElementType.F32))
+            // the query's and the k chosen rows' code bytes (no scales), the ids; a multiply-add per code
+            .cost(z -> work(z.get("p") + multiplyExact(z.get("k"), z.get("p")) + z.bytes("rowIds"), z.bytes("s"),
+                    multiplyExact(multiplyExact(2 * z.get("k"), z.get("p")), z.get("bits") == 4 ? 2 : 1)))
+            .invoker((b, c) -> {
+                Tensor s = c.output("s");
+                b.relevancy().codeDotRows(c.tensor("queryCodes"), c.tensor("codes"), c.intParam("bits"),
+                        c.indices("rowIds"), s);
+                c.result("s", s);
+            })),
+
+    /**
      * {@code topK(dot(Q, M) * w)} over the rows {@code accept} lets through, fused: exact batched search, no score
      * matrix in memory (Compute Relevancy and Retrieval as one call; {@link FusedOps#dotTopK}).
      */

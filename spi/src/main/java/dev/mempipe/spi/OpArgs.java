@@ -119,6 +119,38 @@ public final class OpArgs {
 
 
 
+    /** Codes a row of {@code bytes} holds at {@code bits} per code (two a byte at 4 bits). */
+    public static long codesPerRow(int bits, long bytes) {
+        return bits == 4 ? 2 * bytes : bytes;
+    }
+
+    /**
+     * {@link RelevancyOps#codeDotRows}: the descriptor's checks, then {@code bits} 4 or 8, and the exactness bound: the
+     * largest possible sum {@code (2^bits - 1)^2 * codes per row} must fit a 32-bit int.
+     */
+    public static void codeDotRows(Capabilities caps, Tensor queryCodes, Tensor codes, int bits, Indices rowIds,
+                                   Tensor s) {
+        Op op = Op.CODE_DOT_ROWS;
+        check(caps, op, queryCodes, codes, bits, rowIds, s);
+        if (bits != 4 && bits != 8) {
+            throw new IllegalArgumentException(op + ": bits must be 4 or 8, got " + bits);
+        }
+        long max = (long) ((1 << bits) - 1) * ((1 << bits) - 1);
+        long largest = max * codesPerRow(bits, codes.cols());
+        if (largest > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": argument 'codes' has rows of " + codes.cols() + " bytes ("
+                    + codesPerRow(bits, codes.cols()) + " codes of " + bits + " bits), whose largest possible sum "
+                    + max + " * " + codesPerRow(bits, codes.cols()) + " = " + largest + " is beyond the exactness bound"
+                    + " 2^31 - 1 (at most " + maxCodeBytes(bits) + " bytes a row at " + bits + " bits)");
+        }
+    }
+
+    /** The widest row of codes, in bytes, whose largest possible {@code codeDotRows} sum fits a 32-bit int. */
+    public static int maxCodeBytes(int bits) {
+        long max = (long) ((1 << bits) - 1) * ((1 << bits) - 1);
+        return (int) (Integer.MAX_VALUE / max / (bits == 4 ? 2 : 1));
+    }
+
     public static void questBound(Capabilities caps, Tensor q, Tensor min, Tensor max, Tensor s) {
         check(caps, Op.QUEST_BOUND, q, min, max, s);
     }

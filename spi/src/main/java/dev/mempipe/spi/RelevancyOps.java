@@ -43,6 +43,50 @@ public interface RelevancyOps {
         }
     }
 
+    /**
+     * {@code s[j] = <queryCodes, codes[rowIds[j]]>} over scalar-quantized codes read as unsigned integers, where they
+     * lie: the integer dot product a quantized HNSW walk corrects into a score (Lucene's 8-bit {@code UNSIGNED_BYTE}
+     * and 4-bit {@code PACKED_NIBBLE} formats; the corrective terms stay with the caller). Both tensors are I8 views
+     * of raw code bytes; their scales are not read.
+     * <ul>
+     *   <li>{@code bits = 8}: byte i of a row is one code, {@code 0..255}; {@code s[j] = sum_i u(q_i) * u(c_i)}.</li>
+     *   <li>{@code bits = 4}: byte i holds two codes, its high nibble (bits 7-4) and its low nibble (bits 3-0), each
+     *       {@code 0..15}; {@code s[j] = sum_i hi(q_i) * hi(c_i) + lo(q_i) * lo(c_i)}. In Lucene's PACKED_NIBBLE layout
+     *       of a row of p bytes the high nibble of byte i is dimension i and the low one dimension {@code p + i} (an
+     *       odd dimension count leaves the last low nibble 0); the query is packed the same way.</li>
+     * </ul>
+     * Exact: the sum is an integer, accumulated exactly, and stored as the nearest float (round to nearest even):
+     * the integer itself when it is below 2^24 (always for 4-bit rows of up to 37282 bytes, and for 8-bit rows of up
+     * to 258), as Lucene's scorer converts its {@code int} dot product. The largest possible sum,
+     * {@code (2^bits - 1)^2 * codes per row}, must fit a 32-bit int (8-bit rows up to 33025 bytes, 4-bit rows up to
+     * 4772185): a wider {@code codes} fails naming the argument and its width, so every backend may accumulate in
+     * 32-bit integers. {@code bits} other than 4 or 8 fails; a row id outside {@code [0, n)} fails naming its position
+     * and value; nothing is written before a failure. A row id may repeat.
+     *
+     * <p>Defined by this default, in plain Java (one row at a time); a backend overrides it to read several rows at
+     * once so that their cache misses overlap.
+     *
+     * @param queryCodes {@code [1, p]} I8, read as unsigned codes
+     * @param codes      {@code [n, p]} I8, read as unsigned codes
+     * @param bits       8 or 4
+     * @param rowIds     {@code [k]}, each in {@code [0, n)}
+     * @param s          {@code [1, k]} F32
+     */
+    default void codeDotRows(Tensor queryCodes, Tensor codes, int bits, Indices rowIds, Tensor s) {
+        OpArgs.codeDotRows(Capabilities.all(), queryCodes, codes, bits, rowIds, s);
+        int p = queryCodes.cols();
+        for (int j = 0; j < rowIds.length(); j++) {
+            long row = rowIds.get(j);
+            long sum = 0;
+            for (int i = 0; i < p; i++) {
+                int a = queryCodes.code(0, i) & 0xFF;
+                int b = codes.code(row, i) & 0xFF;
+                sum += bits == 8 ? a * b : (a >>> 4) * (b >>> 4) + (a & 0xF) * (b & 0xF);
+            }
+            s.set(0, j, (float) sum);
+        }
+    }
+
     /** As {@link #dot} divided by both norms; 0 when either norm is 0. */
     void cosine(Tensor q, Tensor m, Tensor s);
 

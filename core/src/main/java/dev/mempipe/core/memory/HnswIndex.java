@@ -64,8 +64,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Quantized walks.</b> With {@link HnswSettings#quantization()} other than NONE the index also keeps Lucene's
  * quantized codes of the rows ({@code QuantizedRows}, extended with the graph) and a search walks the graph with
- * Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them; the beam's candidates are then rescored with the
- * rows' exact cosines, in one call. The graph is built from the rows either way.
+ * the scores of Lucene's {@code Lucene104ScalarQuantizedVectorScorer} over them (for 8-bit and 4-bit codes with the
+ * codes' integer dot products from the backend's {@code codeDotRows}, read in place: the same scores to the bit); the
+ * beam's candidates are then rescored with the rows' exact cosines, in one call. The graph is built from the rows
+ * either way.
  *
  * <p>Scoring runs on the backend a search (or {@link #extend}) is given: the caller opens one engine step for the
  * whole walk (a walk scores a few dozen rows at a time, thousands of times: one step per score would cost more
@@ -168,7 +170,7 @@ public final class HnswIndex {
                     new KnnSearchStrategy.Hnsw(FILTERED_SEARCH_THRESHOLD));
             HnswVectors.GraphScorer cosines = vectors.graphScorer(backend, unitQuery); // one set-up per search
             RandomVectorScorer scorer = quantized == null ? new QueryScorer(cosines, nodes)
-                    : quantized.walkScorer(unitQuery);
+                    : quantized.walkScorer(backend, unitQuery);
             if (accept == null) {
                 // Lucene's entry point would track the visited nodes in a SparseFixedBitSet (it expects to visit
                 // few of 100k nodes), whose getAndSet was 5-8% of a walk (session 6): a plain bit set of the graph's
