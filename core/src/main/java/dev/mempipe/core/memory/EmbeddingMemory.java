@@ -117,7 +117,7 @@ public final class EmbeddingMemory implements AutoCloseable {
         float[] q = query.toFloatArray();
         int n = rows.rows();
         Hits hits = engine.run(Step.RETRIEVAL, "ann",
-                hnsw.walkCost(1, n, storage(), hnsw.settings().searchBeamWidth(), k),
+                hnsw.searchCost(1, n, storage(), hnsw.settings().searchBeamWidth(), k),
                 b -> hnsw.search(b, q, k));
         return hits != null ? hits : search(query, k);
     }

@@ -266,7 +266,8 @@ public final class HnswIndex {
      * a walk visits on the order of {@code beam * 2M} nodes, each a d-dimensional dot product. A model of the
      * algorithm, not a count of what it did.
      *
-     * @param beam the walk's beam (the search beam, or the construction beam for insertions)
+     * @param beam the walk's beam (the search beam, or the construction beam for insertions); searches take
+     *             {@link #searchCost}, which knows the quantized walk
      * @param hits results written per walk
      */
     public OpCost walkCost(long walks, long n, ElementType storage, int beam, int hits) {
@@ -274,6 +275,23 @@ public final class HnswIndex {
         long perWalk = OpCosts.tensorBytes(storage, visited, dimension);
         return new OpCost(Math.multiplyExact(walks, perWalk), Math.multiplyExact(walks, 8L * hits),
                 Math.multiplyExact(walks, 2 * visited * dimension));
+    }
+
+    /**
+     * {@link #walkCost} of {@code walks} searches: with quantized codes ({@link HnswSettings#quantization}) a visited
+     * node reads its record of codes and corrective terms instead of its row, and the beam's candidates are then
+     * rescored against their rows. A model of the algorithm, as {@link #walkCost}.
+     */
+    public OpCost searchCost(long walks, long n, ElementType storage, int beam, int hits) {
+        if (quantized == null) {
+            return walkCost(walks, n, storage, beam, hits);
+        }
+        long visited = Math.min(n, (long) beam * 2 * settings.maxConn());
+        long rescored = Math.min(n, beam);
+        long perWalk = Math.addExact(Math.multiplyExact(visited, quantized.recordBytes()),
+                OpCosts.tensorBytes(storage, rescored, dimension));
+        return new OpCost(Math.multiplyExact(walks, perWalk), Math.multiplyExact(walks, 8L * hits),
+                Math.multiplyExact(walks, 2 * (visited + rescored) * dimension));
     }
 
     public HnswSettings settings() {

@@ -172,6 +172,11 @@ final class QuantizedRows extends QuantizedByteVectorValues {
         codes.centroidRows = 0;
     }
 
+    /** Bytes a walk reads for one visited row: its packed codes and corrective terms. */
+    long recordBytes() {
+        return codes.recordLength;
+    }
+
     /** Heap bytes of the codes and corrections of the rows held. */
     long bytes() {
         return (long) codes.size * codes.recordLength;

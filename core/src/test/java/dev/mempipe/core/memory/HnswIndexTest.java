@@ -1,6 +1,8 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.core.profile.OpCost;
 import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.ElementType;
 import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.VectorUtil;
 import org.junit.jupiter.api.Test;
@@ -222,6 +224,26 @@ class HnswIndexTest {
         int8.extend(CPU);
         assertEquals(rows.rows(), int8.nodes());
         assertEquals(rows.rows() - 1, index.nodes(), "the original is not extended by its copy");
+    }
+
+    @Test
+    void a_quantized_search_is_costed_by_its_code_records_and_the_rescored_beam() {
+        Rows rows = Rows.gaussian(new Random(5), 5000, 64);
+        var plain = new HnswIndex(rows, HnswSettings.DEFAULT);
+        var int8 = plain.withQuantization(HnswQuantization.INT8);
+        var int4 = plain.withQuantization(HnswQuantization.INT4);
+        int beam = 40;
+        long visited = (long) beam * 2 * HnswSettings.DEFAULT.maxConn(); // 1280 < 5000 rows
+        OpCost f32 = plain.searchCost(1, 5000, ElementType.F32, beam, 10);
+        assertEquals(plain.walkCost(1, 5000, ElementType.F32, beam, 10), f32, "no codes: the walk's own cost");
+        assertEquals(visited * 64 * 4, f32.bytesRead());
+        // a record is the codes (64 bytes at 8 bits, 32 at 4) and 16 bytes of corrective terms; then 40 rows rescored
+        assertEquals(visited * (64 + 16) + beam * 64 * 4, int8.searchCost(1, 5000, ElementType.F32, beam, 10)
+                .bytesRead());
+        assertEquals(visited * (32 + 16) + beam * 64 * 4, int4.searchCost(1, 5000, ElementType.F32, beam, 10)
+                .bytesRead());
+        assertEquals(3 * int8.searchCost(1, 5000, ElementType.F32, beam, 10).bytesRead(),
+                int8.searchCost(3, 5000, ElementType.F32, beam, 10).bytesRead(), "per search");
     }
 
     @Test

@@ -410,7 +410,7 @@ public final class MempipeEmbeddingStore implements EmbeddingStore<TextSegment>,
             }
             int k = request.maxResults();
             Hits hits = graph == null ? null : engine.run(Step.RETRIEVAL, "ann",
-                    graph.walkCost(1, rows.rows(), storage, graph.settings().searchBeamWidth(), k),
+                    graph.searchCost(1, rows.rows(), storage, graph.settings().searchBeamWidth(), k),
                     b -> graph.search(b, query, k, accept, accepted));
             if (hits == null) {
                 hits = EmbeddingScan.search(engine, rows, new float[][] {query}, new int[] {k},
