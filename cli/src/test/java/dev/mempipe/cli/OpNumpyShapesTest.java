@@ -85,6 +85,54 @@ class OpNumpyShapesTest {
     }
 
     @Test
+    void code_inputs_should_be_taken_as_numpy_uint8_without_scales() throws IOException {
+        SplittableRandom r = new SplittableRandom(13);
+        int p = 9;
+        byte[] q = new byte[p];
+        byte[] codes = new byte[L * p];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (byte) r.nextInt(256);
+        }
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) r.nextInt(256);
+        }
+        String qFile = write("qc.npy", new NpyArray("u8", NpyDtype.U8, new long[] {p}, q));
+        String cFile = write("c.npy", new NpyArray("u8", NpyDtype.U8, new long[] {L, p}, codes));
+        String ids = write("ids.npy", ints(6, 0, 6));
+        for (int bits : new int[] {8, 4}) {
+            CliRun run = CliRun.of("op", "codeDotRows", "--in", "queryCodes=" + qFile, "--in", "codes=" + cFile,
+                    "--in", "rowIds=" + ids, "--param", "bits=" + bits, "--out", tmp.resolve("b" + bits).toString());
+            assertEquals(0, run.exitCode(), run::toString);
+            float[] s = floats(Npy.read(tmp.resolve("b" + bits).resolve("s.npy")));
+            int[] rows = {6, 0, 6};
+            for (int j = 0; j < rows.length; j++) {
+                long sum = 0; // the bytes as unsigned codes: a signed read would give negative products
+                for (int i = 0; i < p; i++) {
+                    int a = q[i] & 0xFF;
+                    int c = codes[rows[j] * p + i] & 0xFF;
+                    sum += bits == 8 ? a * c : (a >>> 4) * (c >>> 4) + (a & 0xF) * (c & 0xF);
+                }
+                assertEquals(sum, s[j], bits + "-bit codes of row " + rows[j]);
+            }
+        }
+        CliRun scaled = CliRun.of("op", "codeDotRows", "--in", "queryCodes=" + qFile, "--in", "codes=" + cFile,
+                "--in", "codes_scale=" + write("cs.npy", f32(new float[L], L)), "--in", "rowIds=" + ids,
+                "--param", "bits=8", "--out", tmp.resolve("scaled").toString());
+        assertEquals(2, scaled.exitCode(), scaled::toString);
+        assertTrue(scaled.errLine().contains("codes_scale") && scaled.errLine().contains("no scales"),
+                scaled::toString);
+    }
+
+    private static float[] floats(NpyArray a) {
+        ByteBuffer b = ByteBuffer.wrap(a.data()).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[a.data().length / 4];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.getFloat();
+        }
+        return out;
+    }
+
+    @Test
     void an_array_of_more_dimensions_than_its_argument_should_be_a_one_line_error() throws IOException {
         SplittableRandom r = new SplittableRandom(12);
         CliRun run = CliRun.of("op", "dot", "--in", "Q=" + write("q.npy", f32(random(r, D), 1, D)),

@@ -192,9 +192,8 @@ public enum Op {
      * scalar-quantized formats) read where they lie, as a quantized HNSW walk scores its neighbours; exact integers.
      */
     CODE_DOT_ROWS(builder(Step.RELEVANCY, "codeDotRows")
-            .tensor("queryCodes", "1,p", EnumSet.of(ElementType.I8), "the query's codes, laid out as a row of codes")
-            .tensor("codes", "n,p", EnumSet.of(ElementType.I8), "rows of codes: p bytes, read as unsigned codes "
-                    + "(scales unused)")
+            .codes("queryCodes", "1,p", "the query's codes, laid out as a row of codes")
+            .codes("codes", "n,p", "rows of codes: p bytes, read as unsigned codes")
             .intParam("bits", 4, "bits per code: 8 (one code a byte) or 4 (two a byte, Lucene's PACKED_NIBBLE)")
             .rowIndices("rowIds", "k", "codes", false, "rows to score, each in [0, n)")
             .output("s", "1,k")

@@ -76,15 +76,25 @@ public final class OpDescriptor {
      *                     the function from bound sizes; null otherwise
      * @param inCall       false for an argument that only file-based callers have (the golden cases' and
      *                     {@code mempipe op}'s extra parameters and derived outputs), not the Java method
+     * @param codes        for an I8 tensor input: its bytes are raw codes the op reads as they are, and its
+     *                     scales are never read (file-based callers then need no {@code _scale} array)
      */
     public record Arg(String name, Role role, List<Dim> dims, boolean optional, String description,
                       Set<ElementType> types, String rowsOf, String likeInput, ParamKind kind, String defaultValue,
-                      long min, List<String> choices, Derived derived, boolean inCall) {
+                      long min, List<String> choices, Derived derived, boolean inCall, boolean codes) {
         public Arg {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(role, "role");
             dims = List.copyOf(dims);
             choices = choices == null ? null : List.copyOf(choices);
+        }
+
+        /** Any argument but a tensor of raw codes. */
+        public Arg(String name, Role role, List<Dim> dims, boolean optional, String description,
+                   Set<ElementType> types, String rowsOf, String likeInput, ParamKind kind, String defaultValue,
+                   long min, List<String> choices, Derived derived, boolean inCall) {
+            this(name, role, dims, optional, description, types, rowsOf, likeInput, kind, defaultValue, min, choices,
+                    derived, inCall, false);
         }
 
         /** Rows of the 2-D view: the first dim. */
@@ -280,6 +290,15 @@ public final class OpDescriptor {
         public Builder tensor(String argName, String shape, Set<ElementType> types, String description) {
             return add(new Arg(argName, Role.TENSOR, dims(shape), false, description, EnumSet.copyOf(types), null,
                     null, null, null, 0, null, null, true));
+        }
+
+        /**
+         * An I8 tensor input of raw code bytes, read as the op defines (e.g. as unsigned codes); its scales are not
+         * read.
+         */
+        public Builder codes(String argName, String shape, String description) {
+            return add(new Arg(argName, Role.TENSOR, dims(shape), false, description, EnumSet.of(ElementType.I8), null,
+                    null, null, null, 0, null, null, true, true));
         }
 
         /** An index list of {@code length} entries. */

@@ -22,6 +22,8 @@ import dev.mempipe.spi.io.AtomicFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -234,6 +236,11 @@ public final class OpCommand implements Command {
         }
         for (Arg input : sig.inputs()) {
             NpyArray a = arrays.get(input.name());
+            if (a != null && input.codes() && a.dtype() == NpyDtype.U8) {
+                // NumPy holds codes as uint8: the same bytes as the I8 tensor the op reads as unsigned codes
+                a = new NpyArray(a.name(), NpyDtype.I8, a.shape(), a.data());
+                arrays.put(input.name(), a);
+            }
             if (a != null) {
                 checkKind(op, input, a, arrays, paths);
             }
@@ -249,12 +256,23 @@ public final class OpCommand implements Command {
         return sig.outputs().stream().map(a -> GoldenCase.fileName(a.name())).toList();
     }
 
+    /** {@code <f4 [rows]} of ones: the scales of a raw-codes input, which its op does not read. */
+    private static NpyArray unitScales(String name, long rows) {
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(Math.toIntExact(rows), Float.BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            b.putFloat(1f);
+        }
+        return new NpyArray(name, NpyDtype.F32, new long[] {rows}, b.array());
+    }
+
     /** What an input file must hold, for messages and help. */
     private static String kindText(Arg input) {
         return switch (input.role()) {
             case INDICES -> "indices: <i4 or <i8, one dimension";
             case BITMAP -> "bitmap: |u1 with one 0/1 per element";
-            default -> "tensor: <f4, <f2, <u2 (BF16 bits), or |i1/<i2 codes with a NAME_scale <f4 array, one per row"
+            default -> input.codes() ? "codes: |u1 or |i1 bytes, read as the op defines, no scales"
+                    : "tensor: <f4, <f2, <u2 (BF16 bits), or |i1/<i2 codes with a NAME_scale <f4 array, one per row"
                     + (input.threeD() ? "; shape " + input.shapeText() + " or its 2-D form" : "");
         };
     }
@@ -308,7 +326,14 @@ public final class OpCommand implements Command {
                             + " but " + name + " is " + name + input.shapeText() + " (at most " + maxRank
                             + " dimensions)");
                 }
-                if (a.dtype().elementType().isQuantized()) {
+                if (input.codes()) {
+                    if (arrays.containsKey(scaleName)) {
+                        throw CliException.usage(op + ": " + scaleName + " is given but " + name + " holds raw codes,"
+                                + " which have no scales");
+                    }
+                    // the tensor type carries scales; the op never reads them
+                    arrays.put(scaleName, unitScales(scaleName, a.rows()));
+                } else if (a.dtype().elementType().isQuantized()) {
                     if (!arrays.containsKey(scaleName)) {
                         Path file = paths.get(name);
                         String stem = file.getFileName().toString().replaceFirst("\\.npy$", "");
