@@ -283,6 +283,30 @@ public abstract class HardwareEdgeContract extends BackendContract {
         });
     }
 
+    @Test
+    void codeDotRows_should_score_row_ids_past_2_16_and_2_24() {
+        requireType(Op.CODE_DOT_ROWS, ElementType.I8);
+        property(Op.CODE_DOT_ROWS, 1, t -> {
+            Tensor codes = Gen.layout(t, ElementType.I8, WIDE, 1, (byte) 1);
+            for (int j = 0; j < BOUNDARIES.length; j++) {
+                codes.setCode(BOUNDARIES[j], 0, j + 2); // each boundary row its own code: a wrapped id reads another
+            }
+            t.input("codes", codes);
+            Tensor q = t.input("queryCodes", Gen.layout(t, ElementType.I8, 1, 1, (byte) 3));
+            int[] rows = reversed(BOUNDARIES);
+            Indices rowIds = t.input("rowIds", Gen.indices(t, rows));
+            Tensor s = t.output("s", F32, 1, rows.length);
+            subject().relevancy().codeDotRows(q, codes, 8, rowIds, s);
+            for (int j = 0; j < rows.length; j++) {
+                float expected = 3 * (codes.code(rows[j], 0) & 0xFF);
+                if (s.get(0, j) != expected) {
+                    throw new AssertionError("s[0, " + j + "] = " + Compare.num(s.get(0, j)) + ", expected "
+                            + Compare.num(expected) + " = 3 * the code of row " + rows[j] + " (one 8-bit product)");
+                }
+            }
+        });
+    }
+
     @ParameterizedTest(name = "X {0}")
     @EnumSource(ElementType.class)
     void rope_should_rotate_positions_past_2_16_and_2_24(ElementType type) {
