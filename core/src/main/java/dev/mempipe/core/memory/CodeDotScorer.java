@@ -1,7 +1,6 @@
 package dev.mempipe.core.memory;
 
 import dev.mempipe.spi.ElementType;
-import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.RelevancyOps;
 import dev.mempipe.spi.Tensor;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
@@ -21,15 +20,13 @@ import java.nio.ByteOrder;
  * boxes its corrections and scores one row per call; profiled at 100k x 384 (session 6), that was half of a quantized
  * walk's time, and made the 8-bit and 4-bit walks slower than the F32 walk they exist to beat.
  *
- * <p>A call allocates nothing: the node ids are copied into an array of the scorer's own, whose views (and those of
- * the dot products) are made once per length, as {@code EmbeddingRows}' graph scorer does for {@code dotRows}.
+ * <p>A call allocates nothing: the node ids and dot products are in the scorer's {@link RowCallBuffers}, as
+ * {@code EmbeddingRows}' graph scorer's are for {@code dotRows}.
  *
  * <p>Thread-safety: not safe for concurrent use (one per search); reads the codes, which must not change meanwhile
  * (the index's read lock).
  */
 final class CodeDotScorer implements RandomVectorScorer {
-    /** A node's neighbours (2M = 32 for M = 16) fit without growing. */
-    private static final int FIRST_CAPACITY = 64;
     private static final VarHandle FLOAT_LE = MethodHandles.byteArrayViewVarHandle(float[].class,
             ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
@@ -51,10 +48,7 @@ final class CodeDotScorer implements RandomVectorScorer {
     private final float centroidDp;
     private final float scale;         // 1 / (2^bits - 1) of the rows' codes
     private final int dimension;
-    private int[] ids;                 // (capacity) the node ids of a call
-    private float[] dots;              // (capacity) their integer dot products
-    private Indices[] idsViews;        // idsViews[n]: the first n ids, made on first use
-    private Tensor[] dotViews;         // dotViews[n]: (1, n) over the first n dot products
+    private final RowCallBuffers call = new RowCallBuffers(); // a call's node ids and their integer dot products
 
     /**
      * @param records     every row's record, {@code recordLength} apart ({@code rows} of them, maybe more capacity):
@@ -86,14 +80,13 @@ final class CodeDotScorer implements RandomVectorScorer {
         this.y1 = query.quantizedComponentSum();
         this.queryAdditional = query.additionalCorrection();
         this.centroidDp = centroidDp;
-        grow(FIRST_CAPACITY);
     }
 
     @Override
     public float score(int node) {
-        ids[0] = node;
-        ops.codeDotRows(queryCodes, codes, bits, idsView(1), dotView(1));
-        return similarity(node, dots[0]);
+        call.load(node);
+        ops.codeDotRows(queryCodes, codes, bits, call.idsView(1), call.resultView(1));
+        return similarity(node, call.results()[0]);
     }
 
     @Override
@@ -101,11 +94,10 @@ final class CodeDotScorer implements RandomVectorScorer {
         if (count == 0) {
             return Float.NEGATIVE_INFINITY;
         }
-        if (count > ids.length) {
-            grow(count);
-        }
-        System.arraycopy(nodes, 0, ids, 0, count);
-        ops.codeDotRows(queryCodes, codes, bits, idsView(count), dotView(count));
+        call.load(nodes, count);
+        ops.codeDotRows(queryCodes, codes, bits, call.idsView(count), call.resultView(count));
+        int[] ids = call.ids();
+        float[] dots = call.results();
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < count; j++) {
             scores[j] = similarity(ids[j], dots[j]);
@@ -128,30 +120,5 @@ final class CodeDotScorer implements RandomVectorScorer {
         float score = ax * ay * dimension + ay * lx * x1 + ax * ly * y1 + lx * ly * qcDist;
         score += queryAdditional + (float) FLOAT_LE.get(records, at + 8) - centroidDp; // Lucene's order: the same float
         return (1f + Math.clamp(score, -1f, 1f)) / 2f; // Lucene 10.6 clamps the estimate to a cosine's range
-    }
-
-    private void grow(int capacity) {
-        ids = new int[capacity];
-        dots = new float[capacity];
-        idsViews = new Indices[capacity + 1];
-        dotViews = new Tensor[capacity + 1];
-    }
-
-    private Indices idsView(int count) {
-        Indices view = idsViews[count];
-        if (view == null) {
-            view = Indices.wrap(MemorySegment.ofArray(ids), count);
-            idsViews[count] = view;
-        }
-        return view;
-    }
-
-    private Tensor dotView(int count) {
-        Tensor view = dotViews[count];
-        if (view == null) {
-            view = Tensor.wrap(MemorySegment.ofArray(dots), ElementType.F32, 1, count);
-            dotViews[count] = view;
-        }
-        return view;
     }
 }

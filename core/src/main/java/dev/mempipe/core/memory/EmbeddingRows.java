@@ -442,35 +442,26 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
     }
 
     /**
-     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}. The row ids are copied
-     * into arrays of the scorer's own, whose heap views are made once per length, and the scores come back there:
-     * a call allocates nothing. (The caller's arrays change from call to call: Lucene's diversity checks pass each
-     * node's own neighbour array, so views of them could not be kept.)
+     * {@link #graphScorer}: one {@code dotRows} call per {@link #cosine} or {@link #cosines}, its ids and scores in
+     * the scorer's {@link RowCallBuffers} (a call allocates nothing).
      */
     private final class DotRowsScorer implements GraphScorer {
-        /** A node's neighbours (2M = 32 for M = 16) and a search's batches fit without growing. */
-        private static final int FIRST_CAPACITY = 64;
-
         private final RelevancyOps ops;
         private final Tensor query;   // (1, d) over the caller's array, read at every call
         private final Tensor keys;    // (rows, d), the pinned view as the rows are now
-        private int[] ids;            // (capacity) the row ids of a call
-        private float[] scores;       // (capacity) its dot products
-        private Indices[] idsViews;   // idsViews[n]: the first n ids, made on first use
-        private Tensor[] scoreViews;  // scoreViews[n]: (1, n) over the first n scores
+        private final RowCallBuffers call = new RowCallBuffers();
 
         DotRowsScorer(RelevancyOps ops, float[] unitQuery, Tensor keys) {
             this.ops = ops;
             this.query = Tensor.wrap(MemorySegment.ofArray(unitQuery), ElementType.F32, 1, dimension);
             this.keys = keys;
-            grow(FIRST_CAPACITY);
         }
 
         @Override
         public float cosine(int row) {
-            ids[0] = row;
-            ops.dotRows(query, keys, idsView(1), scoreView(1));
-            return Math.clamp(scores[0] * inverseNorm(row), -1f, 1f);
+            call.load(row);
+            ops.dotRows(query, keys, call.idsView(1), call.resultView(1));
+            return Math.clamp(call.results()[0] * inverseNorm(row), -1f, 1f);
         }
 
         @Override
@@ -478,39 +469,13 @@ public final class EmbeddingRows implements HnswVectors, AutoCloseable {
             if (count == 0) {
                 return;
             }
-            if (count > ids.length) {
-                grow(count);
-            }
-            System.arraycopy(rowIds, 0, ids, 0, count);
-            ops.dotRows(query, keys, idsView(count), scoreView(count));
+            call.load(rowIds, count);
+            ops.dotRows(query, keys, call.idsView(count), call.resultView(count));
+            float[] scores = call.results();
+            int[] ids = call.ids();
             for (int i = 0; i < count; i++) {
                 out[i] = Math.clamp(scores[i] * inverseNorm(ids[i]), -1f, 1f);
             }
-        }
-
-        private void grow(int capacity) {
-            ids = new int[capacity];
-            scores = new float[capacity];
-            idsViews = new Indices[capacity + 1];
-            scoreViews = new Tensor[capacity + 1];
-        }
-
-        private Indices idsView(int count) {
-            Indices view = idsViews[count];
-            if (view == null) {
-                view = Indices.wrap(MemorySegment.ofArray(ids), count);
-                idsViews[count] = view;
-            }
-            return view;
-        }
-
-        private Tensor scoreView(int count) {
-            Tensor view = scoreViews[count];
-            if (view == null) {
-                view = Tensor.wrap(MemorySegment.ofArray(scores), ElementType.F32, 1, count);
-                scoreViews[count] = view;
-            }
-            return view;
         }
     }
 }
