@@ -30,9 +30,15 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SimdCodeDots {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    /** As many bytes as I has lanes: one load widens into one int vector. */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(I.length() * 8));
     private static final int LANES = I.length();
+    /**
+     * As many bytes as I has lanes, so one load widens into one int vector; but at least 64 bits, the narrowest
+     * vector shape: with 128-bit vectors (4 int lanes, e.g. NEON) a load reads 8 bytes and widens the first 4.
+     */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, LANES * 8)));
+    /** Bytes one load reads; the vector loop stops before a load would pass the row's end. */
+    private static final int LOAD_BYTES = B.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -77,7 +83,7 @@ final class SimdCodeDots {
         IntVector a1 = a0;
         IntVector a2 = a0;
         IntVector a3 = a0;
-        int end = B.loopBound(p);
+        int end = vectorEnd(p);
         for (int i = 0; i < end; i += LANES) {
             IntVector h = unsigned(q, i);
             a0 = a0.add(unsigned(c, o0 + i).mul(h));
@@ -106,7 +112,7 @@ final class SimdCodeDots {
         IntVector a1 = a0;
         IntVector a2 = a0;
         IntVector a3 = a0;
-        int end = B.loopBound(p);
+        int end = vectorEnd(p);
         for (int i = 0; i < end; i += LANES) {
             IntVector x = unsigned(q, i);
             IntVector h = x.lanewise(VectorOperators.LSHR, 4);
@@ -148,6 +154,11 @@ final class SimdCodeDots {
         if (stored > 3) {
             out.set(F32, at + 12, t3);
         }
+    }
+
+    /** Where the vector loop (steps of {@link #LANES}) ends: each load of {@link #LOAD_BYTES} stays in the row. */
+    static int vectorEnd(int p) {
+        return p < LOAD_BYTES ? 0 : (p - LOAD_BYTES) / LANES * LANES + LANES;
     }
 
     private static int nibbleDot(int code, int high, int low) {
