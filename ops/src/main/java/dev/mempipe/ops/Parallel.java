@@ -61,13 +61,15 @@ final class Parallel {
         if (n <= 0) {
             return;
         }
-        if (THREADS <= 1 || n < 2 * minGrain || inPool()) {
+        if (THREADS <= 1 || n < 2 * minGrain) {
             body.run(0, n);
             return;
         }
-        long chunks = Math.min(CHUNKS_PER_THREAD * THREADS, n / minGrain);
-        long grain = (n + chunks - 1) / chunks;
-        grain = (grain + align - 1) / align * align;
+        long grain = grain(n, minGrain, align);
+        if (inPool()) {
+            inOrder(n, grain, body);
+            return;
+        }
         Chunks work = new Chunks(n, grain, body);
         for (int h = 0; h < Math.min(THREADS - 1, work.count - 1); h++) {
             POOL.execute(work::claimAll);
@@ -81,6 +83,36 @@ final class Parallel {
     }
 
     /**
+     * {@link #forRange(long, long, long, RangeBody)}'s chunks, one after another on the calling thread: for memory
+     * other threads cannot read (a confined arena). The same split as the parallel run, so the same results: a
+     * kernel may sum a row's lanes in another order than the kernel for the rows a block leaves over, so where
+     * the chunks start decides some rows' last bit (docs/SPEC.md, "Threads").
+     */
+    static void forRangeHere(long n, long minGrain, long align, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        if (THREADS <= 1 || n < 2 * minGrain) {
+            body.run(0, n);
+            return;
+        }
+        inOrder(n, grain(n, minGrain, align), body);
+    }
+
+    /** Chunk length: up to {@code 16 * THREADS} chunks of at least {@code minGrain}, aligned to {@code align}. */
+    private static long grain(long n, long minGrain, long align) {
+        long chunks = Math.min(CHUNKS_PER_THREAD * THREADS, n / minGrain);
+        long grain = (n + chunks - 1) / chunks;
+        return (grain + align - 1) / align * align;
+    }
+
+    private static void inOrder(long n, long grain, RangeBody body) {
+        for (long from = 0; from < n; from += grain) {
+            body.run(from, Math.min(n, from + grain));
+        }
+    }
+
+    /**
      * {@link #forRange(long, long, RangeBody)} for a body that reads or writes {@code touched}: it runs on the
      * calling thread when any of them is confined to it (an {@code Arena.ofConfined()} segment throws
      * {@code WrongThreadException} on a pool thread). Null entries are ignored.
@@ -88,8 +120,8 @@ final class Parallel {
     static void forRange(long n, long minGrain, RangeBody body, MemorySegment... touched) {
         if (shareable(touched)) {
             forRange(n, minGrain, 1, body);
-        } else if (n > 0) {
-            body.run(0, n);
+        } else {
+            forRangeHere(n, minGrain, 1, body);
         }
     }
 

@@ -92,7 +92,7 @@ final class SimdDotTopK {
         if (Parallel.shareable(touched)) {
             Parallel.forRange(n, grain, 4, body);
         } else {
-            body.run(0, n);
+            Parallel.forRangeHere(n, grain, 4, body);
         }
         if (firstNaN.get() != Long.MAX_VALUE) {
             throw new NaNInputException("S", firstNaN.get());

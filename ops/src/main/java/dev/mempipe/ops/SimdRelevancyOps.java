@@ -690,8 +690,8 @@ final class SimdRelevancyOps implements RelevancyOps {
     private static void forRange(long n, long grain, long align, MemorySegment[] touched, Parallel.RangeBody body) {
         if (Parallel.shareable(touched)) {
             Parallel.forRange(n, grain, align, body);
-        } else if (n > 0) {
-            body.run(0, n);
+        } else {
+            Parallel.forRangeHere(n, grain, align, body);
         }
     }
 

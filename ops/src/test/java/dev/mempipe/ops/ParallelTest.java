@@ -39,6 +39,26 @@ class ParallelTest {
     }
 
     @Test
+    void should_run_the_same_chunks_on_the_calling_thread_as_the_pool_runs() {
+        // a confined arena's call runs here: the same chunk starts, or a row's kernel (and last bit) could differ
+        for (long n : new long[] {1, 7, 4097, 100_003}) {
+            for (long grain : new long[] {3, 1000}) {
+                for (long align : new long[] {1, 4}) {
+                    Set<String> pooled = ConcurrentHashMap.newKeySet();
+                    Set<String> here = ConcurrentHashMap.newKeySet();
+                    Thread caller = Thread.currentThread();
+                    Parallel.forRange(n, grain, align, (from, to) -> pooled.add(from + ".." + to));
+                    Parallel.forRangeHere(n, grain, align, (from, to) -> {
+                        assertSame(caller, Thread.currentThread(), "forRangeHere runs on the calling thread");
+                        here.add(from + ".." + to);
+                    });
+                    assertEquals(pooled, here, "n " + n + ", grain " + grain + ", align " + align);
+                }
+            }
+        }
+    }
+
+    @Test
     void should_share_a_large_range_between_threads_when_there_are_several_cores() {
         Set<Thread> threads = ConcurrentHashMap.newKeySet();
         Parallel.forRange(200_000, 1000, 1, (from, to) -> {
