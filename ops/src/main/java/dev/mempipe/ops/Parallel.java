@@ -58,19 +58,11 @@ final class Parallel {
      * to the caller (chunks not yet started are then skipped).
      */
     static void forRange(long n, long minGrain, long align, RangeBody body) {
-        if (n <= 0) {
+        if (n <= 0 || THREADS <= 1 || n < 2 * minGrain || inPool()) {
+            forRangeHere(n, minGrain, align, body);
             return;
         }
-        if (THREADS <= 1 || n < 2 * minGrain) {
-            body.run(0, n);
-            return;
-        }
-        long grain = grain(n, minGrain, align);
-        if (inPool()) {
-            inOrder(n, grain, body);
-            return;
-        }
-        Chunks work = new Chunks(n, grain, body);
+        Chunks work = new Chunks(n, grain(n, minGrain, align), body);
         for (int h = 0; h < Math.min(THREADS - 1, work.count - 1); h++) {
             POOL.execute(work::claimAll);
         }
