@@ -8,8 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -43,13 +41,7 @@ public final class DotRowCostHarness {
             for (long i = 0; i < (long) n * d; i++) {
                 f32.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
             }
-            Map<ElementType, Tensor> keys = new LinkedHashMap<>();
-            keys.put(ElementType.F32, f32);
-            for (ElementType type : List.of(ElementType.BF16, ElementType.I8)) {
-                Tensor k = Tensor.allocate(arena, type, n, d);
-                backend.prepare().convert(f32, k);
-                keys.put(type, k);
-            }
+            Map<ElementType, Tensor> keys = CompactKeys.of(backend, arena, f32);
             Tensor query = Tensor.allocate(arena, ElementType.F32, 1, d);
             for (int i = 0; i < d; i++) {
                 query.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());

@@ -79,13 +79,7 @@ public final class FaissComparison {
             for (int i = 0; i < n; i++) {
                 MemorySegment.copy(data.rows[i], 0, f32.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, f32.offset(i, 0), d);
             }
-            Map<ElementType, Tensor> keys = new LinkedHashMap<>();
-            keys.put(ElementType.F32, f32);
-            for (ElementType t : List.of(ElementType.BF16, ElementType.I8)) {
-                Tensor k = Tensor.allocate(arena, t, n, d);
-                backend.prepare().convert(f32, k);
-                keys.put(t, k);
-            }
+            Map<ElementType, Tensor> keys = CompactKeys.of(backend, arena, f32);
             Tensor queries = Tensor.allocate(arena, ElementType.F32, data.queries.length, d);
             for (int j = 0; j < data.queries.length; j++) {
                 MemorySegment.copy(data.queries[j], 0, queries.data(), ValueLayout.JAVA_FLOAT_UNALIGNED,

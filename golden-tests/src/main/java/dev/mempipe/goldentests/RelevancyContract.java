@@ -163,25 +163,12 @@ public abstract class RelevancyContract extends BackendContract {
             SplittableRandom r = t.random();
             int n = r.nextInt(1, 9);
             int k = r.nextInt(1, 9);
-            int[] ids = new int[k];
-            for (int j = 0; j < k; j++) {
-                ids[j] = r.nextInt(n);
-            }
-            int position = r.nextInt(k);
-            int bad = r.nextBoolean() ? n + r.nextInt(3) : -1 - r.nextInt(3);
-            ids[position] = bad;
+            OneBadRowId bad = OneBadRowId.draw(r, n, k);
             Tensor q = t.input("q", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), 1, 7, Profile.UNIT));
             Tensor keys = t.input("K", Gen.tensor(t, declaredType(r, Op.DOT_ROWS), n, 7, Profile.UNIT));
-            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, bad.ids()));
             Tensor s = t.output("s", F32, 1, k);
-            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "rowIds",
-                    "dotRows with row id " + bad + " at position " + position + " of " + n + " rows",
-                    () -> subject().relevancy().dotRows(q, keys, rowIds, s));
-            String message = e.getMessage();
-            if (!BadInput.names(message, Integer.toString(bad)) || !message.contains("position " + position)) {
-                throw new AssertionError("the message must name the bad row id " + bad + " and its position "
-                        + position + ", got: " + message);
-            }
+            bad.expectRejected(t, "dotRows", n, () -> subject().relevancy().dotRows(q, keys, rowIds, s));
         });
     }
 
@@ -290,26 +277,14 @@ public abstract class RelevancyContract extends BackendContract {
             SplittableRandom r = t.random();
             int n = r.nextInt(1, 9);
             int k = r.nextInt(1, 9);
-            int[] ids = new int[k];
-            for (int j = 0; j < k; j++) {
-                ids[j] = r.nextInt(n);
-            }
-            int position = r.nextInt(k);
-            int bad = r.nextBoolean() ? n + r.nextInt(3) : -1 - r.nextInt(3);
-            ids[position] = bad;
+            OneBadRowId bad = OneBadRowId.draw(r, n, k);
             int bits = Gen.pick(r, 4, 8);
             Tensor q = t.input("queryCodes", codes(t, 1, 7, false));
             Tensor codes = t.input("codes", codes(t, n, 7, false));
-            Indices rowIds = t.input("rowIds", Gen.indices(t, ids));
+            Indices rowIds = t.input("rowIds", Gen.indices(t, bad.ids()));
             Tensor s = t.output("s", F32, 1, k);
-            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "rowIds",
-                    "codeDotRows with row id " + bad + " at position " + position + " of " + n + " rows",
+            bad.expectRejected(t, "codeDotRows", n,
                     () -> subject().relevancy().codeDotRows(q, codes, bits, rowIds, s));
-            if (!BadInput.names(e.getMessage(), Integer.toString(bad)) || !e.getMessage().contains("position "
-                    + position)) {
-                throw new AssertionError("the message must name the bad row id " + bad + " and its position "
-                        + position + ", got: " + e.getMessage());
-            }
             Tensor floats = t.input("codes", Gen.tensor(t, F32, n, 7, Profile.UNIT));
             Indices first = t.input("rowIds", Gen.indices(t, 0));
             Tensor one = t.output("s", F32, 1, 1);
@@ -319,6 +294,31 @@ public abstract class RelevancyContract extends BackendContract {
             BadInput.expect(t, IllegalArgumentException.class, "queryCodes", "codeDotRows with a [2, 7] query",
                     () -> subject().relevancy().codeDotRows(twoRows, codes, bits, first, one));
         });
+    }
+
+    /** k row ids over n rows, all valid but one, at {@code position}, just outside {@code [0, n)}. */
+    private record OneBadRowId(int[] ids, int position, int bad) {
+        static OneBadRowId draw(SplittableRandom r, int n, int k) {
+            int[] ids = new int[k];
+            for (int j = 0; j < k; j++) {
+                ids[j] = r.nextInt(n);
+            }
+            int position = r.nextInt(k);
+            int bad = r.nextBoolean() ? n + r.nextInt(3) : -1 - r.nextInt(3);
+            ids[position] = bad;
+            return new OneBadRowId(ids, position, bad);
+        }
+
+        /** The call must fail naming {@code rowIds}, the bad id and its position, and write nothing. */
+        void expectRejected(Trial t, String op, int n, BadInput.Call call) {
+            IllegalArgumentException e = BadInput.expect(t, IllegalArgumentException.class, "rowIds",
+                    op + " with row id " + bad + " at position " + position + " of " + n + " rows", call);
+            String message = e.getMessage();
+            if (!BadInput.names(message, Integer.toString(bad)) || !message.contains("position " + position)) {
+                throw new AssertionError("the message must name the bad row id " + bad + " and its position "
+                        + position + ", got: " + message);
+            }
+        }
     }
 
     /** I8 code bytes of every value (or only 0x00 and 0xFF), in a random layout; their scales are not read. */
