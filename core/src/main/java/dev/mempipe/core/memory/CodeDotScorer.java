@@ -32,6 +32,11 @@ final class CodeDotScorer implements RandomVectorScorer {
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
             ByteOrder.LITTLE_ENDIAN);
 
+    /** Bytes of a cache line on the processors we run on (x86-64, most Arm cores). */
+    private static final int CACHE_LINE = 64;
+    /** A value {@link #prefetch} compares its sum with: not a constant, so its loads are kept. */
+    private static int prefetchGuard = Integer.MIN_VALUE;
+
     private final RelevancyOps ops;
     private final Tensor queryCodes;   // (1, packedLength) the query's codes, packed as the rows are
     private final Tensor codes;        // (rows, packedLength) every row's codes, in place
@@ -95,6 +100,7 @@ final class CodeDotScorer implements RandomVectorScorer {
             return Float.NEGATIVE_INFINITY;
         }
         call.load(nodes, count);
+        prefetch(nodes, count);
         ops.codeDotRows(queryCodes, codes, bits, call.idsView(count), call.resultView(count));
         int[] ids = call.ids();
         float[] dots = call.results();
@@ -109,6 +115,31 @@ final class CodeDotScorer implements RandomVectorScorer {
     @Override
     public int maxOrd() {
         return maxOrd;
+    }
+
+    /**
+     * Reads one byte of every cache line of the listed rows' records (codes and corrective terms) before the op
+     * reads them: Java has no prefetch instruction, and these independent loads let the processor wait for many
+     * rows' cache misses at once, where the op's kernel, busy with four rows' arithmetic, runs ahead by little more
+     * than those four. The rows of a walk lie at random over the records; at 100k x 384 (40 MB of 8-bit records,
+     * 32 MiB of L3) this made the 8-bit and 4-bit walks 10-20% faster (measured, docs/PERFORMANCE.md), and it costs
+     * about 5 ns a row when the rows are already in cache. The sum is compared with a field the JIT cannot know, so
+     * that it cannot drop the loads.
+     */
+    private void prefetch(int[] nodes, int count) {
+        byte[] r = records;
+        int length = recordLength;
+        int sum = 0;
+        for (int j = 0; j < count; j++) {
+            int at = nodes[j] * length;
+            for (int o = 0; o < length; o += CACHE_LINE) {
+                sum += r[at + o];
+            }
+            sum += r[at + length - 1];
+        }
+        if (sum == prefetchGuard) {
+            prefetchGuard = sum + 1; // never true for the walk's bytes in practice; correct either way
+        }
     }
 
     /** Lucene's DOT_PRODUCT score of the corrected estimate, {@code (1 + clamp(estimate, -1, 1)) / 2}. */
