@@ -66,7 +66,8 @@ import jdk.jfr.Recording;
  * searches in round 0 into {@code DIR/HnswComparison-<variant>.jfr}; {@code -Dmempipe.bench.variants=NONE,INT8,INT4}
  * compares only those walks (NONE, the reference of the ratios, must be among them);
  * {@code -Dmempipe.bench.luceneScorer=true} adds, for INT8 and INT4, the same index walked with Lucene's scorer
- * ({@code INT8-lucene}, {@code INT4-lucene}: the walk before {@code codeDotRows}), in turn with the others.
+ * ({@code INT8-lucene}, {@code INT4-lucene}: the walk before {@code codeDotRows}), in turn with the others;
+ * {@code -Dmempipe.bench.warmupSeconds=N} (default 2) searches each walk for N seconds, not counted, before round 0.
  *
  * <p>Each variant's figure is reported twice: wall QPS, and searches per CPU second of the searching thread (its
  * {@code ThreadMXBean} CPU time; hnswlib's {@code CLOCK_THREAD_CPUTIME_ID}). The ratios are of the latter: on a shared
@@ -83,6 +84,8 @@ public final class HnswComparisonHarness {
      * {@code -Dmempipe.bench.luceneScorer=true}: each INT8 and INT4 variant is also walked with Lucene's scorer
      * ({@code INT8-lucene}, {@code INT4-lucene}), alternating with the {@code codeDotRows} walk in the same run.
      */
+    /** Seconds of searches per walk before round 0, not counted: {@code -Dmempipe.bench.warmupSeconds=N}. */
+    private static final int WARMUP_SECONDS = Integer.getInteger("mempipe.bench.warmupSeconds", 2);
     private static final boolean LUCENE_SCORER_BASELINE = Boolean.getBoolean("mempipe.bench.luceneScorer");
 
     private HnswComparisonHarness() {
@@ -186,6 +189,11 @@ public final class HnswComparisonHarness {
         Map<String, List<Double>> qps = new LinkedHashMap<>();
         Map<String, List<Double>> cpuQps = new LinkedHashMap<>(); // searches per CPU second of the searching thread
         String jfrDirectory = System.getProperty("mempipe.bench.jfr"); // CPU samples of round 0's searches, or null
+        // the recall tuning above runs a few thousand searches per walk, which left a walk's kernels in C2's
+        // middle tiers in some runs (round 0 of the INT4 walk at half its later rounds): warm each walk first
+        for (int v = 0; v < indexes.size(); v++) {
+            oneThread(indexes.get(v), data.queries.length, WARMUP_SECONDS);
+        }
         for (int round = 0; round < rounds; round++) {
             for (int v = 0; v < indexes.size(); v++) {
                 Recording recording = round == 0 && jfrDirectory != null ? startRecording() : null;
