@@ -52,28 +52,42 @@ final class SimdCodeDots {
         if (count == 0) {
             return;
         }
-        boolean nibbles = bits == 4;
-        int p = queryCodes.cols();
-        MemorySegment q = queryCodes.data();
-        MemorySegment c = codes.data();
-        MemorySegment ids = rowIds.data();
-        MemorySegment out = s.data();
-        long stride = codes.rowStride();
-        int last = ids.get(I32, 4L * (count - 1));
-        for (int j = 0; j < count; j += 4) {
-            // a group past the end repeats the last row (in cache by then) and stores only its own scores
-            long o0 = stride * ids.get(I32, 4L * j);
-            long o1 = stride * (j + 1 < count ? ids.get(I32, 4L * (j + 1)) : last);
-            long o2 = stride * (j + 2 < count ? ids.get(I32, 4L * (j + 2)) : last);
-            long o3 = stride * (j + 3 < count ? ids.get(I32, 4L * (j + 3)) : last);
-            long at = 4L * j;
-            int stored = Math.min(4, count - j);
-            if (nibbles) {
-                nibbles4(q, c, o0, o1, o2, o3, p, out, at, stored);
-            } else {
-                bytes4(q, c, o0, o1, o2, o3, p, out, at, stored);
-            }
+        // one loop per code width, each in a method of its own: with one loop choosing the kernel per group, the
+        // first 4-bit call of a JVM that had run 8-bit walks threw the compiled loop away (an uncommon trap); now
+        // only this dispatch is recompiled, and each loop is compiled for its own kernel
+        if (bits == 4) {
+            nibbleRows(queryCodes.data(), codes.data(), codes.rowStride(), queryCodes.cols(), rowIds.data(), count,
+                    s.data());
+        } else {
+            byteRows(queryCodes.data(), codes.data(), codes.rowStride(), queryCodes.cols(), rowIds.data(), count,
+                    s.data());
         }
+    }
+
+    private static void byteRows(MemorySegment q, MemorySegment c, long stride, int p, MemorySegment ids, int count,
+                                 MemorySegment out) {
+        for (int j = 0; j < count; j += 4) {
+            bytes4(q, c, offset(ids, count, j, stride), offset(ids, count, j + 1, stride),
+                    offset(ids, count, j + 2, stride), offset(ids, count, j + 3, stride), p, out, 4L * j,
+                    Math.min(4, count - j));
+        }
+    }
+
+    private static void nibbleRows(MemorySegment q, MemorySegment c, long stride, int p, MemorySegment ids,
+                                   int count, MemorySegment out) {
+        for (int j = 0; j < count; j += 4) {
+            nibbles4(q, c, offset(ids, count, j, stride), offset(ids, count, j + 1, stride),
+                    offset(ids, count, j + 2, stride), offset(ids, count, j + 3, stride), p, out, 4L * j,
+                    Math.min(4, count - j));
+        }
+    }
+
+    /**
+     * Where the codes of the {@code j}-th listed row start; past the list's end, the last row's (a group of four past
+     * the end repeats the last row, in cache by then, and stores only its own scores).
+     */
+    private static long offset(MemorySegment ids, int count, int j, long stride) {
+        return stride * ids.get(I32, 4L * Math.min(j, count - 1));
     }
 
     /** 8-bit codes: four rows' dot products with the query, into {@code out} from byte {@code at}. */
