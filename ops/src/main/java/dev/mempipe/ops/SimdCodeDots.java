@@ -53,8 +53,8 @@ final class SimdCodeDots {
             return;
         }
         // one loop per code width, each in a method of its own: with one loop choosing the kernel per group, the
-        // first 4-bit call of a JVM that had run 8-bit walks threw the compiled loop away (an uncommon trap); now
-        // only this dispatch is recompiled, and each loop is compiled for its own kernel
+        // first 4-bit call of a JVM that had run 8-bit walks threw the compiled loop away (an uncommon trap), and in
+        // 6 of 21 such JVMs the 4-bit walk then ran at 0.4x for good (0 of 14 with the split; docs/PERFORMANCE.md)
         if (bits == 4) {
             nibbleRows(queryCodes.data(), codes.data(), codes.rowStride(), queryCodes.cols(), rowIds.data(), count,
                     s.data());
