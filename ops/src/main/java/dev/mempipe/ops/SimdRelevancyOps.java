@@ -208,30 +208,20 @@ final class SimdRelevancyOps implements RelevancyOps {
         MemorySegment seg = keys.data();
         long stride = keys.rowStride();
         boolean quantized = type.isQuantized();
-        int j = 0;
-        for (; j + 4 <= count; j += 4) {
-            int r0 = ids != null ? ids[j] : rowIds.get(j);
-            int r1 = ids != null ? ids[j + 1] : rowIds.get(j + 1);
-            int r2 = ids != null ? ids[j + 2] : rowIds.get(j + 2);
-            int r3 = ids != null ? ids[j + 3] : rowIds.get(j + 3);
+        // groups of four rows; the last one to three rows go as the call's last four, so that their cache misses
+        // overlap as a group's do (one row at a time, the tails of an HNSW walk's calls took a tenth of an F32
+        // walk); a row scored twice gets the same score twice, from the same kernel
+        for (int start = 0; count >= 4 && start < count; start += 4) {
+            int g = Math.min(start, count - 4);
+            int r0 = ids != null ? ids[g] : rowIds.get(g);
+            int r1 = ids != null ? ids[g + 1] : rowIds.get(g + 1);
+            int r2 = ids != null ? ids[g + 2] : rowIds.get(g + 2);
+            int r3 = ids != null ? ids[g + 3] : rowIds.get(g + 3);
             SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
                     rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
-                    rowScale(keys, quantized, r3), out, j, 1);
+                    rowScale(keys, quantized, r3), out, g, 1);
         }
-        if (j < count && count >= 4) {
-            // the last one to three rows as the call's last four, so that their cache misses overlap as a group's
-            // do (one row at a time, the tails of an HNSW walk's calls took a tenth of an F32 walk); the rows
-            // scored twice get the same score twice, from the same kernel
-            j = count - 4;
-            int r0 = ids != null ? ids[j] : rowIds.get(j);
-            int r1 = ids != null ? ids[j + 1] : rowIds.get(j + 1);
-            int r2 = ids != null ? ids[j + 2] : rowIds.get(j + 2);
-            int r3 = ids != null ? ids[j + 3] : rowIds.get(j + 3);
-            SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
-                    rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
-                    rowScale(keys, quantized, r3), out, j, 1);
-            j = count;
-        }
+        int j = count >= 4 ? count : 0; // a call of fewer than four rows: one at a time
         for (; j < count; j++) {
             int r = ids != null ? ids[j] : rowIds.get(j);
             out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null, 0);
