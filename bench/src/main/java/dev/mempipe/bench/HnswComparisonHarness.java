@@ -84,9 +84,9 @@ public final class HnswComparisonHarness {
      * {@code -Dmempipe.bench.luceneScorer=true}: each INT8 and INT4 variant is also walked with Lucene's scorer
      * ({@code INT8-lucene}, {@code INT4-lucene}), alternating with the {@code codeDotRows} walk in the same run.
      */
+    private static final boolean LUCENE_SCORER_BASELINE = Boolean.getBoolean("mempipe.bench.luceneScorer");
     /** Seconds of searches per walk before round 0, not counted: {@code -Dmempipe.bench.warmupSeconds=N}. */
     private static final int WARMUP_SECONDS = Integer.getInteger("mempipe.bench.warmupSeconds", 2);
-    private static final boolean LUCENE_SCORER_BASELINE = Boolean.getBoolean("mempipe.bench.luceneScorer");
 
     private HnswComparisonHarness() {
     }

@@ -221,8 +221,7 @@ final class SimdRelevancyOps implements RelevancyOps {
                     rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
                     rowScale(keys, quantized, r3), out, g, 1);
         }
-        int j = count >= 4 ? count : 0; // a call of fewer than four rows: one at a time
-        for (; j < count; j++) {
+        for (int j = 0; count < 4 && j < count; j++) { // a call of fewer than four rows: one at a time
             int r = ids != null ? ids[j] : rowIds.get(j);
             out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null, 0);
         }
