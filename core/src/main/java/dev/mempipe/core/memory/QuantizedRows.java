@@ -60,7 +60,7 @@ final class QuantizedRows extends QuantizedByteVectorValues {
         final int dimension;
         final int packedLength;
         final int recordLength; // packedLength + CORRECTION_BYTES
-        final OptimizedScalarQuantizer quantizer = new OptimizedScalarQuantizer(VectorSimilarityFunction.DOT_PRODUCT);
+        final OptimizedScalarQuantizer quantizer = new LaneScalarQuantizer();
         byte[] records = new byte[0];
         float[] centroid;
         float centroidDp;
