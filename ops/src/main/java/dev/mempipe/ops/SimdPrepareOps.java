@@ -7,6 +7,7 @@ import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Op;
 import dev.mempipe.spi.OpArgs;
 import dev.mempipe.spi.PoolMode;
 import dev.mempipe.spi.PrepareOps;
@@ -34,10 +35,17 @@ final class SimdPrepareOps implements PrepareOps {
 
     private final Capabilities caps;
     private final SimdState state;
+    /** Widest F32 row a one-vector {@code l2Normalize} may take on its direct path; 0 when F32 is not declared. */
+    private final long oneRowMaxCols;
 
     SimdPrepareOps(Capabilities caps, SimdState state) {
         this.state = state;
         this.caps = caps;
+        boolean f32 = caps.supports(Op.L2_NORMALIZE) && caps.supports(Op.L2_NORMALIZE, ElementType.F32)
+                && caps.writes(Op.L2_NORMALIZE, ElementType.F32)
+                && Op.L2_NORMALIZE.descriptor().outputTypes().contains(ElementType.F32)
+                && caps.limits(Op.L2_NORMALIZE).maxRows() >= 1;
+        this.oneRowMaxCols = f32 ? caps.limits(Op.L2_NORMALIZE).maxCols() : 0;
     }
 
     @Override
@@ -266,6 +274,15 @@ final class SimdPrepareOps implements PrepareOps {
     @Override
     public void l2Normalize(Tensor x, Tensor y) {
         state.ensureOpen("l2Normalize");
+        if (oneFloatRow(x, y)) {
+            // one F32 vector (a search's query): the generic check and the parallel loop cost more than the work
+            int d = x.cols();
+            float[] row = new float[d];
+            MemorySegment.copy(x.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, row, 0, d);
+            normalize(row, d);
+            MemorySegment.copy(row, 0, y.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, d);
+            return;
+        }
         OpArgs.l2Normalize(caps, x, y);
         int d = x.cols();
         Parallel.forRange(x.rows(), rowGrain(d), (from, to) -> {
@@ -276,6 +293,16 @@ final class SimdPrepareOps implements PrepareOps {
                 SimdRows.encode(row, y, r);
             }
         }, touched(x, y));
+    }
+
+    /**
+     * Whether this is a valid call on one F32 vector, checked directly: every condition of the generic check for it
+     * (types declared, memory alive, shapes, limits). Anything else, valid or not, goes through the generic check,
+     * which also words every error.
+     */
+    private boolean oneFloatRow(Tensor x, Tensor y) {
+        return x != null && y != null && x.type() == ElementType.F32 && y.type() == ElementType.F32 && x.rows() == 1
+                && y.rows() == 1 && x.cols() == y.cols() && x.cols() <= oneRowMaxCols && x.isAlive() && y.isAlive();
     }
 
     /**

@@ -426,6 +426,35 @@ class SimdPrepareOpsTest {
         checkNormalized(copy, x, "in place, huge and tiny rows");
     }
 
+    @Test
+    void should_normalize_one_vector_to_the_bits_of_its_row_in_a_larger_call() {
+        // one F32 vector takes a direct path (a search's query); it must give what the general path gives
+        for (int d : WIDTHS) {
+            float[] values = values(3, d);
+            values[d] *= 1e30f; // row 1's first element: its squares overflow f32, the rescaled path
+            Tensor all = Tensor.of(arena, values, 3, d);
+            Tensor allOut = output(ElementType.F32, 3, d, false);
+            ops.l2Normalize(all, allOut);
+            for (int r = 0; r < 3; r++) {
+                Tensor one = Tensor.of(arena, Arrays.copyOfRange(values, r * d, (r + 1) * d), 1, d);
+                Tensor oneOut = output(ElementType.F32, 1, d, false);
+                ops.l2Normalize(one, oneOut);
+                for (int c = 0; c < d; c++) {
+                    assertEquals(Float.floatToRawIntBits(allOut.get(r, c)),
+                            Float.floatToRawIntBits(oneOut.get(0, c)), "d=" + d + " row " + r + " col " + c);
+                }
+            }
+            Tensor one = Tensor.of(arena, Arrays.copyOf(values, d), 1, d);
+            assertThrows(IllegalArgumentException.class, () -> ops.l2Normalize(one, output(ElementType.F32, 1, d + 1,
+                    false)), "a one-vector call of the wrong output shape goes to the generic check");
+        }
+        Arena closed = Arena.ofConfined();
+        Tensor gone = Tensor.of(closed, new float[] {3, 4}, 1, 2);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> ops.l2Normalize(gone, output(ElementType.F32, 1, 2, false)),
+                "one vector in a closed arena");
+    }
+
     // ---- rope ----
 
     @Test

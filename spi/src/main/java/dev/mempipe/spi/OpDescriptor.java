@@ -159,6 +159,7 @@ public final class OpDescriptor {
     private final Step step;
     private final String name;
     private final List<Arg> args;
+    private final List<Arg> callArgs; // made once: every checked op call reads it
     private final Set<ElementType> outputTypes;
     private final Function<OpSizes, WorkCount> cost;
     private final Invoker invoker;
@@ -167,6 +168,7 @@ public final class OpDescriptor {
         this.step = b.step;
         this.name = b.name;
         this.args = Collections.unmodifiableList(new ArrayList<>(b.args));
+        this.callArgs = args.stream().filter(Arg::inCall).toList();
         this.outputTypes = Collections.unmodifiableSet(b.outputTypes);
         this.cost = Objects.requireNonNull(b.cost, () -> name + ": no cost formula");
         this.invoker = Objects.requireNonNull(b.invoker, () -> name + ": no invoker");
@@ -214,7 +216,7 @@ public final class OpDescriptor {
 
     /** The arguments of the Java method, in its order. */
     public List<Arg> callArgs() {
-        return args.stream().filter(Arg::inCall).toList();
+        return callArgs;
     }
 
     /** The element types the op may write to its tensor outputs (what a backend declares unless it says less). */

@@ -78,7 +78,9 @@ public final class Tensor {
                     + rows + ", " + cols + "] " + type + " tensor with row stride " + rowStride + " needs " + needed);
         }
         if (type.isQuantized()) {
-            Objects.requireNonNull(scales, "scales (required for " + type + ")");
+            if (scales == null) { // not requireNonNull(scales, message): that builds the message on every call
+                throw new NullPointerException("scales (required for " + type + ")");
+            }
             if (scales.byteSize() < rows * Float.BYTES) {
                 throw new IllegalArgumentException("scales segment holds " + scales.byteSize() + " bytes but "
                         + rows + " rows need " + rows * Float.BYTES);
