@@ -10,8 +10,9 @@ import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncod
  * rows (the codes only make the search cheaper).
  *
  * <p>Which to pick (measured at 100k x 384, recall@10 0.95, one query thread, 2-core AVX-512 VM; docs/PERFORMANCE.md):
- * {@link #INT8} and {@link #INT4} answered 1.11-1.16x the searches per second of {@link #NONE}, at about 400 and 200
- * extra bytes a row (the F32 rows stay, for the rescoring); {@link #BINARY} needed a beam of 80 and was the slowest.
+ * {@link #INT8} and {@link #INT4} answered 1.29-1.45x the searches per second of {@link #NONE} (the better of the two
+ * 1.37-1.45x), at about 400 and 200 extra bytes a row (the F32 rows stay, for the rescoring); {@link #BINARY} needed
+ * a beam of 80 and was the slowest.
  * We expect (a model) more gain where the rows do not fit in the caches and less where they do. On a backend that
  * does not declare {@code codeDotRows} (the GPU and FPGA backends today) the codes are scored by Lucene's own scorer,
  * which was about 0.7x {@link #NONE}.

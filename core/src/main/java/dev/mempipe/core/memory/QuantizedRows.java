@@ -22,8 +22,10 @@ import java.util.Arrays;
 /**
  * Lucene's quantized codes of the unit rows of an {@link HnswVectors}, on the heap, for an {@link HnswIndex} that
  * walks its graph with them ({@link HnswQuantization}). Each row is quantized as Lucene's
- * {@code Lucene104ScalarQuantizedVectorsWriter} writes it: {@link OptimizedScalarQuantizer} against the centroid of the
- * rows (DOT_PRODUCT), packed for the encoding, with its four corrective terms. A walk over 8-bit or 4-bit codes scores
+ * {@code Lucene104ScalarQuantizedVectorsWriter} writes it: Lucene's optimized scalar quantization against the centroid
+ * of the rows (DOT_PRODUCT), packed for the encoding, with its four corrective terms. The quantizer is a
+ * {@link LaneScalarQuantizer} (Lucene's {@link OptimizedScalarQuantizer} computed in vector lanes), for the rows and
+ * every walk's query alike, and Lucene's scorer gets the same one from {@link #getQuantizer()}. A walk over 8-bit or 4-bit codes scores
  * them in place ({@link #walkScorer}: the backend's {@code codeDotRows} and Lucene's corrective formula); Lucene's
  * {@code Lucene104ScalarQuantizedVectorScorer} reads them through this class otherwise (BINARY codes).
  *
@@ -136,8 +138,9 @@ final class QuantizedRows extends QuantizedByteVectorValues {
             return luceneScorer(unitQuery);
         }
         byte[] discrete = new byte[c.encoding.getDiscreteDimensions(c.dimension)];
-        // as Lucene's scorer quantizes a query: a copy (quantizing centres it in place), at the query's bits; then
-        // packed as the rows are, so that codeDotRows pairs each query code with the row's code of its dimension
+        // as Lucene's scorer quantizes a query (with this quantizer): a copy (quantizing centres it in place), at the
+        // query's bits; then packed as the rows are, so that codeDotRows pairs each query code with the row's code of
+        // its dimension
         QuantizationResult terms = c.quantizer.scalarQuantize(unitQuery.clone(), discrete,
                 c.encoding.getQueryBits(), c.centroid);
         byte[] packedQuery = new byte[c.packedLength];
