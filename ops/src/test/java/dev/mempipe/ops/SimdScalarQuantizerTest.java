@@ -1,5 +1,6 @@
 package dev.mempipe.ops;
 
+import dev.mempipe.goldentests.QuantizationLoss;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
@@ -111,8 +112,8 @@ class SimdScalarQuantizerTest {
             float[] centred = x.clone();
             SimdScalarQuantizer.Quantized q = descent.quantize(centred, centroid, bits, new byte[200]);
             SimdScalarQuantizer.Quantized q0 = start.quantize(x.clone(), centroid, bits, new byte[200]);
-            double after = loss(centred, q.lower(), q.upper(), bits);
-            double before = loss(centred, q0.lower(), q0.upper(), bits);
+            double after = QuantizationLoss.of(centred, q.lower(), q.upper(), bits, 0.1);
+            double before = QuantizationLoss.of(centred, q0.lower(), q0.upper(), bits, 0.1);
             assertTrue(after <= before * (1 + 1e-5), "vector " + v + " bits " + bits + ": loss " + after
                     + " after the descent, " + before + " at its start");
             improved += after < before * (1 - 1e-3) ? 1 : 0;
@@ -150,20 +151,6 @@ class SimdScalarQuantizerTest {
         assertEquals(message, assertThrows(IllegalArgumentException.class, call::run).getMessage());
     }
 
-    /** The anisotropic loss (lambda 0.1) of quantizing the centred {@code x} to {@code [a, b]}, in double. */
-    private static double loss(float[] x, float a, float b, int bits) {
-        double step = ((double) b - a) / ((1 << bits) - 1);
-        double xe = 0;
-        double e = 0;
-        double norm2 = 0;
-        for (float xi : x) {
-            double q = step == 0 ? a : a + step * Math.round((Math.max(a, Math.min(xi, b)) - a) / step);
-            xe += xi * (xi - q);
-            e += (xi - q) * (xi - q);
-            norm2 += (double) xi * xi;
-        }
-        return 0.9 * xe * xe / norm2 + 0.1 * e;
-    }
 
     private static float[] gaussian(SplittableRandom r, int d) {
         float[] v = new float[d];

@@ -1,5 +1,6 @@
 package dev.mempipe.core.memory;
 
+import dev.mempipe.goldentests.QuantizationLoss;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.util.quantization.OptimizedScalarQuantizer;
 import org.apache.lucene.util.quantization.OptimizedScalarQuantizer.QuantizationResult;
@@ -72,8 +73,10 @@ class LaneScalarQuantizerTest {
                             Math.abs(expected.upperInterval() - actual.upperInterval()));
                     if (apart > 1e-5 * width) {
                         // the descents parted at a near-tie of the loss: ours must be as good a stop
-                        double ours = loss(actualCentred, actual.lowerInterval(), actual.upperInterval(), bits);
-                        double theirs = loss(actualCentred, expected.lowerInterval(), expected.upperInterval(), bits);
+                        double ours = QuantizationLoss.of(actualCentred, actual.lowerInterval(),
+                                actual.upperInterval(), bits, LaneScalarQuantizer.LAMBDA);
+                        double theirs = QuantizationLoss.of(actualCentred, expected.lowerInterval(),
+                                expected.upperInterval(), bits, LaneScalarQuantizer.LAMBDA);
                         lossRatios += ours / theirs;
                         assertTrue(ours <= theirs * 1.5, "loss " + ours + " against Lucene's " + theirs
                                 + ", intervals [" + actual.lowerInterval() + ", " + actual.upperInterval()
@@ -142,21 +145,6 @@ class LaneScalarQuantizerTest {
         }
     }
 
-    /** Lucene's anisotropic loss (lambda 0.1) of quantizing the centred {@code x} to {@code [a, b]}, in double. */
-    private static double loss(float[] x, float a, float b, int bits) {
-        double lambda = LaneScalarQuantizer.LAMBDA;
-        double step = ((double) b - a) / ((1 << bits) - 1);
-        double xe = 0;
-        double e = 0;
-        double norm2 = 0;
-        for (float xi : x) {
-            double q = step == 0 ? a : a + step * Math.round((Math.max(a, Math.min(xi, b)) - a) / step);
-            xe += xi * (xi - q);
-            e += (xi - q) * (xi - q);
-            norm2 += (double) xi * xi;
-        }
-        return (1 - lambda) * xe * xe / norm2 + lambda * e;
-    }
 
     private static float[] unit(float[] v) {
         double norm = Math.sqrt(MemoryTesting.dot(v, v));
