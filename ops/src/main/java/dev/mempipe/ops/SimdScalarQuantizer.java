@@ -1,5 +1,7 @@
 package dev.mempipe.ops;
 
+import java.util.Arrays;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -38,7 +40,6 @@ public final class SimdScalarQuantizer {
      * The starting interval per bit count, in standard deviations around the mean: the points of the grid with the
      * least mean squared error for a unit Gaussian (the published values Lucene's quantizer starts from too).
      */
-
     private static final float[] GRID_HALF_WIDTH = {0.798f, 1.493f, 2.051f, 2.514f, 2.916f, 3.278f, 3.611f, 3.922f};
 
     private final float lambda;
@@ -72,8 +73,12 @@ public final class SimdScalarQuantizer {
      * {@code [0, 2^bits)} (as unsigned bytes).
      *
      * @throws IllegalArgumentException if {@code bits} is not in [1, 8] or the lengths do not match
+     * @throws NullPointerException     naming the argument that is null
      */
     public Quantized quantize(float[] vector, float[] centroid, int bits, byte[] destination) {
+        Objects.requireNonNull(vector, "vector");
+        Objects.requireNonNull(centroid, "centroid");
+        Objects.requireNonNull(destination, "destination");
         int d = vector.length;
         if (bits < 1 || bits > 8) {
             throw new IllegalArgumentException("bits must be in [1, 8], got " + bits);
@@ -279,7 +284,7 @@ public final class SimdScalarQuantizer {
     private static int codes(float[] x, float a, float b, int points, byte[] destination) {
         int d = x.length;
         if (!(b > a)) {
-            java.util.Arrays.fill(destination, 0, d, (byte) 0); // one point: (x - a) / step is NaN, rounded to 0
+            Arrays.fill(destination, 0, d, (byte) 0); // one point: (x - a) / step is NaN, rounded to 0
             return 0;
         }
         float step = (b - a) / (points - 1);

@@ -144,6 +144,10 @@ class SimdScalarQuantizerTest {
         assertMessage("destination holds 7 codes, vector has 8",
                 () -> quantizer.quantize(x, new float[8], 4, new byte[7]));
         assertMessage("lambda must be in (0, 1], got 0.0", () -> new SimdScalarQuantizer(0f, 5));
+        assertEquals("centroid", assertThrows(NullPointerException.class,
+                () -> quantizer.quantize(x, null, 4, new byte[8])).getMessage());
+        assertEquals("destination", assertThrows(NullPointerException.class,
+                () -> quantizer.quantize(x, new float[8], 4, null)).getMessage());
         assertMessage("iterations must be >= 0, got -1", () -> new SimdScalarQuantizer(0.1f, -1));
     }
 
