@@ -13,10 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link SimdScalarQuantizer} on its own (its oracle, Lucene's quantizer, is in core's {@code LaneScalarQuantizerTest}):
- * its rounding is {@code Math.round} to the bit, ties and the floats just under them included; every code is the
- * scalar formula's point of the returned interval at every dimension (lane tails too); a call is deterministic; an
- * interval is never worse than the one the descent starts from; and bad arguments are refused by name.
+ * {@link SimdScalarQuantizer} on its own (its oracle, Lucene's quantizer, is in core's
+ * {@code LaneScalarQuantizerTest}): its rounding is {@code Math.round} to the bit, ties and the floats just under them
+ * included; every code is the scalar formula's point of the returned interval at every dimension (lane tails too); a
+ * call is deterministic; an interval is never worse than the one the descent starts from; and bad arguments are
+ * refused by name.
  */
 class SimdScalarQuantizerTest {
     private static final int LANES = SimdRows.LANES;

@@ -10,8 +10,9 @@ import org.apache.lucene.util.quantization.OptimizedScalarQuantizer;
  * of a quantized walk, and the one Lucene's own scorer of those rows calls (through
  * {@code QuantizedByteVectorValues.getQuantizer()}), so rows and queries are always quantized alike.
  *
- * <p>Same algorithm, about 20x faster on 384 dimensions; each code is the one Lucene's quantizer gives for the same
- * interval, and the interval agrees with Lucene's to the last bits ({@code LaneScalarQuantizerTest}).
+ * <p>Same algorithm, 4.4-5.1x faster on 384 dimensions (JMH {@code QueryQuantizerBenchmark}); each code is the one
+ * Lucene's quantizer gives for the same interval, and the interval agrees with Lucene's to its last bits, or, where the
+ * descent's stop is a near-tie, is a step away at the same loss on average ({@code LaneScalarQuantizerTest}).
  * Thread-safe (no state but the settings).
  */
 final class LaneScalarQuantizer extends OptimizedScalarQuantizer {

@@ -25,9 +25,10 @@ import java.util.Arrays;
  * {@code Lucene104ScalarQuantizedVectorsWriter} writes it: Lucene's optimized scalar quantization against the centroid
  * of the rows (DOT_PRODUCT), packed for the encoding, with its four corrective terms. The quantizer is a
  * {@link LaneScalarQuantizer} (Lucene's {@link OptimizedScalarQuantizer} computed in vector lanes), for the rows and
- * every walk's query alike, and Lucene's scorer gets the same one from {@link #getQuantizer()}. A walk over 8-bit or 4-bit codes scores
- * them in place ({@link #walkScorer}: the backend's {@code codeDotRows} and Lucene's corrective formula); Lucene's
- * {@code Lucene104ScalarQuantizedVectorScorer} reads them through this class otherwise (BINARY codes).
+ * every walk's query alike, and Lucene's scorer gets the same one from {@link #getQuantizer()}. A walk over 8-bit or
+ * 4-bit codes scores them in place ({@link #walkScorer}: the backend's {@code codeDotRows} and Lucene's corrective
+ * formula); Lucene's {@code Lucene104ScalarQuantizedVectorScorer} reads them through this class otherwise (BINARY
+ * codes).
  *
  * <p>The centroid is the mean of the rows quantized at the first {@link #extendTo}; when the rows have doubled since,
  * every row is quantized again against the new mean (Lucene recomputes it on each merge).

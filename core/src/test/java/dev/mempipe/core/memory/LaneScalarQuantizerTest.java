@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * step earlier or later: the descent exits when a step does not lower the loss, so the last bits of a sum decide). A
  * probe of 36,000 vectors (1 to 8 bits, 100 to 1,024 dimensions) found such a loss from 0.94 to 1.05 of Lucene's,
  * 1.0000 on average, and this test's vectors up to 1.15; it holds each under 1.5x (a stop a step away, not a broken
- * descent: the ops test holds every stop at or below the descent's start) and the mean over all vectors within 0.2%. The centroid term is the same dot
- * product; codes differ in a few per ten thousand.
+ * descent: the ops test holds every stop at or below the descent's start) and the mean over all vectors within 0.2%.
+ * The centroid term is the same dot product; codes differ in a few per ten thousand.
  */
 class LaneScalarQuantizerTest {
     private static final int[] DIMENSIONS = {1, 2, 7, 16, 17, 33, 100, 384, 385, 1024};
