@@ -47,6 +47,7 @@ public class QueryQuantizerBenchmark {
     private float[] copy;
     private byte[] codes;
     private int next;
+    private boolean useLucene; // the parameter, read once: no string compare inside the timed call
     private final OptimizedScalarQuantizer lucene = new OptimizedScalarQuantizer(VectorSimilarityFunction.DOT_PRODUCT);
     private final SimdScalarQuantizer lanes = new SimdScalarQuantizer(0.1f, 5);
 
@@ -71,6 +72,7 @@ public class QueryQuantizerBenchmark {
         if (!quantizer.equals("lucene") && !quantizer.equals("lanes")) {
             throw new IllegalArgumentException("quantizer must be lucene or lanes, got " + quantizer);
         }
+        useLucene = quantizer.equals("lucene");
     }
 
     @Benchmark
@@ -78,7 +80,7 @@ public class QueryQuantizerBenchmark {
         float[] v = vectors[next];
         next = (next + 1) % VECTORS;
         System.arraycopy(v, 0, copy, 0, d);
-        return quantizer.equals("lucene") ? lucene.scalarQuantize(copy, codes, (byte) bits, centroid)
+        return useLucene ? lucene.scalarQuantize(copy, codes, (byte) bits, centroid)
                 .quantizedComponentSum() : lanes.quantize(copy, centroid, bits, codes).componentSum();
     }
 }

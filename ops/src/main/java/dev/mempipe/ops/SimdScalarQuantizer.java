@@ -312,9 +312,9 @@ public final class SimdScalarQuantizer {
     }
 
     /**
-     * {@code Math.round} of lanes in {@code [0, 2^23)}, exactly, with adds and no conversions (a float-to-int
-     * conversion, which Java defines for NaN and overflow, took half of a call): adding and taking away 2^23 rounds to
-     * the nearest integer with ties to even; a tie ({@code t - r == 0.5}) then goes up, as {@code Math.round} does.
+     * {@code Math.round} of lanes in {@code [0, 2^23)}, exactly, with adds and no masks (a masked add ran as Java
+     * fallback code in C2 here; a form with two float-to-int conversions timed the same as this one): adding and
+     * taking away 2^23 rounds to the nearest integer with ties to even; a tie ({@code t - r == 0.5}) then goes up, as {@code Math.round} does.
      * {@code 2 (t - r) - (1 - 2^-24)} is exact (Sterbenz), 2^-24 for a tie and at most 0 otherwise (below 0.5 a
      * fraction's float spacing is at least 2^-25 where it can come near 0.5), so times 2^24 it is the missing 1. The
      * constants are vectors made once per pass.
