@@ -268,13 +268,21 @@ final class SimdDotKernels {
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         int end = laneEnd(d);
+        // Each row as a slice of its own, loaded at the loop index: JDK 25's C2 keeps a bounds check on every load
+        // in a loop this short when the offset is the row's base plus the index (it hoists long range checks only
+        // out of loops it profiles as long-running, JDK-8342692), and four checks per step cost these kernels
+        // about a tenth of their time in cache (docs/PERFORMANCE.md, "Compact keys", session 10).
+        MemorySegment r0 = seg.asSlice(off, 4L * d);
+        MemorySegment r1 = seg.asSlice(o1, 4L * d);
+        MemorySegment r2 = seg.asSlice(o2, 4L * d);
+        MemorySegment r3 = seg.asSlice(o3, 4L * d);
         for (int i = 0; i < end; i += LANES) {
             FloatVector qv = FloatVector.fromArray(F, q, i);
             long b = 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, seg, off + b, LE).fma(qv, a0);
-            a1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(qv, a1);
-            a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
-            a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
+            a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
+            a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
+            a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
+            a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
         }
         finishRows4(q, d, seg, off, o1, o2, o3, end, a0, a1, a2, a3, out, o, og);
     }
@@ -470,14 +478,18 @@ final class SimdDotKernels {
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         int end = pairEnd(d);
+        MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, 2L * d);
+        MemorySegment r2 = seg.asSlice(o2, 2L * d);
+        MemorySegment r3 = seg.asSlice(o3, 2L * d);
         for (int i = 0; i < end; i += 2 * LANES) {
             FloatVector qe = FloatVector.fromArray(F, q, i);
             FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
             long b = 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
             a0 = bf16Odd(v0).fma(qo, bf16Even(v0).fma(qe, a0));
             a1 = bf16Odd(v1).fma(qo, bf16Even(v1).fma(qe, a1));
             a2 = bf16Odd(v2).fma(qo, bf16Even(v2).fma(qe, a2));
@@ -778,14 +790,18 @@ final class SimdDotKernels {
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         int end = pairEnd(d);
+        MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, 2L * d);
+        MemorySegment r2 = seg.asSlice(o2, 2L * d);
+        MemorySegment r3 = seg.asSlice(o3, 2L * d);
         for (int i = 0; i < end; i += 2 * LANES) {
             FloatVector qe = FloatVector.fromArray(F, q, i);
             FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
             long b = 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, off + b, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, o1 + b, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, seg, o2 + b, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, seg, o3 + b, LE);
+            IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
             a0 = i16Odd(v0).fma(qo, i16Even(v0).fma(qe, a0));
             a1 = i16Odd(v1).fma(qo, i16Even(v1).fma(qe, a1));
             a2 = i16Odd(v2).fma(qo, i16Even(v2).fma(qe, a2));
@@ -941,12 +957,16 @@ final class SimdDotKernels {
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         int end = i8End(d);
+        MemorySegment r0 = seg.asSlice(off, d); // see f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, d);
+        MemorySegment r2 = seg.asSlice(o2, d);
+        MemorySegment r3 = seg.asSlice(o3, d);
         for (int i = 0; i < end; i += LANES) {
             FloatVector qv = FloatVector.fromArray(F, q, i);
-            a0 = i8Load(seg, off + i).fma(qv, a0);
-            a1 = i8Load(seg, o1 + i).fma(qv, a1);
-            a2 = i8Load(seg, o2 + i).fma(qv, a2);
-            a3 = i8Load(seg, o3 + i).fma(qv, a3);
+            a0 = i8Load(r0, i).fma(qv, a0);
+            a1 = i8Load(r1, i).fma(qv, a1);
+            a2 = i8Load(r2, i).fma(qv, a2);
+            a3 = i8Load(r3, i).fma(qv, a3);
         }
         float s0 = a0.reduceLanes(ADD_OP) * c0;
         float s1 = a1.reduceLanes(ADD_OP) * c1;

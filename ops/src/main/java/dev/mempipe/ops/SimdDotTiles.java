@@ -216,13 +216,17 @@ final class SimdDotTiles {
         long o2 = o1 + gap;
         long o3 = o2 + gap;
         int end = SimdDotKernels.laneEnd(d);
+        MemorySegment r0 = seg.asSlice(off, 4L * d); // see SimdDotKernels.f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, 4L * d);
+        MemorySegment r2 = seg.asSlice(o2, 4L * d);
+        MemorySegment r3 = seg.asSlice(o3, 4L * d);
         for (int i = 0; i < end; i += LANES) {
             FloatVector qv = FloatVector.fromArray(F, q, i);
             long b = 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, seg, off + b, LE).fma(qv, a0);
-            a1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(qv, a1);
-            a2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(qv, a2);
-            a3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(qv, a3);
+            a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
+            a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
+            a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
+            a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
         }
         float s0;
         float s1;
@@ -271,14 +275,18 @@ final class SimdDotTiles {
         long o2 = o1 + gap;
         long o3 = o2 + gap;
         int end = SimdDotKernels.pairEnd(d);
+        MemorySegment r0 = seg.asSlice(off, 2L * d); // see SimdDotKernels.f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, 2L * d);
+        MemorySegment r2 = seg.asSlice(o2, 2L * d);
+        MemorySegment r3 = seg.asSlice(o3, 2L * d);
         for (int i = 0; i < end; i += 2 * LANES) {
             FloatVector qe = FloatVector.fromArray(F, q, i);
             FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
             long b = 2L * i;
-            a0 = bf16Fma(IntVector.fromMemorySegment(I, seg, off + b, LE), qe, qo, a0);
-            a1 = bf16Fma(IntVector.fromMemorySegment(I, seg, o1 + b, LE), qe, qo, a1);
-            a2 = bf16Fma(IntVector.fromMemorySegment(I, seg, o2 + b, LE), qe, qo, a2);
-            a3 = bf16Fma(IntVector.fromMemorySegment(I, seg, o3 + b, LE), qe, qo, a3);
+            a0 = bf16Fma(IntVector.fromMemorySegment(I, r0, b, LE), qe, qo, a0);
+            a1 = bf16Fma(IntVector.fromMemorySegment(I, r1, b, LE), qe, qo, a1);
+            a2 = bf16Fma(IntVector.fromMemorySegment(I, r2, b, LE), qe, qo, a2);
+            a3 = bf16Fma(IntVector.fromMemorySegment(I, r3, b, LE), qe, qo, a3);
         }
         float s0;
         float s1;
@@ -327,12 +335,16 @@ final class SimdDotTiles {
         long o2 = o1 + gap;
         long o3 = o2 + gap;
         int end = SimdDotKernels.i8End(d);
+        MemorySegment r0 = seg.asSlice(off, d); // see SimdDotKernels.f32Rows4
+        MemorySegment r1 = seg.asSlice(o1, d);
+        MemorySegment r2 = seg.asSlice(o2, d);
+        MemorySegment r3 = seg.asSlice(o3, d);
         for (int i = 0; i < end; i += LANES) {
             FloatVector qv = FloatVector.fromArray(F, q, i);
-            a0 = SimdDotKernels.i8Load(seg, off + i).fma(qv, a0);
-            a1 = SimdDotKernels.i8Load(seg, o1 + i).fma(qv, a1);
-            a2 = SimdDotKernels.i8Load(seg, o2 + i).fma(qv, a2);
-            a3 = SimdDotKernels.i8Load(seg, o3 + i).fma(qv, a3);
+            a0 = SimdDotKernels.i8Load(r0, i).fma(qv, a0);
+            a1 = SimdDotKernels.i8Load(r1, i).fma(qv, a1);
+            a2 = SimdDotKernels.i8Load(r2, i).fma(qv, a2);
+            a3 = SimdDotKernels.i8Load(r3, i).fma(qv, a3);
         }
         float s0;
         float s1;
