@@ -1,0 +1,191 @@
+package dev.mempipe.bench;
+
+import dev.mempipe.spi.Backend;
+import dev.mempipe.spi.Backends;
+import dev.mempipe.spi.ElementType;
+import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Two builds of mempipe compared op by op in one JVM: each benchmark jar (a baseline build and a change) is loaded by
+ * a class loader of its own, and per round the same op runs through one build, then the other (which one goes first
+ * alternates), over keys each build made from the same seed. Per op and key type the figure is the median of the
+ * rounds' time ratios, <b>baseline / change</b> (above 1: the change is faster), with the order-statistic interval
+ * that holds the true median with at least 95% probability ({@link StoreOverheadHarness#medianInterval}).
+ *
+ * <p>Why beside JMH: on the shared VMs these figures come from, a kernel's time drifts by 10-25% between JVMs and
+ * minutes (other tenants' memory traffic); a before / after ratio of JMH forks run minutes apart carries that drift.
+ * Calls milliseconds apart in one JVM see the same machine. Each build's classes are its own, so the JIT profiles and
+ * compiles them apart, as in two JVMs. The time is the calling thread's CPU time: run it with
+ * {@code -Dmempipe.threads=1} (the ops then run on the calling thread).
+ *
+ * <p>Usage: {@code BuildPairHarness BASE_JAR CHANGE_JAR [ROWS D CALLS ROUNDS OPS TYPES]}, defaults
+ * {@code 2048 384 300 21 dot,dotTopK F32,BF16,I8}; ops: {@code dot} (one query), {@code dotTopK} (one query, top 10,
+ * weighted, as the store's search), {@code dotThenTopK} ({@code dot}, then {@code topK} of the scores). Both jars must
+ * be {@code mempipe-benchmarks.jar} builds; one built before this class existed borrows it from this jar (its own
+ * classes come first). Prints one line per figure.
+ */
+public final class BuildPairHarness {
+    private static final int TOP_K = 10;
+
+    private BuildPairHarness() {
+    }
+
+    public static void main(String[] args) throws ReflectiveOperationException, MalformedURLException {
+        if (args.length < 2) {
+            throw new IllegalArgumentException("usage: BuildPairHarness BASE_JAR CHANGE_JAR [ROWS D CALLS ROUNDS OPS "
+                    + "TYPES]");
+        }
+        int n = args.length > 2 ? Integer.parseInt(args[2]) : 2048;
+        int d = args.length > 3 ? Integer.parseInt(args[3]) : 384;
+        int calls = args.length > 4 ? Integer.parseInt(args[4]) : 300;
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 21;
+        List<String> ops = List.of((args.length > 6 ? args[6] : "dot,dotTopK").split(","));
+        List<String> types = List.of((args.length > 7 ? args[7] : "F32,BF16,I8").split(","));
+        if (rounds < 6) {
+            throw new IllegalArgumentException("rounds must be at least 6 (for a 95% interval), got " + rounds);
+        }
+        Method[] run = new Method[2];
+        for (int b = 0; b < 2; b++) {
+            run[b] = driver(Path.of(args[b]), n, d);
+        }
+        System.out.printf(Locale.ROOT, "%s (base) / %s (change): %d rows x %d, %d calls a slice, %d rounds; "
+                + "ratios base time / change time (> 1: the change is faster)%n", args[0], args[1], n, d, calls, rounds);
+        for (String op : ops) {
+            for (String type : types) {
+                ElementType.valueOf(type); // a wrong name fails here, not inside a build
+                compare(run, op, type, calls, rounds);
+            }
+        }
+    }
+
+    /** {@link Calls#run} as loaded from {@code jar}, after {@link Calls#setUp}. */
+    private static Method driver(Path jar, int n, int d) throws ReflectiveOperationException, MalformedURLException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("no jar at " + jar);
+        }
+        URL self = BuildPairHarness.class.getProtectionDomain().getCodeSource().getLocation();
+        // the jar's own classes first; this class's jar only supplies Calls to a build made before it existed
+        URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL(), self},
+                ClassLoader.getPlatformClassLoader());
+        Thread.currentThread().setContextClassLoader(loader); // Backends' ServiceLoader finds that build's backend
+        Class<?> calls = loader.loadClass(Calls.class.getName());
+        invoke(calls.getMethod("setUp", int.class, int.class), n, d);
+        return calls.getMethod("run", String.class, String.class, int.class);
+    }
+
+    private static void compare(Method[] run, String op, String type, int calls, int rounds)
+            throws ReflectiveOperationException {
+        for (int warm = 0; warm < 4; warm++) {
+            invoke(run[0], op, type, calls);
+            invoke(run[1], op, type, calls);
+        }
+        double[] ratios = new double[rounds];
+        double[] base = new double[rounds];
+        double[] change = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            boolean baseFirst = r % 2 == 0;
+            double first = (double) invoke(run[baseFirst ? 0 : 1], op, type, calls);
+            double second = (double) invoke(run[baseFirst ? 1 : 0], op, type, calls);
+            base[r] = baseFirst ? first : second;
+            change[r] = baseFirst ? second : first;
+            ratios[r] = base[r] / change[r];
+        }
+        Arrays.sort(ratios);
+        Arrays.sort(base);
+        Arrays.sort(change);
+        int[] interval = StoreOverheadHarness.medianInterval(rounds);
+        System.out.printf(Locale.ROOT, "%-12s %-5s base / change %.3f [%.3f, %.3f]  base %.2f ns/row, change %.2f%n",
+                op, type, StoreOverheadHarness.median(ratios), ratios[interval[0]], ratios[interval[1]],
+                StoreOverheadHarness.median(base), StoreOverheadHarness.median(change));
+    }
+
+    private static Object invoke(Method method, Object... args) throws ReflectiveOperationException {
+        try {
+            return method.invoke(null, args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * What runs inside each build's class loader: keys, query and outputs made once (static: one copy per loader),
+     * then timed slices of one op. Public for the reflective calls; not an API.
+     */
+    public static final class Calls {
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        private static Backend backend;
+        private static Map<ElementType, Tensor> keys;
+        private static Tensor query;
+        private static Tensor weights;
+        private static Tensor scores;
+        private static Indices idx;
+        private static Tensor val;
+
+        private Calls() {
+        }
+
+        /** n Gaussian rows of d (F32, and BF16 and I8 conversions), a query, weights in [0.9, 1.1]. */
+        public static void setUp(int n, int d) {
+            backend = Backends.defaultBackend();
+            Arena arena = Arena.ofShared();
+            Random random = new Random(1);
+            Tensor f32 = Tensor.allocate(arena, ElementType.F32, n, d);
+            for (long i = 0; i < (long) n * d; i++) {
+                f32.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
+            }
+            keys = new LinkedHashMap<>(CompactKeys.of(backend, arena, f32));
+            query = Tensor.allocate(arena, ElementType.F32, 1, d);
+            for (int i = 0; i < d; i++) {
+                query.set(0, i, (float) random.nextGaussian());
+            }
+            weights = Tensor.allocate(arena, ElementType.F32, 1, n);
+            for (int i = 0; i < n; i++) {
+                weights.set(0, i, 0.9f + 0.2f * random.nextFloat());
+            }
+            scores = Tensor.allocate(arena, ElementType.F32, 1, n);
+            idx = Indices.allocate(arena, TOP_K);
+            val = Tensor.allocate(arena, ElementType.F32, 1, TOP_K);
+        }
+
+        /** Thread CPU nanoseconds per key row of {@code calls} calls of {@code op} over the {@code type} keys. */
+        public static double run(String op, String type, int calls) {
+            Tensor k = keys.get(ElementType.valueOf(type));
+            long start = THREADS.getCurrentThreadCpuTime();
+            for (int c = 0; c < calls; c++) {
+                switch (op) {
+                    case "dot" -> backend.relevancy().dot(query, k, scores);
+                    case "dotTopK" -> backend.fused().dotTopK(query, k, weights, null, TOP_K, idx, val);
+                    case "dotThenTopK" -> {
+                        backend.relevancy().dot(query, k, scores);
+                        backend.retrieval().topK(scores, TOP_K, idx, val);
+                    }
+                    default -> throw new IllegalArgumentException("op must be dot, dotTopK or dotThenTopK, got "
+                            + op);
+                }
+            }
+            return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / k.rows();
+        }
+    }
+}
