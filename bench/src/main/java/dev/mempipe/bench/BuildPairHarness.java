@@ -39,12 +39,15 @@ import java.util.Random;
  *
  * <p>Usage: {@code BuildPairHarness BASE_JAR CHANGE_JAR [ROWS D CALLS ROUNDS OPS TYPES]}, defaults
  * {@code 2048 384 300 21 dot,dotTopK F32,BF16,I8}; ops: {@code dot} (one query), {@code dotTopK} (one query, top 10,
- * weighted, as the store's search), {@code dotThenTopK} ({@code dot}, then {@code topK} of the scores). Both jars must
+ * weighted, as the store's search), {@code dotThenTopK} ({@code dot}, then {@code topK} of the scores), {@code dotRows}
+ * (32 rows gathered at random, as an HNSW walk scores a node's neighbours; the time is per gathered row). Both jars must
  * be {@code mempipe-benchmarks.jar} builds; one built before this class existed borrows it from this jar (its own
  * classes come first). Prints one line per figure.
  */
 public final class BuildPairHarness {
     private static final int TOP_K = 10;
+    /** Rows per {@code dotRows} call: about an HNSW node's neighbours. */
+    private static final int GATHERED = 32;
 
     private BuildPairHarness() {
     }
@@ -142,6 +145,8 @@ public final class BuildPairHarness {
         private static Tensor scores;
         private static Indices idx;
         private static Tensor val;
+        private static Indices[] gathered;
+        private static Tensor gatheredScores;
 
         private Calls() {
         }
@@ -167,11 +172,24 @@ public final class BuildPairHarness {
             scores = Tensor.allocate(arena, ElementType.F32, 1, n);
             idx = Indices.allocate(arena, TOP_K);
             val = Tensor.allocate(arena, ElementType.F32, 1, TOP_K);
+            gathered = new Indices[64];
+            for (int g = 0; g < gathered.length; g++) {
+                int[] ids = new int[GATHERED];
+                for (int i = 0; i < GATHERED; i++) {
+                    ids[i] = random.nextInt(n);
+                }
+                gathered[g] = Indices.of(arena, ids);
+            }
+            gatheredScores = Tensor.allocate(arena, ElementType.F32, 1, GATHERED);
         }
 
-        /** Thread CPU nanoseconds per key row of {@code calls} calls of {@code op} over the {@code type} keys. */
+        /**
+         * Thread CPU nanoseconds per key row scored ({@code dotRows}: per gathered row) of {@code calls} calls of
+         * {@code op} over the {@code type} keys.
+         */
         public static double run(String op, String type, int calls) {
             Tensor k = keys.get(ElementType.valueOf(type));
+            long rowsPerCall = op.equals("dotRows") ? GATHERED : k.rows();
             long start = THREADS.getCurrentThreadCpuTime();
             for (int c = 0; c < calls; c++) {
                 switch (op) {
@@ -181,11 +199,13 @@ public final class BuildPairHarness {
                         backend.relevancy().dot(query, k, scores);
                         backend.retrieval().topK(scores, TOP_K, idx, val);
                     }
-                    default -> throw new IllegalArgumentException("op must be dot, dotTopK or dotThenTopK, got "
-                            + op);
+                    case "dotRows" -> backend.relevancy().dotRows(query, k, gathered[c % gathered.length],
+                            gatheredScores);
+                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotThenTopK or dotRows, "
+                            + "got " + op);
                 }
             }
-            return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / k.rows();
+            return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / rowsPerCall;
         }
     }
 }
