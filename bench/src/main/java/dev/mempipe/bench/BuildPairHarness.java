@@ -7,6 +7,7 @@ import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -27,7 +28,9 @@ import java.util.Random;
 /**
  * Two builds of mempipe compared op by op in one JVM: each benchmark jar (a baseline build and a change) is loaded by
  * a class loader of its own, and per round the same op runs through one build, then the other (which one goes first
- * alternates), over keys each build made from the same seed. Per op and key type the figure is the median of the
+ * alternates), over the same keys in the same memory (made once, by the baseline build, and wrapped by each: two copies
+ * of the same bytes can scan at different speeds, their pages map differently). Per op and key type the figure is the
+ * median of the
  * rounds' time ratios, <b>baseline / change</b> (above 1: the change is faster), with the order-statistic interval
  * that holds the true median with at least 95% probability ({@link StoreOverheadHarness#medianInterval}).
  *
@@ -66,9 +69,13 @@ public final class BuildPairHarness {
         if (rounds < 6) {
             throw new IllegalArgumentException("rounds must be at least 6 (for a 95% interval), got " + rounds);
         }
+        Class<?>[] builds = {build(Path.of(args[0])), build(Path.of(args[1]))};
+        Object keys = invoke(builds[0].getMethod("makeKeys", int.class, int.class), n, d);
         Method[] run = new Method[2];
         for (int b = 0; b < 2; b++) {
-            run[b] = driver(Path.of(args[b]), n, d);
+            Thread.currentThread().setContextClassLoader(builds[b].getClassLoader()); // that build's backend
+            invoke(builds[b].getMethod("setUp", MemorySegment[].class, int.class, int.class), keys, n, d);
+            run[b] = builds[b].getMethod("run", String.class, String.class, int.class);
         }
         System.out.printf(Locale.ROOT, "%s (base) / %s (change): %d rows x %d, %d calls a slice, %d rounds; "
                 + "ratios base time / change time (> 1: the change is faster)%n", args[0], args[1], n, d, calls, rounds);
@@ -80,8 +87,8 @@ public final class BuildPairHarness {
         }
     }
 
-    /** {@link Calls#run} as loaded from {@code jar}, after {@link Calls#setUp}. */
-    private static Method driver(Path jar, int n, int d) throws ReflectiveOperationException, MalformedURLException {
+    /** {@link Calls} as loaded from {@code jar}, in a class loader of its own. */
+    private static Class<?> build(Path jar) throws ReflectiveOperationException, MalformedURLException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("no jar at " + jar);
         }
@@ -89,10 +96,7 @@ public final class BuildPairHarness {
         // the jar's own classes first; this class's jar only supplies Calls to a build made before it existed
         URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL(), self},
                 ClassLoader.getPlatformClassLoader());
-        Thread.currentThread().setContextClassLoader(loader); // Backends' ServiceLoader finds that build's backend
-        Class<?> calls = loader.loadClass(Calls.class.getName());
-        invoke(calls.getMethod("setUp", int.class, int.class), n, d);
-        return calls.getMethod("run", String.class, String.class, int.class);
+        return loader.loadClass(Calls.class.getName());
     }
 
     private static void compare(Method[] run, String op, String type, int calls, int rounds)
@@ -133,8 +137,8 @@ public final class BuildPairHarness {
     }
 
     /**
-     * What runs inside each build's class loader: keys, query and outputs made once (static: one copy per loader),
-     * then timed slices of one op. Public for the reflective calls; not an API.
+     * What runs inside each build's class loader: the shared keys wrapped once (static: one copy per loader), then
+     * timed slices of one op. Public for the reflective calls; not an API.
      */
     public static final class Calls {
         private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -151,27 +155,46 @@ public final class BuildPairHarness {
         private Calls() {
         }
 
-        /** n Gaussian rows of d (F32, and BF16 and I8 conversions), a query, weights in [0.9, 1.1]. */
-        public static void setUp(int n, int d) {
-            backend = Backends.defaultBackend();
-            Arena arena = Arena.ofShared();
+        /**
+         * n Gaussian rows of d as F32 keys and their BF16 and I8 conversions by this build's backend, a query and
+         * weights in [0.9, 1.1], in a shared arena: {F32, BF16, I8, I8 scales, query, weights}.
+         */
+        public static MemorySegment[] makeKeys(int n, int d) {
+            Backend maker = Backends.defaultBackend();
+            Arena arena = Arena.ofShared(); // lives as long as the harness
             Random random = new Random(1);
             Tensor f32 = Tensor.allocate(arena, ElementType.F32, n, d);
             for (long i = 0; i < (long) n * d; i++) {
                 f32.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
             }
-            keys = new LinkedHashMap<>(CompactKeys.of(backend, arena, f32));
-            query = Tensor.allocate(arena, ElementType.F32, 1, d);
+            Map<ElementType, Tensor> made = CompactKeys.of(maker, arena, f32);
+            Tensor q = Tensor.allocate(arena, ElementType.F32, 1, d);
             for (int i = 0; i < d; i++) {
-                query.set(0, i, (float) random.nextGaussian());
+                q.set(0, i, (float) random.nextGaussian());
             }
-            weights = Tensor.allocate(arena, ElementType.F32, 1, n);
+            Tensor w = Tensor.allocate(arena, ElementType.F32, 1, n);
             for (int i = 0; i < n; i++) {
-                weights.set(0, i, 0.9f + 0.2f * random.nextFloat());
+                w.set(0, i, 0.9f + 0.2f * random.nextFloat());
             }
+            Tensor i8 = made.get(ElementType.I8);
+            return new MemorySegment[] {f32.data(), made.get(ElementType.BF16).data(), i8.data(), i8.scales(),
+                q.data(), w.data()};
+        }
+
+        /** This build's tensors over {@link #makeKeys}' memory, its backend, outputs and gathered row lists. */
+        public static void setUp(MemorySegment[] shared, int n, int d) {
+            backend = Backends.defaultBackend();
+            Arena arena = Arena.ofShared();
+            keys = new LinkedHashMap<>();
+            keys.put(ElementType.F32, Tensor.wrap(shared[0], ElementType.F32, n, d));
+            keys.put(ElementType.BF16, Tensor.wrap(shared[1], ElementType.BF16, n, d));
+            keys.put(ElementType.I8, Tensor.wrap(shared[2], ElementType.I8, n, d, d, shared[3]));
+            query = Tensor.wrap(shared[4], ElementType.F32, 1, d);
+            weights = Tensor.wrap(shared[5], ElementType.F32, 1, n);
             scores = Tensor.allocate(arena, ElementType.F32, 1, n);
             idx = Indices.allocate(arena, TOP_K);
             val = Tensor.allocate(arena, ElementType.F32, 1, TOP_K);
+            Random random = new Random(2);
             gathered = new Indices[64];
             for (int g = 0; g < gathered.length; g++) {
                 int[] ids = new int[GATHERED];
