@@ -43,7 +43,9 @@ import java.util.Random;
  * <p>Usage: {@code BuildPairHarness BASE_JAR CHANGE_JAR [ROWS D CALLS ROUNDS OPS TYPES]}, defaults
  * {@code 2048 384 300 21 dot,dotTopK F32,BF16,I8}; ops: {@code dot} (one query), {@code dotTopK} (one query, top 10,
  * weighted, as the store's search), {@code dotThenTopK} ({@code dot}, then {@code topK} of the scores), {@code dotRows}
- * (32 rows gathered at random, as an HNSW walk scores a node's neighbours; the time is per gathered row). Both jars must
+ * (32 rows gathered at random, as an HNSW walk scores a node's neighbours; the time is per gathered row),
+ * {@code codeDotRows8} and {@code codeDotRows4} (the same 32 rows' I8 bytes as 8-bit or packed 4-bit codes, as a
+ * quantized walk scores them; the key type is ignored). Both jars must
  * be {@code mempipe-benchmarks.jar} builds; one built before this class existed borrows it from this jar (its own
  * classes come first). Prints one line per figure.
  */
@@ -212,7 +214,9 @@ public final class BuildPairHarness {
          */
         public static double run(String op, String type, int calls) {
             Tensor k = keys.get(ElementType.valueOf(type));
-            long rowsPerCall = op.equals("dotRows") ? GATHERED : k.rows();
+            long rowsPerCall = op.startsWith("dotRows") || op.startsWith("codeDotRows") ? GATHERED : k.rows();
+            Tensor codes = keys.get(ElementType.I8); // codeDotRows reads the I8 keys' bytes as unsigned codes
+            Tensor queryCodes = codes.rowSlice(0, 1);
             long start = THREADS.getCurrentThreadCpuTime();
             for (int c = 0; c < calls; c++) {
                 switch (op) {
@@ -224,8 +228,10 @@ public final class BuildPairHarness {
                     }
                     case "dotRows" -> backend.relevancy().dotRows(query, k, gathered[c % gathered.length],
                             gatheredScores);
-                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotThenTopK or dotRows, "
-                            + "got " + op);
+                    case "codeDotRows8", "codeDotRows4" -> backend.relevancy().codeDotRows(queryCodes, codes,
+                            op.endsWith("8") ? 8 : 4, gathered[c % gathered.length], gatheredScores);
+                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotThenTopK, dotRows, "
+                            + "codeDotRows8 or codeDotRows4, got " + op);
                 }
             }
             return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / rowsPerCall;
