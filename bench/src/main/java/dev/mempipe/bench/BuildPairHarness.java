@@ -45,7 +45,8 @@ import java.util.Random;
  * weighted, as the store's search), {@code dotThenTopK} ({@code dot}, then {@code topK} of the scores), {@code dotRows}
  * (32 rows gathered at random, as an HNSW walk scores a node's neighbours; the time is per gathered row),
  * {@code codeDotRows8} and {@code codeDotRows4} (the same 32 rows' I8 bytes as 8-bit or packed 4-bit codes, as a
- * quantized walk scores them; the key type is ignored). Both jars must
+ * quantized walk scores them; the key type is ignored), {@code dotTopK32} (32 queries at once, weighted: the blocked
+ * plan of {@code searchAll}; the time is per key row and query). Both jars must
  * be {@code mempipe-benchmarks.jar} builds; one built before this class existed borrows it from this jar (its own
  * classes come first). Prints one line per figure.
  */
@@ -53,6 +54,8 @@ public final class BuildPairHarness {
     private static final int TOP_K = 10;
     /** Rows per {@code dotRows} call: about an HNSW node's neighbours. */
     private static final int GATHERED = 32;
+    /** Queries of the batched op ({@code dotTopK32}): whole panels at every vector width. */
+    private static final int BATCH = 32;
 
     private BuildPairHarness() {
     }
@@ -153,6 +156,9 @@ public final class BuildPairHarness {
         private static Tensor val;
         private static Indices[] gathered;
         private static Tensor gatheredScores;
+        private static Tensor batch;
+        private static Indices batchIdx;
+        private static Tensor batchVal;
 
         private Calls() {
         }
@@ -206,6 +212,14 @@ public final class BuildPairHarness {
                 gathered[g] = Indices.of(arena, ids);
             }
             gatheredScores = Tensor.allocate(arena, ElementType.F32, 1, GATHERED);
+            batch = Tensor.allocate(arena, ElementType.F32, BATCH, d);
+            for (int j = 0; j < BATCH; j++) {
+                for (int i = 0; i < d; i++) {
+                    batch.set(j, i, (float) random.nextGaussian());
+                }
+            }
+            batchIdx = Indices.allocate(arena, BATCH * TOP_K);
+            batchVal = Tensor.allocate(arena, ElementType.F32, BATCH, TOP_K);
         }
 
         /**
@@ -214,7 +228,8 @@ public final class BuildPairHarness {
          */
         public static double run(String op, String type, int calls) {
             Tensor k = keys.get(ElementType.valueOf(type));
-            long rowsPerCall = op.startsWith("dotRows") || op.startsWith("codeDotRows") ? GATHERED : k.rows();
+            long rowsPerCall = op.startsWith("dotRows") || op.startsWith("codeDotRows") ? GATHERED
+                    : op.equals("dotTopK32") ? BATCH * k.rows() : k.rows();
             Tensor codes = keys.get(ElementType.I8); // codeDotRows reads the I8 keys' bytes as unsigned codes
             Tensor queryCodes = codes.rowSlice(0, 1);
             long start = THREADS.getCurrentThreadCpuTime();
@@ -226,12 +241,13 @@ public final class BuildPairHarness {
                         backend.relevancy().dot(query, k, scores);
                         backend.retrieval().topK(scores, TOP_K, idx, val);
                     }
+                    case "dotTopK32" -> backend.fused().dotTopK(batch, k, weights, null, TOP_K, batchIdx, batchVal);
                     case "dotRows" -> backend.relevancy().dotRows(query, k, gathered[c % gathered.length],
                             gatheredScores);
                     case "codeDotRows8", "codeDotRows4" -> backend.relevancy().codeDotRows(queryCodes, codes,
                             op.endsWith("8") ? 8 : 4, gathered[c % gathered.length], gatheredScores);
-                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotThenTopK, dotRows, "
-                            + "codeDotRows8 or codeDotRows4, got " + op);
+                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotTopK32, dotThenTopK, "
+                            + "dotRows, codeDotRows8 or codeDotRows4, got " + op);
                 }
             }
             return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / rowsPerCall;
