@@ -178,9 +178,12 @@ final class SimdDotPanels {
     // ---- the kernel: part[j * ROWS * QUERIES + row * QUERIES + lane] = class j's sum for (query lane, row) ----
 
     private static void f32Classes(float[] body, int steps, MemorySegment seg, long off, long stride, float[] part) {
-        long o1 = off + stride;
-        long o2 = o1 + stride;
-        long o3 = o2 + stride;
+        // each row as a slice read at the element offset: see SimdDotKernels.f32Rows4 (bounds checks in short loops)
+        long rowBytes = 4L * LANES * steps;
+        MemorySegment r0 = seg.asSlice(off, rowBytes);
+        MemorySegment r1 = seg.asSlice(off + stride, rowBytes);
+        MemorySegment r2 = seg.asSlice(off + 2 * stride, rowBytes);
+        MemorySegment r3 = seg.asSlice(off + 3 * stride, rowBytes);
         for (int j = 0; j < LANES; j++) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
@@ -189,16 +192,16 @@ final class SimdDotPanels {
             for (int s = 0; s < steps; s++, p += QUERIES, e += 4L * LANES) {
                 FloatVector q0 = FloatVector.fromArray(F, body, p);
                 FloatVector q1 = FloatVector.fromArray(F, body, p + LANES);
-                FloatVector k = FloatVector.broadcast(F, seg.get(F32, off + e));
+                FloatVector k = FloatVector.broadcast(F, r0.get(F32, e));
                 a0 = k.fma(q0, a0);
                 b0 = k.fma(q1, b0);
-                k = FloatVector.broadcast(F, seg.get(F32, o1 + e));
+                k = FloatVector.broadcast(F, r1.get(F32, e));
                 a1 = k.fma(q0, a1);
                 b1 = k.fma(q1, b1);
-                k = FloatVector.broadcast(F, seg.get(F32, o2 + e));
+                k = FloatVector.broadcast(F, r2.get(F32, e));
                 a2 = k.fma(q0, a2);
                 b2 = k.fma(q1, b2);
-                k = FloatVector.broadcast(F, seg.get(F32, o3 + e));
+                k = FloatVector.broadcast(F, r3.get(F32, e));
                 a3 = k.fma(q0, a3);
                 b3 = k.fma(q1, b3);
             }
@@ -225,17 +228,19 @@ final class SimdDotPanels {
     static void decode(ElementType type, MemorySegment seg, long off, long stride, int count, int end,
                        MemorySegment dst) {
         for (int t = 0; t < count; t++) {
-            long row = off + t * stride;
-            long o = 4L * t * end;
+            // the row and its decoded copy as slices read at the loop index (see SimdDotKernels.f32Rows4)
+            MemorySegment to = dst.asSlice(4L * t * end, 4L * end);
             if (type == ElementType.I8) {
+                MemorySegment row = seg.asSlice(off + t * stride, end);
                 for (int i = 0; i < end; i += LANES) {
-                    SimdDotKernels.i8Load(seg, row + i).intoMemorySegment(dst, o + 4L * i, LE);
+                    SimdDotKernels.i8Load(row, i).intoMemorySegment(to, 4L * i, LE);
                 }
             } else {
+                MemorySegment row = seg.asSlice(off + t * stride, 2L * end);
                 for (int i = 0; i < end; i += 2 * LANES) {
-                    IntVector v = IntVector.fromMemorySegment(I, seg, row + 2L * i, LE);
-                    SimdDotKernels.bf16Even(v).intoMemorySegment(dst, o + 4L * i, LE);
-                    SimdDotKernels.bf16Odd(v).intoMemorySegment(dst, o + 4L * (i + LANES), LE);
+                    IntVector v = IntVector.fromMemorySegment(I, row, 2L * i, LE);
+                    SimdDotKernels.bf16Even(v).intoMemorySegment(to, 4L * i, LE);
+                    SimdDotKernels.bf16Odd(v).intoMemorySegment(to, 4L * (i + LANES), LE);
                 }
             }
         }
