@@ -125,7 +125,6 @@ final class SimdDotTopK {
     /** The one-query plan over rows {@code [from, to)}; the first NaN's flat position, or {@code Long.MAX_VALUE}. */
     private static long scan(float[] q, Rows rows, int from, int to, SimdBestRows best) {
         float[] out = new float[SCAN_BLOCK];
-        float[] weights = new float[SCAN_BLOCK];
         long nan = Long.MAX_VALUE;
         for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
             int count = Math.min(SCAN_BLOCK, to - r0);
@@ -140,7 +139,7 @@ final class SimdDotTopK {
             for (int r = 4 * h; r < count; r++) {
                 out[r] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, (r0 + r) * rows.stride, rows.scale(r0 + r));
             }
-            nan = Math.min(nan, rows.offerBlock(out, weights, r0, count, 0, best));
+            nan = Math.min(nan, rows.offerBlock(out, r0, count, 0, best));
         }
         return nan;
     }
@@ -148,14 +147,13 @@ final class SimdDotTopK {
     /** F16 and I16 keys (no tile): each query on its own through the scan kernels of {@code dot}. */
     private static long scanEach(float[][] qs, Rows rows, int from, int to, SimdBestRows[] best) {
         float[] out = new float[SCAN_BLOCK];
-        float[] weights = new float[SCAN_BLOCK];
         long nan = Long.MAX_VALUE;
         for (int r0 = from; r0 < to; r0 += SCAN_BLOCK) {
             int count = Math.min(SCAN_BLOCK, to - r0);
             for (int j = 0; j < qs.length; j++) {
                 SimdDotKernels.scan(rows.type, new float[][] {qs[j]}, rows.d, rows.seg, r0 * rows.stride, rows.stride,
                         rows.scales, r0, count, out, SCAN_BLOCK, null);
-                nan = Math.min(nan, rows.offerBlock(out, weights, r0, count, j, best[j]));
+                nan = Math.min(nan, rows.offerBlock(out, r0, count, j, best[j]));
             }
         }
         return nan;
@@ -308,23 +306,24 @@ final class SimdDotTopK {
 
         /**
          * {@link #offer} of {@code out[0, count)} as the dots of query {@code query} with rows {@code r0 ..}, a vector
-         * at a time: the weights are applied and the cut tested on whole vectors (the weights copied through
-         * {@code weightScratch}, at least {@code count} floats), and only a vector that holds a candidate, or a NaN
+         * at a time: the weights are applied and the cut tested on whole vectors (the weights read from their segment),
+         * and only a vector that holds a candidate, or a NaN
          * (which compares false), goes through {@link #offer}, which decides row by row exactly as without this step.
          * Most vectors of a long scan hold neither, where the scalar pass paid a segment load, a multiply and a
          * branch for every row (the weights alone were about 4% of a one-thread I8 search in a probe).
          */
-        long offerBlock(float[] out, float[] weightScratch, int r0, int count, int query, SimdBestRows best) {
+        long offerBlock(float[] out, int r0, int count, int query, SimdBestRows best) {
             boolean weighted = weights != null;
-            if (weighted) {
-                MemorySegment.copy(weights, F32, weightOffset + (long) r0 * Float.BYTES, weightScratch, 0, count);
-            }
+            // the block's weights as a slice read at the loop index (see SimdDotKernels.f32Rows4)
+            MemorySegment w = weighted ? weights.asSlice(weightOffset + (long) r0 * Float.BYTES,
+                    (long) count * Float.BYTES) : null;
             long nan = Long.MAX_VALUE;
             int t = 0;
             for (int end = count - count % LANES; t < end; t += LANES) {
                 FloatVector s = FloatVector.fromArray(F, out, t);
                 if (weighted) {
-                    s = s.mul(FloatVector.fromArray(F, weightScratch, t)); // the float product offer computes
+                    s = s.mul(FloatVector.fromMemorySegment(F, w, (long) t * Float.BYTES,
+                            ByteOrder.LITTLE_ENDIAN)); // the float product offer computes
                 }
                 if (!s.compare(VectorOperators.LT, best.cut()).allTrue()) {
                     nan = Math.min(nan, offer(out, t, 1, r0 + t, LANES, query, best));
