@@ -6,6 +6,8 @@ import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
 import dev.mempipe.spi.Tensor;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -46,9 +48,10 @@ import java.util.Random;
  * (32 rows gathered at random, as an HNSW walk scores a node's neighbours; the time is per gathered row),
  * {@code codeDotRows8} and {@code codeDotRows4} (the same 32 rows' I8 bytes as 8-bit or packed 4-bit codes, as a
  * quantized walk scores them; the key type is ignored), {@code dotTopK32} (32 queries at once, weighted: the blocked
- * plan of {@code searchAll}; the time is per key row and query). Both jars must
- * be {@code mempipe-benchmarks.jar} builds; one built before this class existed borrows it from this jar (its own
- * classes come first). Prints one line per figure.
+ * plan of {@code searchAll}; the time is per key row and query), {@code dotTopK4} (4 queries: the blocked plan's 4 x 4
+ * tile, which takes the queries past the last whole panel). Both jars must
+ * be {@code mempipe-benchmarks.jar} builds (or any jar with the spi, ops and bench classes); the driver that runs
+ * the ops inside each build is always this harness's own. Prints one line per figure.
  */
 public final class BuildPairHarness {
     private static final int TOP_K = 10;
@@ -83,7 +86,8 @@ public final class BuildPairHarness {
             run[b] = builds[b].getMethod("run", String.class, String.class, int.class);
         }
         System.out.printf(Locale.ROOT, "%s (base) / %s (change): %d rows x %d, %d calls a slice, %d rounds; "
-                + "ratios base time / change time (> 1: the change is faster)%n", args[0], args[1], n, d, calls, rounds);
+                + "ratios base time / change time (> 1: the change is faster)%n", args[0], args[1], n, d, calls,
+                rounds);
         for (String op : ops) {
             for (String type : types) {
                 ElementType.valueOf(type); // a wrong name fails here, not inside a build
@@ -97,11 +101,41 @@ public final class BuildPairHarness {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("no jar at " + jar);
         }
-        URL self = BuildPairHarness.class.getProtectionDomain().getCodeSource().getLocation();
-        // the jar's own classes first; this class's jar only supplies Calls to a build made before it existed
-        URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL(), self},
-                ClassLoader.getPlatformClassLoader());
-        return loader.loadClass(Calls.class.getName());
+        return new BuildLoader(jar.toUri().toURL()).loadClass(Calls.class.getName());
+    }
+
+    /**
+     * A build's classes from its jar, except {@link Calls}, which is always this harness's own (defined here from this
+     * jar's bytes, linked against the build's classes): both builds run the same driver, whichever version of it
+     * their jars hold (or none, for a build made before this class existed).
+     */
+    private static final class BuildLoader extends URLClassLoader {
+        BuildLoader(URL jar) {
+            super(new URL[] {jar}, ClassLoader.getPlatformClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.equals(Calls.class.getName())) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> loaded = findLoadedClass(name);
+                if (loaded == null) {
+                    String file = "/" + name.replace('.', '/') + ".class";
+                    try (InputStream in = BuildPairHarness.class.getResourceAsStream(file)) {
+                        if (in == null) {
+                            throw new ClassNotFoundException(name + " (no " + file + " beside the harness)");
+                        }
+                        byte[] bytes = in.readAllBytes();
+                        loaded = defineClass(name, bytes, 0, bytes.length);
+                    } catch (IOException e) {
+                        throw new ClassNotFoundException(name, e);
+                    }
+                }
+                return loaded;
+            }
+        }
     }
 
     private static void compare(Method[] run, String op, String type, int calls, int rounds)
@@ -229,7 +263,7 @@ public final class BuildPairHarness {
         public static double run(String op, String type, int calls) {
             Tensor k = keys.get(ElementType.valueOf(type));
             long rowsPerCall = op.startsWith("dotRows") || op.startsWith("codeDotRows") ? GATHERED
-                    : op.equals("dotTopK32") ? BATCH * k.rows() : k.rows();
+                    : op.equals("dotTopK32") ? BATCH * k.rows() : op.equals("dotTopK4") ? 4 * k.rows() : k.rows();
             Tensor codes = keys.get(ElementType.I8); // codeDotRows reads the I8 keys' bytes as unsigned codes
             Tensor queryCodes = codes.rowSlice(0, 1);
             long start = THREADS.getCurrentThreadCpuTime();
@@ -242,12 +276,14 @@ public final class BuildPairHarness {
                         backend.retrieval().topK(scores, TOP_K, idx, val);
                     }
                     case "dotTopK32" -> backend.fused().dotTopK(batch, k, weights, null, TOP_K, batchIdx, batchVal);
+                    case "dotTopK4" -> backend.fused().dotTopK(batch.rowSlice(0, 4), k, weights, null, TOP_K, batchIdx,
+                            batchVal.rowSlice(0, 4));
                     case "dotRows" -> backend.relevancy().dotRows(query, k, gathered[c % gathered.length],
                             gatheredScores);
                     case "codeDotRows8", "codeDotRows4" -> backend.relevancy().codeDotRows(queryCodes, codes,
                             op.endsWith("8") ? 8 : 4, gathered[c % gathered.length], gatheredScores);
-                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotTopK32, dotThenTopK, "
-                            + "dotRows, codeDotRows8 or codeDotRows4, got " + op);
+                    default -> throw new IllegalArgumentException("op must be dot, dotTopK, dotTopK32, dotTopK4, "
+                            + "dotThenTopK, dotRows, codeDotRows8 or codeDotRows4, got " + op);
                 }
             }
             return (THREADS.getCurrentThreadCpuTime() - start) / (double) calls / rowsPerCall;
