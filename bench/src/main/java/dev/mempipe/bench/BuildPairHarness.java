@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.lang.reflect.InvocationTargetException;
@@ -205,10 +204,7 @@ public final class BuildPairHarness {
             Backend maker = Backends.defaultBackend();
             Arena arena = Arena.ofShared(); // lives as long as the harness
             Random random = new Random(1);
-            Tensor f32 = Tensor.allocate(arena, ElementType.F32, n, d);
-            for (long i = 0; i < (long) n * d; i++) {
-                f32.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
-            }
+            Tensor f32 = CompactKeys.gaussian(arena, n, d, random);
             Map<ElementType, Tensor> made = CompactKeys.of(maker, arena, f32);
             Tensor q = Tensor.allocate(arena, ElementType.F32, 1, d);
             for (int i = 0; i < d; i++) {

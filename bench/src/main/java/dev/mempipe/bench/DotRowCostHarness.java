@@ -37,10 +37,7 @@ public final class DotRowCostHarness {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         Random random = new Random(1);
         try (Arena arena = Arena.ofShared()) {
-            Tensor f32 = Tensor.allocate(arena, ElementType.F32, n, d);
-            for (long i = 0; i < (long) n * d; i++) {
-                f32.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
-            }
+            Tensor f32 = CompactKeys.gaussian(arena, n, d, random);
             Map<ElementType, Tensor> keys = CompactKeys.of(backend, arena, f32);
             Tensor query = Tensor.allocate(arena, ElementType.F32, 1, d);
             for (int i = 0; i < d; i++) {
