@@ -54,6 +54,8 @@ import java.util.Random;
  */
 public final class BuildPairHarness {
     private static final int TOP_K = 10;
+    private static final List<String> OPS = List.of("dot", "dotTopK", "dotTopK32", "dotTopK4", "dotThenTopK", "dotRows",
+            "codeDotRows8", "codeDotRows4");
     /** Rows per {@code dotRows} call: about an HNSW node's neighbours. */
     private static final int GATHERED = 32;
     /** Queries of the batched op ({@code dotTopK32}): whole panels at every vector width. */
@@ -73,6 +75,14 @@ public final class BuildPairHarness {
         int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 21;
         List<String> ops = List.of((args.length > 6 ? args[6] : "dot,dotTopK").split(","));
         List<String> types = List.of((args.length > 7 ? args[7] : "F32,BF16,I8").split(","));
+        for (String op : ops) {
+            if (!OPS.contains(op)) {
+                throw new IllegalArgumentException("ops: each must be one of " + OPS + ", got " + op);
+            }
+        }
+        for (String type : types) {
+            ElementType.valueOf(type); // a wrong name fails here, naming it, before any build is loaded
+        }
         if (rounds < 6) {
             throw new IllegalArgumentException("rounds must be at least 6 (for a 95% interval), got " + rounds);
         }
@@ -89,7 +99,6 @@ public final class BuildPairHarness {
                 rounds);
         for (String op : ops) {
             for (String type : types) {
-                ElementType.valueOf(type); // a wrong name fails here, not inside a build
                 compare(run, op, type, calls, rounds);
             }
         }
@@ -104,9 +113,9 @@ public final class BuildPairHarness {
     }
 
     /**
-     * A build's classes from its jar, except {@link Calls}, which is always this harness's own (defined here from this
-     * jar's bytes, linked against the build's classes): both builds run the same driver, whichever version of it
-     * their jars hold (or none, for a build made before this class existed).
+     * A build's classes from its jar, except the benchmark package's ({@link Calls} and the helpers it uses), which are
+     * always this harness's own (defined here from this jar's bytes, linked against the build's spi and ops): both
+     * builds run the same driver, whichever version of it their jars hold (or none, for a build made before it).
      */
     private static final class BuildLoader extends URLClassLoader {
         BuildLoader(URL jar) {
@@ -115,7 +124,7 @@ public final class BuildPairHarness {
 
         @Override
         protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            if (!name.equals(Calls.class.getName())) {
+            if (!name.startsWith(BuildPairHarness.class.getPackageName() + ".")) {
                 return super.loadClass(name, resolve);
             }
             synchronized (getClassLoadingLock(name)) {
