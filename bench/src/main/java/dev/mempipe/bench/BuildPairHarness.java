@@ -81,7 +81,9 @@ public final class BuildPairHarness {
             }
         }
         for (String type : types) {
-            ElementType.valueOf(type); // a wrong name fails here, naming it, before any build is loaded
+            if (!List.of("F32", "BF16", "I8").contains(type)) {
+                throw new IllegalArgumentException("types: each must be one of F32, BF16, I8, got " + type);
+            }
         }
         if (rounds < 6) {
             throw new IllegalArgumentException("rounds must be at least 6 (for a 95% interval), got " + rounds);
