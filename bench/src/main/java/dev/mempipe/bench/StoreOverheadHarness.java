@@ -18,8 +18,11 @@ import java.util.function.IntSupplier;
  * {@code raw time / store time}. The figure is the median of the rounds' ratios with the order-statistic interval
  * that holds the true median with at least 95% probability.
  *
- * <p>Two more figures per type separate the store from where its rows lie: the store's call against the raw op over
- * the store's own rows (read by reflection), and the raw op over the store's rows against the same op over the copy.
+ * <p>More figures per type separate the store from where its rows lie: the store's calls against the raw ops over
+ * the store's own rows (read by reflection: the same bytes at the same addresses, so only what the store adds is
+ * left), the raw op over the store's rows against the same op over the copy (two copies of the same bytes can scan
+ * at different speeds: their pages map differently), and one raw call against itself: the ratio an unchanged call
+ * gets in this harness on this machine, the floor to read the others against.
  *
  * <p>Why beside the JMH benchmark: the one-query figures are memory-bound scans of 38-154 MB on both cores, whose
  * times drift with whatever else the machine does; JMH runs each benchmark in its own fork minutes apart, so the
@@ -58,8 +61,7 @@ public final class StoreOverheadHarness {
             calls.put("storeSearch", () -> bench.storeSearch(data).matches().size());
             calls.put("rawDotTopK", () -> bench.rawDotTopK(data));
             calls.put("rawDotThenTopK", () -> bench.rawDotThenTopK(data));
-            // the same op over the store's own rows (not the copy): separates where the rows lie from what the store
-            // adds (two copies of the same bytes can scan at different speeds: their pages map differently)
+            // the raw ops over the store's own rows (not the copy): see the class comment
             EmbeddingRows own = storeRows(data.store);
             Tensor ownKeys = own.vectors(0, own.rows());
             Tensor ownNorms = own.inverseNorms(0, own.rows());
@@ -68,6 +70,13 @@ public final class StoreOverheadHarness {
                 return data.backend.fused().dotTopK(data.unitQueries.rowSlice(q, q + 1), ownKeys, ownNorms, null,
                         Lc4jStores.TOP_K, data.idx, data.val.rowSlice(0, 1));
             });
+            calls.put("rawDotThenTopKStoreRows", () -> {
+                int q = data.nextQuery();
+                data.backend.relevancy().dot(data.unitQueries.rowSlice(q, q + 1), ownKeys, data.scores);
+                return data.backend.retrieval().topK(data.scores, Lc4jStores.TOP_K, data.idx, data.val.rowSlice(0, 1));
+            });
+            // the same call as its own baseline: the ratio an unchanged call gets here (1.0 is the truth)
+            calls.put("rawDotThenTopKStoreRowsAgain", calls.get("rawDotThenTopKStoreRows"));
             List<StoreOverheadBenchmark.Batch> batches = new ArrayList<>();
             for (int size : BATCHES) {
                 StoreOverheadBenchmark.Batch batch = new StoreOverheadBenchmark.Batch();
@@ -76,6 +85,11 @@ public final class StoreOverheadHarness {
                 batches.add(batch);
                 calls.put("storeSearchAll" + size, () -> bench.storeSearchAll(data, batch).size());
                 calls.put("rawBatchedDotTopK" + size, () -> bench.rawBatchedDotTopK(data, batch));
+                calls.put("rawBatchedDotTopKStoreRows" + size, () -> {
+                    int q0 = batch.nextFirst();
+                    return data.backend.fused().dotTopK(data.unitQueries.rowSlice(q0, q0 + size), ownKeys, ownNorms,
+                            null, Lc4jStores.TOP_K, batch.idx, batch.val);
+                });
             }
             for (Map.Entry<String, IntSupplier> call : calls.entrySet()) {
                 System.err.println(type + ": warming up " + call.getKey() + " ...");
@@ -89,9 +103,15 @@ public final class StoreOverheadHarness {
                     calls.get("rawDotTopKStoreRows"), rounds);
             compare(figures, type, "raw dotTopK: the store's rows / the copy", calls.get("rawDotTopKStoreRows"),
                     calls.get("rawDotTopK"), rounds);
+            compare(figures, type, "store.search / raw dot + topK on the store's rows", calls.get("storeSearch"),
+                    calls.get("rawDotThenTopKStoreRows"), rounds);
+            compare(figures, type, "raw dot + topK on the store's rows / itself", calls.get("rawDotThenTopKStoreRows"),
+                    calls.get("rawDotThenTopKStoreRowsAgain"), rounds);
             for (int size : BATCHES) {
                 compare(figures, type, "searchAll(" + size + ") / raw batched dotTopK(" + size + ")",
                         calls.get("storeSearchAll" + size), calls.get("rawBatchedDotTopK" + size), rounds);
+                compare(figures, type, "searchAll(" + size + ") / raw batched dotTopK(" + size + ") on the store's rows",
+                        calls.get("storeSearchAll" + size), calls.get("rawBatchedDotTopKStoreRows" + size), rounds);
             }
             batches.forEach(StoreOverheadBenchmark.Batch::tearDown);
             data.tearDown();
