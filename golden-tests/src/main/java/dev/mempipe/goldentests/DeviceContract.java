@@ -6,6 +6,7 @@ import dev.mempipe.spi.Bm25Index;
 import dev.mempipe.spi.Bm25Params;
 import dev.mempipe.spi.ElementType;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.LimitExceededException;
 import dev.mempipe.spi.Limits;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.PinnedBm25Index;
@@ -398,6 +399,21 @@ public abstract class DeviceContract extends BackendContract {
 
     // ---- declared limits ----
 
+    /**
+     * A call past a declared limit must fail as {@link LimitExceededException} (what {@code OpArgs} throws), naming the
+     * limit: the engine reruns exactly that exception on the CPU, so a plain {@code IllegalArgumentException} would
+     * fail the user's call where the CPU could have answered it.
+     */
+    private static void limitNamed(IllegalArgumentException e, int limit) {
+        if (!(e instanceof LimitExceededException)) {
+            throw new AssertionError("a call past a declared limit must throw " + LimitExceededException.class.getName()
+                    + " (so that the engine reruns it on the CPU), got " + e, e);
+        }
+        if (!e.getMessage().contains(Integer.toString(limit))) {
+            throw new AssertionError("the message must name the limit " + limit + ": " + e.getMessage());
+        }
+    }
+
     @Test
     void topK_beyond_the_declared_maxK_should_fail_naming_the_limit_before_writing() {
         requireType(Op.TOP_K, F32);
@@ -412,9 +428,7 @@ public abstract class DeviceContract extends BackendContract {
                 subject().retrieval().topK(s, maxK + 1, idx, null);
                 throw new AssertionError("topK with k = " + (maxK + 1) + " > maxK = " + maxK + " must be rejected");
             } catch (IllegalArgumentException e) {
-                if (!e.getMessage().contains(Integer.toString(maxK))) {
-                    throw new AssertionError("the message must name the limit " + maxK + ": " + e.getMessage());
-                }
+                limitNamed(e, maxK);
             }
         });
     }
@@ -444,9 +458,7 @@ public abstract class DeviceContract extends BackendContract {
                 throw new AssertionError("a query of " + vocabulary + " distinct terms > maxQueryTerms = " + maxTerms
                         + " must be rejected");
             } catch (IllegalArgumentException e) {
-                if (!e.getMessage().contains(Integer.toString(maxTerms))) {
-                    throw new AssertionError("the message must name the limit " + maxTerms + ": " + e.getMessage());
-                }
+                limitNamed(e, maxTerms);
             }
             Compare.sameBits("s after the rejected call", s, before);
         });

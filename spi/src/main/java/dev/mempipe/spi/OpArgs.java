@@ -9,6 +9,8 @@ import java.util.Set;
 /**
  * The argument checks of every op, shared by all backends so that bad input fails the same way everywhere:
  * same exception type, a message naming the op, the argument, its value and the limit, and nothing written.
+ * A call past one of the backend's declared {@link Limits} throws {@link LimitExceededException} (an
+ * {@link IllegalArgumentException}), which the engine answers by running the step on the CPU.
  * A backend calls {@code OpArgs.<op>(caps, ...)} (or, for an op without rules beyond its shapes,
  * {@link #check(Capabilities, Op, Object...)}) first thing in each op; the element types allowed for inputs
  * are the ones its {@link Capabilities} declare. Names, roles and shapes come from the op's
@@ -183,22 +185,26 @@ public final class OpArgs {
         Limits limits = caps.limits(op);
         for (int i = 0; i < query.length(); i++) {
             if (query.get(i) > limits.maxTermId()) {
-                throw new IllegalArgumentException(op + ": argument 'query' holds term id " + query.get(i)
-                        + " at position " + i + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+                throw new LimitExceededException(op, "maxTermId", query.get(i), limits.maxTermId(), op
+                        + ": argument 'query' holds term id " + query.get(i) + " at position " + i
+                        + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
             }
         }
         long distinct = java.util.stream.IntStream.range(0, query.length()).map(query::get).distinct().count();
         if (distinct > limits.maxQueryTerms()) {
-            throw new IllegalArgumentException(op + ": argument 'query' holds " + distinct + " distinct term ids,"
+            throw new LimitExceededException(op, "maxQueryTerms", distinct, limits.maxQueryTerms(), op
+                    + ": argument 'query' holds " + distinct + " distinct term ids,"
                     + " beyond this backend's limit maxQueryTerms = " + limits.maxQueryTerms());
         }
         if (index.vocabularySize() - 1L > limits.maxTermId()) {
-            throw new IllegalArgumentException(op + ": argument 'index' has term ids up to "
-                    + (index.vocabularySize() - 1) + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
+            throw new LimitExceededException(op, "maxTermId", index.vocabularySize() - 1L, limits.maxTermId(), op
+                    + ": argument 'index' has term ids up to " + (index.vocabularySize() - 1)
+                    + ", beyond this backend's limit maxTermId = " + limits.maxTermId());
         }
         if (index.numDocs() > limits.maxRows()) {
-            throw new IllegalArgumentException(op + ": argument 'index' holds " + index.numDocs()
-                    + " documents, beyond this backend's limit maxRows = " + limits.maxRows());
+            throw new LimitExceededException(op, "maxRows", index.numDocs(), limits.maxRows(), op
+                    + ": argument 'index' holds " + index.numDocs() + " documents, beyond this backend's limit maxRows = "
+                    + limits.maxRows());
         }
         output(caps, op, "s", s, 1, index.numDocs());
     }
@@ -213,7 +219,8 @@ public final class OpArgs {
         }
         int maxK = caps.limits(op).maxK();
         if (k > maxK) {
-            throw new IllegalArgumentException(op + ": k = " + k + " exceeds this backend's limit maxK = " + maxK);
+            throw new LimitExceededException(op, "maxK", k, maxK, op + ": k = " + k
+                    + " exceeds this backend's limit maxK = " + maxK);
         }
         int count = Math.min(k, s.cols());
         indices(op, "idx", idx);
@@ -249,8 +256,9 @@ public final class OpArgs {
                     + keys.rows() + " rows");
         }
         if (caps.supports(op) && k > caps.limits(op).maxK()) {
-            throw new IllegalArgumentException(op + ": k = " + k + " exceeds this backend's limit maxK = "
-                    + caps.limits(op).maxK());
+            int maxK = caps.limits(op).maxK();
+            throw new LimitExceededException(op, "maxK", k, maxK, op + ": k = " + k
+                    + " exceeds this backend's limit maxK = " + maxK);
         }
         long needed = q.rows() * Math.min(k, keys.rows());
         if (idx.length() < needed) {
@@ -603,12 +611,13 @@ public final class OpArgs {
     public static void within(Capabilities caps, Op op, String name, Tensor t) {
         Limits limits = caps.limits(op);
         if (t.cols() > limits.maxCols()) {
-            throw new IllegalArgumentException(op + ": argument '" + name + "' has rows of " + t.cols()
-                    + " elements, beyond this backend's limit maxCols = " + limits.maxCols());
+            throw new LimitExceededException(op, "maxCols", t.cols(), limits.maxCols(), op + ": argument '" + name
+                    + "' has rows of " + t.cols() + " elements, beyond this backend's limit maxCols = "
+                    + limits.maxCols());
         }
         if (t.rows() > limits.maxRows()) {
-            throw new IllegalArgumentException(op + ": argument '" + name + "' has " + t.rows()
-                    + " rows, beyond this backend's limit maxRows = " + limits.maxRows());
+            throw new LimitExceededException(op, "maxRows", t.rows(), limits.maxRows(), op + ": argument '" + name
+                    + "' has " + t.rows() + " rows, beyond this backend's limit maxRows = " + limits.maxRows());
         }
     }
 

@@ -34,10 +34,38 @@ class CapabilitiesTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor s = Tensor.vector(arena, new float[40]);
             Indices idx = Indices.allocate(arena, 40);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            LimitExceededException e = assertThrows(LimitExceededException.class,
                     () -> OpArgs.topK(FLOAT_ONLY, s, 17, idx, null));
             assertTrue(e.getMessage().contains("maxK = 16") && e.getMessage().contains("k = 17"), e.getMessage());
+            assertLimit(e, Op.TOP_K, "maxK", 17, 16);
             OpArgs.topK(FLOAT_ONLY, s, 16, idx, null); // at the limit: accepted
+            // bad input for every backend stays a plain IllegalArgumentException: the engine must not rerun it
+            IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                    () -> OpArgs.topK(FLOAT_ONLY, s, 0, idx, null));
+            assertFalse(zero instanceof LimitExceededException, zero.toString());
+        }
+    }
+
+    private static void assertLimit(LimitExceededException e, Op op, String limit, long value, long max) {
+        assertEquals(op, e.op(), e.getMessage());
+        assertEquals(limit, e.limit(), e.getMessage());
+        assertEquals(value, e.value(), e.getMessage());
+        assertEquals(max, e.max(), e.getMessage());
+    }
+
+    @Test
+    void dotTopK_beyond_maxK_should_throw_the_limit_type() {
+        Capabilities caps = Capabilities.builder()
+                .ops(EnumSet.of(Op.DOT_TOP_K), EnumSet.of(ElementType.F32))
+                .limits(Op.DOT_TOP_K, Limits.NONE.withMaxK(4))
+                .build();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor q = Tensor.allocate(arena, ElementType.F32, 1, 8);
+            Tensor m = Tensor.allocate(arena, ElementType.F32, 20, 8);
+            Indices idx = Indices.allocate(arena, 20);
+            LimitExceededException e = assertThrows(LimitExceededException.class,
+                    () -> OpArgs.dotTopK(caps, q, m, null, null, 5, idx, null));
+            assertLimit(e, Op.DOT_TOP_K, "maxK", 5, 4);
         }
     }
 
@@ -47,15 +75,17 @@ class CapabilitiesTest {
             Tensor q = Tensor.allocate(arena, ElementType.F32, 1, 65);
             Tensor m = Tensor.allocate(arena, ElementType.F32, 10, 65);
             Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 10);
-            IllegalArgumentException wide = assertThrows(IllegalArgumentException.class, () -> OpArgs.dot(FLOAT_ONLY, q, m, s));
+            LimitExceededException wide = assertThrows(LimitExceededException.class, () -> OpArgs.dot(FLOAT_ONLY, q, m, s));
             assertTrue(wide.getMessage().contains("maxCols = 64"), wide.getMessage());
+            assertLimit(wide, Op.DOT, "maxCols", 65, 64);
             Tensor q2 = Tensor.allocate(arena, ElementType.F32, 1, 8);
             Tensor many = Tensor.allocate(arena, ElementType.F32, 1001, 8);
             Tensor s2 = Tensor.allocate(arena, ElementType.F32, 1, 1001);
-            IllegalArgumentException longer = assertThrows(IllegalArgumentException.class,
+            LimitExceededException longer = assertThrows(LimitExceededException.class,
                     () -> OpArgs.dot(FLOAT_ONLY, q2, many, s2));
             assertTrue(longer.getMessage().contains("maxRows = 1000") && longer.getMessage().contains("1001"),
                     longer.getMessage());
+            assertLimit(longer, Op.DOT, "maxRows", 1001, 1000);
         }
     }
 
@@ -76,9 +106,10 @@ class CapabilitiesTest {
         try (Arena arena = Arena.ofConfined()) {
             Bm25Index index = new Bm25Index(new int[] {1}, new int[] {1}, new int[] {0, 1}, new int[] {0}, new int[] {1});
             Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 1);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
+            LimitExceededException e = assertThrows(LimitExceededException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
                     Indices.of(arena, 3, 65_536), index, Bm25Params.DEFAULT, s));
             assertTrue(e.getMessage().contains("65536") && e.getMessage().contains("maxTermId = 65535"), e.getMessage());
+            assertLimit(e, Op.BM25_SCORE, "maxTermId", 65_536, 65_535);
         }
     }
 
@@ -89,10 +120,11 @@ class CapabilitiesTest {
             Tensor s = Tensor.allocate(arena, ElementType.F32, 1, 1);
             // a repeated term counts once: 3 distinct of 5 is within the limit
             OpArgs.bm25Score(FLOAT_ONLY, Indices.of(arena, 0, 1, 1, 2, 0), index, Bm25Params.DEFAULT, s);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
+            LimitExceededException e = assertThrows(LimitExceededException.class, () -> OpArgs.bm25Score(FLOAT_ONLY,
                     Indices.of(arena, 0, 1, 2, 3), index, Bm25Params.DEFAULT, s));
             assertTrue(e.getMessage().contains("4 distinct") && e.getMessage().contains("maxQueryTerms = 3"),
                     e.getMessage());
+            assertLimit(e, Op.BM25_SCORE, "maxQueryTerms", 4, 3);
             assertEquals("maxTermId=65535 maxQueryTerms=3", FLOAT_ONLY.limits(Op.BM25_SCORE).toString());
         }
     }

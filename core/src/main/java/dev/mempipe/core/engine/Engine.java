@@ -14,9 +14,11 @@ import dev.mempipe.core.profile.StepRecord;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.DeviceCounters;
+import dev.mempipe.spi.LimitExceededException;
 import dev.mempipe.spi.Op;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.UnsupportedElementTypeException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,8 +43,12 @@ import java.util.function.Function;
  *   <li>when the body fails on a device backend with a device fault ({@link BackendException},
  *       {@link UnsupportedOperationException}, or any other {@link RuntimeException} except
  *       {@link IllegalArgumentException} and {@link IllegalStateException}, which mean bad input or a closed
- *       arena and would fail on the CPU too), reruns the body on the CPU backend, so the result is still
- *       correct; the record names the failed device and the reason;</li>
+ *       arena and would fail on the CPU too), or with what the device cannot take but the CPU can (a
+ *       {@link LimitExceededException}: a k past its sorter, a query past its term table, which the plan could not
+ *       see when the caller gave no per-call sizes; an {@link UnsupportedElementTypeException}: a type it does not
+ *       declare), reruns the body on the CPU backend, so the result is still correct; the record names the failed
+ *       device and the reason (input bad for every backend fails on the CPU too, with the device's failure
+ *       attached);</li>
  *   <li>after a {@link BackendException} whose fault is {@link BackendException.Fault#DEVICE_LOST}, stops using
  *       that device: it logs one warning, and every later step the plan places there runs on the CPU (recorded
  *       as a fallback naming the loss) without touching the device again ({@link #lostDevices()});</li>
@@ -332,9 +338,10 @@ public final class Engine {
         }
     }
 
-    /** A fault of the device rather than of the input: what the CPU can be expected to get right. */
+    /** A fault of the device rather than of the input, or a call past what it declares: what the CPU can run. */
     static boolean isDeviceFault(RuntimeException e) {
-        if (e instanceof BackendException || e instanceof UnsupportedOperationException) {
+        if (e instanceof BackendException || e instanceof UnsupportedOperationException
+                || e instanceof LimitExceededException || e instanceof UnsupportedElementTypeException) {
             return true;
         }
         return !(e instanceof IllegalArgumentException) && !(e instanceof IllegalStateException);

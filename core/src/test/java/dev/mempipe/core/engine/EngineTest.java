@@ -19,9 +19,14 @@ import dev.mempipe.goldentests.ScalarBackend;
 import dev.mempipe.spi.BackendException;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.Indices;
+import dev.mempipe.spi.LimitExceededException;
+import dev.mempipe.spi.Limits;
 import dev.mempipe.spi.Op;
+import dev.mempipe.spi.OpArgs;
+import dev.mempipe.spi.PartialBackend;
 import dev.mempipe.spi.Step;
 import dev.mempipe.spi.Tensor;
+import dev.mempipe.spi.UnsupportedElementTypeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +35,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -341,6 +347,81 @@ class EngineTest {
         }
     }
 
+    /** A device whose top-k sorter holds 4 rows; its topK checks the limit through OpArgs, as every backend does. */
+    private FakeBackend smallSorter() {
+        Capabilities caps = Capabilities.builder().ops(EnumSet.of(Op.TOP_K), EnumSet.of(F32))
+                .limits(Op.TOP_K, Limits.NONE.withMaxK(4)).build();
+        PartialBackend sorter = new PartialBackend("small-sorter", caps) {
+            @Override
+            public int topK(Tensor s, int k, Indices idx, Tensor val) {
+                checkOpen();
+                OpArgs.topK(capabilities(), s, k, idx, val);
+                return oracle.retrieval().topK(s, k, idx, val);
+            }
+        };
+        return FakeBackend.working("small-sorter", sorter, caps);
+    }
+
+    @Test
+    void a_call_past_a_devices_declared_limit_should_run_on_the_cpu_and_name_the_limit() {
+        FakeBackend sorter = smallSorter();
+        Engine engine = engine(device(sorter), Step.RETRIEVAL);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor s = Tensor.of(arena, random(new Random(SEED), 50), 1, 50);
+            Indices want = Indices.allocate(arena, 10);
+            oracle.retrieval().topK(s, 10, want, null);
+            Indices idx = Indices.allocate(arena, 10);
+
+            assertEquals(3, (int) engine.<Integer>run(Op.TOP_K, OpCost.ZERO, b -> b.retrieval().topK(s, 3, idx, null)));
+            assertEquals(10, (int) engine.<Integer>run(Op.TOP_K, OpCost.ZERO, b -> b.retrieval().topK(s, 10, idx, null)));
+
+            for (int i = 0; i < 10; i++) {
+                assertEquals(want.get(i), idx.get(i), "rank " + i);
+            }
+            List<StepRecord> records = engine.report().records();
+            assertEquals("small-sorter", records.get(0).device(), "k within the limit runs on the device");
+            assertFalse(records.get(0).fellBack());
+            assertEquals("cpu", records.get(1).device(), records.get(1).toString());
+            assertTrue(records.get(1).fellBack(), records.get(1).toString());
+            String reason = records.get(1).fallback().reason();
+            assertTrue(reason.contains(LimitExceededException.class.getName()) && reason.contains("maxK = 4")
+                    && reason.contains("k = 10"), reason);
+            assertTrue(engine.lostDevices().isEmpty(), "a limit is not a lost device");
+
+            // input bad for every backend is not rerun: k = 0 fails on the device and the CPU never runs it
+            int cpuCalls = cpuBackend.calls();
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> engine.run(Op.TOP_K, OpCost.ZERO, b -> b.retrieval().topK(s, 0, idx, null)));
+            assertFalse(bad instanceof LimitExceededException, bad.toString());
+            assertEquals(cpuCalls, cpuBackend.calls());
+        }
+    }
+
+    @Test
+    void an_element_type_a_device_does_not_declare_should_run_on_the_cpu() {
+        // the sorter declares F32 scores only; a BF16 score row (allowed by the contract) runs on the CPU
+        FakeBackend sorter = smallSorter();
+        Engine engine = engine(device(sorter), Step.RETRIEVAL);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor f32 = Tensor.of(arena, random(new Random(SEED), 20), 1, 20);
+            Tensor bf16 = Tensor.allocate(arena, dev.mempipe.spi.ElementType.BF16, 1, 20);
+            oracle.prepare().convert(f32, bf16);
+            Indices idx = Indices.allocate(arena, 3);
+            Indices want = Indices.allocate(arena, 3);
+            oracle.retrieval().topK(bf16, 3, want, null);
+
+            assertEquals(3, (int) engine.<Integer>run(Op.TOP_K, OpCost.ZERO, b -> b.retrieval().topK(bf16, 3, idx, null)));
+
+            for (int i = 0; i < 3; i++) {
+                assertEquals(want.get(i), idx.get(i), "rank " + i);
+            }
+            StepRecord r = engine.report().records().getFirst();
+            assertEquals("cpu", r.device(), r.toString());
+            assertTrue(r.fallback().reason().contains(UnsupportedElementTypeException.class.getName()),
+                    r.fallback().reason());
+        }
+    }
+
     @Test
     void should_report_the_cpu_failure_with_the_device_failure_attached() {
         FakeBackend broken = FakeBackend.broken("broken-gpu", oracle);
@@ -363,6 +444,9 @@ class EngineTest {
         assertTrue(Engine.isDeviceFault(new UnsupportedOperationException()));
         assertTrue(Engine.isDeviceFault(new ArithmeticException()));
         assertFalse(Engine.isDeviceFault(new IllegalArgumentException()));
+        assertTrue(Engine.isDeviceFault(new LimitExceededException(Op.TOP_K, "maxK", 5, 4, "topK: k = 5 > maxK = 4")));
+        assertTrue(Engine.isDeviceFault(new UnsupportedElementTypeException(Op.TOP_K, "s", F32,
+                java.util.Set.of())));
         assertFalse(Engine.isDeviceFault(new dev.mempipe.spi.NaNInputException("s", 3)));
         assertFalse(Engine.isDeviceFault(new IllegalStateException("closed")));
     }
