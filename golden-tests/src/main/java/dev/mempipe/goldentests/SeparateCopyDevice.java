@@ -4,6 +4,7 @@ import dev.mempipe.spi.ApplyOps;
 import dev.mempipe.spi.Backend;
 import dev.mempipe.spi.Capabilities;
 import dev.mempipe.spi.DeviceCounters;
+import dev.mempipe.spi.FusedOps;
 import dev.mempipe.spi.PinnedTensor;
 import dev.mempipe.spi.Pins;
 import dev.mempipe.spi.PrepareOps;
@@ -22,7 +23,8 @@ import java.util.Objects;
  * A test device that behaves like real device memory: {@link #pin(Tensor)} copies the tensor into memory of
  * its own, and every op handed a pinned tensor (or a view of one) computes on that copy, not on the host
  * memory. Host rows written after the pin are seen only after {@link PinnedTensor#refresh(long)}; a caller that
- * forgets to refresh gets stale answers, as it would from a GPU. The ops themselves are {@code delegate}'s.
+ * forgets to refresh gets stale answers, as it would from a GPU. The ops themselves, the fused ones included, are
+ * {@code delegate}'s (so a memory gives the delegate's bits on this device and on the delegate alone).
  *
  * <p>For tests of residency: memories, pipelines and engines run on it and must give the CPU's answers.
  * {@link #counters()} counts the bytes copied by pins and refreshes for the calling thread. With
@@ -42,6 +44,7 @@ public final class SeparateCopyDevice implements Backend {
     private final RelevancyOps relevancy;
     private final RetrievalOps retrieval;
     private final ApplyOps apply;
+    private final FusedOps fused;
     private volatile boolean closed;
 
     public SeparateCopyDevice(String name, Backend delegate) {
@@ -57,6 +60,7 @@ public final class SeparateCopyDevice implements Backend {
         this.relevancy = resolving(RelevancyOps.class, delegate.relevancy());
         this.retrieval = resolving(RetrievalOps.class, delegate.retrieval());
         this.apply = resolving(ApplyOps.class, delegate.apply());
+        this.fused = resolving(FusedOps.class, delegate.fused());
     }
 
     /** Pins made and not yet closed: a memory that forgets to close its pins leaks device memory. */
@@ -92,6 +96,11 @@ public final class SeparateCopyDevice implements Backend {
     @Override
     public RetrievalOps retrieval() {
         return retrieval;
+    }
+
+    @Override
+    public FusedOps fused() {
+        return fused;
     }
 
     @Override

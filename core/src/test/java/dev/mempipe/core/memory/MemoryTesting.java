@@ -6,20 +6,12 @@ import dev.mempipe.core.placement.DeviceModel;
 import dev.mempipe.core.profile.EnergyMeter;
 import dev.mempipe.goldentests.ScalarBackend;
 import dev.mempipe.ops.SimdBackend;
-import dev.mempipe.spi.ApplyOps;
 import dev.mempipe.spi.Backend;
-import dev.mempipe.spi.Capabilities;
-import dev.mempipe.spi.PrepareOps;
-import dev.mempipe.spi.RelevancyOps;
-import dev.mempipe.spi.RetrievalOps;
 import dev.mempipe.spi.Tensor;
 import org.junit.jupiter.api.Named;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -49,12 +41,9 @@ final class MemoryTesting {
         return List.of(Named.of("cpu", cpu()), Named.of(oracle.name(), oracle));
     }
 
-    /**
-     * The SIMD CPU backend; an op it does not implement yet (it throws {@code UnsupportedOperationException("TODO")})
-     * runs on the scalar oracle instead, so these tests exercise the memories while the ops are being written.
-     */
+    /** The SIMD CPU backend, as the engine's default CPU device uses it (fused ops and all). */
     static Backend cpu() {
-        return new FallbackBackend(new SimdBackend(), new ScalarBackend());
+        return new SimdBackend();
     }
 
     /** An engine whose only device is {@code backend}, with a declared model (no calibration: tests stay fast). */
@@ -179,80 +168,6 @@ final class MemoryTesting {
         }
         assertTrue(reads.get() > 1, "the reader ran " + reads.get() + " times");
         return reads.get();
-    }
-
-    /** Runs each op on {@code primary}, or on {@code fallback} where the primary still throws "TODO". */
-    private static final class FallbackBackend implements Backend {
-        private final Backend primary;
-        private final PrepareOps prepare;
-        private final RelevancyOps relevancy;
-        private final RetrievalOps retrieval;
-        private final ApplyOps apply;
-
-        FallbackBackend(Backend primary, Backend fallback) {
-            this.primary = primary;
-            this.prepare = proxy(PrepareOps.class, primary.prepare(), fallback.prepare());
-            this.relevancy = proxy(RelevancyOps.class, primary.relevancy(), fallback.relevancy());
-            this.retrieval = proxy(RetrievalOps.class, primary.retrieval(), fallback.retrieval());
-            this.apply = proxy(ApplyOps.class, primary.apply(), fallback.apply());
-        }
-
-        private static <T> T proxy(Class<T> family, T primary, T fallback) {
-            return family.cast(Proxy.newProxyInstance(family.getClassLoader(), new Class<?>[] {family},
-                    (self, method, args) -> {
-                        try {
-                            return invoke(method, primary, args);
-                        } catch (UnsupportedOperationException e) {
-                            if (!"TODO".equals(e.getMessage())) {
-                                throw e;
-                            }
-                            return invoke(method, fallback, args);
-                        }
-                    }));
-        }
-
-        private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
-            try {
-                return method.invoke(target, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-        }
-
-        @Override
-        public String name() {
-            return primary.name() + "+scalar-fallback";
-        }
-
-        @Override
-        public Capabilities capabilities() {
-            return primary.capabilities();
-        }
-
-        @Override
-        public PrepareOps prepare() {
-            return prepare;
-        }
-
-        @Override
-        public RelevancyOps relevancy() {
-            return relevancy;
-        }
-
-        @Override
-        public RetrievalOps retrieval() {
-            return retrieval;
-        }
-
-        @Override
-        public ApplyOps apply() {
-            return apply;
-        }
-
-        @Override
-        public String toString() {
-            return name();
-        }
     }
 
     /** The dot product of two rows, summed in double (the tests' reference for scores). */
