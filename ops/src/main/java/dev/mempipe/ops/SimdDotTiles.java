@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * load-bound at one load per FMA.
  *
  * <p><b>One arithmetic for every path.</b> Each (query, row) pair keeps one accumulator and sums its products in
- * one fixed order, whichever kernel computes it (the 4 x 4 tile, {@link #rows4} of the one-query scan, {@link #row}
+ * one fixed order, whichever kernel computes it (the 4 x 4 tile, {@link #rows} of the one-query scan, {@link #row}
  * for the last rows): the FMAs of the scan's kernels ({@link SimdDotKernels}) in the same order, then the lanes
  * added by the fixed pairwise tree of {@link SimdRows#laneSum} (lanes {@code i} and {@code i ^ LANES/2} first), the
  * row scale of I8 keys, then the scalar tail. {@code reduceLanes} would add the lanes in one order when
@@ -48,7 +48,7 @@ final class SimdDotTiles {
     private static final VectorShuffle<Float> S_TOP = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
     /** Where the tile's reduction leaves accumulator t (query {@code t / 4}, row {@code t % 4}). */
     private static final int[] SUM_OF = sumPositions();
-    /** Whether {@link #rows4}'s kernels add their four rows' lanes in one tree (widths up to 16 lanes). */
+    /** Whether {@link #rows}' kernels add their four rows' lanes in one tree (widths up to 16 lanes). */
     private static final boolean ROWS_TREE = LANES == 4 || LANES == 8 || LANES == 16;
     /** The lanes where that tree leaves rows 0..3's sums (constants, so {@code lane(R0)} is one extract). */
     private static final int R0 = rowSumLane(0);
@@ -86,7 +86,7 @@ final class SimdDotTiles {
         return at;
     }
 
-    /** Runs {@link #rows4}'s reduction once on accumulators whose sums name them; the lane of row k's sum. */
+    /** Runs {@link #rows}' reduction once on accumulators whose sums name them; the lane of row k's sum. */
     private static int rowSumLane(int k) {
         if (!ROWS_TREE) {
             return 0;
@@ -102,7 +102,7 @@ final class SimdDotTiles {
     }
 
     /**
-     * {@link #rows4}'s reduction for {@link #rowSumLane}; the kernels write this same code out (a method taking four
+     * {@link #rows}' reduction for {@link #rowSumLane}; the kernels write this same code out (a method taking four
      * vectors is not reliably inlined, and a vector passed to a method that is not inlined is boxed).
      */
     private static FloatVector rowsTree(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
@@ -189,198 +189,225 @@ final class SimdDotTiles {
     }
 
     /**
-     * One query against rows {@code off + k * gap} (k = 0..3) into {@code out[o + k * og]}: the one-query scan's
-     * kernel (four rows side by side share each query load), with the tile's arithmetic. One method per type: a
-     * method holding all three loops is too large for C2 to inline the vector ops of the last one. The four rows'
-     * lanes are added in one tree ({@link #rowsTree}: the tile's levels, the same additions as four
-     * {@code SimdRows.laneSum}s): with four separate {@code laneSum}s C2 reached its node limit
-     * (NodeCountInliningCutoff) after the first row, so rows 1-3's lane sums and tails were calls that boxed their
-     * accumulators (the BF16 kernel took twice as long at 512 bits, a fifth longer at 256).
+     * One query against {@code groups} groups of four rows: group g holds rows {@code row0 + g * rowStep + k * rowGap}
+     * (k = 0..3, rows of {@code stride} bytes; I8 scales from {@code scales}, the keys' scale segment, by row) and
+     * writes them to {@code out[o + g * os + k * og]}: the one-query scan's kernel (four rows side by side share each
+     * query load), with the tile's arithmetic. The loop over groups runs inside each type's kernel, so the scan makes
+     * one call a block, not one a group: C2 compiles a kernel this size on its own (too large to inline once compiled),
+     * and with a call per four rows the one-query scan ran 8-24% slower at d = 128 and 4-13% at d = 384 in cache
+     * (session 11, {@code BuildPairHarness}, both widths). One method per type: a method holding all three loops is too large for C2 to inline
+     * the vector ops of the last one. The four rows' lanes are added in one tree ({@link #rowsTree}: the tile's
+     * levels, the same additions as four {@code SimdRows.laneSum}s): with four separate {@code laneSum}s C2 reached
+     * its node limit (NodeCountInliningCutoff) after the first row, so rows 1-3's lane sums and tails were calls that
+     * boxed their accumulators (the BF16 kernel took twice as long at 512 bits, a fifth longer at 256).
      */
-    static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
-                      float c2, float c3, float[] out, int o, int og) {
+    static void rows(ElementType type, float[] q, int d, MemorySegment seg, long stride, long row0, long rowStep,
+                     long rowGap, int groups, MemorySegment scales, float[] out, int o, int os, int og) {
         switch (type) {
-            case F32 -> f32Rows4(q, d, seg, off, gap, out, o, og);
-            case BF16 -> bf16Rows4(q, d, seg, off, gap, out, o, og);
-            case I8 -> i8Rows4(q, d, seg, off, gap, c0, c1, c2, c3, out, o, og);
+            case F32 -> f32Rows(q, d, seg, stride, row0, rowStep, rowGap, groups, out, o, os, og);
+            case BF16 -> bf16Rows(q, d, seg, stride, row0, rowStep, rowGap, groups, out, o, os, og);
+            case I8 -> i8Rows(q, d, seg, stride, row0, rowStep, rowGap, groups, scales, out, o, os, og);
             default -> throw new AssertionError("no kernel for " + type);
         }
     }
 
-    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void f32Rows(float[] q, int d, MemorySegment seg, long stride, long row0, long rowStep, long rowGap,
+                                int groups, float[] out, int o, int os, int og) {
         int end = SimdDotKernels.laneEnd(d);
-        MemorySegment r0 = seg.asSlice(off, 4L * d); // see SimdDotKernels.f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, 4L * d);
-        MemorySegment r2 = seg.asSlice(o2, 4L * d);
-        MemorySegment r3 = seg.asSlice(o3, 4L * d);
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector qv = FloatVector.fromArray(F, q, i);
-            long b = 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
-            a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
-            a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
-            a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
-        }
-        float s0;
-        float s1;
-        float s2;
-        float s3;
-        if (ROWS_TREE) { // rowsTree, written out
-            FloatVector b0 = first(a0, a1);
-            FloatVector b1 = first(a2, a3);
-            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
-            if (LANES == 16) {
-                r = r.add(r.rearrange(S2));
+        long gap = rowGap * stride;
+        for (int g = 0; g < groups; g++) {
+            long row = row0 + g * rowStep;
+            long off = row * stride;
+            long o1 = off + gap;
+            long o2 = o1 + gap;
+            long o3 = o2 + gap;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            MemorySegment r0 = seg.asSlice(off, 4L * d); // see SimdDotKernels.f32Rows4
+            MemorySegment r1 = seg.asSlice(o1, 4L * d);
+            MemorySegment r2 = seg.asSlice(o2, 4L * d);
+            MemorySegment r3 = seg.asSlice(o3, 4L * d);
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                long b = 4L * i;
+                a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
+                a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
+                a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
+                a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
             }
-            if (LANES >= 8) {
-                r = r.add(r.rearrange(S1));
+            float s0;
+            float s1;
+            float s2;
+            float s3;
+            if (ROWS_TREE) { // rowsTree, written out
+                FloatVector b0 = first(a0, a1);
+                FloatVector b1 = first(a2, a3);
+                FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+                if (LANES == 16) {
+                    r = r.add(r.rearrange(S2));
+                }
+                if (LANES >= 8) {
+                    r = r.add(r.rearrange(S1));
+                }
+                s0 = r.lane(R0);
+                s1 = r.lane(R1);
+                s2 = r.lane(R2);
+                s3 = r.lane(R3);
+            } else {
+                s0 = SimdRows.laneSum(a0);
+                s1 = SimdRows.laneSum(a1);
+                s2 = SimdRows.laneSum(a2);
+                s3 = SimdRows.laneSum(a3);
             }
-            s0 = r.lane(R0);
-            s1 = r.lane(R1);
-            s2 = r.lane(R2);
-            s3 = r.lane(R3);
-        } else {
-            s0 = SimdRows.laneSum(a0);
-            s1 = SimdRows.laneSum(a1);
-            s2 = SimdRows.laneSum(a2);
-            s3 = SimdRows.laneSum(a3);
+            int at = o + g * os;
+            if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+                out[at] = s0;
+                out[at + og] = s1;
+                out[at + 2 * og] = s2;
+                out[at + 3 * og] = s3;
+                continue;
+            }
+            out[at] = tail(ElementType.F32, q, d, end, seg, off, 1f, s0);
+            out[at + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, s1);
+            out[at + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, s2);
+            out[at + 3 * og] = tail(ElementType.F32, q, d, end, seg, o3, 1f, s3);
         }
-        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
-            out[o] = s0;
-            out[o + og] = s1;
-            out[o + 2 * og] = s2;
-            out[o + 3 * og] = s3;
-            return;
-        }
-        out[o] = tail(ElementType.F32, q, d, end, seg, off, 1f, s0);
-        out[o + og] = tail(ElementType.F32, q, d, end, seg, o1, 1f, s1);
-        out[o + 2 * og] = tail(ElementType.F32, q, d, end, seg, o2, 1f, s2);
-        out[o + 3 * og] = tail(ElementType.F32, q, d, end, seg, o3, 1f, s3);
     }
 
-    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float[] out, int o,
-                                  int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void bf16Rows(float[] q, int d, MemorySegment seg, long stride, long row0, long rowStep, long rowGap,
+                                int groups, float[] out, int o, int os, int og) {
         int end = SimdDotKernels.pairEnd(d);
-        MemorySegment r0 = seg.asSlice(off, 2L * d); // see SimdDotKernels.f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, 2L * d);
-        MemorySegment r2 = seg.asSlice(o2, 2L * d);
-        MemorySegment r3 = seg.asSlice(o3, 2L * d);
-        for (int i = 0; i < end; i += 2 * LANES) {
-            FloatVector qe = FloatVector.fromArray(F, q, i);
-            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
-            long b = 2L * i;
-            a0 = bf16Fma(IntVector.fromMemorySegment(I, r0, b, LE), qe, qo, a0);
-            a1 = bf16Fma(IntVector.fromMemorySegment(I, r1, b, LE), qe, qo, a1);
-            a2 = bf16Fma(IntVector.fromMemorySegment(I, r2, b, LE), qe, qo, a2);
-            a3 = bf16Fma(IntVector.fromMemorySegment(I, r3, b, LE), qe, qo, a3);
-        }
-        float s0;
-        float s1;
-        float s2;
-        float s3;
-        if (ROWS_TREE) { // rowsTree, written out
-            FloatVector b0 = first(a0, a1);
-            FloatVector b1 = first(a2, a3);
-            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
-            if (LANES == 16) {
-                r = r.add(r.rearrange(S2));
+        long gap = rowGap * stride;
+        for (int g = 0; g < groups; g++) {
+            long row = row0 + g * rowStep;
+            long off = row * stride;
+            long o1 = off + gap;
+            long o2 = o1 + gap;
+            long o3 = o2 + gap;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            MemorySegment r0 = seg.asSlice(off, 2L * d); // see SimdDotKernels.f32Rows4
+            MemorySegment r1 = seg.asSlice(o1, 2L * d);
+            MemorySegment r2 = seg.asSlice(o2, 2L * d);
+            MemorySegment r3 = seg.asSlice(o3, 2L * d);
+            for (int i = 0; i < end; i += 2 * LANES) {
+                FloatVector qe = FloatVector.fromArray(F, q, i);
+                FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+                long b = 2L * i;
+                a0 = bf16Fma(IntVector.fromMemorySegment(I, r0, b, LE), qe, qo, a0);
+                a1 = bf16Fma(IntVector.fromMemorySegment(I, r1, b, LE), qe, qo, a1);
+                a2 = bf16Fma(IntVector.fromMemorySegment(I, r2, b, LE), qe, qo, a2);
+                a3 = bf16Fma(IntVector.fromMemorySegment(I, r3, b, LE), qe, qo, a3);
             }
-            if (LANES >= 8) {
-                r = r.add(r.rearrange(S1));
+            float s0;
+            float s1;
+            float s2;
+            float s3;
+            if (ROWS_TREE) { // rowsTree, written out
+                FloatVector b0 = first(a0, a1);
+                FloatVector b1 = first(a2, a3);
+                FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+                if (LANES == 16) {
+                    r = r.add(r.rearrange(S2));
+                }
+                if (LANES >= 8) {
+                    r = r.add(r.rearrange(S1));
+                }
+                s0 = r.lane(R0);
+                s1 = r.lane(R1);
+                s2 = r.lane(R2);
+                s3 = r.lane(R3);
+            } else {
+                s0 = SimdRows.laneSum(a0);
+                s1 = SimdRows.laneSum(a1);
+                s2 = SimdRows.laneSum(a2);
+                s3 = SimdRows.laneSum(a3);
             }
-            s0 = r.lane(R0);
-            s1 = r.lane(R1);
-            s2 = r.lane(R2);
-            s3 = r.lane(R3);
-        } else {
-            s0 = SimdRows.laneSum(a0);
-            s1 = SimdRows.laneSum(a1);
-            s2 = SimdRows.laneSum(a2);
-            s3 = SimdRows.laneSum(a3);
+            int at = o + g * os;
+            if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
+                out[at] = s0;
+                out[at + og] = s1;
+                out[at + 2 * og] = s2;
+                out[at + 3 * og] = s3;
+                continue;
+            }
+            out[at] = tail(ElementType.BF16, q, d, end, seg, off, 1f, s0);
+            out[at + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, s1);
+            out[at + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, s2);
+            out[at + 3 * og] = tail(ElementType.BF16, q, d, end, seg, o3, 1f, s3);
         }
-        if (end == d) { // no tail: tail() would return s (C2 ran out of nodes to inline four tail calls)
-            out[o] = s0;
-            out[o + og] = s1;
-            out[o + 2 * og] = s2;
-            out[o + 3 * og] = s3;
-            return;
-        }
-        out[o] = tail(ElementType.BF16, q, d, end, seg, off, 1f, s0);
-        out[o + og] = tail(ElementType.BF16, q, d, end, seg, o1, 1f, s1);
-        out[o + 2 * og] = tail(ElementType.BF16, q, d, end, seg, o2, 1f, s2);
-        out[o + 3 * og] = tail(ElementType.BF16, q, d, end, seg, o3, 1f, s3);
     }
 
-    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long gap, float c0, float c1,
-                                float c2, float c3, float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        long o1 = off + gap;
-        long o2 = o1 + gap;
-        long o3 = o2 + gap;
+    private static void i8Rows(float[] q, int d, MemorySegment seg, long stride, long row0, long rowStep, long rowGap,
+                                int groups, MemorySegment scales, float[] out, int o, int os, int og) {
         int end = SimdDotKernels.i8End(d);
-        MemorySegment r0 = seg.asSlice(off, d); // see SimdDotKernels.f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, d);
-        MemorySegment r2 = seg.asSlice(o2, d);
-        MemorySegment r3 = seg.asSlice(o3, d);
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector qv = FloatVector.fromArray(F, q, i);
-            a0 = SimdDotKernels.i8Load(r0, i).fma(qv, a0);
-            a1 = SimdDotKernels.i8Load(r1, i).fma(qv, a1);
-            a2 = SimdDotKernels.i8Load(r2, i).fma(qv, a2);
-            a3 = SimdDotKernels.i8Load(r3, i).fma(qv, a3);
-        }
-        float s0;
-        float s1;
-        float s2;
-        float s3;
-        if (ROWS_TREE) { // rowsTree, written out
-            FloatVector b0 = first(a0, a1);
-            FloatVector b1 = first(a2, a3);
-            FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
-            if (LANES == 16) {
-                r = r.add(r.rearrange(S2));
+        long gap = rowGap * stride;
+        for (int g = 0; g < groups; g++) {
+            long row = row0 + g * rowStep;
+            long off = row * stride;
+            long o1 = off + gap;
+            long o2 = o1 + gap;
+            long o3 = o2 + gap;
+            float c0 = scales.get(F32, row * Float.BYTES);
+            float c1 = scales.get(F32, (row + rowGap) * Float.BYTES);
+            float c2 = scales.get(F32, (row + 2 * rowGap) * Float.BYTES);
+            float c3 = scales.get(F32, (row + 3 * rowGap) * Float.BYTES);
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            MemorySegment r0 = seg.asSlice(off, d); // see SimdDotKernels.f32Rows4
+            MemorySegment r1 = seg.asSlice(o1, d);
+            MemorySegment r2 = seg.asSlice(o2, d);
+            MemorySegment r3 = seg.asSlice(o3, d);
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                a0 = SimdDotKernels.i8Load(r0, i).fma(qv, a0);
+                a1 = SimdDotKernels.i8Load(r1, i).fma(qv, a1);
+                a2 = SimdDotKernels.i8Load(r2, i).fma(qv, a2);
+                a3 = SimdDotKernels.i8Load(r3, i).fma(qv, a3);
             }
-            if (LANES >= 8) {
-                r = r.add(r.rearrange(S1));
+            float s0;
+            float s1;
+            float s2;
+            float s3;
+            if (ROWS_TREE) { // rowsTree, written out
+                FloatVector b0 = first(a0, a1);
+                FloatVector b1 = first(a2, a3);
+                FloatVector r = LANES == 16 ? c4(b0, b1) : LANES == 8 ? c2(b0, b1) : c1(b0, b1);
+                if (LANES == 16) {
+                    r = r.add(r.rearrange(S2));
+                }
+                if (LANES >= 8) {
+                    r = r.add(r.rearrange(S1));
+                }
+                s0 = r.lane(R0);
+                s1 = r.lane(R1);
+                s2 = r.lane(R2);
+                s3 = r.lane(R3);
+            } else {
+                s0 = SimdRows.laneSum(a0);
+                s1 = SimdRows.laneSum(a1);
+                s2 = SimdRows.laneSum(a2);
+                s3 = SimdRows.laneSum(a3);
             }
-            s0 = r.lane(R0);
-            s1 = r.lane(R1);
-            s2 = r.lane(R2);
-            s3 = r.lane(R3);
-        } else {
-            s0 = SimdRows.laneSum(a0);
-            s1 = SimdRows.laneSum(a1);
-            s2 = SimdRows.laneSum(a2);
-            s3 = SimdRows.laneSum(a3);
+            int at = o + g * os;
+            if (end == d) { // no tail: tail() would return s * c (C2 ran out of nodes to inline four tail calls)
+                out[at] = s0 * c0;
+                out[at + og] = s1 * c1;
+                out[at + 2 * og] = s2 * c2;
+                out[at + 3 * og] = s3 * c3;
+                continue;
+            }
+            out[at] = tail(ElementType.I8, q, d, end, seg, off, c0, s0);
+            out[at + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, s1);
+            out[at + 2 * og] = tail(ElementType.I8, q, d, end, seg, o2, c2, s2);
+            out[at + 3 * og] = tail(ElementType.I8, q, d, end, seg, o3, c3, s3);
         }
-        if (end == d) { // no tail: tail() would return s * c (C2 ran out of nodes to inline four tail calls)
-            out[o] = s0 * c0;
-            out[o + og] = s1 * c1;
-            out[o + 2 * og] = s2 * c2;
-            out[o + 3 * og] = s3 * c3;
-            return;
-        }
-        out[o] = tail(ElementType.I8, q, d, end, seg, off, c0, s0);
-        out[o + og] = tail(ElementType.I8, q, d, end, seg, o1, c1, s1);
-        out[o + 2 * og] = tail(ElementType.I8, q, d, end, seg, o2, c2, s2);
-        out[o + 3 * og] = tail(ElementType.I8, q, d, end, seg, o3, c3, s3);
     }
 
     /** One query against one row (scale c for I8), with the tile's arithmetic. */

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * batch size:
  *
  * <ul>
- *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through {@link SimdDotTiles#rows4}
+ *   <li><b>One query: the bandwidth scan.</b> Blocks of {@link #SCAN_BLOCK} rows through {@link SimdDotTiles#rows}
  *       (four rows side by side from the block's four quarters, their lanes summed together), then the block's
  *       scores are weighted and tested against the current cut a vector at a time, and only the few that pass are
  *       offered. Memory-bound: it runs at the read bandwidth.</li>
@@ -130,12 +130,7 @@ final class SimdDotTopK {
             int count = Math.min(SCAN_BLOCK, to - r0);
             // four rows side by side from the block's four quarters: four hardware prefetch streams
             int h = count / 4;
-            long gap = h * rows.stride;
-            for (int r = 0; r < h; r++) {
-                int row = r0 + r;
-                SimdDotTiles.rows4(rows.type, q, rows.d, rows.seg, row * rows.stride, gap, rows.scale(row),
-                        rows.scale(row + h), rows.scale(row + 2 * h), rows.scale(row + 3 * h), out, r, h);
-            }
+            SimdDotTiles.rows(rows.type, q, rows.d, rows.seg, rows.stride, r0, 1, h, h, rows.scales, out, 0, 1, h);
             for (int r = 4 * h; r < count; r++) {
                 out[r] = SimdDotTiles.row(rows.type, q, rows.d, rows.seg, (r0 + r) * rows.stride, rows.scale(r0 + r));
             }
@@ -185,6 +180,7 @@ final class SimdDotTopK {
         float[] part = panels == null ? null : new float[SimdDotPanels.SCRATCH];
         float[] scores = panels == null ? null : new float[SimdDotPanels.ROWS * SimdDotPanels.QUERIES];
         int packed = panels == null ? 0 : panels.queries();
+        float[] blockScores = (m - packed) % 4 == 0 ? null : new float[block]; // the last queries' scores of a block
         float[] cuts = new float[SimdDotPanels.QUERIES]; // each panel query's best.cut(), kept current
         MemorySegment elems = decoded != null ? decoded : rows.seg;
         long elemStride = decoded != null ? 4L * panels.end() : rows.stride;
@@ -234,12 +230,10 @@ final class SimdDotTopK {
                     nan = Math.min(nan, tail(qs[j + t], rows, full, b1, j + t, best[j + t], one));
                 }
             }
-            for (; j < m; j++) { // the last one to three queries
-                for (int r = b0; r < full; r += 4) {
-                    SimdDotTiles.rows4(rows.type, qs[j], rows.d, rows.seg, r * rows.stride, rows.stride,
-                            rows.scale(r), rows.scale(r + 1), rows.scale(r + 2), rows.scale(r + 3), one, 0, 1);
-                    nan = Math.min(nan, rows.offer(one, 0, 1, r, 4, j, best[j]));
-                }
+            for (; j < m; j++) { // the last one to three queries: the block's rows four at a time, then offered
+                SimdDotTiles.rows(rows.type, qs[j], rows.d, rows.seg, rows.stride, b0, 4, 1, (full - b0) / 4,
+                        rows.scales, blockScores, 0, 4, 1);
+                nan = Math.min(nan, rows.offer(blockScores, 0, 1, b0, full - b0, j, best[j]));
                 nan = Math.min(nan, tail(qs[j], rows, full, b1, j, best[j], one));
             }
         }
