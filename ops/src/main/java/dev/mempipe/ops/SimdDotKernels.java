@@ -130,26 +130,32 @@ final class SimdDotKernels {
         // keys gained half again their speed, f32 a fifth).
         int h = count / 4;
         long gap = h * stride;
-        if (m == 1) {
-            for (int r = 0; r < h; r++) {
-                rows4(type, qs[0], d, seg, off + r * stride, gap, scales, scaleRow + r, out, r, h);
-                if (norms != null) { // the same four rows, from L1
-                    norms4(type, d, seg, off + r * stride, gap, scales, scaleRow + r, norms, r, h);
-                }
+        if (m == 1 || type == ElementType.F32) {
+            Groups groups = Groups.mine(h);
+            for (int r = 0; r < h; r++) { // group r: row r of each quarter
+                groups.set(r, off + r * stride, gap, scales, quantized, scaleRow + r, h);
             }
-        } else if (type == ElementType.F32) {
-            for (int r = 0; r < h; r++) {
-                long ro = off + r * stride;
-                if (norms != null) {
-                    f32Norms4(d, seg, ro, gap, norms, r, h);
+            if (m == 1 && norms == null) { // one call for the block: the kernel loops over its groups
+                rows(type, qs[0], d, seg, groups, 0, h, out, 0, 1, h);
+            } else if (m == 1) {
+                for (int r = 0; r < h; r++) {
+                    rows(type, qs[0], d, seg, groups, r, 1, out, r, 1, h);
+                    norms4(type, d, seg, off + r * stride, gap, scales, scaleRow + r, norms, r, h); // rows in L1
                 }
-                int j = 0;
-                for (; j + 4 <= m; j += 4) {
-                    f32Rows4Queries4(qs[j], qs[j + 1], qs[j + 2], qs[j + 3], d, seg, ro, gap, out, j * os + r, h,
-                            os);
-                }
-                for (; j < m; j++) {
-                    f32Rows4(qs[j], d, seg, ro, ro + gap, ro + 2 * gap, ro + 3 * gap, out, j * os + r, h);
+            } else {
+                for (int r = 0; r < h; r++) {
+                    long ro = off + r * stride;
+                    if (norms != null) {
+                        f32Norms4(d, seg, ro, gap, norms, r, h);
+                    }
+                    int j = 0;
+                    for (; j + 4 <= m; j += 4) {
+                        f32Rows4Queries4(qs[j], qs[j + 1], qs[j + 2], qs[j + 3], d, seg, ro, gap, out, j * os + r,
+                                h, os);
+                    }
+                    for (; j < m; j++) {
+                        f32Rows(qs[j], d, seg, groups.at, groups.cs, r, 1, out, j * os + r, 1, h);
+                    }
                 }
             }
         } else {
@@ -189,34 +195,69 @@ final class SimdDotKernels {
     }
 
     /**
-     * Rows {@code off + k * gap} for k = 0..3 against one query into {@code out[o + k * og]} (their scales, for
-     * integer types, are rows {@code scaleRow + k * og}).
+     * The byte offsets and scales of groups of four rows, as {@link #rows} reads them: group g's rows at
+     * {@code at[4g .. 4g + 3]}, their scales (integer types; 1 otherwise) at {@code cs[4g .. 4g + 3]}. One per thread
+     * ({@link #mine}), grown as needed: a scan fills it once per block instead of passing four offsets per call.
      */
-    private static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long off, long gap,
-                              MemorySegment scales, long scaleRow, float[] out, int o, int og) {
-        boolean quantized = type.isQuantized();
-        rows4(type, q, d, seg, off, off + gap, off + 2 * gap, off + 3 * gap, scaleOf(scales, quantized, scaleRow),
-                scaleOf(scales, quantized, scaleRow + og), scaleOf(scales, quantized, scaleRow + 2L * og),
-                scaleOf(scales, quantized, scaleRow + 3L * og), out, o, og);
+    static final class Groups {
+        private static final ThreadLocal<Groups> MINE = ThreadLocal.withInitial(Groups::new);
+
+        long[] at = new long[256];
+        float[] cs = new float[256];
+
+        private Groups() {
+        }
+
+        /** This thread's groups, with room for {@code groups} of them (their contents are the caller's to set). */
+        static Groups mine(int groups) {
+            Groups g = MINE.get();
+            if (g.at.length < 4 * groups) {
+                g.at = new long[Math.max(4 * groups, 2 * g.at.length)];
+                g.cs = new float[g.at.length];
+            }
+            return g;
+        }
+
+        /** Group g: rows at {@code off + k * gap} whose scales are rows {@code scaleRow + k * scaleGap}. */
+        void set(int g, long off, long gap, MemorySegment scales, boolean quantized, long scaleRow, long scaleGap) {
+            int p = 4 * g;
+            for (int k = 0; k < 4; k++) {
+                at[p + k] = off + k * gap;
+                cs[p + k] = scaleOf(scales, quantized, scaleRow + k * scaleGap);
+            }
+        }
+
+        /** Row k of group g at byte {@code offset} with scale {@code scale}. */
+        void set(int g, int k, long offset, float scale) {
+            at[4 * g + k] = offset;
+            cs[4 * g + k] = scale;
+        }
     }
 
     /**
-     * Four rows at any byte offsets {@code o0..o3} (a gathered set: their cache misses overlap) against one query
-     * into {@code out[o + k * og]}; {@code c0..c3} are the rows' scales for integer types (ignored otherwise).
+     * Groups {@code [first, first + count)} of {@code groups} against one query: group g's four rows (a gathered set
+     * or four quarters of a block: their cache misses overlap) into {@code out[o + (g - first) * os + k * og]}. The
+     * loop over groups runs inside each type's kernel: C2 compiles a kernel this size on its own (too large to inline
+     * once compiled), and with a call per four rows the I8 scan ran 14-17% slower at d = 128 (session 11,
+     * {@code BuildPairHarness}).
      */
-    static void rows4(ElementType type, float[] q, int d, MemorySegment seg, long o0, long o1, long o2, long o3,
-                      float c0, float c1, float c2, float c3, float[] out, int o, int og) {
+    static void rows(ElementType type, float[] q, int d, MemorySegment seg, Groups groups, int first, int count,
+                     float[] out, int o, int os, int og) {
+        long[] at = groups.at;
+        float[] cs = groups.cs;
         switch (type) {
-            case F32 -> f32Rows4(q, d, seg, o0, o1, o2, o3, out, o, og);
-            case BF16 -> bf16Rows4(q, d, seg, o0, o1, o2, o3, out, o, og);
+            case F32 -> f32Rows(q, d, seg, at, cs, first, count, out, o, os, og);
+            case BF16 -> bf16Rows(q, d, seg, at, cs, first, count, out, o, os, og);
             case F16 -> {
-                out[o] = f16Dot(q, d, seg, o0);
-                out[o + og] = f16Dot(q, d, seg, o1);
-                out[o + 2 * og] = f16Dot(q, d, seg, o2);
-                out[o + 3 * og] = f16Dot(q, d, seg, o3);
+                for (int g = first; g < first + count; g++) {
+                    int ot = o + (g - first) * os;
+                    for (int k = 0; k < 4; k++) {
+                        out[ot + k * og] = f16Dot(q, d, seg, at[4 * g + k]);
+                    }
+                }
             }
-            case I16 -> i16Rows4(q, d, seg, o0, o1, o2, o3, c0, c1, c2, c3, out, o, og);
-            case I8 -> i8Rows4(q, d, seg, o0, o1, o2, o3, c0, c1, c2, c3, out, o, og);
+            case I16 -> i16Rows(q, d, seg, at, cs, first, count, out, o, os, og);
+            case I8 -> i8Rows(q, d, seg, at, cs, first, count, out, o, os, og);
         }
     }
 
@@ -261,37 +302,45 @@ final class SimdDotKernels {
 
     // ---- F32 ----
 
-    private static void f32Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
-                                 float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int end = laneEnd(d);
-        // Each row as a slice of its own, loaded at the loop index: JDK 25's C2 keeps a bounds check on every load
-        // in a loop this short when the offset is the row's base plus the index (it hoists long range checks only
-        // out of loops it profiles as long-running, JDK-8342692), and four checks per step cost these kernels
-        // about a tenth of their time in cache (docs/PERFORMANCE.md, "Compact keys", session 10).
-        MemorySegment r0 = seg.asSlice(off, 4L * d);
-        MemorySegment r1 = seg.asSlice(o1, 4L * d);
-        MemorySegment r2 = seg.asSlice(o2, 4L * d);
-        MemorySegment r3 = seg.asSlice(o3, 4L * d);
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector qv = FloatVector.fromArray(F, q, i);
-            long b = 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
-            a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
-            a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
-            a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
+    private static void f32Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
+                                 float[] out, int o, int os, int og) {
+        for (int g = first; g < first + groups; g++) {
+            int p = 4 * g;
+            long off = at[p];
+            long o1 = at[p + 1];
+            long o2 = at[p + 2];
+            long o3 = at[p + 3];
+            int ot = o + (g - first) * os;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int end = laneEnd(d);
+            // Each row as a slice of its own, loaded at the loop index: JDK 25's C2 keeps a bounds check on every load
+            // in a loop this short when the offset is the row's base plus the index (it hoists long range checks only
+            // out of loops it profiles as long-running, JDK-8342692), and four checks per step cost these kernels
+            // about a tenth of their time in cache (docs/PERFORMANCE.md, "Compact keys", session 10).
+            MemorySegment r0 = seg.asSlice(off, 4L * d);
+            MemorySegment r1 = seg.asSlice(o1, 4L * d);
+            MemorySegment r2 = seg.asSlice(o2, 4L * d);
+            MemorySegment r3 = seg.asSlice(o3, 4L * d);
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                long b = 4L * i;
+                a0 = FloatVector.fromMemorySegment(F, r0, b, LE).fma(qv, a0);
+                a1 = FloatVector.fromMemorySegment(F, r1, b, LE).fma(qv, a1);
+                a2 = FloatVector.fromMemorySegment(F, r2, b, LE).fma(qv, a2);
+                a3 = FloatVector.fromMemorySegment(F, r3, b, LE).fma(qv, a3);
+            }
+            finishRows4(q, d, seg, off, o1, o2, o3, end, a0, a1, a2, a3, out, ot, og);
         }
-        finishRows4(q, d, seg, off, o1, o2, o3, end, a0, a1, a2, a3, out, o, og);
     }
 
     /**
      * Rows {@code off + k * gap} (k = 0..3) against queries q0..q3 into {@code out[o + qi * os + k * og]}: a 4 x 4
      * register block, so each loaded vector feeds four multiply-adds (eight loads per sixteen FMAs; one query
      * against one row at a time was load-bound at half that). Each pair keeps one accumulator, as
-     * {@link #f32Rows4} does, so a batch scores every row as a single query does, up to the order in which
+     * {@link #f32Rows} does, so a batch scores every row as a single query does, up to the order in which
      * {@code reduceLanes} adds the 16 lanes (it may differ between JIT tiers; {@code SimdRows.laneSum} would fix
      * it, but cost this kernel a fifth of its speed).
      */
@@ -426,7 +475,7 @@ final class SimdDotKernels {
 
     private static void f32Queries4(float[] q0, float[] q1, float[] q2, float[] q3, int d, MemorySegment seg,
                                     long off, float[] out, int o, int os) {
-        // One accumulator per query, summed in the order f32Row and f32Rows4 use: a row scores the same
+        // One accumulator per query, summed in the order f32Row and f32Rows use: a row scores the same
         // whether its query comes alone or in a batch (up to reduceLanes' order of the lanes).
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -471,45 +520,53 @@ final class SimdDotKernels {
         return FloatFormats.bf16ToFloat(seg.get(I16, off + 2L * i));
     }
 
-    private static void bf16Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
-                                  float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int end = pairEnd(d);
-        MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, 2L * d);
-        MemorySegment r2 = seg.asSlice(o2, 2L * d);
-        MemorySegment r3 = seg.asSlice(o3, 2L * d);
-        for (int i = 0; i < end; i += 2 * LANES) {
-            FloatVector qe = FloatVector.fromArray(F, q, i);
-            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
-            long b = 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
-            a0 = bf16Odd(v0).fma(qo, bf16Even(v0).fma(qe, a0));
-            a1 = bf16Odd(v1).fma(qo, bf16Even(v1).fma(qe, a1));
-            a2 = bf16Odd(v2).fma(qo, bf16Even(v2).fma(qe, a2));
-            a3 = bf16Odd(v3).fma(qo, bf16Even(v3).fma(qe, a3));
+    private static void bf16Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
+                                 float[] out, int o, int os, int og) {
+        for (int g = first; g < first + groups; g++) {
+            int p = 4 * g;
+            long off = at[p];
+            long o1 = at[p + 1];
+            long o2 = at[p + 2];
+            long o3 = at[p + 3];
+            int ot = o + (g - first) * os;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int end = pairEnd(d);
+            MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows
+            MemorySegment r1 = seg.asSlice(o1, 2L * d);
+            MemorySegment r2 = seg.asSlice(o2, 2L * d);
+            MemorySegment r3 = seg.asSlice(o3, 2L * d);
+            for (int i = 0; i < end; i += 2 * LANES) {
+                FloatVector qe = FloatVector.fromArray(F, q, i);
+                FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+                long b = 2L * i;
+                IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
+                IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
+                a0 = bf16Odd(v0).fma(qo, bf16Even(v0).fma(qe, a0));
+                a1 = bf16Odd(v1).fma(qo, bf16Even(v1).fma(qe, a1));
+                a2 = bf16Odd(v2).fma(qo, bf16Even(v2).fma(qe, a2));
+                a3 = bf16Odd(v3).fma(qo, bf16Even(v3).fma(qe, a3));
+            }
+            float s0 = a0.reduceLanes(ADD_OP);
+            float s1 = a1.reduceLanes(ADD_OP);
+            float s2 = a2.reduceLanes(ADD_OP);
+            float s3 = a3.reduceLanes(ADD_OP);
+            for (int i = end; i < d; i++) {
+                float qi = q[i];
+                s0 = Math.fma(qi, bf16At(seg, off, i), s0);
+                s1 = Math.fma(qi, bf16At(seg, o1, i), s1);
+                s2 = Math.fma(qi, bf16At(seg, o2, i), s2);
+                s3 = Math.fma(qi, bf16At(seg, o3, i), s3);
+            }
+            out[ot] = s0;
+            out[ot + og] = s1;
+            out[ot + 2 * og] = s2;
+            out[ot + 3 * og] = s3;
         }
-        float s0 = a0.reduceLanes(ADD_OP);
-        float s1 = a1.reduceLanes(ADD_OP);
-        float s2 = a2.reduceLanes(ADD_OP);
-        float s3 = a3.reduceLanes(ADD_OP);
-        for (int i = end; i < d; i++) {
-            float qi = q[i];
-            s0 = Math.fma(qi, bf16At(seg, off, i), s0);
-            s1 = Math.fma(qi, bf16At(seg, o1, i), s1);
-            s2 = Math.fma(qi, bf16At(seg, o2, i), s2);
-            s3 = Math.fma(qi, bf16At(seg, o3, i), s3);
-        }
-        out[o] = s0;
-        out[o + og] = s1;
-        out[o + 2 * og] = s2;
-        out[o + 3 * og] = s3;
     }
 
     private static void bf16Norms4(int d, MemorySegment seg, long off, long gap, float[] norms, int o, int og) {
@@ -783,45 +840,57 @@ final class SimdDotKernels {
         return seg.get(I16, off + 2L * i) * scale;
     }
 
-    private static void i16Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
-                                 float c0, float c1, float c2, float c3, float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int end = pairEnd(d);
-        MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, 2L * d);
-        MemorySegment r2 = seg.asSlice(o2, 2L * d);
-        MemorySegment r3 = seg.asSlice(o3, 2L * d);
-        for (int i = 0; i < end; i += 2 * LANES) {
-            FloatVector qe = FloatVector.fromArray(F, q, i);
-            FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
-            long b = 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
-            a0 = i16Odd(v0).fma(qo, i16Even(v0).fma(qe, a0));
-            a1 = i16Odd(v1).fma(qo, i16Even(v1).fma(qe, a1));
-            a2 = i16Odd(v2).fma(qo, i16Even(v2).fma(qe, a2));
-            a3 = i16Odd(v3).fma(qo, i16Even(v3).fma(qe, a3));
+    private static void i16Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
+                                 float[] out, int o, int os, int og) {
+        for (int g = first; g < first + groups; g++) {
+            int p = 4 * g;
+            long off = at[p];
+            long o1 = at[p + 1];
+            long o2 = at[p + 2];
+            long o3 = at[p + 3];
+            float c0 = cs[p];
+            float c1 = cs[p + 1];
+            float c2 = cs[p + 2];
+            float c3 = cs[p + 3];
+            int ot = o + (g - first) * os;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int end = pairEnd(d);
+            MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows
+            MemorySegment r1 = seg.asSlice(o1, 2L * d);
+            MemorySegment r2 = seg.asSlice(o2, 2L * d);
+            MemorySegment r3 = seg.asSlice(o3, 2L * d);
+            for (int i = 0; i < end; i += 2 * LANES) {
+                FloatVector qe = FloatVector.fromArray(F, q, i);
+                FloatVector qo = FloatVector.fromArray(F, q, i + LANES);
+                long b = 2L * i;
+                IntVector v0 = IntVector.fromMemorySegment(I, r0, b, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I, r1, b, LE);
+                IntVector v2 = IntVector.fromMemorySegment(I, r2, b, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I, r3, b, LE);
+                a0 = i16Odd(v0).fma(qo, i16Even(v0).fma(qe, a0));
+                a1 = i16Odd(v1).fma(qo, i16Even(v1).fma(qe, a1));
+                a2 = i16Odd(v2).fma(qo, i16Even(v2).fma(qe, a2));
+                a3 = i16Odd(v3).fma(qo, i16Even(v3).fma(qe, a3));
+            }
+            float s0 = a0.reduceLanes(ADD_OP) * c0;
+            float s1 = a1.reduceLanes(ADD_OP) * c1;
+            float s2 = a2.reduceLanes(ADD_OP) * c2;
+            float s3 = a3.reduceLanes(ADD_OP) * c3;
+            for (int i = end; i < d; i++) {
+                float qi = q[i];
+                s0 = Math.fma(qi, i16At(seg, off, i, c0), s0);
+                s1 = Math.fma(qi, i16At(seg, o1, i, c1), s1);
+                s2 = Math.fma(qi, i16At(seg, o2, i, c2), s2);
+                s3 = Math.fma(qi, i16At(seg, o3, i, c3), s3);
+            }
+            out[ot] = s0;
+            out[ot + og] = s1;
+            out[ot + 2 * og] = s2;
+            out[ot + 3 * og] = s3;
         }
-        float s0 = a0.reduceLanes(ADD_OP) * c0;
-        float s1 = a1.reduceLanes(ADD_OP) * c1;
-        float s2 = a2.reduceLanes(ADD_OP) * c2;
-        float s3 = a3.reduceLanes(ADD_OP) * c3;
-        for (int i = end; i < d; i++) {
-            float qi = q[i];
-            s0 = Math.fma(qi, i16At(seg, off, i, c0), s0);
-            s1 = Math.fma(qi, i16At(seg, o1, i, c1), s1);
-            s2 = Math.fma(qi, i16At(seg, o2, i, c2), s2);
-            s3 = Math.fma(qi, i16At(seg, o3, i, c3), s3);
-        }
-        out[o] = s0;
-        out[o + og] = s1;
-        out[o + 2 * og] = s2;
-        out[o + 3 * og] = s3;
     }
 
     private static void i16Norms4(int d, MemorySegment seg, long off, long gap, MemorySegment scales,
@@ -950,39 +1019,51 @@ final class SimdDotKernels {
         return BYTE_WIDENING ? laneEnd(d) : 0;
     }
 
-    private static void i8Rows4(float[] q, int d, MemorySegment seg, long off, long o1, long o2, long o3,
-                                float c0, float c1, float c2, float c3, float[] out, int o, int og) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int end = i8End(d);
-        MemorySegment r0 = seg.asSlice(off, d); // see f32Rows4
-        MemorySegment r1 = seg.asSlice(o1, d);
-        MemorySegment r2 = seg.asSlice(o2, d);
-        MemorySegment r3 = seg.asSlice(o3, d);
-        for (int i = 0; i < end; i += LANES) {
-            FloatVector qv = FloatVector.fromArray(F, q, i);
-            a0 = i8Load(r0, i).fma(qv, a0);
-            a1 = i8Load(r1, i).fma(qv, a1);
-            a2 = i8Load(r2, i).fma(qv, a2);
-            a3 = i8Load(r3, i).fma(qv, a3);
+    private static void i8Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
+                                 float[] out, int o, int os, int og) {
+        for (int g = first; g < first + groups; g++) {
+            int p = 4 * g;
+            long off = at[p];
+            long o1 = at[p + 1];
+            long o2 = at[p + 2];
+            long o3 = at[p + 3];
+            float c0 = cs[p];
+            float c1 = cs[p + 1];
+            float c2 = cs[p + 2];
+            float c3 = cs[p + 3];
+            int ot = o + (g - first) * os;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int end = i8End(d);
+            MemorySegment r0 = seg.asSlice(off, d); // see f32Rows
+            MemorySegment r1 = seg.asSlice(o1, d);
+            MemorySegment r2 = seg.asSlice(o2, d);
+            MemorySegment r3 = seg.asSlice(o3, d);
+            for (int i = 0; i < end; i += LANES) {
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                a0 = i8Load(r0, i).fma(qv, a0);
+                a1 = i8Load(r1, i).fma(qv, a1);
+                a2 = i8Load(r2, i).fma(qv, a2);
+                a3 = i8Load(r3, i).fma(qv, a3);
+            }
+            float s0 = a0.reduceLanes(ADD_OP) * c0;
+            float s1 = a1.reduceLanes(ADD_OP) * c1;
+            float s2 = a2.reduceLanes(ADD_OP) * c2;
+            float s3 = a3.reduceLanes(ADD_OP) * c3;
+            for (int i = end; i < d; i++) {
+                float qi = q[i];
+                s0 = Math.fma(qi, i8At(seg, off, i, c0), s0);
+                s1 = Math.fma(qi, i8At(seg, o1, i, c1), s1);
+                s2 = Math.fma(qi, i8At(seg, o2, i, c2), s2);
+                s3 = Math.fma(qi, i8At(seg, o3, i, c3), s3);
+            }
+            out[ot] = s0;
+            out[ot + og] = s1;
+            out[ot + 2 * og] = s2;
+            out[ot + 3 * og] = s3;
         }
-        float s0 = a0.reduceLanes(ADD_OP) * c0;
-        float s1 = a1.reduceLanes(ADD_OP) * c1;
-        float s2 = a2.reduceLanes(ADD_OP) * c2;
-        float s3 = a3.reduceLanes(ADD_OP) * c3;
-        for (int i = end; i < d; i++) {
-            float qi = q[i];
-            s0 = Math.fma(qi, i8At(seg, off, i, c0), s0);
-            s1 = Math.fma(qi, i8At(seg, o1, i, c1), s1);
-            s2 = Math.fma(qi, i8At(seg, o2, i, c2), s2);
-            s3 = Math.fma(qi, i8At(seg, o3, i, c3), s3);
-        }
-        out[o] = s0;
-        out[o + og] = s1;
-        out[o + 2 * og] = s2;
-        out[o + 3 * og] = s3;
     }
 
     private static void i8Norms4(int d, MemorySegment seg, long off, long gap, MemorySegment scales,

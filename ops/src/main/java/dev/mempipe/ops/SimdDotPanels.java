@@ -178,7 +178,7 @@ final class SimdDotPanels {
     // ---- the kernel: part[j * ROWS * QUERIES + row * QUERIES + lane] = class j's sum for (query lane, row) ----
 
     private static void f32Classes(float[] body, int steps, MemorySegment seg, long off, long stride, float[] part) {
-        // each row as a slice read at the element offset: see SimdDotKernels.f32Rows4 (bounds checks in short loops)
+        // each row as a slice read at the element offset: see SimdDotKernels.f32Rows (bounds checks in short loops)
         long rowBytes = 4L * LANES * steps;
         MemorySegment r0 = seg.asSlice(off, rowBytes);
         MemorySegment r1 = seg.asSlice(off + stride, rowBytes);
@@ -228,7 +228,7 @@ final class SimdDotPanels {
     static void decode(ElementType type, MemorySegment seg, long off, long stride, int count, int end,
                        MemorySegment dst) {
         for (int t = 0; t < count; t++) {
-            // the row and its decoded copy as slices read at the loop index (see SimdDotKernels.f32Rows4)
+            // the row and its decoded copy as slices read at the loop index (see SimdDotKernels.f32Rows)
             MemorySegment to = dst.asSlice(4L * t * end, 4L * end);
             if (type == ElementType.I8) {
                 MemorySegment row = seg.asSlice(off + t * stride, end);

@@ -225,7 +225,7 @@ final class SimdDotTiles {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            MemorySegment r0 = seg.asSlice(off, 4L * d); // see SimdDotKernels.f32Rows4
+            MemorySegment r0 = seg.asSlice(off, 4L * d); // see SimdDotKernels.f32Rows
             MemorySegment r1 = seg.asSlice(o1, 4L * d);
             MemorySegment r2 = seg.asSlice(o2, 4L * d);
             MemorySegment r3 = seg.asSlice(o3, 4L * d);
@@ -290,7 +290,7 @@ final class SimdDotTiles {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            MemorySegment r0 = seg.asSlice(off, 2L * d); // see SimdDotKernels.f32Rows4
+            MemorySegment r0 = seg.asSlice(off, 2L * d); // see SimdDotKernels.f32Rows
             MemorySegment r1 = seg.asSlice(o1, 2L * d);
             MemorySegment r2 = seg.asSlice(o2, 2L * d);
             MemorySegment r3 = seg.asSlice(o3, 2L * d);
@@ -360,7 +360,7 @@ final class SimdDotTiles {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            MemorySegment r0 = seg.asSlice(off, d); // see SimdDotKernels.f32Rows4
+            MemorySegment r0 = seg.asSlice(off, d); // see SimdDotKernels.f32Rows
             MemorySegment r1 = seg.asSlice(o1, d);
             MemorySegment r2 = seg.asSlice(o2, d);
             MemorySegment r3 = seg.asSlice(o3, d);

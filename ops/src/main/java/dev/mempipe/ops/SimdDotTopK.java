@@ -308,7 +308,7 @@ final class SimdDotTopK {
          */
         long offerBlock(float[] out, int r0, int count, int query, SimdBestRows best) {
             boolean weighted = weights != null;
-            // the block's weights as a slice read at the loop index (see SimdDotKernels.f32Rows4)
+            // the block's weights as a slice read at the loop index (see SimdDotKernels.f32Rows)
             MemorySegment w = weighted ? weights.asSlice(weightOffset + (long) r0 * Float.BYTES,
                     (long) count * Float.BYTES) : null;
             long nan = Long.MAX_VALUE;

@@ -211,15 +211,20 @@ final class SimdRelevancyOps implements RelevancyOps {
         // groups of four rows; the last one to three rows go as the call's last four, so that their cache misses
         // overlap as a group's do (one row at a time, the tails of an HNSW walk's calls took a tenth of an F32
         // walk); a row scored twice gets the same score twice, from the same kernel
-        for (int start = 0; count >= 4 && start < count; start += 4) {
-            int g = Math.min(start, count - 4);
-            int r0 = ids != null ? ids[g] : rowIds.get(g);
-            int r1 = ids != null ? ids[g + 1] : rowIds.get(g + 1);
-            int r2 = ids != null ? ids[g + 2] : rowIds.get(g + 2);
-            int r3 = ids != null ? ids[g + 3] : rowIds.get(g + 3);
-            SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
-                    rowScale(keys, quantized, r0), rowScale(keys, quantized, r1), rowScale(keys, quantized, r2),
-                    rowScale(keys, quantized, r3), out, g, 1);
+        if (count >= 4) {
+            int groups = (count + 3) / 4;
+            SimdDotKernels.Groups rows = SimdDotKernels.Groups.mine(groups);
+            for (int g = 0; g < groups; g++) {
+                int first = Math.min(4 * g, count - 4);
+                for (int k = 0; k < 4; k++) {
+                    int r = ids != null ? ids[first + k] : rowIds.get(first + k);
+                    rows.set(g, k, r * stride, rowScale(keys, quantized, r));
+                }
+            }
+            SimdDotKernels.rows(type, query, d, seg, rows, 0, count / 4, out, 0, 4, 1);
+            if (count % 4 != 0) { // the last group overlaps the one before it
+                SimdDotKernels.rows(type, query, d, seg, rows, groups - 1, 1, out, count - 4, 4, 1);
+            }
         }
         for (int j = 0; count < 4 && j < count; j++) { // a call of fewer than four rows: one at a time
             int r = ids != null ? ids[j] : rowIds.get(j);
@@ -258,16 +263,14 @@ final class SimdRelevancyOps implements RelevancyOps {
             float[] out = new float[(int) Math.min(BLOCK, to - from)];
             for (long j0 = from; j0 < to; j0 += BLOCK) {
                 int count = (int) Math.min(BLOCK, to - j0);
-                int j = 0;
-                for (; j + 4 <= count; j += 4) {
-                    int r0 = rowIds.get((int) j0 + j);
-                    int r1 = rowIds.get((int) j0 + j + 1);
-                    int r2 = rowIds.get((int) j0 + j + 2);
-                    int r3 = rowIds.get((int) j0 + j + 3);
-                    SimdDotKernels.rows4(type, query, d, seg, r0 * stride, r1 * stride, r2 * stride, r3 * stride,
-                            rowScale(keys, quantized, r0), rowScale(keys, quantized, r1),
-                            rowScale(keys, quantized, r2), rowScale(keys, quantized, r3), out, j, 1);
+                int groups = count / 4;
+                SimdDotKernels.Groups rows = SimdDotKernels.Groups.mine(groups);
+                for (int j = 0; j < 4 * groups; j++) {
+                    int r = rowIds.get((int) j0 + j);
+                    rows.set(j / 4, j % 4, r * stride, rowScale(keys, quantized, r));
                 }
+                SimdDotKernels.rows(type, query, d, seg, rows, 0, groups, out, 0, 4, 1);
+                int j = 4 * groups;
                 for (; j < count; j++) {
                     int r = rowIds.get((int) j0 + j);
                     out[j] = SimdDotKernels.row(type, query, d, seg, r * stride, rowScale(keys, quantized, r), null,
