@@ -132,7 +132,7 @@ final class SimdDotKernels {
         long gap = h * stride;
         if (m == 1 || type == ElementType.F32) {
             Groups groups = Groups.mine(h);
-            for (int r = 0; r < h; r++) { // group r: row r of each quarter
+            for (int r = 0; m % 4 != 0 && r < h; r++) { // group r: row r of each quarter (for the one-query kernels)
                 groups.set(r, off + r * stride, gap, scales, quantized, scaleRow + r, h);
             }
             if (m == 1 && norms == null) { // one call for the block: the kernel loops over its groups
@@ -304,6 +304,7 @@ final class SimdDotKernels {
 
     private static void f32Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
                                  float[] out, int o, int os, int og) {
+        int end = laneEnd(d);
         for (int g = first; g < first + groups; g++) {
             int p = 4 * g;
             long off = at[p];
@@ -315,7 +316,6 @@ final class SimdDotKernels {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int end = laneEnd(d);
             // Each row as a slice of its own, loaded at the loop index: JDK 25's C2 keeps a bounds check on every load
             // in a loop this short when the offset is the row's base plus the index (it hoists long range checks only
             // out of loops it profiles as long-running, JDK-8342692), and four checks per step cost these kernels
@@ -522,6 +522,7 @@ final class SimdDotKernels {
 
     private static void bf16Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
                                  float[] out, int o, int os, int og) {
+        int end = pairEnd(d);
         for (int g = first; g < first + groups; g++) {
             int p = 4 * g;
             long off = at[p];
@@ -533,7 +534,6 @@ final class SimdDotKernels {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int end = pairEnd(d);
             MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows
             MemorySegment r1 = seg.asSlice(o1, 2L * d);
             MemorySegment r2 = seg.asSlice(o2, 2L * d);
@@ -842,6 +842,7 @@ final class SimdDotKernels {
 
     private static void i16Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
                                  float[] out, int o, int os, int og) {
+        int end = pairEnd(d);
         for (int g = first; g < first + groups; g++) {
             int p = 4 * g;
             long off = at[p];
@@ -857,7 +858,6 @@ final class SimdDotKernels {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int end = pairEnd(d);
             MemorySegment r0 = seg.asSlice(off, 2L * d); // see f32Rows
             MemorySegment r1 = seg.asSlice(o1, 2L * d);
             MemorySegment r2 = seg.asSlice(o2, 2L * d);
@@ -1021,6 +1021,7 @@ final class SimdDotKernels {
 
     private static void i8Rows(float[] q, int d, MemorySegment seg, long[] at, float[] cs, int first, int groups,
                                  float[] out, int o, int os, int og) {
+        int end = i8End(d);
         for (int g = first; g < first + groups; g++) {
             int p = 4 * g;
             long off = at[p];
@@ -1036,7 +1037,6 @@ final class SimdDotKernels {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int end = i8End(d);
             MemorySegment r0 = seg.asSlice(off, d); // see f32Rows
             MemorySegment r1 = seg.asSlice(o1, d);
             MemorySegment r2 = seg.asSlice(o2, d);
